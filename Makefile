@@ -1,0 +1,48 @@
+# Every target sets itself up: a fresh clone needs only `make demo` or `make test`.
+PYTHON ?= python3
+VENV ?= .venv
+PY := $(VENV)/bin/python
+PIP := $(PY) -m pip
+# PyTorch comes first and separately, so a CPU-only build can be chosen, e.g.
+#   make demo TORCH="torch torchvision --index-url https://download.pytorch.org/whl/cpu"
+TORCH ?= torch==2.14.1 torchvision==0.29.1
+OUT ?= runs
+
+.PHONY: demo test lint lab browser clean help
+
+help:
+	@echo "make demo   - set up .venv, train the default recipe on bundled digits, print the report path"
+	@echo "make test   - set up .venv with dev extras (and Chromium), run ruff and the whole test suite"
+	@echo "make lab    - set up .venv with dev extras and open JupyterLab on notebooks/"
+
+$(VENV)/.base: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(PIP) install -q --upgrade pip
+	$(PY) -c "import torch, torchvision" 2>/dev/null || $(PIP) install -q $(TORCH)
+	$(PIP) install -q -e .
+	touch $@
+
+$(VENV)/.dev: $(VENV)/.base
+	$(PIP) install -q -e ".[dev]"
+	touch $@
+
+demo: $(VENV)/.base
+	$(VENV)/bin/lepton-nb demo --out $(OUT)
+
+lint: $(VENV)/.dev
+	$(VENV)/bin/ruff check lepton_nb tests benchmarks
+
+browser:
+	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \
+	  (command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	   (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))) || \
+	  echo "note: Chromium not found and not installable here; real-browser tests will be skipped (fail under CI=true)"
+
+test: $(VENV)/.dev browser lint
+	$(PY) -m pytest -q
+
+lab: $(VENV)/.dev
+	$(VENV)/bin/jupyter lab notebooks/
+
+clean:
+	rm -rf $(VENV) runs test-artifacts .pytest_cache

@@ -1,0 +1,55 @@
+"""lepton_nb: a notebook studio for training and understanding PyTorch models.
+
+``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
+The core (recipe, data, models, train, evaluate) imports no UI library; ``Studio`` loads the
+widgets only when first used.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .data import DataBundle, build_data
+from .errors import DataError, LeptonError, ModelError
+from .evaluate import CVResult, EvalResult, cross_validate, evaluate
+from .models import build_model, count_parameters
+from .recipe import Recipe, RecipeError
+from .run import Run, train
+from .train.control import Control
+from .train.history import History
+from .train.trainer import Trainer
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "CVResult",
+    "Control",
+    "DataBundle",
+    "DataError",
+    "EvalResult",
+    "History",
+    "LeptonError",
+    "ModelError",
+    "Recipe",
+    "RecipeError",
+    "Run",
+    "Studio",
+    "Trainer",
+    "build_data",
+    "build_model",
+    "count_parameters",
+    "cross_validate",
+    "evaluate",
+    "train",
+]
+
+_LAZY = {"Studio": ("lepton_nb.ui.studio", "Studio")}
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        module, attr = _LAZY[name]
+        return getattr(importlib.import_module(module), attr)
+    raise AttributeError(f"module 'lepton_nb' has no attribute {name!r}")

@@ -1,0 +1,174 @@
+"""The ``lepton-nb`` command: the same recipes as the studio, headless.
+
+Exit codes: 0 done; 1 the run failed (error or divergence); 2 invalid input (recipe, data,
+arguments), every problem listed; 130 stopped by Ctrl-C (the report is still written).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import sys
+from collections.abc import Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from .errors import LeptonError
+from .recipe import PRESETS, Problem, Recipe, RecipeError
+
+
+def parse_sets(items: Sequence[str]) -> dict[str, Any]:
+    """``KEY=VALUE`` overrides; values are read as JSON when they parse (numbers, true, lists)."""
+    changes: dict[str, Any] = {}
+    problems = []
+    for item in items:
+        key, sep, value = item.partition("=")
+        if not sep or not key.strip():
+            problems.append(Problem("--set", item, "allowed: KEY=VALUE, e.g. train.lr=0.01"))
+            continue
+        try:
+            changes[key.strip()] = json.loads(value)
+        except json.JSONDecodeError:
+            changes[key.strip()] = value
+    if problems:
+        raise RecipeError(problems)
+    return changes
+
+
+def load_recipe(path: str | None, sets: Sequence[str]) -> Recipe:
+    """A recipe file (or the default recipe) with ``--set`` overrides applied and validated."""
+    changes = parse_sets(sets)
+    recipe = Recipe.from_file(path) if path else Recipe.default()
+    return recipe.updated(changes) if changes else recipe
+
+
+@contextmanager
+def ctrl_c_stops(control: Any):
+    """First Ctrl-C stops the run cleanly after the current batch; a second one aborts."""
+    def handler(signum: int, frame: Any) -> None:
+        if control.stop_requested:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
+            raise KeyboardInterrupt
+        print("\nstopping after this batch (Ctrl-C again to abort)…", file=sys.stderr, flush=True)
+        control.stop("interrupted by Ctrl-C")
+
+    try:
+        previous = signal.signal(signal.SIGINT, handler)
+    except ValueError:  # not the main thread
+        previous = None
+    try:
+        yield
+    finally:
+        if previous is not None:
+            signal.signal(signal.SIGINT, previous)
+
+
+def print_run(run: Any) -> None:
+    print(f"\nrun {run.name}: {run.status}" + (f" — {run.message}" if run.message else ""))
+    if run.metrics:
+        print("test metrics:")
+        for key, value in run.metrics.items():
+            print(f"  {key:<18} {value:.4f}")
+    if run.dir is not None:
+        print(f"run folder: {run.dir}")
+        report = run.dir / "report.html"
+        if report.exists():
+            print(f"report: {report.resolve()}")
+
+
+def _train_and_report(recipe: Recipe, out: str, quiet: bool, resume: str | None = None) -> int:
+    from .run import train
+    from .train.control import Control
+
+    control = Control()
+    with ctrl_c_stops(control):
+        run = train(recipe, progress=not quiet, out=out, control=control, resume=resume)
+    print_run(run)
+    if run.status in ("error", "diverged"):
+        return 1
+    return 130 if control.reason == "interrupted by Ctrl-C" else 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    recipe = Recipe.default()
+    if args.epochs:
+        recipe = recipe.updated({"train.epochs": args.epochs})
+    print(f"lepton_nb demo: {recipe.summary()}")
+    return _train_and_report(recipe, args.out, args.quiet)
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    recipe = load_recipe(args.recipe, args.set)
+    return _train_and_report(recipe, args.out, args.quiet, args.resume)
+
+
+def cmd_recipe(args: argparse.Namespace) -> int:
+    recipe = Recipe.preset(args.preset)
+    if args.output:
+        print(f"wrote {recipe.to_file(args.output)}")
+    else:
+        print(recipe.to_json())
+    return 0
+
+
+def cmd_cv(args: argparse.Namespace) -> int:
+    from .evaluate import cross_validate
+    from .train.control import Control
+
+    recipe = load_recipe(args.recipe, args.set)
+    control = Control()
+    with ctrl_c_stops(control):
+        result = cross_validate(recipe, args.folds, progress=not args.quiet, control=control,
+                                on_fold=lambda i, m: print(f"fold {i + 1}: " + ", ".join(
+                                    f"{k} {v:.4f}" for k, v in m.items())))
+    print(result.table())
+    return 130 if result.status == "stopped" else 0
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="lepton-nb", description="Train and report PyTorch models from recipes.")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("demo", help="the default recipe on bundled 8x8 digits, then a report")
+    p.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
+    p.add_argument("--epochs", type=int, default=0, help="override train.epochs")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("run", help="train a recipe file (JSON or YAML)")
+    p.add_argument("recipe", help="recipe file; start from `lepton-nb recipe > recipe.json`")
+    p.add_argument("--out", default="runs", help="folder for run folders (default: runs)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE",
+                   help="change a recipe value, e.g. --set train.lr=0.01 (repeatable)")
+    p.add_argument("--resume", help="continue from a run folder or checkpoint file")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("recipe", help="print a starting recipe as JSON")
+    p.add_argument("--preset", default="digits", choices=list(PRESETS), help="which preset (default: digits)")
+    p.add_argument("-o", "--output", help="write to this file instead of printing")
+    p.set_defaults(func=cmd_recipe)
+
+    p = sub.add_parser("cv", help="k-fold cross-validation of a recipe")
+    p.add_argument("recipe", nargs="?", help="recipe file (default: the digits preset)")
+    p.add_argument("--folds", type=int, default=0, help="number of folds (default: evaluate.cv_folds)")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a recipe value")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_cv)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return args.func(args)
+    except (RecipeError, LeptonError) as exc:
+        print(f"lepton-nb: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("lepton-nb: aborted", file=sys.stderr)
+        return 130
+
+

@@ -1,0 +1,356 @@
+"""The data a run trains on: splits, fitted statistics, and fast batch iteration.
+
+Datasets that fit in memory are held as tensors and batched by slicing (with batched per-sample
+augmentation); image folders too large for memory stream through a torch DataLoader.
+"""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..errors import DataError
+from ..recipe import Recipe
+from .augment import BatchAugment, torchvision_pipeline
+from .cleaning import CleaningReport, clean_pool
+from .normalize import NormStats, compute_stats
+from .sources import Pool, load_image, load_images, load_pool
+from .split import split_indices
+from .tabular import TableEncoder, encode_table
+from .text import Vocab
+
+READY_CACHE_BYTES = 1024**3  # normalized copies of a split are cached up to this size
+
+
+@dataclass
+class Split:
+    """Inputs (tensor, or image paths for lazy folders) and integer labels of one split."""
+
+    x: Any
+    y: torch.Tensor
+    texts: list[str] | None = None  # original sentences of text data, for display
+
+    def __len__(self) -> int:
+        return len(self.y)
+
+
+@dataclass
+class DataSpec:
+    """What a model needs to know about the data (and what a run folder records)."""
+
+    kind: str
+    input_shape: list[int]
+    num_classes: int
+    classes: list[str]
+    vocab_size: int = 0
+    feature_names: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return dict(self.__dict__)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> DataSpec:
+        return cls(**d)
+
+
+@dataclass
+class DataBundle:
+    kind: str
+    source: str
+    splits: dict[str, Split]
+    classes: list[str]
+    input_shape: list[int]
+    norm: NormStats
+    cleaning: CleaningReport
+    augment_ops: list[dict] = field(default_factory=list)
+    value_scale: float = 1.0  # raw storage / value_scale gives [0, 1] images
+    vocab: Vocab | None = None
+    encoder: TableEncoder | None = None
+    lazy: bool = False
+    _ready: dict = field(default_factory=dict, repr=False)
+
+    # ---- description ---------------------------------------------------------------------
+
+    @property
+    def train(self) -> Split:
+        return self.splits["train"]
+
+    @property
+    def val(self) -> Split:
+        return self.splits["val"]
+
+    @property
+    def test(self) -> Split:
+        return self.splits["test"]
+
+    @property
+    def feature_names(self) -> list[str]:
+        return self.encoder.feature_names if self.encoder is not None else []
+
+    def spec(self) -> DataSpec:
+        return DataSpec(self.kind, list(self.input_shape), len(self.classes), list(self.classes),
+                        len(self.vocab) if self.vocab is not None else 0, self.feature_names)
+
+    def sizes(self) -> dict[str, int]:
+        return {name: len(split) for name, split in self.splits.items()}
+
+    def describe(self) -> str:
+        sizes = ", ".join(f"{k} {v}" for k, v in self.sizes().items())
+        return f"{self.source}: {self.kind}, {len(self.classes)} classes, input {tuple(self.input_shape)}; {sizes}"
+
+    def augmenter(self, ops: list[dict] | None = None) -> BatchAugment:
+        return BatchAugment(self.augment_ops if ops is None else ops, self.kind)
+
+    # ---- sample access -------------------------------------------------------------------
+
+    def raw(self, split: str, idx: Any) -> torch.Tensor:
+        """Samples as a person sees them: images float in [0, 1], token ids, or unscaled features."""
+        x = self.splits[split].x
+        if self.lazy:
+            indices = np.atleast_1d(np.asarray(idx))
+            return load_images([x[i] for i in indices], self.input_shape[-1]).float() / 255.0
+        sel = x[torch.as_tensor(idx)] if not isinstance(idx, slice) else x[idx]
+        return sel.float() / self.value_scale if self.kind == "image" else sel
+
+    def prepare(self, raw: torch.Tensor, augment: BatchAugment | None = None,
+                generator: torch.Generator | None = None) -> torch.Tensor:
+        """Raw storage → model input: scale, augment (if given), normalize; order depends on kind."""
+        if self.kind == "text":
+            return augment(raw, generator) if augment else raw
+        x = raw.float()
+        if self.kind == "image":
+            if self.value_scale != 1.0:
+                x = x.div_(self.value_scale)
+            if augment:
+                x = augment(x, generator)
+            return self.norm.apply(x)
+        x = self.norm.apply(x)  # tables: noise is added in standard-deviation units
+        return augment(x, generator) if augment else x
+
+    def inputs(self, split: str, device: torch.device | str = "cpu") -> torch.Tensor:
+        """The whole split prepared for the model (cached when small), e.g. for evaluation."""
+        key = (split, str(device))
+        if key in self._ready:
+            return self._ready[key]
+        if self.lazy:
+            raise DataError("data.root", self.source, "this image folder is too large to hold in memory; "
+                            "use DataBundle.batches() to iterate it")
+        x = self.splits[split].x
+        out = torch.cat([self.prepare(x[i:i + 8192]) for i in range(0, len(x), 8192)]) if len(x) else \
+            self.prepare(x)
+        out = out.to(device)
+        if out.numel() * out.element_size() <= READY_CACHE_BYTES:
+            self._ready[key] = out
+        return out
+
+    def labels(self, split: str) -> torch.Tensor:
+        return self.splits[split].y
+
+    # ---- batches -------------------------------------------------------------------------
+
+    def batches(self, split: str, batch_size: int, *, train: bool = False, seed: int = 0,
+                device: torch.device | str = "cpu", augment: bool = True) -> Batches:
+        """Batches of (inputs, labels) ready for the model; shuffled and augmented when ``train``."""
+        aug = self.augmenter() if (train and augment and self.augment_ops) else None
+        if self.lazy:
+            return FolderBatches(self, split, batch_size, shuffle=train, augment=aug is not None, seed=seed)
+        return TensorBatches(self, split, batch_size, shuffle=train, augment=aug, seed=seed,
+                             device=torch.device(device))
+
+    def release(self) -> None:
+        """Drop cached prepared tensors (e.g. when a finished run is kept only for its metrics)."""
+        self._ready.clear()
+
+
+class Batches:
+    """An epoch-aware iterable of batches; ``set_epoch`` makes shuffling and augmentation resumable."""
+
+    epoch = 0
+
+    def set_epoch(self, epoch: int) -> None:
+        self.epoch = epoch
+
+    def __len__(self) -> int:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def epoch_generator(seed: int, epoch: int) -> torch.Generator:
+    """A generator seeded by (seed, epoch): an epoch replays identically after a resume."""
+    return torch.Generator().manual_seed((seed * 1_000_003 + epoch * 7919 + 17) % (2**63 - 1))
+
+
+class TensorBatches(Batches):
+    """Batches sliced from tensors in memory; augmentation applied batch-wise per sample."""
+
+    def __init__(self, bundle: DataBundle, split: str, batch_size: int, *, shuffle: bool,
+                 augment: BatchAugment | None, seed: int, device: torch.device):
+        self.bundle, self.split, self.batch_size = bundle, split, batch_size
+        self.shuffle, self.augment, self.seed, self.device = shuffle, augment, seed, device
+        data = bundle.splits[split]
+        self.y = data.y.to(device)
+        if augment is None:
+            self.x = bundle.inputs(split, device)  # prepared once, then only sliced
+        else:
+            small = data.x.numel() * data.x.element_size() <= READY_CACHE_BYTES
+            self.x = data.x.to(device) if small else data.x
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.y) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        n = len(self.y)
+        g = epoch_generator(self.seed, self.epoch)
+        order = torch.randperm(n, generator=g).to(self.y.device) if self.shuffle else None
+        for start in range(0, n, self.batch_size):
+            if order is None:
+                xb, yb = self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
+            else:
+                idx = order[start:start + self.batch_size]
+                xb, yb = self.x[idx.to(self.x.device)], self.y[idx]
+            if self.augment is not None:
+                xb = self.bundle.prepare(xb.to(self.device, non_blocking=True), self.augment, g)
+            yield xb, yb
+
+
+class _FolderDataset(torch.utils.data.Dataset):
+    def __init__(self, bundle: DataBundle, split: str, augment: bool):
+        self.paths = bundle.splits[split].x
+        self.labels = bundle.splits[split].y
+        self.size = bundle.input_shape[-1]
+        self.norm = bundle.norm
+        self.transform = torchvision_pipeline(bundle.augment_ops, self.size) if augment else None
+
+    def __len__(self) -> int:
+        return len(self.paths)
+
+    def __getitem__(self, i: int) -> tuple[torch.Tensor, torch.Tensor]:
+        x = load_image(Path(self.paths[i]), self.size).float() / 255.0
+        if self.transform is not None:
+            x = self.transform(x)
+        return self.norm.apply(x.unsqueeze(0))[0], self.labels[i]
+
+
+class FolderBatches(Batches):
+    """Image files streamed through a DataLoader with torchvision v2 per-sample augmentation."""
+
+    def __init__(self, bundle: DataBundle, split: str, batch_size: int, *, shuffle: bool, augment: bool,
+                 seed: int):
+        self.dataset = _FolderDataset(bundle, split, augment)
+        self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+
+    def __len__(self) -> int:
+        return math.ceil(len(self.dataset) / self.batch_size)
+
+    def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=self.shuffle,
+                                             generator=epoch_generator(self.seed, self.epoch), num_workers=0)
+        torch.manual_seed(self.seed * 1_000_003 + self.epoch)  # v2 transforms draw from the global RNG
+        yield from loader
+
+
+# --------------------------------------------------------------------------------------
+# Building
+
+
+def load_clean_pool(recipe: Recipe) -> tuple[Pool, CleaningReport]:
+    """Load the recipe's source and clean it (duplicates, missing values); limit its size."""
+    cfg = recipe.data
+    pool, report = clean_pool(load_pool(cfg), cfg.clean)
+    if cfg.limit and len(pool) + (len(pool.fixed_test) if pool.fixed_test else 0) > cfg.limit:
+        pool = _limited(pool, cfg.limit, cfg.seed)
+        report.add("limit", report.after - cfg.limit, f"data.limit keeps {cfg.limit} samples")
+        report.after = cfg.limit
+    return pool, report
+
+
+def _limited(pool: Pool, limit: int, seed: int) -> Pool:
+    rng = np.random.default_rng(seed)
+    fixed = pool.fixed_test
+    total = len(pool) + (len(fixed) if fixed is not None else 0)
+    n_test = round(limit * len(fixed) / total) if fixed is not None else 0
+    out = pool.subset(np.sort(rng.choice(len(pool), limit - n_test, replace=False)))
+    if fixed is not None:
+        out.fixed_test = fixed.subset(np.sort(rng.choice(len(fixed), max(1, n_test), replace=False)))
+    return out
+
+
+def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.ndarray,
+             val_idx: np.ndarray, test: Pool) -> DataBundle:
+    """Fit what is fitted (vocabulary, encoders, normalization) on the train rows and build splits."""
+    cfg = recipe.data
+    parts = {"train": pool.subset(train_idx), "val": pool.subset(val_idx), "test": test}
+    labels = {k: p.labels for k, p in parts.items()}
+    vocab = encoder = None
+    value_scale = 1.0
+    lazy = bool(pool.info.get("lazy"))
+    if pool.kind == "text":
+        vocab = Vocab.fit(parts["train"].inputs, cfg.min_freq, cfg.max_vocab)
+        xs = {k: vocab.encode(p.inputs, cfg.max_len) for k, p in parts.items()}
+        norm = NormStats.identity()
+        input_shape = [cfg.max_len]
+    elif pool.kind == "tabular":
+        xs, labels, encoder = encode_table({k: p.inputs for k, p in parts.items()}, labels, cfg.clean, report)
+        norm = compute_stats(xs["train"], recipe.normalize)
+        input_shape = [xs["train"].shape[1]]
+    elif lazy:
+        xs = {k: list(p.inputs) for k, p in parts.items()}
+        size = int(pool.info["image_size"])
+        rng = np.random.default_rng(cfg.seed)
+        sample = rng.choice(len(xs["train"]), min(2000, len(xs["train"])), replace=False)
+        norm = compute_stats(load_images([xs["train"][i] for i in sample], size), recipe.normalize, 255.0)
+        input_shape = [3, size, size]
+    else:
+        xs = {k: p.inputs for k, p in parts.items()}
+        value_scale = 255.0 if xs["train"].dtype == torch.uint8 else 1.0
+        norm = compute_stats(xs["train"], recipe.normalize, value_scale)
+        input_shape = list(xs["train"].shape[1:])
+    splits = {k: Split(xs[k], torch.as_tensor(labels[k], dtype=torch.long),
+                       list(parts[k].inputs) if pool.kind == "text" else None) for k in parts}
+    ops = recipe.augment.ops if recipe.augment.enabled else []
+    return DataBundle(pool.kind, cfg.source, splits, pool.classes, input_shape, norm, report,
+                      augment_ops=[dict(o) for o in ops], value_scale=value_scale, vocab=vocab,
+                      encoder=encoder, lazy=lazy)
+
+
+def build_data(recipe: Recipe) -> DataBundle:
+    """recipe → loaded, cleaned, split, fitted data ready for training."""
+    pool, report = load_clean_pool(recipe)
+    cfg = recipe.data
+    fixed = pool.fixed_test
+    train_idx, val_idx, test_idx = split_indices(pool.labels, cfg.val_fraction, cfg.test_fraction, cfg.seed,
+                                                 has_fixed_test=fixed is not None)
+    test = fixed if fixed is not None else pool.subset(test_idx)
+    return assemble(recipe, pool, report, train_idx, val_idx, test)
+
+
+def kfold_bundles(recipe: Recipe, folds: int) -> Iterator[tuple[int, DataBundle]]:
+    """One bundle per fold of stratified k-fold CV over the non-test samples.
+
+    Each fold's held-out part serves as both its validation and test split; statistics,
+    vocabulary and encoders are refitted on each fold's training part.
+    """
+    from sklearn.model_selection import KFold, StratifiedKFold
+
+    pool, report = load_clean_pool(recipe)
+    cfg = recipe.data
+    if pool.fixed_test is None and cfg.test_fraction > 0:
+        rest, _, _ = split_indices(pool.labels, 0.0, cfg.test_fraction, cfg.seed)
+        pool = pool.subset(rest)
+    _, counts = np.unique(pool.labels, return_counts=True)
+    if len(pool) < folds * 2:
+        raise DataError("evaluate.cv_folds", folds, f"needs at least {2 * folds} samples; the data has "
+                        f"{len(pool)}")
+    splitter = (StratifiedKFold(folds, shuffle=True, random_state=cfg.seed) if counts.min() >= folds
+                else KFold(folds, shuffle=True, random_state=cfg.seed))
+    for i, (tr, held) in enumerate(splitter.split(np.zeros(len(pool)), pool.labels)):
+        fold_report = CleaningReport(report.before, report.after, list(report.steps))
+        yield i, assemble(recipe, pool, fold_report, tr, held, pool.subset(held))

@@ -1,0 +1,103 @@
+"""Normalization statistics, computed on the train split only, and their application."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass
+
+import torch
+
+from ..errors import DataError
+from ..recipe import NormalizeSection
+
+
+@dataclass
+class NormStats:
+    """Per-channel (images) or per-feature (tables) scaling: ``x_norm = (x - shift) / scale``.
+
+    ``mean``/``std`` (and ``min``/``max``) are what the train split measured, kept for display
+    and for the run folder, whatever the method.
+    """
+
+    method: str
+    shift: list[float]
+    scale: list[float]
+    mean: list[float]
+    std: list[float]
+    min: list[float]
+    max: list[float]
+    count: int  # samples the statistics were computed on
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, d: dict) -> NormStats:
+        return cls(**d)
+
+    @classmethod
+    def identity(cls, channels: int = 0) -> NormStats:
+        zeros, ones = [0.0] * channels, [1.0] * channels
+        return cls("none", zeros, ones, zeros, ones, zeros, ones, 0)
+
+    def apply(self, x: torch.Tensor) -> torch.Tensor:
+        """Normalize a float batch [N, C, ...] (new tensor)."""
+        if self.method == "none" or not self.shift:
+            return x
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        shift = torch.tensor(self.shift, dtype=x.dtype, device=x.device).view(shape)
+        scale = torch.tensor(self.scale, dtype=x.dtype, device=x.device).view(shape)
+        return (x - shift) / scale
+
+    def invert(self, x: torch.Tensor) -> torch.Tensor:
+        """Undo `apply` (for showing normalized samples)."""
+        if self.method == "none" or not self.shift:
+            return x
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        shift = torch.tensor(self.shift, dtype=x.dtype, device=x.device).view(shape)
+        scale = torch.tensor(self.scale, dtype=x.dtype, device=x.device).view(shape)
+        return x * scale + shift
+
+
+def channel_stats(x: torch.Tensor, chunk: int = 4096) -> tuple[list[float], list[float], list[float], list[float]]:
+    """Mean, std, min and max per channel (dim 1) in float64, chunked to bound memory."""
+    channels = x.shape[1]
+    total = torch.zeros(channels, dtype=torch.float64)
+    total_sq = torch.zeros(channels, dtype=torch.float64)
+    lo = torch.full((channels,), float("inf"), dtype=torch.float64)
+    hi = torch.full((channels,), float("-inf"), dtype=torch.float64)
+    count = 0
+    for start in range(0, len(x), chunk):
+        part = x[start:start + chunk].to(torch.float64)
+        part = part.transpose(0, 1).reshape(channels, -1)
+        total += part.sum(1)
+        total_sq += (part * part).sum(1)
+        lo = torch.minimum(lo, part.min(1).values)
+        hi = torch.maximum(hi, part.max(1).values)
+        count += part.shape[1]
+    mean = total / count
+    std = (total_sq / count - mean * mean).clamp_min(0).sqrt()
+    return mean.tolist(), std.tolist(), lo.tolist(), hi.tolist()
+
+
+def compute_stats(x_train: torch.Tensor, cfg: NormalizeSection, value_scale: float = 1.0) -> NormStats:
+    """Statistics of the train split only; ``value_scale`` converts raw storage (uint8 → [0, 1])."""
+    if len(x_train) == 0:
+        raise DataError("data.val_fraction", None, "the train split is empty; nothing to compute "
+                        "normalization statistics on")
+    mean, std, lo, hi = channel_stats(x_train)
+    mean, std = [m / value_scale for m in mean], [s / value_scale for s in std]
+    lo, hi = [v / value_scale for v in lo], [v / value_scale for v in hi]
+    channels = len(mean)
+    if cfg.method == "standardize":
+        shift, scale = mean, [s if s > 1e-8 else 1.0 for s in std]
+    elif cfg.method == "minmax":
+        shift, scale = lo, [(b - a) if b - a > 1e-8 else 1.0 for a, b in zip(lo, hi)]
+    elif cfg.method == "explicit":
+        if len(cfg.mean) not in (1, channels):
+            raise DataError("normalize.mean", cfg.mean, f"has {len(cfg.mean)} values; allowed: 1 or "
+                            f"{channels} (one per channel/feature of this data)")
+        shift = list(cfg.mean) * (channels if len(cfg.mean) == 1 else 1)
+        scale = list(cfg.std) * (channels if len(cfg.std) == 1 else 1)
+    else:
+        shift, scale = [], []
+    return NormStats(cfg.method, shift, scale, mean, std, lo, hi, len(x_train))

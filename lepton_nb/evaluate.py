@@ -1,0 +1,212 @@
+"""Evaluation through sklearn.metrics: scores, confusion matrix, per-class report, top losses, k-fold CV."""
+
+from __future__ import annotations
+
+import warnings
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from sklearn import metrics as skm
+from torch import nn
+
+from .recipe import METRICS, Recipe
+
+if TYPE_CHECKING:
+    from .data.bundle import DataBundle
+    from .train.control import Control
+
+
+def _roc_auc(y_true: np.ndarray, y_pred: np.ndarray, probs: np.ndarray) -> float:
+    n_classes = probs.shape[1]
+    if len(np.unique(y_true)) < 2:
+        return float("nan")
+    if n_classes == 2:
+        return float(skm.roc_auc_score(y_true, probs[:, 1]))
+    if len(np.unique(y_true)) < n_classes:
+        return float("nan")  # one-vs-rest needs every class among the true labels
+    return float(skm.roc_auc_score(y_true, probs, multi_class="ovr", labels=list(range(n_classes))))
+
+
+METRIC_FUNCTIONS: dict[str, Callable[[np.ndarray, np.ndarray, np.ndarray], float]] = {
+    "accuracy": lambda t, p, _: skm.accuracy_score(t, p),
+    "balanced_accuracy": lambda t, p, _: skm.balanced_accuracy_score(t, p),
+    "precision_macro": lambda t, p, _: skm.precision_score(t, p, average="macro", zero_division=0),
+    "recall_macro": lambda t, p, _: skm.recall_score(t, p, average="macro", zero_division=0),
+    "f1_macro": lambda t, p, _: skm.f1_score(t, p, average="macro", zero_division=0),
+    "roc_auc": _roc_auc,
+}
+assert set(METRIC_FUNCTIONS) == set(METRICS)
+
+
+def compute_metrics(y_true: np.ndarray, y_pred: np.ndarray, probs: np.ndarray,
+                    names: list[str] | tuple[str, ...] = ("accuracy",)) -> dict[str, float]:
+    """The named metrics (see ``recipe.METRICS``) of one set of predictions."""
+    if len(y_true) == 0:
+        return {n: float("nan") for n in names}
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # sklearn warns when a class is absent from a small split
+        return {n: float(METRIC_FUNCTIONS[n](y_true, y_pred, probs)) for n in names}
+
+
+@torch.inference_mode()
+def predict_logits(model: nn.Module, inputs: torch.Tensor, batch_size: int = 1024,
+                   device: torch.device | str | None = None) -> torch.Tensor:
+    """Logits for every input, in eval mode, batched; returned as float32 on the CPU."""
+    device = torch.device(device) if device is not None else next(model.parameters()).device
+    was_training = model.training
+    model.eval()
+    try:
+        outs = [model(inputs[i:i + batch_size].to(device)).float().cpu() for i in range(0, len(inputs), batch_size)]
+    finally:
+        model.train(was_training)
+    return torch.cat(outs) if outs else torch.empty(0)
+
+
+@dataclass
+class EvalResult:
+    """Everything measured on one split; arrays are aligned with the split's sample order."""
+
+    split: str
+    classes: list[str]
+    metrics: dict[str, float]
+    loss: float
+    confusion: np.ndarray
+    per_class: list[dict[str, Any]]
+    y_true: np.ndarray
+    y_pred: np.ndarray
+    probs: np.ndarray
+    losses: np.ndarray = field(repr=False)
+
+    def top_losses(self, k: int = 16) -> np.ndarray:
+        """Indices of the ``k`` samples with the highest loss, highest first."""
+        return np.argsort(-self.losses, kind="stable")[:k]
+
+    def misclassified(self, true: int | None = None, pred: int | None = None) -> np.ndarray:
+        """Indices of wrong predictions, optionally only of one confusion-matrix cell (true → pred)."""
+        mask = self.y_true != self.y_pred
+        if true is not None:
+            mask &= self.y_true == true
+        if pred is not None:
+            mask &= self.y_pred == pred
+        return np.flatnonzero(mask)
+
+    def cell(self, true: int, pred: int) -> np.ndarray:
+        """Indices of samples of class ``true`` predicted as ``pred`` (a confusion-matrix cell)."""
+        return np.flatnonzero((self.y_true == true) & (self.y_pred == pred))
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"split": self.split, "metrics": self.metrics, "loss": self.loss,
+                "confusion": self.confusion.tolist(), "per_class": self.per_class, "classes": self.classes}
+
+    def table(self) -> str:
+        """Metrics as aligned text lines."""
+        rows = [f"{k:<18} {v:.4f}" for k, v in self.metrics.items()]
+        return "\n".join([f"{'loss':<18} {self.loss:.4f}", *rows])
+
+
+def evaluate_logits(logits: torch.Tensor, y_true: torch.Tensor | np.ndarray, classes: list[str],
+                    metric_names: list[str] | tuple[str, ...] = ("accuracy",), split: str = "test") -> EvalResult:
+    y = torch.as_tensor(y_true, dtype=torch.long)
+    losses = nn.functional.cross_entropy(logits, y, reduction="none").numpy() if len(y) else np.empty(0)
+    probs = torch.softmax(logits, 1).numpy() if len(y) else np.empty((0, len(classes)))
+    y_np = y.numpy()
+    y_pred = probs.argmax(1) if len(y) else np.empty(0, dtype=np.int64)
+    labels = list(range(len(classes)))
+    confusion = skm.confusion_matrix(y_np, y_pred, labels=labels) if len(y) else np.zeros((len(classes),) * 2, int)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        p, r, f, s = skm.precision_recall_fscore_support(y_np, y_pred, labels=labels, zero_division=0) \
+            if len(y) else ([0.0] * len(labels),) * 3 + ([0] * len(labels),)
+    per_class = [{"class": c, "precision": float(p[i]), "recall": float(r[i]), "f1": float(f[i]),
+                  "support": int(s[i])} for i, c in enumerate(classes)]
+    return EvalResult(split, list(classes), compute_metrics(y_np, y_pred, probs, metric_names),
+                      float(losses.mean()) if len(losses) else float("nan"), confusion, per_class,
+                      y_np, y_pred, probs, losses)
+
+
+def evaluate(model: Any, data: DataBundle | None = None, split: str = "test",
+             metrics: list[str] | tuple[str, ...] | None = None, batch_size: int = 1024) -> EvalResult:
+    """Evaluate a model (or a finished `Run`) on a split of its data.
+
+    ``lnb.evaluate(run)`` uses the run's model, data and metric list; pass ``data``/``split`` to
+    evaluate elsewhere.
+    """
+    if hasattr(model, "recipe") and hasattr(model, "model"):  # a Run
+        run = model
+        data = data if data is not None else run.data
+        metrics = metrics or run.recipe.evaluate.metrics
+        model = run.model
+    if data is None:
+        raise TypeError("evaluate(model, data): pass the DataBundle the model was trained on")
+    metrics = metrics or ("accuracy", "balanced_accuracy", "f1_macro")
+    if split not in data.splits:
+        raise ValueError(f"split: {split!r} — allowed: {', '.join(data.splits)}")
+    if data.lazy:
+        logits, ys = [], []
+        device = next(model.parameters()).device
+        for xb, yb in data.batches(split, batch_size):
+            logits.append(predict_logits(model, xb, batch_size, device))
+            ys.append(yb)
+        return evaluate_logits(torch.cat(logits), torch.cat(ys), data.classes, metrics, split)
+    logits = predict_logits(model, data.inputs(split), batch_size)
+    return evaluate_logits(logits, data.labels(split), data.classes, metrics, split)
+
+
+# --------------------------------------------------------------------------------------
+# k-fold cross-validation
+
+
+@dataclass
+class CVResult:
+    """Per-fold metrics and their mean ± standard deviation."""
+
+    folds: list[dict[str, float]]
+    status: str = "completed"
+
+    @property
+    def mean(self) -> dict[str, float]:
+        return {k: float(np.mean([f[k] for f in self.folds])) for k in self.folds[0]} if self.folds else {}
+
+    @property
+    def std(self) -> dict[str, float]:
+        return {k: float(np.std([f[k] for f in self.folds], ddof=1)) if len(self.folds) > 1 else 0.0
+                for k in self.folds[0]} if self.folds else {}
+
+    def table(self) -> str:
+        lines = [f"{len(self.folds)} folds ({self.status})"]
+        lines += [f"{k:<18} {self.mean[k]:.4f} ± {self.std[k]:.4f}" for k in self.mean]
+        return "\n".join(lines)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {"folds": self.folds, "mean": self.mean, "std": self.std, "status": self.status}
+
+
+def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool = False,
+                   control: Control | None = None,
+                   on_fold: Callable[[int, dict[str, float]], None] | None = None) -> CVResult:
+    """Train one model per fold of stratified k-fold CV over the non-test data.
+
+    Normalization statistics, vocabularies and encoders are refitted on each fold's training part.
+    A ``control`` lets another thread stop between (and within) folds.
+    """
+    from .data.bundle import kfold_bundles
+    from .run import fit_bundle
+
+    folds = folds or recipe.evaluate.cv_folds
+    results: list[dict[str, float]] = []
+    status = "completed"
+    for i, bundle in kfold_bundles(recipe, folds):
+        model, fit_status = fit_bundle(recipe, bundle, progress=progress, control=control,
+                                       desc=f"fold {i + 1}/{folds}")
+        if fit_status == "stopped":
+            status = "stopped"
+            break
+        res = evaluate(model, bundle, "test", recipe.evaluate.metrics)
+        fold_metrics = {"loss": res.loss, **res.metrics}
+        results.append(fold_metrics)
+        if on_fold is not None:
+            on_fold(i, fold_metrics)
+    return CVResult(results, status)

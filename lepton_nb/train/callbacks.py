@@ -1,0 +1,93 @@
+"""Callbacks: subscribers to trainer events that add behaviour (early stopping, progress bars)."""
+
+from __future__ import annotations
+
+import math
+import time
+from typing import TYPE_CHECKING, Any
+
+from ..recipe import EarlyStoppingSection
+from .events import BatchEnd, EpochEnd, Event, FitEnd, FitStart
+from .trainer import monitor_mode
+
+if TYPE_CHECKING:
+    from .trainer import Trainer
+
+
+class Callback:
+    """Override ``on_<event class name>`` methods; `attach` subscribes exactly those."""
+
+    trainer: Trainer
+
+    def attach(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        for event_type in (FitStart, BatchEnd, EpochEnd, FitEnd, *self.extra_events()):
+            handler = getattr(self, f"on_{event_type.__name__}", None)
+            if handler is not None:
+                trainer.events.subscribe(handler, event_type)
+
+    def extra_events(self) -> tuple[type[Event], ...]:
+        return ()
+
+
+class EarlyStopping(Callback):
+    """Stops the run when ``monitor`` has not improved by ``min_delta`` for ``patience`` epochs."""
+
+    def __init__(self, cfg: EarlyStoppingSection):
+        self.cfg = cfg
+        self.best: float | None = None
+        self.wait = 0
+
+    def attach(self, trainer: Trainer) -> None:
+        super().attach(trainer)
+        self.monitor = trainer.monitor
+        self.mode = monitor_mode(self.monitor, self.cfg.mode)
+
+    def on_EpochEnd(self, event: EpochEnd) -> None:
+        value = event.metrics.get(self.monitor)
+        if value is None or not math.isfinite(value):
+            return
+        delta = self.cfg.min_delta
+        improved = self.best is None or (value < self.best - delta if self.mode == "min" else value > self.best + delta)
+        if improved:
+            self.best, self.wait = value, 0
+            return
+        self.wait += 1
+        if self.wait >= self.cfg.patience and self.trainer.epoch < self.trainer.cfg.epochs:
+            self.trainer.control.stop("early_stopping")
+
+
+class TqdmProgress(Callback):
+    """A text progress bar (tqdm) with loss, lr and validation metrics; refreshed ≤ 5 times/s."""
+
+    def __init__(self, desc: str = "train", file: Any = None, leave: bool = True):
+        self.desc, self.file, self.leave = desc, file, leave
+        self.bar = None
+        self._last = 0.0
+
+    def on_FitStart(self, event: FitStart) -> None:
+        from tqdm.std import tqdm  # the plain bar: tqdm.auto would import ipywidgets into the core
+
+        total = event.epochs * event.steps_per_epoch
+        self.bar = tqdm(total=total, initial=event.start_epoch * event.steps_per_epoch, desc=self.desc,
+                        unit="batch", file=self.file, leave=self.leave, dynamic_ncols=True)
+
+    def on_BatchEnd(self, event: BatchEnd) -> None:
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        now = time.monotonic()
+        if now - self._last > 0.2:
+            self._last = now
+            self.bar.set_postfix(epoch=event.epoch + 1, loss=f"{event.loss:.4f}", lr=f"{event.lr:.2e}", refresh=False)
+
+    def on_EpochEnd(self, event: EpochEnd) -> None:
+        if self.bar is None:
+            return
+        shown = {k: f"{v:.4f}" for k, v in event.metrics.items() if k in ("val_loss", "val_accuracy")}
+        self.bar.set_postfix(epoch=event.epoch + 1, loss=f"{event.metrics['train_loss']:.4f}", **shown)
+
+    def on_FitEnd(self, event: FitEnd) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None

@@ -1,0 +1,56 @@
+"""Shared fixtures: small, seeded, offline data and recipes so every test runs in seconds."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import pytest
+import torch
+
+import lepton_nb as lnb
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED = Path(os.environ.get("LEPTON_NB_SHARED", REPO.parent / "shared"))
+SHARED_DATA = SHARED / "data"
+MNIST_RAW = SHARED_DATA / "MNIST" / "raw"
+IMDB = SHARED_DATA / "sentiment" / "imdb_labelled.txt"
+
+torch.set_num_threads(min(2, torch.get_num_threads()))
+
+
+def need_shared(path: Path) -> None:
+    """Skip locally when ../shared is absent; CI always has it, so there it is a failure."""
+    if not path.exists():
+        if os.environ.get("CI"):
+            pytest.fail(f"{path} is missing: CI runs with ../shared beside the clone")
+        pytest.skip(f"{path} not present")
+
+
+@pytest.fixture
+def mnist_root() -> Path:
+    need_shared(MNIST_RAW)
+    return SHARED_DATA
+
+
+@pytest.fixture
+def imdb_path() -> Path:
+    need_shared(IMDB)
+    return IMDB
+
+
+def tiny_recipe(**changes) -> lnb.Recipe:
+    """Digits, few samples, two quick epochs: a full training run in about a second."""
+    base = {"data.limit": 600, "train.epochs": 2, "train.batch_size": 64, "model.width": 8, "model.hidden": 32}
+    base.update({k.replace("__", "."): v for k, v in changes.items()})
+    return lnb.Recipe.default().updated(base)
+
+
+@pytest.fixture
+def tiny() -> lnb.Recipe:
+    return tiny_recipe()
+
+
+@pytest.fixture(scope="session")
+def digits_bundle() -> lnb.DataBundle:
+    return lnb.build_data(tiny_recipe())

@@ -1,0 +1,68 @@
+import math
+import threading
+
+import numpy as np
+
+from lepton_nb.train.history import History, decimate
+
+
+def test_concurrent_writers_and_readers_never_see_torn_series():
+    h = History()
+    stop = threading.Event()
+    problems = []
+
+    def reader():
+        while not stop.is_set():
+            x, y = h.series("loss")
+            if len(x) != len(y) or (len(x) and not np.array_equal(x, y)):
+                problems.append(len(x))
+
+    threads = [threading.Thread(target=reader) for _ in range(2)]
+    for t in threads:
+        t.start()
+    for i in range(20000):
+        h.log_many(i, {"loss": float(i)})
+    stop.set()
+    for t in threads:
+        t.join()
+    assert problems == [] and h.length("loss") == 20000
+
+
+def test_since_returns_only_new_points():
+    h = History()
+    for i in range(10):
+        h.log("a", i, i * 2)
+    x, y = h.since("a", 7)
+    assert x.tolist() == [7, 8, 9] and y.tolist() == [14, 16, 18]
+    assert h.since("missing", 0)[0].size == 0
+
+
+def test_decimation_keeps_extremes_and_bounds_size():
+    x = np.arange(100_000, dtype=float)
+    y = np.sin(x / 1000)
+    y[54321] = 50.0
+    dx, dy = decimate(x, y, 1000)
+    assert len(dx) <= 1000 and dy.max() == 50.0 and 54321 in dx
+
+
+def test_save_and_load_round_trip_with_nan(tmp_path):
+    h = History()
+    h.log("loss", 1, 0.5)
+    h.log("loss", 2, math.nan)
+    h.log_epoch({"epoch": 0, "step": 2, "val_loss": 0.4})
+    h.meta["name"] = "x"
+    loaded = History.load(h.save(tmp_path / "h.json"))
+    x, y = loaded.series("loss")
+    assert x.tolist() == [1, 2] and y[0] == 0.5 and math.isnan(y[1])
+    assert loaded.epochs == h.epochs and loaded.meta == {"name": "x"}
+
+
+def test_truncate_epochs_drops_a_partial_epoch():
+    h = History()
+    for step in range(1, 13):
+        h.log("train/loss", step, 1.0)
+        if step % 4 == 0:
+            h.log_epoch({"epoch": step // 4 - 1, "step": step})
+            h.log("val_loss", step, 0.5)
+    h.truncate_epochs(2)
+    assert h.length("train/loss") == 8 and h.length("val_loss") == 2 and len(h.epochs) == 2
