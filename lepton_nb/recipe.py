@@ -296,8 +296,8 @@ class NormalizeSection:
         "explicit: the given mean/std; none: raw values.",
         choices=("standardize", "minmax", "explicit", "none"),
     )
-    mean: list[float] = spec([], "Per-channel mean for method 'explicit'.")
-    std: list[float] = spec([], "Per-channel std for method 'explicit' (each > 0).")
+    mean: list[float] = spec([], "Per-channel mean for method 'explicit'.", applies_to=("explicit",))
+    std: list[float] = spec([], "Per-channel std for method 'explicit' (each > 0).", applies_to=("explicit",))
 
 
 @dataclass

@@ -40,8 +40,8 @@ class Run:
     history: History
     model: nn.Module | None
     data: DataBundle | None
-    spec: DataSpec
-    norm: NormStats
+    spec: DataSpec | None
+    norm: NormStats | None
     status: str
     message: str = ""
     evaluation: EvalResult | None = None

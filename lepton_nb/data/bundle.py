@@ -6,6 +6,7 @@ augmentation); image folders too large for memory stream through a torch DataLoa
 
 from __future__ import annotations
 
+import dataclasses
 import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
@@ -163,6 +164,20 @@ class DataBundle:
         return TensorBatches(self, split, batch_size, shuffle=train, augment=aug, seed=seed,
                              device=torch.device(device))
 
+    def rebind(self, recipe: Recipe) -> DataBundle:
+        """The same splits with ``recipe``'s normalization and augmentation, without reloading.
+
+        Statistics are refitted on the train split; the original bundle is left untouched.
+        """
+        if self.kind == "text":
+            norm = self.norm
+        elif self.lazy:
+            norm = _folder_stats(self.train.x, self.input_shape[-1], recipe)
+        else:
+            norm = compute_stats(self.train.x, recipe.normalize, self.value_scale)
+        ops = recipe.augment.ops if recipe.augment.enabled else []
+        return dataclasses.replace(self, norm=norm, augment_ops=[dict(o) for o in ops], _ready={})
+
     def release(self) -> None:
         """Drop cached prepared tensors (e.g. when a finished run is kept only for its metrics)."""
         self._ready.clear()
@@ -304,9 +319,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     elif lazy:
         xs = {k: list(p.inputs) for k, p in parts.items()}
         size = int(pool.info["image_size"])
-        rng = np.random.default_rng(cfg.seed)
-        sample = rng.choice(len(xs["train"]), min(2000, len(xs["train"])), replace=False)
-        norm = compute_stats(load_images([xs["train"][i] for i in sample], size), recipe.normalize, 255.0)
+        norm = _folder_stats(xs["train"], size, recipe)
         input_shape = [3, size, size]
     else:
         xs = {k: p.inputs for k, p in parts.items()}
@@ -319,6 +332,13 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     return DataBundle(pool.kind, cfg.source, splits, pool.classes, input_shape, norm, report,
                       augment_ops=[dict(o) for o in ops], value_scale=value_scale, vocab=vocab,
                       encoder=encoder, lazy=lazy)
+
+
+def _folder_stats(paths: list, size: int, recipe: Recipe) -> NormStats:
+    """Statistics of a lazily loaded image folder, from a seeded sample of up to 2,000 train images."""
+    rng = np.random.default_rng(recipe.data.seed)
+    sample = rng.choice(len(paths), min(2000, len(paths)), replace=False)
+    return compute_stats(load_images([paths[i] for i in sample], size), recipe.normalize, 255.0)
 
 
 def build_data(recipe: Recipe) -> DataBundle:

@@ -93,7 +93,7 @@ def plot_per_class(ax: Axes, per_class: list[dict[str, Any]]) -> None:
         ax.bar(x + (i - 1) * width, [r[key] for r in per_class], width, label=key, color=color)
     ax.set_xticks(x, names, rotation=45 if len(names) > 10 else 0, ha="right" if len(names) > 10 else "center")
     ax.set_ylim(0, 1.05)
-    ax.legend(fontsize=8, ncols=3)
+    ax.legend(fontsize=8, ncols=3, loc="lower right")
     ax.grid(axis="y", alpha=0.3)
 
 

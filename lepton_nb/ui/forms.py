@@ -1,0 +1,267 @@
+"""Widget forms generated from the recipe's field metadata, validated as a whole on every change.
+
+One builder serves every section: the widget kind comes from the field's type and metadata
+(choices → dropdown, bool → checkbox, numbers → text boxes, metric lists → multi-select), the
+help text sits beside the field, and problems found by ``Recipe.from_dict`` appear inline under
+the field they concern, with Start disabled until none are left.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import html
+import json
+import re
+import typing
+from collections.abc import Callable
+from typing import Any
+
+import ipywidgets as W
+
+from ..recipe import Problem, Recipe, RecipeError, describe_fields
+
+LABEL_WIDTH = "130px"
+INPUT_WIDTH = "170px"
+
+
+def _label(name: str, meta: dict[str, Any]) -> str:
+    return meta.get("label") or name.replace("_", " ")
+
+
+def _parse_float_list(text: str) -> Any:
+    parts = [p for p in re.split(r"[,\s]+", text.strip()) if p]
+    try:
+        return [float(p) for p in parts]
+    except ValueError:
+        return text  # left as text: validation reports it with what is allowed
+
+
+class FieldControl:
+    """One field: input widget, label with help, and an inline problem line."""
+
+    def __init__(self, path: str, info: dict[str, Any]):
+        self.path = path
+        self.name = info["name"]
+        self.info = info
+        self.applies_to = info.get("applies_to")
+        typ = info["type"]
+        layout = W.Layout(width=INPUT_WIDTH)
+        self.kind = "text"
+        if info.get("choices"):
+            self.widget: W.Widget = W.Dropdown(options=list(info["choices"]), layout=layout)
+            self.kind = "choice"
+        elif typ is bool:
+            self.widget = W.Checkbox(indent=False, layout=layout)
+            self.kind = "bool"
+        elif typ is int:
+            self.widget = W.IntText(layout=layout)
+            self.kind = "int"
+        elif typ is float:
+            self.widget = W.FloatText(layout=layout)
+            self.kind = "float"
+        elif typing.get_origin(typ) is list and typing.get_origin(typing.get_args(typ)[0]) is dict:
+            self.widget = W.Textarea(continuous_update=False, layout=W.Layout(width="420px", height="80px"))
+            self.kind = "json"  # structured entries (e.g. augmentation ops) edited as JSON
+        elif typing.get_origin(typ) is list and info.get("item_choices"):
+            options = list(info["item_choices"])
+            self.widget = W.SelectMultiple(options=options, rows=min(6, len(options)), layout=layout)
+            self.kind = "multi"
+        elif typing.get_origin(typ) is list:
+            self.widget = W.Text(placeholder="comma-separated numbers", continuous_update=False, layout=layout)
+            self.kind = "floats"
+        else:
+            self.widget = W.Text(continuous_update=False, layout=layout)
+        self.widget.add_class(f"lnb-field-{path.replace('.', '-')}")
+        self.label = W.HTML(f"<b>{html.escape(_label(self.name, info))}</b>",
+                            layout=W.Layout(width=LABEL_WIDTH), tooltip=info.get("help", ""))
+        help_text = html.escape(info.get("help", ""), quote=True)
+        self.help = W.HTML(f"<div title=\"{help_text}\" style='color:var(--jp-ui-font-color2,#666);font-size:11px;"
+                           f"white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>{help_text}</div>",
+                           layout=W.Layout(flex="1 1 0", min_width="0", overflow="hidden"))
+        self.error = W.HTML("", layout=W.Layout(display="none"))
+        self.row = W.HBox([self.label, self.widget, self.help], layout=W.Layout(align_items="center", width="100%"))
+        self.box = W.VBox([self.row, self.error])
+
+    def get(self) -> Any:
+        value = self.widget.value
+        if self.kind == "multi":
+            return list(value)
+        if self.kind == "floats":
+            return _parse_float_list(value)
+        if self.kind == "json":
+            try:
+                return json.loads(value or "[]")
+            except json.JSONDecodeError:
+                return value  # left as text: validation reports it with what is allowed
+        return value
+
+    def set(self, value: Any) -> None:
+        if self.kind == "multi":
+            self.widget.value = tuple(v for v in value if v in self.widget.options)
+        elif self.kind == "floats":
+            self.widget.value = ", ".join(f"{v:g}" for v in value)
+        elif self.kind == "json":
+            self.widget.value = json.dumps(value)
+        else:
+            self.widget.value = value
+
+    def show_problem(self, text: str | None) -> None:
+        if text:
+            self.error.value = (f"<span class='lnb-problem' style='color:#c62828;font-size:11px;"
+                                f"margin-left:{LABEL_WIDTH}'>⚠ {html.escape(text)}</span>")
+            self.error.layout.display = ""
+        else:
+            self.error.value = ""
+            self.error.layout.display = "none"
+
+    def set_visible(self, visible: bool) -> None:
+        self.box.layout.display = "" if visible else "none"
+
+
+class SectionForm:
+    """Controls for one recipe section (nested sections become indented groups)."""
+
+    def __init__(self, path: str, section: Any, skip: tuple[str, ...] = ()):
+        self.path = path
+        self.controls: dict[str, FieldControl] = {}
+        self.subsections: dict[str, SectionForm] = {}
+        children: list[W.Widget] = []
+        for info in describe_fields(section):
+            name = info["name"]
+            if name in skip:
+                continue
+            full = f"{path}.{name}" if path else name
+            value = getattr(section, name)
+            if dataclasses.is_dataclass(value):
+                sub = SectionForm(full, value)
+                self.subsections[name] = sub
+                title = W.HTML(f"<b>{html.escape(_label(name, info))}</b>")
+                children.append(W.VBox([title, sub.box], layout=W.Layout(margin="4px 0 4px 16px")))
+            else:
+                control = FieldControl(full, info)
+                control.set(value)
+                self.controls[name] = control
+                children.append(control.box)
+        self.box = W.VBox(children)
+
+    def all_controls(self) -> dict[str, FieldControl]:
+        out = {c.path: c for c in self.controls.values()}
+        for sub in self.subsections.values():
+            out.update(sub.all_controls())
+        return out
+
+    def values(self) -> dict[str, Any]:
+        out = {name: c.get() for name, c in self.controls.items()}
+        out.update({name: sub.values() for name, sub in self.subsections.items()})
+        return out
+
+    def set(self, section: Any) -> None:
+        for name, control in self.controls.items():
+            control.set(getattr(section, name))
+        for name, sub in self.subsections.items():
+            sub.set(getattr(section, name))
+
+
+class RecipeForm:
+    """Every section's form plus extra value providers (e.g. the augmentation editor).
+
+    ``recipe`` is the last valid recipe; ``problems`` the current ones. Listeners registered with
+    `on_change` get ``(recipe_or_None, problems)`` after each edit.
+    """
+
+    def __init__(self, recipe: Recipe, skip: dict[str, tuple[str, ...]] | None = None):
+        skip = skip or {}
+        self.recipe = recipe
+        self.problems: list[Problem] = []
+        self.name = FieldControl("name", next(i for i in describe_fields(recipe) if i["name"] == "name"))
+        self.name.set(recipe.name)
+        self.sections = {name: SectionForm(name, getattr(recipe, name), skip.get(name, ()))
+                         for name in ("data", "normalize", "augment", "model", "train", "evaluate")}
+        self.extra: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
+        self.general_problems = W.HTML("")
+        self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []
+        self._muted = False
+        for control in self.controls().values():
+            control.widget.observe(self.changed, names="value")
+        self._update_visibility(recipe.to_dict())
+
+    def controls(self) -> dict[str, FieldControl]:
+        out = {"name": self.name}
+        for section in self.sections.values():
+            out.update(section.all_controls())
+        return out
+
+    def add_extra(self, key: str, get: Callable[[], Any], set_: Callable[[Any], None]) -> None:
+        """A dotted key (e.g. ``augment.ops``) whose value comes from a custom editor."""
+        self.extra[key] = (get, set_)
+
+    def on_change(self, callback: Callable[[Recipe | None, list[Problem]], None]) -> None:
+        self._listeners.append(callback)
+
+    def values(self) -> dict[str, Any]:
+        data: dict[str, Any] = {"name": self.name.get()}
+        data.update({name: form.values() for name, form in self.sections.items()})
+        for key, (get, _) in self.extra.items():
+            section, field = key.split(".")
+            data[section][field] = get()
+        return data
+
+    def changed(self, _change: Any = None) -> None:
+        """Revalidate after an edit (also called by custom editors); quiet while a recipe is being loaded."""
+        if not self._muted:
+            self.validate()
+
+    def validate(self) -> Recipe | None:
+        """Re-read every control, show problems inline, notify listeners; the recipe when valid."""
+        data = self.values()
+        self._update_visibility(data)
+        try:
+            recipe = Recipe.from_dict(data)
+            problems: list[Problem] = []
+        except RecipeError as exc:
+            recipe, problems = None, exc.problems
+        self.problems = problems
+        self._show(problems)
+        if recipe is not None:
+            self.recipe = recipe
+        for cb in list(self._listeners):
+            cb(recipe, problems)
+        return recipe
+
+    def _show(self, problems: list[Problem]) -> None:
+        controls = self.controls()
+        by_field: dict[str, list[str]] = {}
+        general = []
+        for p in problems:
+            key = re.sub(r"\[\d+\].*$", "", p.field)
+            if key in controls:
+                by_field.setdefault(key, []).append(f"{p.value!r} — {p.allowed}" if p.value is not None else p.allowed)
+            else:
+                general.append(str(p))
+        for path, control in controls.items():
+            control.show_problem("; ".join(by_field.get(path, [])) or None)
+        self.general_problems.value = "".join(
+            f"<div class='lnb-problem' style='color:#c62828'>⚠ {html.escape(g)}</div>" for g in general)
+
+    def _update_visibility(self, data: dict[str, Any]) -> None:
+        from ..recipe import SOURCE_KIND
+
+        source = data.get("data", {}).get("source")
+        context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),
+                   data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method")}
+        for control in self.controls().values():
+            if control.applies_to:
+                control.set_visible(bool(context & set(control.applies_to)))
+
+    def set_recipe(self, recipe: Recipe) -> None:
+        """Show a recipe in every control (e.g. loaded from a finished run), then validate once."""
+        self._muted = True
+        try:
+            self.name.set(recipe.name)
+            for name, form in self.sections.items():
+                form.set(getattr(recipe, name))
+            for key, (_, set_) in self.extra.items():
+                set_(recipe.get(key))
+        finally:
+            self._muted = False
+        self.validate()

@@ -1,0 +1,82 @@
+"""HTML and PNG renderings of samples, tables and statuses for the studio's panels."""
+
+from __future__ import annotations
+
+import base64
+import html
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import torch
+
+from ..data import DataBundle
+from ..plotting import new_figure, plot_image_grid, to_png
+
+MUTED = "color:var(--jp-ui-font-color2,#666)"
+
+
+def table_html(rows: list[dict[str, Any]], left: Sequence[str] = (), max_rows: int = 200) -> str:
+    if not rows:
+        return f"<p style='{MUTED}'>none</p>"
+    cols = list(rows[0])
+    cell = "padding:2px 8px;border-bottom:1px solid var(--jp-border-color2,#e0e0e0)"
+
+    def td(c: str, v: Any, tag: str = "td") -> str:
+        align = "left" if c in left else "right"
+        return f"<{tag} style='{cell};text-align:{align}'>{html.escape(fmt(v))}</{tag}>"
+
+    head = "".join(td(c, c, "th") for c in cols)
+    body = "".join("<tr>" + "".join(td(c, r.get(c)) for c in cols) + "</tr>" for r in rows[:max_rows])
+    more = f"<p style='{MUTED}'>… {len(rows) - max_rows} more</p>" if len(rows) > max_rows else ""
+    return f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>{more}"
+
+
+def fmt(v: Any) -> str:
+    if isinstance(v, (float, np.floating)):
+        return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def png_img(png: bytes, alt: str = "") -> str:
+    return f"<img alt='{html.escape(alt)}' src='data:image/png;base64,{base64.b64encode(png).decode()}'>"
+
+
+def image_grid_png(images: np.ndarray | torch.Tensor, titles: Sequence[str] = (), cols: int = 8,
+                   colors: Sequence[str] | None = None, cell: float = 1.1) -> bytes:
+    images = np.asarray(images)
+    rows = int(np.ceil(len(images) / cols)) if len(images) else 1
+    fig = new_figure(cell * min(cols, max(1, len(images))) + 0.2, cell * rows + (0.25 * rows if titles else 0))
+    plot_image_grid(fig, images, titles, cols, colors)
+    return to_png(fig)
+
+
+def sample_view(data: DataBundle, split: str, indices: Sequence[int], titles: Sequence[str] = (),
+                colors: Sequence[str] | None = None, cols: int = 8) -> tuple[str, bytes | None]:
+    """Samples as (html, png): images as a PNG grid, sentences and table rows as HTML."""
+    idx = [int(i) for i in indices]
+    if not idx:
+        return f"<p style='{MUTED}'>no samples</p>", None
+    if data.kind == "image":
+        return "", image_grid_png(data.raw(split, torch.as_tensor(idx)).numpy(), titles, cols, colors)
+    rows = []
+    for k, i in enumerate(idx):
+        row: dict[str, Any] = {"#": i}
+        if k < len(titles):
+            row["label"] = titles[k]
+        if data.kind == "text":
+            texts = data.splits[split].texts
+            row["sentence"] = texts[i] if texts else " ".join(data.vocab.decode(data.splits[split].x[i]))
+        else:
+            values = data.splits[split].x[i].tolist()
+            row.update({n: v for n, v in list(zip(data.feature_names, values))[:8]})
+        rows.append(row)
+    return table_html(rows, left=("label", "sentence")), None
+
+
+def status_html(state: str, message: str = "") -> str:
+    colors = {"completed": "#1b5e20", "error": "#b71c1c", "diverged": "#b71c1c", "stopped": "#8d6e00",
+              "early_stopped": "#8d6e00", "running": "#0d47a1", "paused": "#8d6e00"}
+    color = colors.get(state, "var(--jp-ui-font-color1,#222)")
+    return (f"<span style='font-weight:600;color:{color}'>{html.escape(state)}</span>"
+            f"{' — ' + html.escape(message) if message else ''}")

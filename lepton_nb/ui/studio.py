@@ -1,0 +1,330 @@
+"""The training studio: one displayed object to configure, train, watch, evaluate and compare.
+
+``lnb.Studio()`` in a notebook. Training runs in a background `Session`; the live monitor
+(an anywidget) is fed a few times per second with only the new points. Every button has a
+programmatic twin: ``start()``, ``pause()``, ``resume()``, ``stop()``, ``wait()``.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+import threading
+import time
+from pathlib import Path
+from typing import Any
+
+import ipywidgets as W
+
+from ..data import DataBundle, build_data
+from ..recipe import ARCHS_FOR_KIND, SOURCE_KIND, Problem, Recipe, RecipeError
+from ..run import Run, as_recipe
+from ..train.session import Session
+from ..train.trainer import warm_up
+from .forms import RecipeForm
+from .live import LiveFeed, LiveMonitor
+from .panels import AugmentPanel, DataPanel, ModelPanel
+from .render import MUTED
+from .results import EvaluatePanel, RunsPanel, TrainPanel, snapshot_html
+from .tasks import Latest
+
+TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Runs")
+
+
+class Studio:
+    """Configure a recipe in panels, train it in the background, watch it live, evaluate and compare runs.
+
+    ``keep_models`` finished runs keep their model and data in memory (for evaluation and
+    attribution); older runs keep only their recipe, history and metrics, so a kernel that trains
+    many runs stays lean.
+    """
+
+    def __init__(self, recipe: Recipe | dict | str | Path | None = None, *, out: str | Path | None = "runs",
+                 hz: float = 4.0, keep_models: int = 1):
+        threading.Thread(target=warm_up, name="lepton_nb-warm-up", daemon=True).start()
+        self.session = Session(out=out)
+        self.hz = hz
+        self.keep_models = keep_models
+        self._lock = threading.RLock()
+        self.data: DataBundle | None = None
+        self._data_key: str | None = None
+        self._data_error: BaseException | None = None
+        self.runs: list[Run] = []
+        self.feed: LiveFeed | None = None
+        self._feed_done = threading.Event()
+        self._feed_done.set()
+        self._job: str | None = None
+        self.job_message = ""
+        self._handles: list[Any] = []
+        self._shown: dict[str, str] = {}
+        self.last_snapshot = ""
+
+        self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",)})
+        self.monitor = LiveMonitor()
+        for name in ("start", "pause", "resume", "stop"):
+            self.monitor.on_command(name, getattr(self, name))
+        self.data_panel = DataPanel(self)
+        self.augment_panel = AugmentPanel(self)
+        self.model_panel = ModelPanel(self)
+        self.train_panel = TrainPanel(self)
+        self.evaluate_panel = EvaluatePanel(self)
+        self.runs_panel = RunsPanel(self)
+        self.tabs = W.Tab(children=[self.data_panel.box, self.augment_panel.box, self.model_panel.box,
+                                    self.train_panel.box, self.evaluate_panel.box, self.runs_panel.box])
+        for i, title in enumerate(TABS):
+            self.tabs.set_title(i, title)
+        self.tabs.observe(self._tab_selected, names="selected_index")
+        self.header = W.HTML()
+        self.widget = W.VBox([self.header, self.monitor, self.form.general_problems, self.tabs])
+        self.widget.add_class("lnb-studio")
+
+        self.data_task = Latest(self._load, self._loaded, self._load_failed, delay=0.3, name="lepton_nb-data")
+        self.form.on_change(self._recipe_changed)
+        self.form.controls()["data.source"].widget.observe(self._source_changed, names="value")
+        self.augment_panel.show_for_kind(self.form.recipe.kind)
+        self._recipe_changed(self.form.validate(), self.form.problems)
+
+    # ---- display -------------------------------------------------------------------------------
+
+    def _ipython_display_(self) -> None:
+        from IPython.display import HTML, display
+
+        display(self.widget)
+        # a placeholder the run's static summary replaces (update_display works from any thread)
+        self._handles.append(display(HTML(self.last_snapshot or "<div class='lnb-snapshot'></div>"),
+                                     display_id=True))
+
+    # ---- recipe --------------------------------------------------------------------------------
+
+    @property
+    def recipe(self) -> Recipe:
+        """The recipe the panels show (the last valid one while a field is invalid; see ``problems``)."""
+        return self.form.recipe
+
+    @property
+    def problems(self) -> list[Problem]:
+        return self.form.problems
+
+    def load_recipe(self, recipe: Recipe | dict | str | Path) -> None:
+        """Put a recipe into every panel (from a run, a file or a dict)."""
+        recipe = as_recipe(recipe)
+        self.augment_panel.show_for_kind(recipe.kind)
+        self.form.set_recipe(recipe)
+
+    def update(self, changes: dict[str, Any] | None = None, **dotted: Any) -> Recipe:
+        """Change recipe values by dotted key, as if typed into the panels: ``studio.update({"train.lr": 0.01})``."""
+        recipe = self.recipe.updated(changes, **dotted)
+        self.load_recipe(recipe)
+        return recipe
+
+    def _source_changed(self, change: Any) -> None:
+        kind = SOURCE_KIND.get(change["new"], "image")
+        arch = self.form.controls()["model.arch"]
+        if arch.get() not in ARCHS_FOR_KIND[kind]:
+            arch.set(ARCHS_FOR_KIND[kind][0])
+        self.augment_panel.show_for_kind(kind)
+
+    def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
+        values = self.form.values()
+        if recipe is None:
+            hint = "; ".join(str(p) for p in problems[:3])
+            self.monitor.can_start, self.monitor.start_hint = False, f"fix first: {hint}"
+        else:
+            self.monitor.can_start, self.monitor.start_hint = True, ""
+        summary = recipe.summary() if recipe is not None else "recipe has problems (shown in red)"
+        self.header.value = (f"<div style='font-size:14px'><b>lepton_nb studio</b> · "
+                             f"<span style='{MUTED}'>{html.escape(summary)}</span></div>")
+        key = json.dumps(values["data"], sort_keys=True)
+        if key != self._data_key:
+            self.load_data()
+        elif self.data is not None:
+            # re-render only what an edit changed: validation also runs on Start, mid-run work costs time
+            if self._changed_since_shown("normalize", values):
+                self.data_panel.show_normalization()
+            if self._changed_since_shown("model", values):
+                self.model_panel.refresh(recipe)
+
+    def _changed_since_shown(self, section: str, values: dict[str, Any]) -> bool:
+        key = json.dumps(values[section], sort_keys=True)
+        changed = self._shown.get(section) != key
+        self._shown[section] = key
+        return changed
+
+    # ---- data ----------------------------------------------------------------------------------
+
+    def _data_recipe(self, data_values: dict[str, Any]) -> Recipe:
+        kind = SOURCE_KIND.get(data_values.get("source"), "image")
+        return Recipe.from_dict({"data": data_values, "model": {"arch": ARCHS_FOR_KIND[kind][0]},
+                                 "augment": {"ops": []}, "normalize": self.form.values()["normalize"]})
+
+    def load_data(self) -> None:
+        """(Re)load the data section's dataset in the background."""
+        values = self.form.values()["data"]
+        self._data_key = json.dumps(values, sort_keys=True)
+        self.data_panel.loading()
+        self.data_task(values, self._data_key)
+
+    def _load(self, values: dict[str, Any], key: str) -> tuple[DataBundle, str]:
+        return build_data(self._data_recipe(values)), key
+
+    def _loaded(self, result: tuple[DataBundle, str]) -> None:
+        data, key = result
+        with self._lock:
+            self.data, self._data_error = data, None
+        self.augment_panel.show_for_kind(data.kind)
+        self.data_panel.show(data)
+        self.augment_panel.refresh()
+        values = self.form.values()
+        self._shown.update({k: json.dumps(values[k], sort_keys=True) for k in ("normalize", "model")})
+        self.model_panel.refresh(self.form.recipe)
+
+    def _load_failed(self, exc: BaseException, tb: str) -> None:
+        with self._lock:
+            self.data, self._data_error = None, exc
+        if isinstance(exc, RecipeError):
+            exc = RecipeError([p for p in exc.problems if p.field.startswith("data")] or exc.problems)
+        self.data_panel.failed(exc, tb)
+
+    def wait_data(self, timeout: float | None = 60) -> DataBundle | None:
+        """Block until the data shown in the panels has loaded (notebooks and tests)."""
+        self.data_task.wait(timeout)
+        return self.data
+
+    def data_for(self, recipe: Recipe) -> DataBundle | None:
+        """The loaded data, re-fitted to this recipe's normalization and augmentation; None if stale."""
+        with self._lock:
+            data, key = self.data, self._data_key
+        if data is None or key != json.dumps(recipe.to_dict()["data"], sort_keys=True):
+            return None
+        return data.rebind(recipe)
+
+    # ---- jobs ------------------------------------------------------------------------------------
+
+    def claim_job(self, name: str) -> bool:
+        """One background job (training or cross-validation) at a time: both need the CPU."""
+        with self._lock:
+            if self.session.busy:
+                self.job_message = f"a training run is {self.session.state}; stop it or wait for it first"
+                return False
+            if self._job is not None:
+                self.job_message = f"{self._job} is running; stop it or wait for it first"
+                return False
+            self._job = name
+            return True
+
+    def release_job(self) -> None:
+        with self._lock:
+            self._job = None
+
+    # ---- training commands -------------------------------------------------------------------------
+
+    def start(self) -> bool:
+        """Start training the panels' recipe in the background; returns at once.
+
+        Refused (False, with the reason in the monitor) while a run or cross-validation is active,
+        or while the recipe has problems.
+        """
+        recipe = self.form.validate()
+        if recipe is None:
+            self.monitor.message = "cannot start: " + "; ".join(str(p) for p in self.problems[:3])
+            return False
+        with self._lock:
+            if self._job is not None:
+                self.monitor.message = f"cannot start: {self._job} is running"
+                return False
+            if not self.session.start(recipe, data=self.data_for(recipe)):
+                self.monitor.message = self.session.message
+                return False
+            self._feed_done.clear()
+            self.monitor.bind(self.session.history)
+            self.feed = LiveFeed(self.monitor, self.session, self.hz)
+            self.feed.on_finish = self._finished
+            self.feed.start()
+        return True
+
+    def pause(self) -> None:
+        self.session.pause()
+
+    def resume(self) -> None:
+        self.session.resume()
+
+    def stop(self) -> None:
+        self.session.stop()
+        self.evaluate_panel.cv_control.stop()
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the current run has ended and the panels show it (True), or time runs out."""
+        end = None if timeout is None else time.monotonic() + timeout
+        if not self.session.wait(timeout):
+            return False
+        return self._feed_done.wait(None if end is None else max(0.0, end - time.monotonic()))
+
+    @property
+    def run(self) -> Run | None:
+        """The latest finished run."""
+        return self.runs[-1] if self.runs else None
+
+    def _finished(self) -> None:
+        try:
+            session = self.session
+            run = session.run
+            if run is None:  # the run failed: keep what it logged
+                recipe = session.recipe or self.recipe
+                trainer = session.trainer
+                run = Run(recipe, trainer.run_dir if trainer else None, session.history, None, None, None, None,
+                          session.state, session.message, started="")
+            with self._lock:
+                self.runs.append(run)
+                finished = [r for r in self.runs if r.model is not None or r.data is not None]
+                for old in finished[:-self.keep_models] if self.keep_models else finished:
+                    old.release()
+            self.train_panel.show_error(session)
+            if run.evaluation is not None:
+                self.evaluate_panel.show_run(run, visible=self.tabs.selected_index == TABS.index("Evaluation"))
+            self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
+            self.last_snapshot = snapshot_html(run)
+            for handle in self._handles:
+                from IPython.display import HTML
+
+                handle.update(HTML(self.last_snapshot))
+        finally:
+            self._feed_done.set()
+
+    def _tab_selected(self, change: Any) -> None:
+        """Figures of hidden panels are drawn when their tab is first shown (less work after each run)."""
+        if change["new"] == TABS.index("Evaluation"):
+            self.evaluate_panel.render_pending()
+        elif change["new"] == TABS.index("Runs"):
+            self.runs_panel.visible = True
+            self.runs_panel.overlay()
+
+    def show_tab(self, name: str) -> None:
+        """Select a tab by name (``"Evaluation"``, ``"Runs"``, ...)."""
+        self.tabs.selected_index = TABS.index(name)
+
+    # ---- programmatic twins of the other buttons ----------------------------------------------------
+
+    def find_lr(self, wait: bool = True, timeout: float = 120) -> Any:
+        """Run the LR finder (as its button does); returns the result when ``wait``."""
+        self.train_panel.find_lr()
+        if wait:
+            self.train_panel.lr_task.wait(timeout)
+            return self.train_panel.lr_result
+        return None
+
+    def cross_validate(self, wait: bool = True, timeout: float | None = None) -> Any:
+        """Start k-fold CV (as its button does); returns the CVResult when ``wait``."""
+        if not self.evaluate_panel.start_cv():
+            return None
+        if wait:
+            self.evaluate_panel.cv_task.wait(timeout)
+            return self.evaluate_panel.cv_result
+        return None
+
+    def close(self) -> None:
+        """Stop background work and close the widgets."""
+        self.stop()
+        self.session.wait(10)
+        self.widget.close()
+        self.monitor.close()
+        self.evaluate_panel.confusion.close()

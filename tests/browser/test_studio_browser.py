@@ -1,0 +1,80 @@
+"""The studio in JupyterLab in a real browser: what a person sees and clicks."""
+
+import time
+
+import nbformat
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, record_figure
+from tests.browser.helpers import MONITOR, cell_busy, open_notebook, points, run_cell, state, wait_until
+
+pytestmark = pytest.mark.browser
+
+STUDIO = ('import lepton_nb as lnb\n'
+          'studio = lnb.Studio(lnb.Recipe.default().updated({{"train.epochs": {epochs}}}), out="runs")\n'
+          'studio')
+
+
+def start_studio(page, lab, name, epochs):
+    lab.write_notebook(name, [STUDIO.format(epochs=epochs), 'import time\ntime.sleep(5)\nprint("slept")'])
+    open_notebook(page, lab, name)
+    run_cell(page, 0)
+    page.wait_for_selector(MONITOR, timeout=90_000)
+    page.wait_for_function(f"() => !document.querySelector('{MONITOR} .lnb-start').disabled", timeout=60_000)
+    time.sleep(2.5)  # a person reads the panels before pressing Start
+
+
+def test_start_shows_live_points_and_stop_works_while_another_cell_sleeps(page, lab):
+    start_studio(page, lab, "stop.ipynb", epochs=300)
+    page.screenshot(path=str(ARTIFACTS / "01_studio_opened.png"))
+    page.locator(f"{MONITOR} .lnb-start").click()
+    record_figure("click_start_to_first_point_on_screen_s", wait_until(lambda: points(page) > 0, 60))
+    wait_until(lambda: points(page) > 200, 60)
+    page.screenshot(path=str(ARTIFACTS / "02_training_live.png"))
+
+    run_cell(page, 1)  # time.sleep(5) on the main shell
+    wait_until(lambda: cell_busy(page, 1), 10)
+    time.sleep(0.5)
+    page.locator(f"{MONITOR} .lnb-stop").click()
+    stop_s = wait_until(lambda: state(page) in ("finishing", "stopped"), 10, step=0.01)
+    still_sleeping = cell_busy(page, 1)
+    record_figure("stop_click_to_stopped_while_cell_sleeps_s", stop_s)
+    assert stop_s < 1.0 and still_sleeping
+    wait_until(lambda: state(page) == "stopped", 30)
+    frozen = points(page)
+    time.sleep(1.0)
+    assert points(page) == frozen
+    page.screenshot(path=str(ARTIFACTS / "03_stopped_during_sleep.png"))
+    wait_until(lambda: not cell_busy(page, 1), 15)
+
+
+def test_reload_mid_run_recovers_the_whole_curve(page, lab):
+    start_studio(page, lab, "reload.ipynb", epochs=300)
+    page.locator(f"{MONITOR} .lnb-start").click()
+    wait_until(lambda: points(page) > 300, 60)
+    page.keyboard.press("Control+s")
+    time.sleep(1.5)
+    before = points(page)
+    page.reload()
+    page.wait_for_selector(MONITOR, timeout=90_000)
+    record_figure("reload_to_recovered_curve_s", wait_until(lambda: points(page) >= before, 30))
+    after = points(page)
+    wait_until(lambda: points(page) > after, 10)  # and it keeps updating
+    assert state(page) == "running"
+    page.screenshot(path=str(ARTIFACTS / "04_after_reload.png"))
+    page.locator(f"{MONITOR} .lnb-stop").click()
+    wait_until(lambda: state(page) == "stopped", 30)
+
+
+def test_finished_run_leaves_a_static_snapshot_in_the_saved_notebook(page, lab):
+    start_studio(page, lab, "snapshot.ipynb", epochs=3)
+    page.locator(f"{MONITOR} .lnb-start").click()
+    wait_until(lambda: state(page) == "completed", 90)
+    page.wait_for_selector(".lnb-snapshot img", timeout=30_000)
+    page.locator(".lnb-snapshot").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "05_snapshot.png"))
+    page.keyboard.press("Control+s")
+    time.sleep(2)
+    saved = nbformat.read(lab.root / "snapshot.ipynb", as_version=4)
+    html = [o.get("data", {}).get("text/html", "") for o in saved.cells[0].outputs]
+    assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "accuracy" in h for h in html)

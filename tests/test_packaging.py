@@ -1,0 +1,22 @@
+import subprocess
+import sys
+import zipfile
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+@pytest.mark.slow
+def test_wheel_ships_the_front_end_modules(tmp_path):
+    pytest.importorskip("hatchling")
+    proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
+                           "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr
+    (wheel,) = tmp_path.glob("lepton_nb-*.whl")
+    names = set(zipfile.ZipFile(wheel).namelist())
+    for asset in ("live_monitor.js", "live_monitor.css", "confusion.js", "confusion.css"):
+        assert f"lepton_nb/widgets/{asset}" in names
+    assert "lepton_nb/ui/studio.py" in names
+    assert any(n.endswith("entry_points.txt") for n in names)

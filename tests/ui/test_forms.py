@@ -1,0 +1,81 @@
+import dataclasses
+
+import ipywidgets as W
+
+from lepton_nb.recipe import SECTIONS, Recipe
+from lepton_nb.ui.forms import RecipeForm
+from tests.conftest import tiny_recipe
+
+
+def leaf_paths(obj, prefix=""):
+    for f in dataclasses.fields(obj):
+        value = getattr(obj, f.name)
+        path = f"{prefix}{f.name}"
+        if dataclasses.is_dataclass(value):
+            yield from leaf_paths(value, path + ".")
+        else:
+            yield path
+
+
+def test_one_builder_covers_every_recipe_field():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    expected = set(leaf_paths(Recipe.default())) - {"augment.ops"}
+    assert set(form.controls()) == expected
+    kinds = {path: c.kind for path, c in form.controls().items()}
+    assert kinds["train.optimizer"] == "choice" and kinds["train.lr"] == "float"
+    assert kinds["train.epochs"] == "int" and kinds["data.download"] == "bool"
+    assert kinds["evaluate.metrics"] == "multi" and kinds["normalize.mean"] == "floats"
+    assert set(SECTIONS) <= set(form.sections)
+
+
+def test_values_round_trip_through_the_widgets():
+    recipe = tiny_recipe(train__lr=0.02, train__optimizer="nesterov", evaluate__metrics=["accuracy", "f1_macro"])
+    recipe = recipe.updated({"normalize.method": "explicit", "normalize.mean": [0.5], "normalize.std": [0.25]})
+    form = RecipeForm(recipe)
+    assert Recipe.from_dict(form.values()) == recipe
+
+
+def test_invalid_value_is_shown_inline_and_reported():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    seen = []
+    form.on_change(lambda recipe, problems: seen.append((recipe, problems)))
+    form.controls()["train.lr"].widget.value = -3.0
+    recipe, problems = seen[-1]
+    assert recipe is None and [p.field for p in problems] == ["train.lr"]
+    lr = form.controls()["train.lr"]
+    assert "allowed: a number from 1e-07 to 10" in lr.error.value and lr.error.layout.display == ""
+    assert form.recipe == Recipe.default()  # the last valid recipe is kept
+    lr.widget.value = 0.01
+    recipe, problems = seen[-1]
+    assert problems == [] and recipe.train.lr == 0.01 and lr.error.layout.display == "none"
+
+
+def test_unparsable_number_list_is_a_problem_not_a_crash():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    form.controls()["normalize.method"].widget.value = "explicit"
+    form.controls()["normalize.mean"].widget.value = "0.1, abc"
+    assert form.validate() is None
+    assert any(p.field == "normalize.mean" for p in form.problems)
+
+
+def test_fields_that_do_not_apply_are_hidden():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    c = form.controls()
+    assert c["data.path"].box.layout.display == "none"  # digits reads no file
+    assert c["train.step_size"].box.layout.display == "none"  # scheduler is one_cycle
+    c["train.scheduler"].widget.value = "step"
+    assert c["train.step_size"].box.layout.display == ""
+    c["data.source"].widget.value = "csv"
+    assert c["data.path"].box.layout.display == "" and c["data.target"].box.layout.display == ""
+    assert c["model.embed_dim"].box.layout.display == "none"
+
+
+def test_set_recipe_updates_every_control_and_validates_once():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    calls = []
+    form.on_change(lambda r, p: calls.append(r))
+    target = Recipe.preset("wine")
+    form.add_extra("augment.ops", lambda: [], lambda ops: None)
+    form.set_recipe(target)
+    assert len(calls) == 1 and calls[0].data.source == "wine"
+    assert isinstance(form.controls()["data.source"].widget, W.Dropdown)

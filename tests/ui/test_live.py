@@ -1,0 +1,95 @@
+import contextvars
+import json
+import threading
+
+import ipywidgets
+
+from lepton_nb.train.history import History
+from lepton_nb.ui.live import MAX_POINTS_ON_RESET, LiveMonitor
+
+
+def capture(monitor):
+    sent = []
+    monitor.send = lambda content, buffers=None: sent.append(json.loads(json.dumps(content)))
+    return sent
+
+
+def filled(n):
+    h = History()
+    for i in range(n):
+        h.log_many(i + 1, {"train/loss": 1.0 / (i + 1), "lr": 0.01})
+    return h
+
+
+def test_push_sends_only_new_points():
+    h = filled(5)
+    m = LiveMonitor(h)
+    sent = capture(m)
+    m.send_reset()
+    assert sent[-1]["type"] == "reset" and sent[-1]["series"]["train/loss"]["n"] == 5
+    assert m.push() == 0  # nothing new
+    h.log_many(6, {"train/loss": 0.1, "lr": 0.01})
+    m.push()
+    msg = sent[-1]
+    assert msg["type"] == "append"
+    assert msg["series"]["train/loss"] == {"start": 5, "x0": 6.0, "dx": 0.0, "y": [0.1], "n": 1}
+    assert set(msg["series"]) == {"train/loss", "lr"}
+
+
+def test_update_size_does_not_grow_with_the_run():
+    sizes = {}
+    for n in (1_000, 100_000):
+        h = filled(n)
+        m = LiveMonitor(h)
+        capture(m)
+        m.send_reset()
+        for k in range(10):
+            h.log_many(n + k + 1, {"train/loss": 0.5 + k * 1e-3, "lr": 0.01})
+        sizes[n] = m.push()
+    assert sizes[100_000] <= 1.1 * sizes[1_000]
+
+
+def test_reset_is_bounded_and_nan_is_sent_as_null():
+    h = filled(50_000)
+    h.log("val_loss", 10, float("nan"))
+    m = LiveMonitor(h)
+    sent = capture(m)
+    m.send_reset()
+    s = sent[-1]["series"]
+    assert len(s["train/loss"]["y"]) <= MAX_POINTS_ON_RESET and s["train/loss"]["n"] == 50_000
+    assert len(s["train/loss"]["x"]) == len(s["train/loss"]["y"])  # decimated: no longer evenly spaced
+    assert s["val_loss"]["y"] == [None]
+
+
+def test_hello_resends_everything_and_commands_call_handlers():
+    m = LiveMonitor(filled(3))
+    sent = capture(m)
+    calls = []
+    m.on_command("stop", lambda: calls.append("stop"))
+    m._handle_custom_msg({"type": "hello"}, [])
+    m._handle_custom_msg({"type": "command", "name": "stop"}, [])
+    m._handle_custom_msg({"type": "command", "name": "unknown"}, [])
+    m._handle_custom_msg("garbage", [])
+    assert sent[-1]["type"] == "reset" and calls == ["stop"]
+
+
+def test_messages_are_sent_in_the_context_of_the_last_front_end_message(monkeypatch):
+    """The comm's replies route the next click to the kernel subshell that handled `hello`."""
+    marker = contextvars.ContextVar("marker", default="plain thread")
+    seen = []
+    monkeypatch.setattr(ipywidgets.Widget, "_send", lambda self, msg, buffers=None: seen.append(marker.get()))
+    m = LiveMonitor(filled(3))
+    m.state = "running"
+    assert seen == ["plain thread"] * len(seen)  # before any front-end message: the plain context
+    seen.clear()
+
+    def on_subshell():
+        marker.set("subshell")
+        m._handle_custom_msg({"type": "hello"}, [])
+
+    contextvars.copy_context().run(on_subshell)
+    t = threading.Thread(target=lambda: (m.history.log_many(9, {"train/loss": 0.1}), m.push(),
+                                         setattr(m, "state", "paused")))
+    t.start()
+    t.join()
+    assert len(seen) == 3 and set(seen) == {"subshell"}  # reset, append, and a trait sync

@@ -1,0 +1,179 @@
+import gc
+import time
+import weakref
+
+import numpy as np
+import pytest
+
+import lepton_nb as lnb
+from lepton_nb.ui.studio import TABS
+from tests.conftest import tiny_recipe
+from tests.ui.conftest import settle
+
+
+def wait_for(predicate, timeout=30.0):
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        if predicate():
+            return True
+        time.sleep(0.01)
+    return False
+
+
+def test_one_displayed_object_with_every_section(studio):
+    assert [studio.tabs.get_title(i) for i in range(len(TABS))] == list(TABS)
+    assert studio.monitor in studio.widget.children
+    settle(studio.augment_panel.task, studio.model_panel.task, studio.data_panel.norm_task)
+    assert "parameters" in studio.model_panel.info.value and "Conv2d" in studio.model_panel.info.value
+    assert studio.data_panel.samples.value[:4] == b"\x89PNG" and studio.data_panel.hist.value[:4] == b"\x89PNG"
+    assert "mean" in studio.data_panel.stats.value and "train 420, val 60, test 120" in studio.data_panel.summary.value
+
+
+def test_start_returns_at_once_and_runs_in_the_background(studio):
+    t0 = time.perf_counter()
+    assert studio.start()
+    assert time.perf_counter() - t0 < 0.2
+    assert not studio.start() and "already" in studio.monitor.message
+    assert studio.wait(60) and studio.session.state == "completed"
+    run = studio.run
+    assert run.metrics["accuracy"] > 0.3
+    assert studio.monitor.state == "completed" and studio.monitor.progress["fraction"] == 1.0
+    assert studio.monitor._sent["train/loss"] == run.history.length("train/loss")  # every point reached the view
+    assert "lnb-snapshot" in studio.last_snapshot and "data:image/png;base64" in studio.last_snapshot
+
+
+def test_buttons_drive_the_session(studio):
+    studio.update({"train.epochs": 200, "data.limit": 0})
+    studio.wait_data(60)
+    studio.monitor._handle_custom_msg({"type": "command", "name": "start"}, [])
+    assert wait_for(lambda: studio.session.history.length("train/loss") > 3)
+    studio.monitor._handle_custom_msg({"type": "command", "name": "pause"}, [])
+    assert wait_for(lambda: studio.session.state == "paused")
+    n = studio.session.history.length("train/loss")
+    time.sleep(0.2)
+    assert studio.session.history.length("train/loss") == n
+    studio.monitor._handle_custom_msg({"type": "command", "name": "resume"}, [])
+    assert wait_for(lambda: studio.session.history.length("train/loss") > n)
+    studio.monitor._handle_custom_msg({"type": "command", "name": "stop"}, [])
+    assert studio.wait(30) and studio.session.state == "stopped"
+    assert studio.run.history.length("train/loss") >= n  # pause/resume kept the history
+
+
+def test_invalid_input_disables_start(studio):
+    studio.form.controls()["train.batch_size"].widget.value = 0
+    assert not studio.monitor.can_start and "train.batch_size" in studio.monitor.start_hint
+    assert not studio.start() and "train.batch_size" in studio.monitor.message
+    assert studio.session.state == "idle"
+    studio.form.controls()["train.batch_size"].widget.value = 32
+    assert studio.monitor.can_start
+
+
+def test_training_thread_exception_is_shown_with_traceback(studio, monkeypatch):
+    import lepton_nb.run as run_module
+
+    def broken(*a, **k):
+        raise RuntimeError("CUDA out of memory (simulated)")
+
+    monkeypatch.setattr(run_module, "build_model", broken)
+    assert studio.start()
+    assert studio.wait(30)
+    assert studio.session.state == "error" and studio.monitor.state == "error"
+    text = studio.train_panel.error.value
+    assert "CUDA out of memory (simulated)" in text and "Traceback" in text and "<details>" in text
+    assert studio.run.status == "error"  # listed in Runs with what it logged
+    monkeypatch.undo()
+    assert studio.start() and studio.wait(60) and studio.session.state == "completed"  # kernel fine
+
+
+def test_evaluation_panel_and_confusion_cell_selection(studio):
+    studio.start()
+    studio.wait(60)
+    ev = studio.evaluate_panel
+    assert ev.confusion.matrix == []  # drawn when the tab is shown, not while another is
+    studio.show_tab("Evaluation")
+    assert "accuracy" in ev.metrics.value
+    assert np.array_equal(np.array(ev.confusion.matrix), studio.run.evaluation.confusion)
+    ev.confusion.selected = [3, 3]
+    assert "class 3 correctly classified" in ev.cell_title.value and ev.cell_png.value[:4] == b"\x89PNG"
+    wrong = studio.run.evaluation.misclassified()
+    if len(wrong):
+        i = int(wrong[0])
+        t, p = int(studio.run.evaluation.y_true[i]), int(studio.run.evaluation.y_pred[i])
+        ev.confusion.selected = [t, p]
+        assert f"predicted as {p}" in ev.cell_title.value
+    assert ev.top_png.value[:4] == b"\x89PNG" and ev.per_class_png.value[:4] == b"\x89PNG"
+
+
+def test_cross_validation_runs_in_the_background(studio):
+    studio.update({"evaluate.cv_folds": 2, "train.epochs": 1})
+    result = studio.cross_validate(timeout=120)
+    assert len(result.folds) == 2 and "± std" in studio.evaluate_panel.cv_result_html.value
+
+
+def test_lr_finder_suggests_and_applies(studio):
+    result = studio.find_lr(timeout=120)
+    assert result is not None and result.suggestion and studio.train_panel.lr_plot.value[:4] == b"\x89PNG"
+    studio.train_panel.apply_lr()
+    assert studio.recipe.train.lr == pytest.approx(float(f"{result.suggestion:.3g}"))
+
+
+def test_augmentation_preview_is_seeded_and_follows_parameters(studio):
+    panel = studio.augment_panel
+    settle(panel.task)
+    first = panel.preview.value
+    panel.refresh()
+    settle(panel.task)
+    assert panel.preview.value == first  # same settings, same variants
+    panel.rows["rotation"][0].value = True
+    settle(panel.task)
+    assert panel.preview.value != first
+    assert any(op["op"] == "rotation" for op in studio.recipe.augment.ops)
+    rotated = panel.preview.value
+    panel.resample.click()
+    settle(panel.task)
+    assert panel.preview.value != rotated
+
+
+def test_switching_source_adapts_model_and_augmentation(studio):
+    studio.form.controls()["data.source"].widget.value = "wine"
+    assert studio.recipe.model.arch == "tabular_mlp" and studio.recipe.augment.ops == []
+    data = studio.wait_data(60)
+    assert data.source == "wine" and data.kind == "tabular"
+    assert studio.augment_panel.rows["rotation"][2].layout.display == "none"
+    settle(studio.model_panel.task)
+    assert "Linear" in studio.model_panel.info.value
+
+
+def test_runs_table_overlay_export_and_load_back(studio):
+    studio.start()
+    studio.wait(60)
+    studio.update({"train.lr": 0.01, "name": "second"})
+    studio.start()
+    studio.wait(60)
+    runs = studio.runs_panel
+    assert len(studio.runs) == 2 and runs.table.value.count("<tr>") == 3
+    studio.show_tab("Runs")
+    runs.select.value = (0, 1)
+    assert runs.overlay_png.value[:4] == b"\x89PNG"
+    runs.select.value = (0,)
+    links = runs.export_selected()
+    assert "download=" in links and "recipe (JSON)" in links and "HTML report" in links
+    assert "lepton-nb run" in runs.command.value
+    runs.load_selected()
+    assert studio.recipe == studio.runs[0].recipe
+
+
+def test_finished_models_are_freed_unless_kept(tmp_path):
+    studio = lnb.Studio(tiny_recipe(train__epochs=1, data__limit=200), out=None, hz=50)
+    studio.wait_data(60)
+    refs = []
+    for _ in range(20):
+        assert studio.start()
+        assert studio.wait(60)
+        refs.append(weakref.ref(studio.run.model))
+    gc.collect()
+    alive = [r() is not None for r in refs]
+    assert alive[-1] and sum(alive) == 1  # only the latest run keeps its model
+    assert all(r.history.length("train/loss") > 0 for r in studio.runs)  # histories and metrics stay
+    assert sum(r.data is not None for r in studio.runs) == 1
+    studio.close()
