@@ -40,10 +40,14 @@ __all__ = [
     "count_parameters",
     "cross_validate",
     "evaluate",
+    "explain",
     "train",
 ]
 
-_LAZY = {"Studio": ("lepton_nb.ui.studio", "Studio")}
+_LAZY = {
+    "Studio": ("lepton_nb.ui.studio", "Studio"),
+    "explain": ("lepton_nb.interpret.attribution", "explain"),  # loads captum on first use
+}
 
 
 def __getattr__(name: str) -> Any:

@@ -82,16 +82,18 @@ class BasicBlock(nn.Module):
         self.bn1 = norm(c_out)
         self.conv2 = nn.Conv2d(c_out, c_out, 3, padding=1, bias=not batch_norm)
         self.bn2 = norm(c_out)
-        self.relu = nn.ReLU(inplace=True)
+        # one module per use: attribution methods such as DeepLift hook each activation separately
+        self.relu1 = nn.ReLU(inplace=True)
+        self.relu2 = nn.ReLU(inplace=True)
         self.shortcut: nn.Module = nn.Identity()
         if stride != 1 or c_in != c_out:
             self.shortcut = nn.Sequential(nn.Conv2d(c_in, c_out, 1, stride=stride, bias=not batch_norm),
                                           norm(c_out))
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        out = self.relu(self.bn1(self.conv1(x)))
+        out = self.relu1(self.bn1(self.conv1(x)))
         out = self.bn2(self.conv2(out))
-        return self.relu(out + self.shortcut(x))
+        return self.relu2(out + self.shortcut(x))
 
 
 def build_resnet(spec: DataSpec, cfg: ModelSection) -> Classifier:
@@ -121,11 +123,12 @@ class TextCNN(nn.Module):
         super().__init__()
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
         self.convs = nn.ModuleList(nn.Conv1d(embed_dim, width, k, padding=k // 2) for k in (3, 4, 5))
+        self.relus = nn.ModuleList(nn.ReLU() for _ in self.convs)
         self.out_features = 3 * width
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
         e = self.embedding(ids).transpose(1, 2)
-        return torch.cat([torch.relu(conv(e)).amax(dim=2) for conv in self.convs], dim=1)
+        return torch.cat([relu(conv(e)).amax(dim=2) for conv, relu in zip(self.convs, self.relus)], dim=1)
 
 
 class TextBiLSTM(nn.Module):

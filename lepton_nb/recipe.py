@@ -17,6 +17,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
+from .interpret.methods import BASELINES, METHODS, default_method
+
 __all__ = [
     "AUGMENT_OPS",
     "ARCHS_FOR_KIND",
@@ -384,6 +386,26 @@ class EvaluateSection:
                            max=1000)
 
 
+@dataclass
+class InterpretSection:
+    """Captum attributions: probes explained during training, and the report's attribution grid."""
+
+    enabled: bool = spec(True, "Explain a fixed probe set at epoch ends (live timeline, report grid).")
+    method: str = spec("auto", "Attribution method (captum.attr); auto: Integrated Gradients (on the word "
+                               "embeddings for text).", choices=("auto", *METHODS))
+    target: str = spec("pred", "Explain the predicted class or the true one.", choices=("pred", "true"))
+    baseline: str = spec("zeros", "Reference input: zeros (padding for text), a blurred copy (images) or the "
+                                  "train mean.", choices=BASELINES)
+    probes: int = spec(8, "Probe samples (stratified: one per class first).", min=1, max=64)
+    every_n_epochs: int = spec(0, "Explain the probes every this many epochs (and after the last); 0 = as "
+                                  "often as `budget` allows: every epoch unless epochs are very short.", min=0,
+                               max=10_000)
+    budget: float = spec(0.05, "With every_n_epochs 0: the largest share of training time probes may take.",
+                         min=0.001, max=1.0)
+    steps: int = spec(16, "Integration steps for the Integrated Gradients methods during training.", min=4,
+                      max=500)
+
+
 SECTIONS: dict[str, type] = {
     "data": DataSection,
     "normalize": NormalizeSection,
@@ -391,6 +413,7 @@ SECTIONS: dict[str, type] = {
     "model": ModelSection,
     "train": TrainSection,
     "evaluate": EvaluateSection,
+    "interpret": InterpretSection,
 }
 
 
@@ -405,6 +428,7 @@ class Recipe:
     model: ModelSection = spec(ModelSection(), "Model.")
     train: TrainSection = spec(TrainSection(), "Training.")
     evaluate: EvaluateSection = spec(EvaluateSection(), "Evaluation.")
+    interpret: InterpretSection = spec(InterpretSection(), "Interpretation.")
 
     # ---- construction ------------------------------------------------------------------
 
@@ -534,6 +558,11 @@ class Recipe:
     # ---- validation --------------------------------------------------------------------
 
     @property
+    def interpret_method(self) -> str:
+        """``interpret.method`` with ``auto`` resolved for this recipe's data kind."""
+        return default_method(self.kind) if self.interpret.method == "auto" else self.interpret.method
+
+    @property
     def kind(self) -> str:
         """The data kind of this recipe's source: image, tabular or text."""
         return SOURCE_KIND.get(self.data.source, "image")
@@ -592,6 +621,19 @@ class Recipe:
             if name == "random_erasing" and op.get("scale_min", 0) > op.get("scale_max", 1):
                 out.append(Problem(f"augment.ops[{i}].scale_min", op.get("scale_min"),
                                    f"allowed: at most scale_max ({op.get('scale_max')})"))
+        ip = self.interpret
+        method = METHODS[self.interpret_method]
+        if kind not in method.kinds:
+            fitting = [k for k, m in METHODS.items() if kind in m.kinds]
+            out.append(Problem("interpret.method", ip.method, f"not for {kind} data; allowed: auto, "
+                                                              f"{', '.join(fitting)}"))
+        elif method.needs == "conv" and self.model.arch not in ("cnn", "resnet"):
+            out.append(Problem("interpret.method", ip.method, f"needs a convolution layer, {self.model.arch} has "
+                                                              "none; allowed with it: integrated_gradients, saliency, "
+                                                              "smoothgrad, gradient_shap, deeplift, occlusion"))
+        if ip.baseline == "blur" and kind != "image":
+            out.append(Problem("interpret.baseline", ip.baseline, f"for images only; for {kind} data allowed: "
+                                                                  "zeros, mean"))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))

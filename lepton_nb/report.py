@@ -86,6 +86,72 @@ def torch_index(indices: np.ndarray) -> Any:
     return torch.as_tensor(np.asarray(indices, dtype=np.int64))
 
 
+def attribution_section(run: Run) -> str:
+    """The last probe frame (input | attribution | overlay) and the timeline of how it changed."""
+    from .plotting.attributions import (
+        plot_attribution_grid,
+        plot_feature_bars,
+        plot_global_importance,
+        plot_timeline_strip,
+        token_html,
+    )
+
+    frames = run.history.artifacts.get("attributions", [])
+    probes = run.history.meta.get("probes")
+    error = run.history.meta.get("interpret_error")
+    if error:
+        return f"<h2>Attributions</h2><p>Attribution probes stopped: {html.escape(error)}</p>"
+    if not frames or not probes or run.data is None:
+        return ""
+    data, classes = run.data, run.data.classes
+    idx = torch_index(np.asarray(probes["indices"]))
+    labels = probes["labels"]
+    last = frames[-1]
+    attrs = np.stack([f["attributions"] for f in frames]).astype(np.float32)
+    head = (f"<h2>Attributions</h2><p class=muted>{html.escape(probes['method'])} on {len(labels)} probe samples of "
+            f"the {html.escape(probes['split'])} split, target: {html.escape(probes['target'])} class, baseline: "
+            f"{html.escape(probes['baseline'])}; computed on the weights at the end of {len(frames)} epoch(s). "
+            f"Red: evidence for the class, blue: against.</p>")
+    if last.get("delta") is not None:
+        head += f"<p class=muted>largest |convergence delta| at the end: {last['delta']:.2e}</p>"
+    titles = [f"{classes[t]}→{classes[p]} {c:.2f}" for t, p, c in zip(labels, last["predictions"], last["confidence"])]
+    if data.kind == "image":
+        images = data.raw(probes["split"], idx).numpy()
+        fig = new_figure(1.3 * len(labels) + 1.0, 4.2)
+        plot_attribution_grid(fig, images, attrs[-1], titles,
+                              ["#c44e52" if t != p else "black" for t, p in zip(labels, last["predictions"])])
+        body = img_tag(to_png(fig), "attribution grid")
+        if len(frames) > 1:
+            fig = new_figure(1.2 * min(8, len(frames)) + 0.5, 1.25 * len(labels) + 0.4)
+            plot_timeline_strip(fig, images, attrs, [f["epoch"] for f in frames], [f["predictions"] for f in frames],
+                                [f["confidence"] for f in frames], classes)
+            body += "<h3>Timeline: overlays per epoch (rows: probes)</h3>" + img_tag(to_png(fig), "timeline")
+        return head + body
+    if data.kind == "text":
+        ids = data.splits[probes["split"]].x[idx]
+        rows = []
+        for k in range(len(labels)):
+            words = data.vocab.decode(ids[k])
+            first = token_html(words, attrs[0][k][: len(words)])
+            final = token_html(words, attrs[-1][k][: len(words)])
+            rows.append(f"<tr><td>{html.escape(titles[k])}</td><td class=l>{final}</td><td class=l>{first}</td></tr>")
+        header = "<tr><th>true→pred</th><th class=l>last epoch</th><th class=l>first probed epoch</th></tr>"
+        return head + "<table>" + header + "".join(rows) + "</table>"
+    names = data.feature_names
+    n = len(labels)
+    fig = new_figure(11, 1.8 * int(np.ceil(n / 4)) + 0.4)
+    axes = fig.subplots(int(np.ceil(n / 4)), 4, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k < n:
+            plot_feature_bars(ax, attrs[-1][k], names, top=8, title=titles[k])
+        else:
+            ax.axis("off")
+    fig2 = new_figure(6, 3.5)
+    plot_global_importance(fig2.subplots(), attrs[-1], names)
+    return head + img_tag(to_png(fig), "feature attributions") + "<h3>Global importance (probe set)</h3>" + \
+        img_tag(to_png(fig2), "global importance")
+
+
 def write_report(run: Run, path: Path, extra_sections: list[str] | None = None) -> Path:
     """Write the report to ``path`` (atomically) and return it."""
     r = run.recipe
@@ -123,6 +189,7 @@ def write_report(run: Run, path: Path, extra_sections: list[str] | None = None) 
         parts.append(f"<h2>Misclassified examples</h2><p>{len(wrong)} of {len(ev.y_true)} test samples are "
                      f"misclassified; the {len(order)} with the highest loss:</p>")
         parts.append(sample_section(run, order, "Misclassified, highest loss first"))
+    parts.append(attribution_section(run))
     for section in extra_sections or []:
         parts.append(section)
     if run.data is not None:

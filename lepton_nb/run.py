@@ -137,6 +137,10 @@ def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = 
     if model is None:
         model = build_model(recipe.model, data.spec(), seed=t.seed)
     cbs = list(callbacks)
+    if recipe.interpret.enabled:
+        from .interpret.probes import AttributionProbes
+
+        cbs.append(AttributionProbes(data, recipe.interpret, recipe.interpret_method))
     if t.early_stopping.enabled:
         cbs.append(EarlyStopping(t.early_stopping))
     if progress:

@@ -211,8 +211,8 @@ function render({ model, el }) {
   const buttons = {};
   for (const [name, label, title] of [
     ["start", "▶ Start", "Train the recipe in the background"],
-    ["pause", "⏸ Pause", "Pause after the current batch"],
-    ["resume", "⏵ Resume", "Continue training"],
+    ["pause", "Pause", "Pause after the current batch"],
+    ["resume", "▶ Resume", "Continue training"],
     ["stop", "■ Stop", "Stop after the current batch; the run is evaluated and kept"],
   ]) {
     const b = document.createElement("button");

@@ -176,7 +176,7 @@ class RecipeForm:
         self.name = FieldControl("name", next(i for i in describe_fields(recipe) if i["name"] == "name"))
         self.name.set(recipe.name)
         self.sections = {name: SectionForm(name, getattr(recipe, name), skip.get(name, ()))
-                         for name in ("data", "normalize", "augment", "model", "train", "evaluate")}
+                         for name in ("data", "normalize", "augment", "model", "train", "evaluate", "interpret")}
         self.extra: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self.general_problems = W.HTML("")
         self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []

@@ -52,7 +52,30 @@ def _payload(x: np.ndarray, y: np.ndarray, limit: int) -> dict[str, Any]:
     return out
 
 
-class LiveMonitor(anywidget.AnyWidget):
+class ReplyContext:
+    """Publishes every message of a widget in the context of the last front-end message it got.
+
+    ipykernel routes the front end's next message for a comm to the kernel subshell that sent the
+    comm's latest message. Sent from a plain thread (a feed), that would be the main shell, where a
+    busy cell (``time.sleep``) holds a click until it finishes. Sending in the context of the front
+    end's own ``hello`` (handled on a subshell) keeps clicks on the subshell, handled at once.
+    """
+
+    _reply_context: contextvars.Context | None = None
+
+    def remember_context(self) -> None:
+        """Call from a handler of a front-end message."""
+        self._reply_context = contextvars.copy_context()
+
+    def _send(self, msg: dict, buffers: Any = None) -> None:
+        ctx = self._reply_context
+        if ctx is None:
+            super()._send(msg, buffers)  # type: ignore[misc]
+        else:
+            ctx.copy().run(super()._send, msg, buffers)  # type: ignore[misc]
+
+
+class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     """Start/Pause/Resume/Stop, progress and live curves in one front-end view.
 
     Button clicks arrive as custom messages and call the handlers registered with `on_command`.
@@ -101,7 +124,7 @@ class LiveMonitor(anywidget.AnyWidget):
     def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
         if not isinstance(content, dict):
             return
-        self._reply_context = contextvars.copy_context()
+        self.remember_context()
         if content.get("type") == "hello":
             self.send_reset()
         elif content.get("type") == "command":
@@ -110,23 +133,6 @@ class LiveMonitor(anywidget.AnyWidget):
                 handler()
 
     # ---- sending -------------------------------------------------------------------------
-
-    _reply_context: contextvars.Context | None = None
-
-    def _send(self, msg: dict, buffers: Any = None) -> None:
-        """Publish every message of this widget in the context of the last front-end message it got.
-
-        ipykernel routes the front end's next message for a comm to the kernel subshell that sent
-        the comm's latest message. Sent from a plain thread (the feed), that would be the main
-        shell, where a busy cell (``time.sleep``) holds a Stop click until it finishes. Sending
-        in the context of the front end's own ``hello`` (handled on a subshell) keeps clicks on
-        the subshell, where they are handled at once.
-        """
-        ctx = self._reply_context
-        if ctx is None:
-            super()._send(msg, buffers)
-        else:
-            ctx.copy().run(super()._send, msg, buffers)
 
     def _send_payload(self, payload: dict[str, Any]) -> int:
         size = len(json.dumps(payload, separators=(",", ":")))
@@ -171,6 +177,7 @@ class LiveFeed:
         self.ticks = 0
         self.cpu_seconds = 0.0
         self.on_finish: Callable[[], None] | None = None
+        self.also: list[Callable[[], Any]] = []  # other views refreshed on the same tick
 
     def start(self) -> None:
         self._stop.clear()
@@ -226,4 +233,6 @@ class LiveFeed:
             m.state = s.state
             m.message = s.message
         m.push()
+        for push in self.also:
+            push()
         self.ticks += 1

@@ -35,8 +35,12 @@ def error_html(exc: BaseException, tb: str = "") -> str:
 
 
 def set_png(image: W.Image, png: bytes | None) -> None:
-    image.value = png or b""
-    image.layout.display = "" if png else "none"
+    """Show a PNG at its natural width (never stretched by the layout), or hide the image."""
+    with image.hold_sync():
+        image.value = png or b""
+        if png and png[:8] == b"\x89PNG\r\n\x1a\n":
+            image.width = str(int.from_bytes(png[16:20], "big"))  # IHDR width
+        image.layout.display = "" if png else "none"
 
 
 class DataPanel:

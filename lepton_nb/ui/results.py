@@ -177,7 +177,7 @@ class EvaluatePanel:
         self.confusion.labels = list(ev.classes)
         wrong = ev.misclassified()
         if len(wrong):
-            true, pred = _worst_cell(ev)
+            true, pred = worst_cell(ev)
             self.confusion.selected = [int(true), int(pred)]
         else:
             self.confusion.selected = []
@@ -259,7 +259,7 @@ class EvaluatePanel:
         self.cv_status.value = error_html(exc, tb)
 
 
-def _worst_cell(ev: EvalResult) -> tuple[int, int]:
+def worst_cell(ev: EvalResult) -> tuple[int, int]:
     """The off-diagonal cell with the most samples (what a teacher would look at first)."""
     off = ev.confusion.copy()
     np.fill_diagonal(off, -1)

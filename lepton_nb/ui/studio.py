@@ -22,13 +22,14 @@ from ..run import Run, as_recipe
 from ..train.session import Session
 from ..train.trainer import warm_up
 from .forms import RecipeForm
+from .interpret_panel import InterpretPanel
 from .live import LiveFeed, LiveMonitor
 from .panels import AugmentPanel, DataPanel, ModelPanel
 from .render import MUTED
 from .results import EvaluatePanel, RunsPanel, TrainPanel, snapshot_html
 from .tasks import Latest
 
-TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Runs")
+TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Runs")
 
 
 class Studio:
@@ -68,9 +69,11 @@ class Studio:
         self.model_panel = ModelPanel(self)
         self.train_panel = TrainPanel(self)
         self.evaluate_panel = EvaluatePanel(self)
+        self.interpret_panel = InterpretPanel(self)
         self.runs_panel = RunsPanel(self)
         self.tabs = W.Tab(children=[self.data_panel.box, self.augment_panel.box, self.model_panel.box,
-                                    self.train_panel.box, self.evaluate_panel.box, self.runs_panel.box])
+                                    self.train_panel.box, self.evaluate_panel.box, self.interpret_panel.box,
+                                    self.runs_panel.box])
         for i, title in enumerate(TABS):
             self.tabs.set_title(i, title)
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -237,7 +240,11 @@ class Studio:
                 return False
             self._feed_done.clear()
             self.monitor.bind(self.session.history)
+            session = self.session
+            self.interpret_panel.timeline.bind(session.history,
+                                               lambda: session.trainer.data if session.trainer else None)
             self.feed = LiveFeed(self.monitor, self.session, self.hz)
+            self.feed.also.append(self.interpret_panel.timeline.push)
             self.feed.on_finish = self._finished
             self.feed.start()
         return True
@@ -281,6 +288,7 @@ class Studio:
             self.train_panel.show_error(session)
             if run.evaluation is not None:
                 self.evaluate_panel.show_run(run, visible=self.tabs.selected_index == TABS.index("Evaluation"))
+                self.interpret_panel.show_run(run)
             self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
             self.last_snapshot = snapshot_html(run)
             for handle in self._handles:

@@ -78,3 +78,28 @@ def test_finished_run_leaves_a_static_snapshot_in_the_saved_notebook(page, lab):
     saved = nbformat.read(lab.root / "snapshot.ipynb", as_version=4)
     html = [o.get("data", {}).get("text/html", "") for o in saved.cells[0].outputs]
     assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "accuracy" in h for h in html)
+
+
+def test_interpret_tab_shows_the_attribution_timeline_and_explanations(page, lab):
+    start_studio(page, lab, "interpret.ipynb", epochs=40)
+    page.locator(f"{MONITOR} .lnb-start").click()
+    page.locator(".jp-NotebookPanel:not(.lm-mod-hidden) .lm-TabBar-tab", has_text="Interpret").click()
+    timeline = ".jp-NotebookPanel:not(.lm-mod-hidden) .lnb-attr"
+    page.wait_for_selector(f"{timeline} .lnb-tile canvas", timeout=60_000)
+    wait_until(lambda: int(page.locator(timeline).get_attribute("data-frames")) >= 1, 60)
+    live_frames = int(page.locator(timeline).get_attribute("data-frames"))
+    assert state(page) == "running"  # tiles arrive while training runs
+    wait_until(lambda: state(page) == "completed", 120)
+    wait_until(lambda: int(page.locator(timeline).get_attribute("data-frames")) > live_frames, 10)
+    frames = int(page.locator(timeline).get_attribute("data-frames"))
+    assert frames >= 3 and page.locator(f"{timeline} .lnb-tile").count() == 8
+    page.locator(f"{timeline} .lnb-epoch").fill("0")
+    first_epoch = page.locator(timeline).get_attribute("data-epoch")
+    page.locator(f"{timeline} .lnb-play").click()
+    wait_until(lambda: page.locator(timeline).get_attribute("data-epoch") != first_epoch, 5)
+    page.locator(timeline).scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "06_attribution_timeline.png"))
+    page.get_by_role("button", name="Explain").click()
+    page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .lnb-explain-image[src^='blob:']", timeout=60_000)
+    page.get_by_role("button", name="Explain").scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "07_interpret_explain.png"))

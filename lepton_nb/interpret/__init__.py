@@ -1,0 +1,25 @@
+"""Interpretation with Captum: a method registry, `explain`, and attribution probes during training.
+
+`methods` is plain data (the recipe validates against it); `explain` and the probes load captum
+and the trainer on first use, so importing the registry stays cheap and cycle-free.
+"""
+
+from typing import Any
+
+from .methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
+
+_LAZY = {
+    "Explanation": "attribution", "InterpretError": "attribution", "attribution_copy": "attribution",
+    "check_method": "attribution", "explain": "attribution", "fitting_methods": "attribution",
+    "AttributionProbes": "probes", "probe_indices": "probes", "save_timeline": "probes",
+}
+
+__all__ = ["BASELINES", "METHODS", "Method", "MethodParam", "default_method", "methods_for_kind", *_LAZY]
+
+
+def __getattr__(name: str) -> Any:
+    if name in _LAZY:
+        import importlib
+
+        return getattr(importlib.import_module(f"{__name__}.{_LAZY[name]}"), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

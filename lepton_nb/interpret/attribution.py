@@ -1,0 +1,270 @@
+"""`explain`: captum.attr methods behind one call, returning attributions with the input's shape.
+
+Attributions are computed on a frozen copy of the model in eval mode (ReLUs made non-inplace,
+as DeepLift requires), under a forked, seeded RNG: explaining never changes the model, its
+training mode or the global random state.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import copy
+import warnings
+from collections.abc import Iterator
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from torch import nn
+
+from ..errors import LeptonError
+from .methods import BASELINES, METHODS, methods_for_kind
+
+if TYPE_CHECKING:
+    from ..data.bundle import DataBundle
+
+
+class InterpretError(LeptonError, ValueError):
+    """An attribution request that does not fit the model, the data or the method."""
+
+
+@dataclass
+class Explanation:
+    """Attributions (same shape as the inputs) and what they explain."""
+
+    method: str
+    attributions: torch.Tensor
+    target: torch.Tensor  # the class explained, per sample
+    predictions: torch.Tensor
+    confidence: torch.Tensor  # softmax probability of the predicted class
+    delta: torch.Tensor | None = None  # completeness error per sample, where the method defines one
+    baseline: str = "zeros"
+    params: dict[str, Any] | None = None
+
+    def __len__(self) -> int:
+        return len(self.attributions)
+
+
+def infer_kind(inputs: torch.Tensor) -> str:
+    if not torch.is_floating_point(inputs):
+        return "text"
+    return "image" if inputs.dim() == 4 else "tabular"
+
+
+def last_conv(model: nn.Module) -> nn.Module | None:
+    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
+    return convs[-1] if convs else None
+
+
+def embedding_layer(model: nn.Module) -> nn.Module | None:
+    return next((m for m in model.modules() if isinstance(m, nn.Embedding)), None)
+
+
+def fitting_methods(model: nn.Module, kind: str) -> list[str]:
+    """The methods that work for this model and data kind."""
+    out = []
+    for name in methods_for_kind(kind):
+        needs = METHODS[name].needs
+        if needs == "conv" and last_conv(model) is None:
+            continue
+        if needs == "embedding" and embedding_layer(model) is None:
+            continue
+        out.append(name)
+    return out
+
+
+def check_method(model: nn.Module, kind: str, method: str) -> None:
+    """Raise InterpretError naming the methods that fit when ``method`` does not."""
+    fits = fitting_methods(model, kind)
+    if method in fits:
+        return
+    if method not in METHODS:
+        reason = "unknown method"
+    elif kind not in METHODS[method].kinds:
+        reason = f"not for {kind} data"
+    elif METHODS[method].needs == "conv":
+        reason = "the model has no Conv2d layer"
+    else:
+        reason = "the model has no nn.Embedding layer"
+    raise InterpretError(f"interpret.method: {method!r} — {reason}; methods that fit this model: "
+                         f"{', '.join(fits) or 'none'}")
+
+
+def attribution_copy(model: nn.Module) -> nn.Module:
+    """A CPU copy in eval mode, without in-place activations, gradients off for the weights."""
+    clone = copy.deepcopy(model).to("cpu").eval()
+    for m in clone.modules():
+        if hasattr(m, "inplace"):
+            m.inplace = False
+    for p in clone.parameters():
+        p.requires_grad_(False)
+    return clone
+
+
+def _blur(x: torch.Tensor) -> torch.Tensor:
+    from torchvision.transforms.v2 import functional as F
+
+    side = x.shape[-1]
+    kernel = max(3, (side // 4) | 1)
+    return F.gaussian_blur(x, [kernel, kernel], [kernel / 3.0, kernel / 3.0])
+
+
+def make_baseline(inputs: torch.Tensor, baseline: str | torch.Tensor, kind: str,
+                  data: DataBundle | None = None) -> torch.Tensor:
+    """A reference input: zeros (padding for text), a blurred copy (images), or the train-split mean."""
+    if isinstance(baseline, torch.Tensor):
+        b = baseline.detach().to("cpu", inputs.dtype)
+        return b if b.shape == inputs.shape else b.expand_as(inputs).clone()
+    if baseline not in BASELINES:
+        raise InterpretError(f"interpret.baseline: {baseline!r} — allowed: {', '.join(BASELINES)} or a tensor")
+    if kind == "text" or baseline == "zeros":
+        return torch.zeros_like(inputs)
+    if baseline == "blur":
+        if kind != "image":
+            raise InterpretError(f"interpret.baseline: 'blur' — for images only; for {kind} data allowed: zeros, mean")
+        return _blur(inputs)
+    if data is None:
+        raise InterpretError("interpret.baseline: 'mean' — needs the data (pass data=... or a Run); "
+                             "allowed without data: zeros" + (", blur" if kind == "image" else ""))
+    return data.inputs("train").mean(0, keepdim=True).expand_as(inputs).clone()
+
+
+def _targets(model: nn.Module, inputs: torch.Tensor, target: Any, labels: Any) -> tuple[torch.Tensor, ...]:
+    with torch.no_grad():
+        probs = torch.softmax(model(inputs).float(), 1)
+    predictions = probs.argmax(1)
+    confidence = probs.gather(1, predictions[:, None])[:, 0]
+    if target is None or (isinstance(target, str) and target == "pred"):
+        chosen = predictions
+    elif isinstance(target, str) and target == "true":
+        if labels is None:
+            raise InterpretError("interpret.target: 'true' — needs the labels (pass labels=...)")
+        chosen = torch.as_tensor(labels, dtype=torch.long).reshape(-1)
+    elif isinstance(target, int):
+        if not 0 <= target < probs.shape[1]:
+            raise InterpretError(f"interpret.target: {target} — allowed: a class index from 0 to {probs.shape[1] - 1}, "
+                                 "'pred' or 'true'")
+        chosen = torch.full_like(predictions, target)
+    elif isinstance(target, torch.Tensor):
+        chosen = target.to(torch.long).reshape(-1)
+    else:
+        raise InterpretError(f"interpret.target: {target!r} — allowed: 'pred', 'true', a class index or a tensor")
+    return chosen, predictions, confidence
+
+
+def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradients", target: Any = "pred",
+            labels: Any = None, baseline: str | torch.Tensor = "zeros", data: DataBundle | None = None,
+            layer: nn.Module | str | None = None, seed: int = 0, **params: Any) -> Explanation:
+    """Attributions of ``inputs`` (model-input space, e.g. normalized images) for each sample's target.
+
+    ``model`` may be a finished `Run` (its model and data are used). ``target`` is ``"pred"`` (the
+    predicted class), ``"true"`` (needs ``labels``), a class index or a tensor. ``baseline`` is
+    ``"zeros"``, ``"blur"`` (images), ``"mean"`` (the train split's mean; needs ``data``) or a tensor.
+    ``params`` are the method's parameters (see ``interpret.METHODS``), e.g. ``n_steps=50``.
+    """
+    from captum import attr
+
+    if hasattr(model, "recipe") and hasattr(model, "model"):  # a Run
+        data = data if data is not None else model.data
+        model = model.model
+    if model is None:
+        raise InterpretError("model: None — this run's model was released; reload it with lnb.load_run(run.dir)")
+    kind = data.kind if data is not None else infer_kind(inputs)
+    if isinstance(layer, nn.Module):  # a layer of the caller's model: find it again in the copy by name
+        layer = next((name for name, m in model.named_modules() if m is layer), None)
+        if layer is None:
+            raise InterpretError("interpret.layer: the given module is not part of the model")
+    net = attribution_copy(model)
+    check_method(net, kind, method)
+    spec = METHODS[method]
+    unknown = set(params) - set(spec.params)
+    if unknown:
+        raise InterpretError(f"interpret.params: {sorted(unknown)} — {method} takes: "
+                             f"{', '.join(spec.params) or 'no parameters'}")
+    p = {k: (int(v.default) if v.integer else v.default) for k, v in spec.params.items()}
+    p.update(params)
+    x = inputs.detach().to("cpu").clone()
+    chosen, predictions, confidence = _targets(net, x, target, labels)
+    if torch.is_floating_point(x):
+        x.requires_grad_()
+    base = make_baseline(x, baseline, kind, data) if spec.baseline or kind == "text" else None
+    delta = None
+    with torch.random.fork_rng(devices=[]), _numpy_seed(seed), warnings.catch_warnings():
+        # captum announces the hooks it sets on activations: expected here, not a problem to report
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\..*")
+        torch.manual_seed(seed)
+        if method == "integrated_gradients":
+            a, delta = attr.IntegratedGradients(net).attribute(
+                x, base, target=chosen, n_steps=int(p["n_steps"]), return_convergence_delta=True)
+        elif method == "saliency":
+            a = attr.Saliency(net).attribute(x, target=chosen, abs=True)
+        elif method == "smoothgrad":
+            a = attr.NoiseTunnel(attr.Saliency(net)).attribute(
+                x, nt_type="smoothgrad", nt_samples=int(p["nt_samples"]), stdevs=float(p["stdev"]), target=chosen)
+        elif method == "gradient_shap":
+            a, delta = attr.GradientShap(net).attribute(
+                x, base, n_samples=int(p["n_samples"]), stdevs=float(p["stdev"]), target=chosen,
+                return_convergence_delta=True)
+            delta = delta.view(len(x), -1).mean(1)
+        elif method == "deeplift":
+            a, delta = attr.DeepLift(net).attribute(x, base, target=chosen, return_convergence_delta=True)
+        elif method == "occlusion":
+            a = _occlusion(net, x, base, chosen, int(p["window"]), int(p["stride"]))
+        elif method == "grad_cam":
+            a = _grad_cam(net, x, chosen, layer)
+        elif method == "feature_ablation":
+            a = attr.FeatureAblation(net).attribute(x, base, target=chosen)
+        else:  # layer_integrated_gradients on the embedding
+            emb = _resolve_layer(net, layer) if layer is not None else embedding_layer(net)
+            a, delta = attr.LayerIntegratedGradients(net, emb).attribute(
+                x, torch.zeros_like(x), target=chosen, n_steps=int(p["n_steps"]), return_convergence_delta=True)
+            a = a.sum(-1)
+    return Explanation(method, a.detach().float(), chosen, predictions, confidence,
+                       None if delta is None else delta.detach().float(),
+                       baseline if isinstance(baseline, str) else "tensor", p)
+
+
+@contextlib.contextmanager
+def _numpy_seed(seed: int) -> Iterator[None]:
+    """GradientShap draws from numpy's global RNG: seed it, then put the caller's state back."""
+    state = np.random.get_state()
+    np.random.seed(seed)
+    try:
+        yield
+    finally:
+        np.random.set_state(state)
+
+
+def _occlusion(net: nn.Module, x: torch.Tensor, base: torch.Tensor, target: torch.Tensor, window: int,
+               stride: int) -> torch.Tensor:
+    from captum import attr
+
+    if stride > window:
+        raise InterpretError(f"occlusion stride: {stride} — allowed: at most the window ({window}), so every "
+                             "input is covered")
+    if x.dim() == 4:
+        c, h, w = x.shape[1:]
+        window, stride = min(window, h, w), min(stride, h, w)
+        shape, strides = (c, window, window), (c, stride, stride)
+    else:
+        shape, strides = (min(window, x.shape[1]),), (min(stride, x.shape[1]),)
+    return attr.Occlusion(net).attribute(x, sliding_window_shapes=shape, strides=strides, baselines=base,
+                                         target=target)
+
+
+def _resolve_layer(net: nn.Module, layer: str) -> nn.Module:
+    modules = dict(net.named_modules())
+    if layer not in modules:
+        raise InterpretError(f"interpret.layer: {layer!r} — no such layer; allowed: "
+                             f"{', '.join(n for n in modules if n)[:300]}")
+    return modules[layer]
+
+
+def _grad_cam(net: nn.Module, x: torch.Tensor, target: torch.Tensor, layer: str | None) -> torch.Tensor:
+    from captum import attr
+
+    chosen = _resolve_layer(net, layer) if layer is not None else last_conv(net)
+    cam = attr.LayerGradCam(net, chosen).attribute(x, target=target, relu_attributions=True)
+    up = attr.LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear")
+    return up.expand_as(x).contiguous()

@@ -1,0 +1,79 @@
+import numpy as np
+import torch
+from torch import nn
+
+import lepton_nb as lnb
+from lepton_nb.interpret.probes import probe_indices
+from tests.conftest import tiny_recipe
+
+
+def test_probe_set_is_stratified():
+    labels = torch.tensor([0, 0, 1, 1, 1, 2, 2, 0])
+    assert probe_indices(labels, 3) == [0, 2, 5]
+    assert probe_indices(labels, 5) == [0, 1, 2, 3, 5]
+
+
+def test_probes_do_not_change_the_training_result():
+    base = tiny_recipe(train__epochs=3, model__dropout=0.3)
+    with_probes = lnb.train(base.updated({"interpret.enabled": True, "interpret.every_n_epochs": 1}),
+                            progress=False, out=None, report=False)
+    without = lnb.train(base.updated({"interpret.enabled": False}), progress=False, out=None, report=False)
+    a, b = with_probes.model.state_dict(), without.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+    assert len(with_probes.history.artifacts["attributions"]) == 3
+    assert "attributions" not in without.history.artifacts
+
+
+def test_frames_record_epoch_predictions_and_are_saved(tmp_path):
+    run = lnb.train(tiny_recipe(train__epochs=4).updated({"interpret.every_n_epochs": 2, "interpret.probes": 5}),
+                    progress=False, out=tmp_path)
+    frames = run.history.artifacts["attributions"]
+    assert [f["epoch"] for f in frames] == [1, 3]
+    assert frames[0]["attributions"].shape == (5, 1, 8, 8) and frames[0]["attributions"].dtype == np.float16
+    assert len(frames[-1]["predictions"]) == 5 and all(0 < c <= 1 for c in frames[-1]["confidence"])
+    saved = np.load(run.dir / "attributions.npz")
+    assert saved["attributions"].shape == (2, 5, 1, 8, 8) and saved["epochs"].tolist() == [1, 3]
+    meta = run.history.meta["probes"]
+    assert meta["split"] == "val" and len(meta["indices"]) == 5 and sorted(set(meta["labels"])) == meta["labels"]
+    html = (run.dir / "report.html").read_text()
+    assert "<h2>Attributions</h2>" in html and "Timeline" in html
+
+
+def test_budget_bounds_the_probe_time():
+    run = lnb.train(lnb.Recipe.default().updated({"interpret.every_n_epochs": 0, "interpret.budget": 0.05}),
+                    progress=False, out=None, report=False)
+    frames = run.history.artifacts["attributions"]
+    train_s = sum(e["seconds"] for e in run.history.epochs)
+    assert frames[0]["epoch"] == 0 and frames[-1]["epoch"] == run.recipe.train.epochs - 1
+    # within budget, give or take the first probe (it measures the cost) and timing noise
+    per_probe = run.history.meta["probe_seconds"] / len(frames)
+    assert run.history.meta["probe_seconds"] <= 0.05 * train_s + per_probe
+    assert len(frames) >= 2
+
+
+class NoConv(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(64, 10)
+
+    def forward(self, x):
+        return self.lin(x.flatten(1))
+
+
+def test_probe_failure_is_recorded_and_training_goes_on(tmp_path):
+    recipe = tiny_recipe(train__epochs=2).updated({"interpret.method": "grad_cam"})
+    run = lnb.train(recipe, model=NoConv(), progress=False, out=tmp_path)
+    assert run.status == "completed" and run.metrics["accuracy"] > 0.2
+    error = run.history.meta["interpret_error"]
+    assert "no Conv2d layer" in error and "integrated_gradients" in error
+    assert "Attribution probes stopped" in (run.dir / "report.html").read_text()
+
+
+def test_text_and_tabular_probes(imdb_path):
+    text = lnb.train(lnb.Recipe.preset("sentiment").updated({"data.path": str(imdb_path), "train.epochs": 2,
+                                                             "interpret.every_n_epochs": 1}),
+                     progress=False, out=None)
+    assert text.history.artifacts["attributions"][0]["attributions"].shape == (8, 48)
+    table = lnb.train(lnb.Recipe.preset("wine").updated({"train.epochs": 2, "interpret.every_n_epochs": 1}),
+                      progress=False, out=None)
+    assert table.history.artifacts["attributions"][0]["attributions"].shape == (8, 13)

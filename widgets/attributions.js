@@ -1,0 +1,160 @@
+// lepton_nb live attribution timeline: probe tiles (input + signed attribution overlay) per epoch,
+// an epoch slider and a play button. Frames arrive append-only; on (re)render the view says hello
+// and gets them all again. Attributions come as int8 (base64) with one scale per frame.
+
+const RED = [196, 78, 82], BLUE = [76, 114, 176];
+
+function decode(b64, signed) {
+  const raw = atob(b64);
+  const out = signed ? new Int8Array(raw.length) : new Uint8Array(raw.length);
+  for (let i = 0; i < raw.length; i++) out[i] = signed ? ((raw.charCodeAt(i) << 24) >> 24) : raw.charCodeAt(i);
+  return out;
+}
+
+function tileCanvas(probe, attr, size) {
+  const { w, h, c } = probe.image;
+  const px = decode(probe.image.data, false);
+  const canvas = document.createElement("canvas");
+  canvas.width = w; canvas.height = h;
+  canvas.style.width = `${size}px`; canvas.style.height = `${Math.round(size * h / w)}px`;
+  canvas.style.imageRendering = "pixelated";
+  const ctx = canvas.getContext("2d");
+  const img = ctx.createImageData(w, h);
+  for (let i = 0; i < w * h; i++) {
+    let g = 0;
+    for (let k = 0; k < c; k++) g += px[i * c + k];
+    g = g / c;
+    const a = attr ? attr[i] / 127 : 0;
+    const col = a > 0 ? RED : BLUE;
+    const alpha = Math.min(1, Math.abs(a)) * 0.85;
+    img.data[4 * i] = Math.round(g * (1 - alpha) + col[0] * alpha);
+    img.data[4 * i + 1] = Math.round(g * (1 - alpha) + col[1] * alpha);
+    img.data[4 * i + 2] = Math.round(g * (1 - alpha) + col[2] * alpha);
+    img.data[4 * i + 3] = 255;
+  }
+  ctx.putImageData(img, 0, 0);
+  return canvas;
+}
+
+function tokens(probe, attr) {
+  const span = document.createElement("div");
+  span.className = "lnb-tokens";
+  probe.words.forEach((word, i) => {
+    const a = attr ? attr[i] / 127 : 0;
+    const col = a > 0 ? RED : BLUE;
+    const s = document.createElement("span");
+    s.textContent = word;
+    s.title = (attr ? attr[i] / 127 : 0).toFixed(2);
+    s.style.background = `rgba(${col.join(",")},${Math.min(1, Math.abs(a)).toFixed(2)})`;
+    span.append(s, " ");
+  });
+  return span;
+}
+
+function bars(probe, attr) {
+  const box = document.createElement("div");
+  box.className = "lnb-bars";
+  const order = probe.features.map((_, i) => i).sort((i, j) => Math.abs(attr[j]) - Math.abs(attr[i])).slice(0, 6);
+  for (const i of order) {
+    const a = attr[i] / 127;
+    const row = document.createElement("div");
+    row.className = "lnb-bar-row";
+    row.innerHTML = `<span class="lnb-bar-name" title="${probe.features[i]}">${probe.features[i]}</span>` +
+      `<span class="lnb-bar-track"><span class="lnb-bar-fill" style="width:${(50 * Math.abs(a)).toFixed(1)}%;` +
+      `${a >= 0 ? "left:50%" : `right:50%`};background:rgb(${(a >= 0 ? RED : BLUE).join(",")})"></span></span>`;
+    box.appendChild(row);
+  }
+  return box;
+}
+
+function render({ model, el }) {
+  el.classList.add("lnb-attr");
+  const head = document.createElement("div");
+  head.className = "lnb-attr-head";
+  const play = document.createElement("button");
+  play.className = "lnb-btn lnb-play";
+  play.textContent = "▶ Play";
+  const slider = document.createElement("input");
+  slider.type = "range"; slider.min = 0; slider.max = 0; slider.value = 0; slider.className = "lnb-epoch";
+  const label = document.createElement("span");
+  label.className = "lnb-epoch-label";
+  const follow = document.createElement("label");
+  follow.innerHTML = `<input type="checkbox" checked> follow training`;
+  head.append(play, slider, label, follow);
+  const grid = document.createElement("div");
+  grid.className = "lnb-attr-grid";
+  const note = document.createElement("div");
+  note.className = "lnb-attr-note";
+  el.append(head, grid, note);
+
+  let frames = [];
+  let timer = null;
+  const following = () => follow.querySelector("input").checked;
+
+  const draw = () => {
+    const probes = model.get("probes") || [];
+    const classes = model.get("classes") || [];
+    const kind = model.get("kind");
+    grid.innerHTML = "";
+    el.dataset.frames = String(frames.length);
+    if (!probes.length) { note.textContent = model.get("note") || "no probes yet"; return; }
+    note.textContent = model.get("note") || "";
+    const f = frames[Number(slider.value)];
+    label.textContent = f ? `epoch ${f.epoch + 1} (${Number(slider.value) + 1}/${frames.length})` : "waiting for the first epoch…";
+    el.dataset.epoch = f ? String(f.epoch) : "";
+    probes.forEach((probe, i) => {
+      const tile = document.createElement("div");
+      tile.className = "lnb-tile";
+      const attr = f ? decode(f.data[i], true) : null;
+      if (kind === "image") tile.appendChild(tileCanvas(probe, attr, 96));
+      else if (kind === "text") tile.appendChild(tokens(probe, attr));
+      else if (attr) tile.appendChild(bars(probe, attr));
+      const cap = document.createElement("div");
+      cap.className = "lnb-caption";
+      if (f) {
+        const pred = f.predictions[i];
+        const ok = pred === probe.label;
+        cap.innerHTML = `<b style="color:${ok ? "#2e7d32" : "#c62828"}">${classes[pred]}</b> ` +
+          `${(100 * f.confidence[i]).toFixed(0)}% · true ${classes[probe.label]}`;
+      } else {
+        cap.textContent = `true ${classes[probe.label]}`;
+      }
+      tile.appendChild(cap);
+      grid.appendChild(tile);
+    });
+  };
+
+  const setFrames = (list, reset) => {
+    const wasAtEnd = Number(slider.value) >= frames.length - 1;
+    frames = reset ? list : frames.concat(list);
+    slider.max = Math.max(0, frames.length - 1);
+    if (reset || (following() && wasAtEnd && !timer)) slider.value = slider.max;
+    draw();
+  };
+
+  model.on("msg:custom", (msg) => {
+    if (!msg || typeof msg !== "object") return;
+    if (msg.type === "reset") setFrames(msg.frames || [], true);
+    else if (msg.type === "frames") {
+      if (msg.start !== frames.length) { model.send({ type: "hello", reason: "gap" }); return; }
+      setFrames(msg.frames || [], false);
+    }
+  });
+  slider.addEventListener("input", draw);
+  play.addEventListener("click", () => {
+    if (timer) { clearInterval(timer); timer = null; play.textContent = "▶ Play"; return; }
+    if (Number(slider.value) >= frames.length - 1) slider.value = 0;
+    play.textContent = "Pause";
+    timer = setInterval(() => {
+      if (Number(slider.value) >= frames.length - 1) { clearInterval(timer); timer = null; play.textContent = "▶ Play"; return; }
+      slider.value = Number(slider.value) + 1;
+      draw();
+    }, 600);
+  });
+  for (const key of ["probes", "classes", "kind", "note"]) model.on(`change:${key}`, draw);
+  draw();
+  model.send({ type: "hello" });
+  return () => { if (timer) clearInterval(timer); };
+}
+
+export default { render };
