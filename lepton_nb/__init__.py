@@ -7,8 +7,10 @@ widgets only when first used.
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
+from . import datasets, exercises, plotting
 from .data import DataBundle, build_data
 from .errors import DataError, LeptonError, ModelError
 from .evaluate import CVResult, EvalResult, cross_validate, evaluate
@@ -17,9 +19,15 @@ from .recipe import Recipe, RecipeError
 from .run import Run, train
 from .train.control import Control
 from .train.history import History
+from .train.lr_find import LRFindResult, lr_find
 from .train.trainer import Trainer
 
 __version__ = "0.1.0"
+
+if "ipykernel" in sys.modules:  # in a notebook, training is near: pay one-off imports in the background
+    from .warmup import warm_up_in_background
+
+    warm_up_in_background()
 
 __all__ = [
     "CVResult",
@@ -28,6 +36,7 @@ __all__ = [
     "DataError",
     "EvalResult",
     "History",
+    "LRFindResult",
     "LeptonError",
     "ModelError",
     "Recipe",
@@ -38,9 +47,13 @@ __all__ = [
     "build_data",
     "build_model",
     "count_parameters",
+    "datasets",
+    "exercises",
+    "plotting",
     "cross_validate",
     "evaluate",
     "explain",
+    "lr_find",
     "train",
 ]
 

@@ -9,7 +9,6 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from sklearn import metrics as skm
 from torch import nn
 
 from .recipe import METRICS, Recipe
@@ -17,6 +16,18 @@ from .recipe import METRICS, Recipe
 if TYPE_CHECKING:
     from .data.bundle import DataBundle
     from .train.control import Control
+
+
+class _LazyMetrics:
+    """sklearn.metrics, imported on first use (importing scikit-learn costs ~1.5 s at startup)."""
+
+    def __getattr__(self, name: str) -> Any:
+        from sklearn import metrics
+
+        return getattr(metrics, name)
+
+
+skm = _LazyMetrics()
 
 
 def _roc_auc(y_true: np.ndarray, y_pred: np.ndarray, probs: np.ndarray) -> float:

@@ -8,6 +8,7 @@ session alike; the session passes its own ``control`` and ``history`` and subscr
 from __future__ import annotations
 
 import json
+import os
 import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from torch import nn
 from .data import DataBundle, DataSpec, NormStats, build_data
 from .evaluate import EvalResult, evaluate
 from .models import build_model
-from .recipe import Recipe
+from .recipe import Recipe, RecipeError
 from .train.callbacks import EarlyStopping, TqdmProgress
 from .train.control import Control
 from .train.history import History
@@ -118,14 +119,32 @@ def write_json(path: Path, data: Any) -> None:
     tmp.replace(path)
 
 
+MAX_EPOCHS_ENV = "LEPTON_NB_MAX_EPOCHS"
+
+
 def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
+    """A validated recipe from a Recipe, a dict or a file (None: the default recipe).
+
+    When the environment variable LEPTON_NB_MAX_EPOCHS is set (CI runs the tutorials with it),
+    ``train.epochs`` is capped at its value.
+    """
     if recipe is None:
-        return Recipe.default()
-    if isinstance(recipe, Recipe):
-        return recipe.check()
-    if isinstance(recipe, dict):
-        return Recipe.from_dict(recipe)
-    return Recipe.from_file(recipe)
+        out = Recipe.default()
+    elif isinstance(recipe, Recipe):
+        out = recipe.check()
+    elif isinstance(recipe, dict):
+        out = Recipe.from_dict(recipe)
+    else:
+        out = Recipe.from_file(recipe)
+    cap = os.environ.get(MAX_EPOCHS_ENV, "").strip()
+    if cap:
+        if not cap.isdigit() or int(cap) < 1:
+            from .recipe import Problem
+
+            raise RecipeError([Problem(MAX_EPOCHS_ENV, cap, "allowed: a whole number ≥ 1, or unset")])
+        if out.train.epochs > int(cap):
+            out = out.updated({"train.epochs": int(cap)})
+    return out
 
 
 def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = None, progress: bool = False,

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import numpy as np
-from sklearn.model_selection import train_test_split
 
 from ..errors import DataError
 
 
 def _split(idx: np.ndarray, labels: np.ndarray, fraction: float, seed: int) -> tuple[np.ndarray, np.ndarray]:
+    from sklearn.model_selection import train_test_split  # imported on use: it costs ~1.5 s at startup
+
     if fraction <= 0:
         return idx, idx[:0]
     n_out = int(round(fraction * len(idx)))

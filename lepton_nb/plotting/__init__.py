@@ -1,5 +1,6 @@
 """Figure builders for finished or small results. Each takes an axis or figure and never calls show()."""
 
+from . import attributions
 from .figures import (
     new_figure,
     plot_confusion,
@@ -14,6 +15,7 @@ from .figures import (
 )
 
 __all__ = [
+    "attributions",
     "new_figure",
     "plot_confusion",
     "plot_curves",

@@ -30,6 +30,12 @@ class LRFindResult:
     def to_dict(self) -> dict:
         return dict(self.__dict__)
 
+    def plot(self, ax: object) -> None:
+        """Draw loss against learning rate (log scale) with the suggestion on a matplotlib axis."""
+        from ..plotting import plot_lr_find
+
+        plot_lr_find(ax, self.lrs, self.losses, self.suggestion)
+
 
 def suggest_lr(lrs: np.ndarray, losses: np.ndarray) -> float | None:
     """The rate of the steepest descent of the loss over log(lr), before the minimum."""
@@ -42,10 +48,17 @@ def suggest_lr(lrs: np.ndarray, losses: np.ndarray) -> float | None:
     return float(lrs[int(np.argmin(grads))])
 
 
-def lr_find(recipe: Recipe, data: DataBundle, *, start: float = 1e-6, end: float = 1.0, steps: int = 150,
+def lr_find(recipe: Recipe, data: DataBundle | None = None, *, start: float = 1e-6, end: float = 1.0, steps: int = 150,
             control: Control | None = None, model: nn.Module | None = None, beta: float = 0.9,
             diverge: float = 4.0) -> LRFindResult:
-    """Run the range test on a fresh model; ``control`` lets another thread stop it."""
+    """Run the range test on a fresh model; ``control`` lets another thread stop it.
+
+    ``data`` defaults to the recipe's data (loaded here); the recipe's own learning rate is ignored.
+    """
+    if data is None:
+        from ..data import build_data
+
+        data = build_data(recipe)
     cfg = recipe.train
     device = resolve_device(cfg.device)
     torch.manual_seed(cfg.seed)

@@ -72,12 +72,6 @@ def resolve_precision(mode: str, device: torch.device) -> tuple[torch.dtype | No
     return torch.bfloat16, False
 
 
-def warm_up() -> None:
-    """Pay torch's one-off lazy imports (constructing the first optimizer imports torch._dynamo,
-    about 2 s on 2 cores) ahead of time, e.g. in a background thread while a studio opens."""
-    torch.optim.AdamW([torch.zeros(1, requires_grad=True)])
-
-
 def build_optimizer(model: nn.Module, cfg: TrainSection) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:

@@ -20,7 +20,7 @@ from ..data import DataBundle, build_data
 from ..recipe import ARCHS_FOR_KIND, SOURCE_KIND, Problem, Recipe, RecipeError
 from ..run import Run, as_recipe
 from ..train.session import Session
-from ..train.trainer import warm_up
+from ..warmup import warm_up_in_background
 from .forms import RecipeForm
 from .interpret_panel import InterpretPanel
 from .live import LiveFeed, LiveMonitor
@@ -42,7 +42,7 @@ class Studio:
 
     def __init__(self, recipe: Recipe | dict | str | Path | None = None, *, out: str | Path | None = "runs",
                  hz: float = 4.0, keep_models: int = 1):
-        threading.Thread(target=warm_up, name="lepton_nb-warm-up", daemon=True).start()
+        warm_up_in_background()
         self.session = Session(out=out)
         self.hz = hz
         self.keep_models = keep_models

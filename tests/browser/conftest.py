@@ -79,39 +79,57 @@ class Lab:
         return path
 
 
-@pytest.fixture(scope="session")
-def lab(tmp_path_factory, chromium) -> Lab:
-    root = tmp_path_factory.mktemp("lab")
+def start_server(root: Path, app: str, extra_env: dict[str, str] | None = None,
+                 extra_args: tuple[str, ...] = ()) -> Lab:
+    """Start ``python -m <app>`` (jupyterlab, notebook or voila) on 127.0.0.1 and wait until it answers."""
     settings = root / ".settings" / "@jupyterlab" / "apputils-extension"
-    settings.mkdir(parents=True)
+    settings.mkdir(parents=True, exist_ok=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
                                                                            "checkForUpdates": False}))
     port, token = free_port(), secrets.token_hex(8)
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
-           "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), "PYTHONUNBUFFERED": "1"}
-    log = open(root / "server.log", "w")  # noqa: SIM115 - open for the server's whole life
-    proc = subprocess.Popen([sys.executable, "-m", "jupyterlab", "--no-browser", "--allow-root",
-                             f"--port={port}", "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}",
-                             f"--ServerApp.root_dir={root}", "--LabApp.news_url=None",
-                             "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate"],
-                            cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+           "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), "PYTHONUNBUFFERED": "1", **(extra_env or {})}
+    log = open(root / f"{app}.log", "w")  # noqa: SIM115 - open for the server's whole life
+    if app == "voila":
+        args = [sys.executable, "-m", "voila", "--no-browser", f"--port={port}", "--Voila.ip=127.0.0.1",
+                f"--Voila.root_dir={root}", *extra_args]
+    else:
+        args = [sys.executable, "-m", app, "--no-browser", "--allow-root", f"--port={port}",
+                "--ServerApp.ip=127.0.0.1", f"--IdentityProvider.token={token}", f"--ServerApp.root_dir={root}",
+                "--LabApp.news_url=None", "--LabApp.check_for_updates_class=jupyterlab.NeverCheckForUpdate",
+                *extra_args]
+    proc = subprocess.Popen(args, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Lab(root, port, token, proc)
     deadline = time.monotonic() + 90
     while True:
         try:
-            server.api("/api/status")
+            if app == "voila":  # any page request would execute the notebook: just wait for the port
+                socket.create_connection(("127.0.0.1", port), timeout=2).close()
+            else:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/api/status?token={token}", timeout=5).read()
             break
         except OSError:
             if proc.poll() is not None or time.monotonic() > deadline:
-                raise RuntimeError("JupyterLab did not start:\n" + (root / "server.log").read_text()) from None
+                raise RuntimeError(f"{app} did not start:\n" + (root / f"{app}.log").read_text()) from None
             time.sleep(0.3)
-    yield server
-    proc.terminate()
+    server.log = log
+    return server
+
+
+def stop_server(server: Lab) -> None:
+    server.proc.terminate()
     try:
-        proc.wait(20)
+        server.proc.wait(20)
     except subprocess.TimeoutExpired:
-        proc.kill()
-    log.close()
+        server.proc.kill()
+    server.log.close()
+
+
+@pytest.fixture(scope="session")
+def lab(tmp_path_factory, chromium) -> Lab:
+    server = start_server(tmp_path_factory.mktemp("lab"), "jupyterlab")
+    yield server
+    stop_server(server)
 
 
 @pytest.fixture(scope="session")
@@ -125,7 +143,8 @@ def browser(chromium):
 
 
 @pytest.fixture
-def page(browser, lab, request):
+def bare_page(browser, request):
+    """A fresh browser page; on failure a full-page screenshot is kept."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     pg = context.new_page()
@@ -133,6 +152,11 @@ def page(browser, lab, request):
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
         pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
     context.close()
+
+
+@pytest.fixture
+def page(bare_page, lab):
+    yield bare_page
     lab.shutdown_kernels()
 
 

@@ -1,0 +1,125 @@
+"""Tutorials in a real browser: run-all in JupyterLab shows no error; the quickstart in Notebook 7 and Voila."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import time
+from pathlib import Path
+
+import nbformat
+import pytest
+
+from tests.browser.conftest import ARTIFACTS, record_figure, start_server, stop_server
+from tests.browser.helpers import CELLS, MONITOR, points, state, wait_until
+
+pytestmark = pytest.mark.browser
+
+REPO = Path(__file__).resolve().parents[2]
+TUTORIALS = sorted((REPO / "notebooks").glob("*.ipynb"))
+QUICK = {"LEPTON_NB_MAX_EPOCHS": "3"}
+
+
+@pytest.fixture(scope="module")
+def tutorials_root(tmp_path_factory) -> Path:
+    root = tmp_path_factory.mktemp("tutorials")
+    shutil.copytree(REPO / "notebooks", root / "notebooks")
+    return root
+
+
+@pytest.fixture(scope="module")
+def quick_lab(tutorials_root, chromium):
+    server = start_server(tutorials_root, "jupyterlab", QUICK)
+    yield server
+    stop_server(server)
+
+
+def run_all(page) -> None:
+    page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
+    page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
+
+
+def code_cells_done(page) -> bool:
+    prompts = page.locator(f"{CELLS}.jp-CodeCell .jp-InputArea-prompt").all_inner_texts()
+    return bool(prompts) and all(re.search(r"\[\d+\]", p) for p in prompts)
+
+
+def saved_errors(path: Path) -> list[str]:
+    nb = nbformat.read(path, as_version=4)
+    return [f"{o.get('ename')}: {o.get('evalue')}" for c in nb.cells for o in c.get("outputs", [])
+            if o.get("output_type") == "error" or (o.get("name") == "stderr" and "Traceback" in o.get("text", ""))]
+
+
+@pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
+def test_tutorial_run_all_in_jupyterlab_shows_no_error(path, quick_lab, bare_page):
+    page = bare_page
+    page.goto(quick_lab.url(f"notebooks/{path.name}"))
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+    time.sleep(1.0)
+    t0 = time.monotonic()
+    run_all(page)
+    if path.stem == "01_quickstart":
+        page.wait_for_selector(MONITOR, timeout=90_000)
+        wait_until(lambda: points(page) > 0, 90)
+        record_figure("quickstart_kernel_ready_to_first_live_point_s", time.monotonic() - t0)
+    wait_until(lambda: code_cells_done(page), 300, step=0.25)
+    wait_until(lambda: page.locator(".jp-Notebook-ExecutionIndicator[data-status='idle']").count() > 0, 300)
+    if page.locator(MONITOR).count():
+        wait_until(lambda: state(page) in ("completed", "idle"), 120)
+    if path.stem == "01_quickstart":
+        page.keyboard.press("Escape")
+        page.keyboard.press("b")  # a new cell below: measure the kernel's peak memory
+        page.keyboard.press("Enter")
+        page.keyboard.type("import resource; "
+                           "print('PEAK_RSS_MB', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024)")
+        page.keyboard.press("Shift+Enter")
+        out = page.locator(".jp-OutputArea-output", has_text="PEAK_RSS_MB")
+        out.wait_for(timeout=30_000)
+        peak = int(re.search(r"PEAK_RSS_MB (\d+)", out.inner_text()).group(1))
+        record_figure("quickstart_kernel_peak_rss_mb", peak)
+        assert peak < 1536
+    page.keyboard.press("Control+s")
+    time.sleep(1.5)
+    page.screenshot(path=str(ARTIFACTS / f"tutorial-{path.stem}.png"), full_page=False)
+    assert saved_errors(quick_lab.root / "notebooks" / path.name) == []
+    assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
+                        has_text="Traceback").count() == 0
+    quick_lab.shutdown_kernels()
+
+
+def test_quickstart_in_notebook_7(tutorials_root, bare_page, chromium):
+    server = start_server(tutorials_root, "notebook", QUICK)
+    try:
+        page = bare_page
+        page.goto(f"http://127.0.0.1:{server.port}/notebooks/notebooks/01_quickstart.ipynb?token={server.token}")
+        page.wait_for_selector(".jp-Notebook", timeout=90_000)
+        page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
+        time.sleep(1.0)
+        run_all(page)
+        monitor = ".lnb-monitor"
+        page.wait_for_selector(monitor, timeout=90_000)
+        wait_until(lambda: int(page.locator(monitor).get_attribute("data-points") or 0) > 0, 90)
+        wait_until(lambda: page.locator(monitor).get_attribute("data-state") == "completed", 120)
+        page.screenshot(path=str(ARTIFACTS / "notebook7-quickstart.png"))
+    finally:
+        stop_server(server)
+
+
+def test_quickstart_as_a_voila_dashboard_and_start_works(tutorials_root, bare_page, chromium):
+    server = start_server(tutorials_root, "voila", QUICK, ("notebooks/01_quickstart.ipynb",))
+    try:
+        page = bare_page
+        page.goto(f"http://127.0.0.1:{server.port}/")
+        monitor = ".lnb-monitor"
+        page.wait_for_selector(monitor, timeout=120_000)
+        read = lambda key: page.locator(monitor).get_attribute(key)  # noqa: E731
+        wait_until(lambda: int(read("data-points") or 0) > 0, 90)  # the notebook's start() cell
+        wait_until(lambda: read("data-state") == "completed", 120)
+        assert not page.get_by_text("studio.start()", exact=True).is_visible()  # a dashboard: no code shown
+        page.locator(f"{monitor} .lnb-start").click()  # the button starts a new run
+        wait_until(lambda: read("data-state") in ("starting", "running"), 20)
+        wait_until(lambda: read("data-state") == "completed", 120)
+        assert int(read("data-points")) > 0
+        page.screenshot(path=str(ARTIFACTS / "voila-quickstart.png"))
+    finally:
+        stop_server(server)
