@@ -10,9 +10,11 @@ from __future__ import annotations
 from typing import Any
 
 from .data import DataBundle, build_data
-from .errors import DataError, LeptonError, ModelError
+from .deploy import ExportResult, export, load_run
+from .errors import DataError, LeptonError, ModelError, UsageError
 from .evaluate import CVResult, EvalResult, cross_validate, evaluate
 from .models import build_model, count_parameters
+from .predict import Predictor
 from .recipe import Recipe, RecipeError
 from .run import Run, train
 from .train.control import Control
@@ -27,19 +29,24 @@ __all__ = [
     "DataBundle",
     "DataError",
     "EvalResult",
+    "ExportResult",
     "History",
     "LeptonError",
     "ModelError",
+    "Predictor",
     "Recipe",
     "RecipeError",
     "Run",
     "Studio",
     "Trainer",
+    "UsageError",
     "build_data",
     "build_model",
     "count_parameters",
     "cross_validate",
     "evaluate",
+    "export",
+    "load_run",
     "train",
 ]
 

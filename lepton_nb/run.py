@@ -21,6 +21,7 @@ from torch import nn
 from .data import DataBundle, DataSpec, NormStats, build_data
 from .evaluate import EvalResult, evaluate
 from .models import build_model
+from .predict import InferenceModel, Predictor, Preprocessor
 from .recipe import Recipe
 from .train.callbacks import EarlyStopping, TqdmProgress
 from .train.control import Control
@@ -33,6 +34,8 @@ class Run:
     """A finished (or stopped, diverged, failed) training run and everything it produced.
 
     ``model`` holds the final weights, or the best ones when the run diverged or stopped early.
+    ``preprocessor`` turns raw inputs into model inputs (see `predict`), so a run can predict even
+    after its data was released. `lepton_nb.load_run` rebuilds a Run from its folder.
     """
 
     recipe: Recipe
@@ -49,6 +52,7 @@ class Run:
     started: str = ""
     best_epoch: int | None = None
     extras: dict[str, Any] = field(default_factory=dict)
+    preprocessor: Preprocessor | None = None
 
     @property
     def name(self) -> str:
@@ -58,7 +62,7 @@ class Run:
     def metrics(self) -> dict[str, float]:
         """Test metrics (with ``loss``); empty when the run has no test split or never evaluated."""
         if self.evaluation is None:
-            return {}
+            return dict(self.extras.get("test_metrics", {}))  # a run loaded from its folder
         return {"loss": self.evaluation.loss, **self.evaluation.metrics}
 
     @property
@@ -66,9 +70,34 @@ class Run:
         return len(self.history.epochs)
 
     def evaluate(self, split: str = "test") -> EvalResult:
-        if self.model is None or self.data is None:
-            raise RuntimeError("this run's model or data was released; reload it with lnb.load_run(run.dir)")
-        return evaluate(self.model, self.data, split, self.recipe.evaluate.metrics)
+        """sklearn metrics on a split (a loaded run rebuilds its data from the recipe first)."""
+        if self.model is None:
+            raise RuntimeError("this run's model was released; reload it with lnb.load_run(run.dir)")
+        return evaluate(self.model, self.load_data(), split, self.recipe.evaluate.metrics)
+
+    def load_data(self) -> DataBundle:
+        """The run's data; rebuilt from the recipe (same seeded split) when it is not in memory."""
+        if self.data is None:
+            self.data = build_data(self.recipe)
+        return self.data
+
+    def predictor(self) -> Predictor:
+        """This run's model as a `Predictor` of raw inputs (images, sentences, table rows)."""
+        if self.model is None:
+            raise RuntimeError("this run's model was released; reload it with lnb.load_run(run.dir)")
+        if self.preprocessor is None:
+            self.preprocessor = Preprocessor.from_bundle(self.load_data(), self.recipe.data.max_len)
+        model = InferenceModel(self.model, self.norm or self.load_data().norm, self.preprocessor.spec)
+        return Predictor(model.to(_device_of(self.model)), self.preprocessor, name=self.name, recipe=self.recipe,
+                         data=self.data)
+
+    def predict(self, inputs: Any) -> list[str]:
+        """Class names predicted for raw inputs, e.g. uint8 images, sentences or a DataFrame of rows."""
+        return self.predictor().predict(inputs)
+
+    def predict_proba(self, inputs: Any) -> Any:
+        """Class probabilities [N, classes] (numpy) for raw inputs."""
+        return self.predictor().predict_proba(inputs)
 
     def report(self, path: str | Path | None = None) -> Path:
         """Write the self-contained HTML report (default: ``run.dir/report.html``)."""
@@ -185,7 +214,8 @@ def train(recipe: Recipe | dict | str | Path | None = None, *, progress: bool = 
     status = trainer.fit()
     test_eval = evaluate(trainer.model, data, "test", recipe.evaluate.metrics) if len(data.test) else None
     run = Run(recipe, run_dir, trainer.history, trainer.model, data, data.spec(), data.norm, status,
-              trainer.message, test_eval, time.perf_counter() - t0, started, trainer.best_epoch)
+              trainer.message, test_eval, time.perf_counter() - t0, started, trainer.best_epoch,
+              preprocessor=Preprocessor.from_bundle(data, recipe.data.max_len))
     if run_dir is not None:
         write_json(run_dir / "metrics.json", {"status": status, "message": trainer.message,
                                               "seconds": run.seconds, "best_epoch": trainer.best_epoch,
@@ -201,4 +231,12 @@ def data_summary(data: DataBundle) -> dict[str, Any]:
            "cleaning": data.cleaning.to_dict(), "augment": data.augment_ops}
     if data.vocab is not None:
         out["vocab"] = data.vocab.words
+    if data.encoder is not None:
+        out["encoder"] = data.encoder.to_dict()
     return out
+
+
+def _device_of(model: nn.Module) -> torch.device:
+    for p in model.parameters():
+        return p.device
+    return torch.device("cpu")
