@@ -117,7 +117,7 @@ SOURCE_KIND: dict[str, str] = {
 }
 
 ARCHS_FOR_KIND: dict[str, tuple[str, ...]] = {
-    "image": ("cnn", "resnet", "mlp"),
+    "image": ("cnn", "resnet", "mlp", "resnet18"),
     "tabular": ("tabular_mlp", "mlp"),
     "text": ("text_cnn", "text_bilstm"),
 }
@@ -313,8 +313,8 @@ class AugmentSection:
 class ModelSection:
     """The architecture; its input and output sizes come from the data."""
 
-    arch: str = spec("cnn", "Architecture.", choices=("cnn", "resnet", "mlp", "tabular_mlp",
-                                                      "text_cnn", "text_bilstm"))
+    arch: str = spec("cnn", "Architecture (resnet18 is torchvision's ImageNet ResNet-18).",
+                     choices=("cnn", "resnet", "mlp", "tabular_mlp", "text_cnn", "text_bilstm", "resnet18"))
     width: int = spec(32, "Channels of the first conv block (doubled per block) or filters per "
                           "kernel size.", min=1, max=1024,
                       applies_to=("cnn", "resnet", "text_cnn"))
@@ -325,6 +325,13 @@ class ModelSection:
     batch_norm: bool = spec(True, "Batch normalization after convolutions/dense layers.")
     embed_dim: int = spec(64, "Word embedding size.", min=2, max=2048,
                           applies_to=("text_cnn", "text_bilstm"))
+    pretrained: bool = spec(False, "Start from torchvision's ImageNet weights (downloaded once into the torch "
+                                   "hub cache; needs internet the first time).", applies_to=("resnet18",))
+    init_from: str = spec("", "Fine-tune: start from another run's weights, given as its run folder or a "
+                              "checkpoint file ('' = fresh weights). The head is reused only when the classes "
+                              "match; otherwise it starts fresh.", label="initialize from")
+    freeze: str = spec("none", "Layers kept fixed while training: none, or features (train only the head on "
+                               "top of init_from or pretrained features).", choices=("none", "features"))
 
 
 @dataclass
@@ -592,6 +599,18 @@ class Recipe:
             if name == "random_erasing" and op.get("scale_min", 0) > op.get("scale_max", 1):
                 out.append(Problem(f"augment.ops[{i}].scale_min", op.get("scale_min"),
                                    f"allowed: at most scale_max ({op.get('scale_max')})"))
+        m = self.model
+        if m.pretrained and m.arch != "resnet18":
+            out.append(Problem("model.pretrained", True, f"torchvision weights exist for arch resnet18 only, "
+                                                         f"not {m.arch}; allowed: false, or model.arch resnet18"))
+        if m.pretrained and m.init_from:
+            out.append(Problem("model.init_from", m.init_from, "model.pretrained is also set; allowed: one "
+                                                                "source of initial weights ('' here, or "
+                                                                "model.pretrained false)"))
+        if m.freeze == "features" and not (m.init_from or m.pretrained):
+            out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
+                                                         "none, or set model.init_from (a run folder or "
+                                                         "checkpoint) or model.pretrained"))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))

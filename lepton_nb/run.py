@@ -20,6 +20,7 @@ from torch import nn
 
 from .data import DataBundle, DataSpec, NormStats, build_data
 from .evaluate import EvalResult, evaluate
+from .finetune import initialize
 from .models import build_model
 from .predict import InferenceModel, Predictor, Preprocessor
 from .recipe import Recipe
@@ -160,18 +161,22 @@ def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
 def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = None, progress: bool = False,
                  callbacks: Iterable[Any] = (), control: Control | None = None, history: History | None = None,
                  run_dir: Path | None = None, desc: str = "train") -> Trainer:
-    """Model (seeded) and Trainer with the recipe's callbacks; the one place both are assembled."""
+    """Model (seeded, with the recipe's initial weights and freezing) and Trainer with the recipe's callbacks;
+    the one place both are assembled."""
     t = recipe.train
     torch.manual_seed(t.seed)
     if model is None:
         model = build_model(recipe.model, data.spec(), seed=t.seed)
+    init_report = initialize(model, recipe.model, data.spec())
     cbs = list(callbacks)
     if t.early_stopping.enabled:
         cbs.append(EarlyStopping(t.early_stopping))
     if progress:
         cbs.append(TqdmProgress(desc))
-    return Trainer(model, data, t, metrics=recipe.evaluate.metrics, history=history, callbacks=cbs,
-                   run_dir=run_dir, control=control)
+    trainer = Trainer(model, data, t, metrics=recipe.evaluate.metrics, history=history, callbacks=cbs,
+                      run_dir=run_dir, control=control)
+    trainer.init_report = init_report
+    return trainer
 
 
 def fit_bundle(recipe: Recipe, data: DataBundle, *, progress: bool = False, control: Control | None = None,
@@ -206,6 +211,8 @@ def train(recipe: Recipe | dict | str | Path | None = None, *, progress: bool = 
     trainer = make_trainer(recipe, data, model=model, progress=progress, callbacks=callbacks, control=control,
                            history=history, run_dir=run_dir)
     trainer.history.meta.update({"recipe": recipe.to_dict(), "started": started})
+    if trainer.init_report is not None:
+        trainer.history.meta["init"] = trainer.init_report.to_dict()
     if resume is not None:
         path = Path(resume)
         trainer.resume_from(path / "checkpoints" / "last.pt" if path.is_dir() else path)
@@ -216,6 +223,8 @@ def train(recipe: Recipe | dict | str | Path | None = None, *, progress: bool = 
     run = Run(recipe, run_dir, trainer.history, trainer.model, data, data.spec(), data.norm, status,
               trainer.message, test_eval, time.perf_counter() - t0, started, trainer.best_epoch,
               preprocessor=Preprocessor.from_bundle(data, recipe.data.max_len))
+    if trainer.init_report is not None:
+        run.extras["init"] = trainer.init_report.to_dict()
     if run_dir is not None:
         write_json(run_dir / "metrics.json", {"status": status, "message": trainer.message,
                                               "seconds": run.seconds, "best_epoch": trainer.best_epoch,

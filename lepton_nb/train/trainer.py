@@ -158,6 +158,7 @@ class Trainer:
         self.message = ""
         self.error: BaseException | None = None
         self.traceback = ""
+        self.init_report: Any = None  # set by make_trainer when the recipe fine-tunes (lepton_nb.finetune)
         for cb in callbacks:
             cb.attach(self)
 
