@@ -14,6 +14,7 @@ from .deploy import ExportResult, export, load_run
 from .errors import DataError, LeptonError, ModelError, UsageError
 from .evaluate import CVResult, EvalResult, cross_validate, evaluate
 from .models import build_model, count_parameters
+from .optimize import OptimizeResult, optimize, prune, quantize
 from .predict import Predictor
 from .recipe import Recipe, RecipeError
 from .run import Run, train
@@ -33,6 +34,7 @@ __all__ = [
     "History",
     "LeptonError",
     "ModelError",
+    "OptimizeResult",
     "Predictor",
     "Recipe",
     "RecipeError",
@@ -47,6 +49,9 @@ __all__ = [
     "evaluate",
     "export",
     "load_run",
+    "optimize",
+    "prune",
+    "quantize",
     "train",
 ]
 

@@ -65,7 +65,7 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
 
     ``checkpoint``: ``auto`` (the weights the run ended with, which its test metrics describe:
     ``best`` after early stopping or divergence, ``last`` otherwise), ``best``, ``last``, or a file
-    relative to the run folder. Weights are loaded with
+    (e.g. ``optimized/quantized-int8.pt``, written by `lepton_nb.optimize`). Weights are loaded with
     ``torch.load(weights_only=True)``; the data is not loaded until needed (``run.load_data()``).
     """
     folder = Path(path).expanduser()
@@ -96,13 +96,17 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
 
 
 def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Module:
-    """The recipe's architecture with a checkpoint's weights."""
+    """The recipe's architecture with a checkpoint's weights (re-quantized first if it holds an int8 model)."""
     state = load_checkpoint(ckpt)
     weights = state.get("model")
     if not isinstance(weights, dict):
         raise CheckpointError(f"checkpoint: {str(ckpt)!r} — holds no model weights; allowed: "
                               f"{', '.join(CHECKPOINT_CHOICES)} or a file written by lepton_nb")
     model = build_model(recipe.model, spec)
+    if state.get("quantized"):
+        from .optimize import quantize_model
+
+        model = quantize_model(model.eval(), str(state["quantized"]))
     try:
         model.load_state_dict(weights)
     except RuntimeError as exc:
@@ -267,6 +271,9 @@ def _export_onnx(model: nn.Module, example: torch.Tensor, path: Path, opset: int
     if any(isinstance(m, nn.LSTM) for m in model.modules()):
         raise ModelError("format: 'onnx' — this model (text_bilstm) packs variable-length sequences, which "
                          "torch.onnx cannot export; allowed: torchscript for this model, or arch text_cnn")
+    if any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in model.modules()):
+        raise ModelError("format: 'onnx' — torch.onnx cannot export dynamically quantized (int8) layers; "
+                         "allowed: torchscript for a quantized model, or export the float run")
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
     try:
         with warnings.catch_warnings():

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from pathlib import Path
 from typing import Any
 
@@ -40,7 +41,10 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError(f"checkpoint: {str(path)!r} — no such file; allowed: a best.pt or last.pt "
                               "in a run folder's checkpoints/")
     try:
-        return torch.load(path, map_location=map_location, weights_only=True)
+        with warnings.catch_warnings():
+            # quantized (int8) state dicts go through torch's legacy TypedStorage path on load
+            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+            return torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or foreign files
         raise CheckpointError(f"checkpoint: {str(path)!r} — cannot be loaded safely ({exc}); allowed: "
                               "a checkpoint written by lepton_nb") from None
