@@ -11,6 +11,7 @@ from typing import Any
 
 from .data import DataBundle, build_data
 from .deploy import ExportResult, export, load_run
+from .ensemble import EnsembleResult, ensemble
 from .errors import DataError, LeptonError, ModelError, UsageError
 from .evaluate import CVResult, EvalResult, cross_validate, evaluate
 from .models import build_model, count_parameters
@@ -29,6 +30,7 @@ __all__ = [
     "Control",
     "DataBundle",
     "DataError",
+    "EnsembleResult",
     "EvalResult",
     "ExportResult",
     "History",
@@ -46,6 +48,7 @@ __all__ = [
     "build_model",
     "count_parameters",
     "cross_validate",
+    "ensemble",
     "evaluate",
     "export",
     "load_run",
