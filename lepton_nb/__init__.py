@@ -11,6 +11,7 @@ from typing import Any
 
 from .data import DataBundle, build_data
 from .deploy import ExportResult, export, load_run
+from .distributed import LaunchCommand, launch_command
 from .ensemble import EnsembleResult, ensemble
 from .errors import DataError, LeptonError, ModelError, UsageError
 from .evaluate import CVResult, EvalResult, cross_validate, evaluate
@@ -34,6 +35,7 @@ __all__ = [
     "EvalResult",
     "ExportResult",
     "History",
+    "LaunchCommand",
     "LeptonError",
     "ModelError",
     "OptimizeResult",
@@ -51,6 +53,7 @@ __all__ = [
     "ensemble",
     "evaluate",
     "export",
+    "launch_command",
     "load_run",
     "optimize",
     "prune",

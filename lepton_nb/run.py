@@ -19,6 +19,7 @@ import torch
 from torch import nn
 
 from .data import DataBundle, DataSpec, NormStats, build_data
+from .distributed import DistContext, check_batch_size, evaluate_sharded, setup, teardown
 from .evaluate import EvalResult, evaluate
 from .finetune import initialize
 from .models import build_model
@@ -160,7 +161,7 @@ def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
 
 def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = None, progress: bool = False,
                  callbacks: Iterable[Any] = (), control: Control | None = None, history: History | None = None,
-                 run_dir: Path | None = None, desc: str = "train") -> Trainer:
+                 run_dir: Path | None = None, desc: str = "train", dist: DistContext | None = None) -> Trainer:
     """Model (seeded, with the recipe's initial weights and freezing) and Trainer with the recipe's callbacks;
     the one place both are assembled."""
     t = recipe.train
@@ -174,7 +175,7 @@ def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = 
     if progress:
         cbs.append(TqdmProgress(desc))
     trainer = Trainer(model, data, t, metrics=recipe.evaluate.metrics, history=history, callbacks=cbs,
-                      run_dir=run_dir, control=control)
+                      run_dir=run_dir, control=control, dist=dist)
     trainer.init_report = init_report
     return trainer
 
@@ -198,36 +199,65 @@ def train(recipe: Recipe | dict | str | Path | None = None, *, progress: bool = 
     checkpoint (a ``last.pt`` or a run folder). ``model`` replaces the recipe's architecture with
     your own ``nn.Module``. Stopping through ``control`` or Ctrl-C ends the run cleanly: it is
     evaluated and reported like any other.
+
+    Under torchrun (several processes), it trains data-parallel (see `lepton_nb.distributed`): every
+    process returns its Run, and only rank 0 writes the run folder and shows progress.
     """
     recipe = as_recipe(recipe)
+    ctx = setup(recipe.train.device)
+    try:
+        run = _train(recipe, ctx, progress=progress, out=out, callbacks=callbacks, control=control,
+                     history=history, data=data, model=model, resume=resume, report=report, on_trainer=on_trainer)
+    except BaseException:
+        teardown(ctx, wait=False)  # no barrier: a failed process must exit so that torchrun stops the others
+        raise
+    teardown(ctx)
+    return run
+
+
+def _train(recipe: Recipe, ctx: DistContext | None, *, progress: bool, out: str | Path | None,
+           callbacks: Iterable[Any], control: Control | None, history: History | None, data: DataBundle | None,
+           model: nn.Module | None, resume: str | Path | None, report: bool,
+           on_trainer: Callable[[Trainer], None] | None) -> Run:
+    is_main = ctx is None or ctx.is_main
+    if ctx is not None:
+        check_batch_size(recipe, ctx.world_size)
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    run_dir = new_run_dir(out, recipe.name) if out is not None else None
+    run_dir = new_run_dir(out, recipe.name) if out is not None and is_main else None
     if run_dir is not None:
         recipe.to_file(run_dir / "recipe.json")
     data = data if data is not None else build_data(recipe)
     if run_dir is not None:
         write_json(run_dir / "data.json", data_summary(data))
-    trainer = make_trainer(recipe, data, model=model, progress=progress, callbacks=callbacks, control=control,
-                           history=history, run_dir=run_dir)
+    trainer = make_trainer(recipe, data, model=model, progress=progress and is_main, callbacks=callbacks,
+                           control=control, history=history, run_dir=run_dir, dist=ctx)
     trainer.history.meta.update({"recipe": recipe.to_dict(), "started": started})
     if trainer.init_report is not None:
         trainer.history.meta["init"] = trainer.init_report.to_dict()
+    if ctx is not None:
+        trainer.history.meta["distributed"] = {"world_size": ctx.world_size, "backend": ctx.backend}
     if resume is not None:
         path = Path(resume)
         trainer.resume_from(path / "checkpoints" / "last.pt" if path.is_dir() else path)
     if on_trainer is not None:
         on_trainer(trainer)
     status = trainer.fit()
-    test_eval = evaluate(trainer.model, data, "test", recipe.evaluate.metrics) if len(data.test) else None
+    test_eval = None
+    if len(data.test):
+        test_eval = (evaluate_sharded(trainer.model, data, "test", recipe.evaluate.metrics, ctx) if ctx is not None
+                     else evaluate(trainer.model, data, "test", recipe.evaluate.metrics))
     run = Run(recipe, run_dir, trainer.history, trainer.model, data, data.spec(), data.norm, status,
               trainer.message, test_eval, time.perf_counter() - t0, started, trainer.best_epoch,
               preprocessor=Preprocessor.from_bundle(data, recipe.data.max_len))
     if trainer.init_report is not None:
         run.extras["init"] = trainer.init_report.to_dict()
+    if ctx is not None:
+        run.extras["distributed"] = ctx.to_dict()
     if run_dir is not None:
         write_json(run_dir / "metrics.json", {"status": status, "message": trainer.message,
                                               "seconds": run.seconds, "best_epoch": trainer.best_epoch,
+                                              "world_size": ctx.world_size if ctx is not None else 1,
                                               "test": test_eval.to_dict() if test_eval else None})
         if report:
             run.report()
