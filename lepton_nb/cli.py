@@ -154,6 +154,58 @@ def launch_torchrun(recipe: Recipe, args: argparse.Namespace) -> int:
         return 130
 
 
+def cmd_export(args: argparse.Namespace) -> int:
+    from .deploy import export
+
+    result = export(args.run, args.format, args.output, checkpoint=args.checkpoint, batch_size=args.batch_size)
+    print(result.table())
+    print(f"description: {result.metadata_path}")
+    return 0
+
+
+def _prune_amounts(values: Sequence[str] | None) -> list[float] | None:
+    if values is None:
+        return [0.5]
+    if [v.lower() for v in values] == ["none"]:
+        return None
+    amounts = []
+    for v in values:
+        try:
+            amounts.append(float(v))
+        except ValueError:
+            raise UsageError("--prune", v, "allowed: fractions between 0 and 1, e.g. 0.5 0.8, or none") from None
+    return amounts
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from .optimize import optimize
+    from .train.control import Control
+
+    control = Control()
+    quantize = False if args.quantize == "none" else args.quantize
+    with ctrl_c_stops(control):
+        result = optimize(args.run, quantize=quantize, prune=_prune_amounts(args.prune), scope=args.scope,
+                          checkpoint=args.checkpoint, split=args.split, batch_size=args.batch_size,
+                          save=not args.no_save, control=control)
+    print(result.table())
+    saved = [v.path for v in result.variants if v.path is not None]
+    if saved:
+        print("written: " + ", ".join(str(p) for p in saved))
+    return 130 if result.status == "stopped" else 0
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from .ensemble import ensemble
+    from .train.control import Control
+
+    control = Control()
+    with ctrl_c_stops(control):
+        result = ensemble(args.runs, weights=args.weights, split=args.split, checkpoint=args.checkpoint,
+                          control=control)
+    print(result.table())
+    return 130 if result.status == "stopped" else 0
+
+
 def cmd_recipe(args: argparse.Namespace) -> int:
     recipe = Recipe.preset(args.preset)
     if args.output:
@@ -209,6 +261,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a recipe value")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_cv)
+
+    checkpoint_help = "which weights: auto (those the run ended with), best, last, or a file in the run folder"
+    p = sub.add_parser("export", help="export a run to ONNX or TorchScript, checked against PyTorch")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"], help="default: onnx")
+    p.add_argument("-o", "--output", help="file to write (default: RUN/export/model.onnx or model.torchscript.pt)")
+    p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
+    p.add_argument("--batch-size", type=int, default=64, help="batch size of the latency comparison (default: 64)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("optimize", help="quantize and/or prune a run; size, latency and metrics before/after")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--quantize", default="qint8", choices=["qint8", "float16", "none"],
+                   help="dynamic quantization of Linear/LSTM layers (default: qint8)")
+    p.add_argument("--prune", nargs="+", metavar="AMOUNT",
+                   help="fractions of weights to prune by magnitude, e.g. 0.5 0.8, or none (default: 0.5)")
+    p.add_argument("--scope", default="global", choices=["global", "layer"],
+                   help="prune across all layers at once (global) or each layer alike (layer)")
+    p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
+    p.add_argument("--split", default="test", help="split to measure metrics on (default: test)")
+    p.add_argument("--batch-size", type=int, default=256, help="batch size of the latency measurement")
+    p.add_argument("--no-save", action="store_true", help="do not write the variants to RUN/optimized/")
+    p.set_defaults(func=cmd_optimize)
+
+    p = sub.add_parser("ensemble", help="average the predictions of runs and evaluate the ensemble")
+    p.add_argument("runs", nargs="+", help="two or more run folders trained on the same data")
+    p.add_argument("--weights", nargs="+", type=float, help="one weight per run (default: equal)")
+    p.add_argument("--split", default="test", help="split to evaluate on (default: test)")
+    p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
+    p.set_defaults(func=cmd_ensemble)
     return parser
 
 
