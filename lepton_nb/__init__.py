@@ -12,9 +12,14 @@ from typing import Any
 
 from . import datasets, exercises, plotting
 from .data import DataBundle, build_data
-from .errors import DataError, LeptonError, ModelError
+from .deploy import ExportResult, export, load_run
+from .distributed import LaunchCommand, launch_command
+from .ensemble import EnsembleResult, ensemble
+from .errors import DataError, LeptonError, ModelError, UsageError
 from .evaluate import CVResult, EvalResult, cross_validate, evaluate
 from .models import build_model, count_parameters
+from .optimize import OptimizeResult, optimize, prune, quantize
+from .predict import Predictor
 from .recipe import Recipe, RecipeError
 from .run import Run, train
 from .train.control import Control
@@ -34,16 +39,22 @@ __all__ = [
     "Control",
     "DataBundle",
     "DataError",
+    "EnsembleResult",
     "EvalResult",
+    "ExportResult",
     "History",
     "LRFindResult",
+    "LaunchCommand",
     "LeptonError",
     "ModelError",
+    "OptimizeResult",
+    "Predictor",
     "Recipe",
     "RecipeError",
     "Run",
     "Studio",
     "Trainer",
+    "UsageError",
     "build_data",
     "build_model",
     "count_parameters",
@@ -51,9 +62,16 @@ __all__ = [
     "exercises",
     "plotting",
     "cross_validate",
+    "ensemble",
     "evaluate",
     "explain",
+    "export",
+    "launch_command",
+    "load_run",
     "lr_find",
+    "optimize",
+    "prune",
+    "quantize",
     "train",
 ]
 

@@ -8,14 +8,24 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import signal
+import subprocess
 import sys
 from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .errors import LeptonError
+from .errors import LeptonError, UsageError
 from .recipe import PRESETS, Problem, Recipe, RecipeError
+
+
+def process_rank() -> int:
+    """This process's rank under torchrun (0 otherwise)."""
+    try:
+        return int(os.environ.get("RANK", "0"))
+    except ValueError:
+        return 0
 
 
 def parse_sets(items: Sequence[str]) -> dict[str, Any]:
@@ -84,7 +94,8 @@ def _train_and_report(recipe: Recipe, out: str, quiet: bool, resume: str | None 
     control = Control()
     with ctrl_c_stops(control):
         run = train(recipe, progress=not quiet, out=out, control=control, resume=resume)
-    print_run(run)
+    if process_rank() == 0:  # under torchrun only rank 0 reports (and writes the run folder)
+        print_run(run)
     if run.status in ("error", "diverged"):
         return 1
     return 130 if control.reason == "interrupted by Ctrl-C" else 0
@@ -99,8 +110,100 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
+    from .distributed import check_nproc, env_world_size
+
     recipe = load_recipe(args.recipe, args.set)
+    if args.nproc is not None:
+        check_nproc(args.nproc)
+    world = env_world_size()
+    if args.nproc is not None and world > 1 and args.nproc != world:
+        raise UsageError("--nproc", args.nproc, f"this process was started by torchrun with WORLD_SIZE {world}; "
+                         "allowed: leave --nproc out under torchrun")
+    if args.nproc is not None and args.nproc > 1 and world <= 1:
+        return launch_torchrun(recipe, args)
     return _train_and_report(recipe, args.out, args.quiet, args.resume)
+
+
+def launch_torchrun(recipe: Recipe, args: argparse.Namespace) -> int:
+    """``lepton-nb run --nproc N``: validate here, then hand the same command to torchrun (N processes)."""
+    import torch
+
+    from .distributed import check_batch_size, check_nproc, torchrun_args
+
+    nproc = check_nproc(args.nproc)
+    check_batch_size(recipe, nproc)
+    cuda = recipe.train.device != "cpu" and torch.cuda.is_available()
+    if cuda and nproc > torch.cuda.device_count():
+        raise UsageError("--nproc", nproc, f"this machine has {torch.cuda.device_count()} CUDA device(s) and CUDA "
+                         "runs one process per device; allowed: at most that many, or --set train.device=cpu")
+    cli_args = ["run", args.recipe, "--out", args.out, *[a for s in args.set for a in ("--set", s)]]
+    if args.resume:
+        cli_args += ["--resume", args.resume]
+    if args.quiet:
+        cli_args.append("--quiet")
+    env = dict(os.environ)
+    if not cuda:  # share the cores instead of torchrun's default of one thread per process
+        env.setdefault("OMP_NUM_THREADS", str(max(1, (os.cpu_count() or 1) // nproc)))
+    command = torchrun_args(nproc, cli_args)
+    print(f"lepton-nb: {nproc} processes ({'nccl' if cuda else 'gloo'}): {' '.join(command[1:])}", flush=True)
+    proc = subprocess.Popen(command, env=env)
+    try:
+        return proc.wait()
+    except KeyboardInterrupt:  # torchrun got the Ctrl-C too and stops its workers
+        proc.wait()
+        return 130
+
+
+def cmd_export(args: argparse.Namespace) -> int:
+    from .deploy import export
+
+    result = export(args.run, args.format, args.output, checkpoint=args.checkpoint, batch_size=args.batch_size)
+    print(result.table())
+    print(f"description: {result.metadata_path}")
+    return 0
+
+
+def _prune_amounts(values: Sequence[str] | None) -> list[float] | None:
+    if values is None:
+        return [0.5]
+    if [v.lower() for v in values] == ["none"]:
+        return None
+    amounts = []
+    for v in values:
+        try:
+            amounts.append(float(v))
+        except ValueError:
+            raise UsageError("--prune", v, "allowed: fractions between 0 and 1, e.g. 0.5 0.8, or none") from None
+    return amounts
+
+
+def cmd_optimize(args: argparse.Namespace) -> int:
+    from .optimize import optimize
+    from .train.control import Control
+
+    control = Control()
+    quantize = False if args.quantize == "none" else args.quantize
+    with ctrl_c_stops(control):
+        result = optimize(args.run, quantize=quantize, prune=_prune_amounts(args.prune), scope=args.scope,
+                          checkpoint=args.checkpoint, split=args.split, batch_size=args.batch_size,
+                          save=not args.no_save, control=control)
+    print(result.table())
+    saved = [v.path for v in result.variants if v.path is not None]
+    if saved:
+        print("written: " + ", ".join(str(p) for p in saved))
+    return 130 if result.status == "stopped" else 0
+
+
+def cmd_ensemble(args: argparse.Namespace) -> int:
+    from .ensemble import ensemble
+    from .train.control import Control
+
+    control = Control()
+    with ctrl_c_stops(control):
+        result = ensemble(args.runs, weights=args.weights, split=args.split, checkpoint=args.checkpoint,
+                          control=control)
+    print(result.table())
+    return 130 if result.status == "stopped" else 0
 
 
 def cmd_recipe(args: argparse.Namespace) -> int:
@@ -143,6 +246,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="change a recipe value, e.g. --set train.lr=0.01 (repeatable)")
     p.add_argument("--resume", help="continue from a run folder or checkpoint file")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.add_argument("--nproc", type=int, default=None, metavar="N",
+                   help="train data-parallel on N processes: launches torchrun (gloo on CPU, nccl on CUDA)")
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("recipe", help="print a starting recipe as JSON")
@@ -156,6 +261,36 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a recipe value")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_cv)
+
+    checkpoint_help = "which weights: auto (those the run ended with), best, last, or a file in the run folder"
+    p = sub.add_parser("export", help="export a run to ONNX or TorchScript, checked against PyTorch")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--format", default="onnx", choices=["onnx", "torchscript"], help="default: onnx")
+    p.add_argument("-o", "--output", help="file to write (default: RUN/export/model.onnx or model.torchscript.pt)")
+    p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
+    p.add_argument("--batch-size", type=int, default=64, help="batch size of the latency comparison (default: 64)")
+    p.set_defaults(func=cmd_export)
+
+    p = sub.add_parser("optimize", help="quantize and/or prune a run; size, latency and metrics before/after")
+    p.add_argument("run", help="run folder")
+    p.add_argument("--quantize", default="qint8", choices=["qint8", "float16", "none"],
+                   help="dynamic quantization of Linear/LSTM layers (default: qint8)")
+    p.add_argument("--prune", nargs="+", metavar="AMOUNT",
+                   help="fractions of weights to prune by magnitude, e.g. 0.5 0.8, or none (default: 0.5)")
+    p.add_argument("--scope", default="global", choices=["global", "layer"],
+                   help="prune across all layers at once (global) or each layer alike (layer)")
+    p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
+    p.add_argument("--split", default="test", help="split to measure metrics on (default: test)")
+    p.add_argument("--batch-size", type=int, default=256, help="batch size of the latency measurement")
+    p.add_argument("--no-save", action="store_true", help="do not write the variants to RUN/optimized/")
+    p.set_defaults(func=cmd_optimize)
+
+    p = sub.add_parser("ensemble", help="average the predictions of runs and evaluate the ensemble")
+    p.add_argument("runs", nargs="+", help="two or more run folders trained on the same data")
+    p.add_argument("--weights", nargs="+", type=float, help="one weight per run (default: equal)")
+    p.add_argument("--split", default="test", help="split to evaluate on (default: test)")
+    p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
+    p.set_defaults(func=cmd_ensemble)
     return parser
 
 
@@ -165,7 +300,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return args.func(args)
     except (RecipeError, LeptonError) as exc:
-        print(f"lepton-nb: {exc}", file=sys.stderr)
+        rank = process_rank()
+        print(f"lepton-nb{f' [rank {rank}]' if rank else ''}: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print("lepton-nb: aborted", file=sys.stderr)

@@ -21,3 +21,13 @@ class DataError(LeptonError, ValueError):
 
 class ModelError(LeptonError, ValueError):
     """A model that does not fit the data or the requested operation."""
+
+
+class UsageError(LeptonError, ValueError):
+    """A bad argument to a function or command: names the argument, the value and what is allowed."""
+
+    def __init__(self, field: str, value: Any, message: str):
+        self.field = field
+        self.value = value
+        self.message = message
+        super().__init__(f"{field}: {value!r} — {message}")

@@ -147,7 +147,8 @@ def evaluate(model: Any, data: DataBundle | None = None, split: str = "test",
     """
     if hasattr(model, "recipe") and hasattr(model, "model"):  # a Run
         run = model
-        data = data if data is not None else run.data
+        if data is None:  # a run loaded from its folder rebuilds its data from the recipe
+            data = run.load_data() if hasattr(run, "load_data") and run.data is None else run.data
         metrics = metrics or run.recipe.evaluate.metrics
         model = run.model
     if data is None:

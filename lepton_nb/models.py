@@ -17,16 +17,27 @@ from .recipe import ARCHS_FOR_KIND, ModelSection
 
 
 class Classifier(nn.Module):
-    """``head(features(x))``; ``arch`` names the builder that made it."""
+    """``head(features(x))``; ``arch`` names the builder that made it.
+
+    With ``frozen_features`` set (see `freeze_features`), the features stay in eval mode even while
+    the model trains: frozen layers keep their batch-norm statistics and use no dropout.
+    """
 
     def __init__(self, features: nn.Module, head: nn.Module, arch: str):
         super().__init__()
         self.features = features
         self.head = head
         self.arch = arch
+        self.frozen_features = False
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         return self.head(self.features(x))
+
+    def train(self, mode: bool = True) -> Classifier:
+        super().train(mode)
+        if self.frozen_features:
+            self.features.eval()
+        return self
 
 
 def _dense_stack(n_in: int, hidden: int, depth: int, dropout: float, batch_norm: bool) -> tuple[nn.Sequential, int]:
@@ -160,6 +171,25 @@ def build_text(spec: DataSpec, cfg: ModelSection) -> Classifier:
     return Classifier(body, head, cfg.arch)
 
 
+def build_resnet18(spec: DataSpec, cfg: ModelSection) -> Classifier:
+    """torchvision's ResNet-18 (ImageNet layout); its first convolution takes the data's channels.
+
+    Built with random weights; `initialize` loads the ImageNet weights when ``model.pretrained``.
+    """
+    from torchvision.models import resnet18
+
+    if len(spec.input_shape) != 3:
+        raise ModelError(f"model.arch: 'resnet18' needs images [C, H, W]; this data has input shape "
+                         f"{spec.input_shape}; allowed: {', '.join(ARCHS_FOR_KIND[spec.kind])}")
+    net = resnet18(weights=None)
+    if spec.input_shape[0] != 3:
+        net.conv1 = nn.Conv2d(spec.input_shape[0], 64, kernel_size=7, stride=2, padding=3, bias=False)
+    features = nn.Sequential(net.conv1, net.bn1, net.relu, net.maxpool, net.layer1, net.layer2, net.layer3,
+                             net.layer4, net.avgpool, nn.Flatten())
+    head = nn.Sequential(nn.Dropout(cfg.dropout), nn.Linear(net.fc.in_features, spec.num_classes))
+    return Classifier(features, head, cfg.arch)
+
+
 BUILDERS = {
     "mlp": build_mlp,
     "tabular_mlp": build_mlp,
@@ -167,6 +197,7 @@ BUILDERS = {
     "resnet": build_resnet,
     "text_cnn": build_text,
     "text_bilstm": build_text,
+    "resnet18": build_resnet18,
 }
 
 

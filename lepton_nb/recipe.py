@@ -119,7 +119,7 @@ SOURCE_KIND: dict[str, str] = {
 }
 
 ARCHS_FOR_KIND: dict[str, tuple[str, ...]] = {
-    "image": ("cnn", "resnet", "mlp"),
+    "image": ("cnn", "resnet", "mlp", "resnet18"),
     "tabular": ("tabular_mlp", "mlp"),
     "text": ("text_cnn", "text_bilstm"),
 }
@@ -315,8 +315,8 @@ class AugmentSection:
 class ModelSection:
     """The architecture; its input and output sizes come from the data."""
 
-    arch: str = spec("cnn", "Architecture.", choices=("cnn", "resnet", "mlp", "tabular_mlp",
-                                                      "text_cnn", "text_bilstm"))
+    arch: str = spec("cnn", "Architecture (resnet18 is torchvision's ImageNet ResNet-18).",
+                     choices=("cnn", "resnet", "mlp", "tabular_mlp", "text_cnn", "text_bilstm", "resnet18"))
     width: int = spec(32, "Channels of the first conv block (doubled per block) or filters per "
                           "kernel size.", min=1, max=1024,
                       applies_to=("cnn", "resnet", "text_cnn"))
@@ -327,6 +327,13 @@ class ModelSection:
     batch_norm: bool = spec(True, "Batch normalization after convolutions/dense layers.")
     embed_dim: int = spec(64, "Word embedding size.", min=2, max=2048,
                           applies_to=("text_cnn", "text_bilstm"))
+    pretrained: bool = spec(False, "Start from torchvision's ImageNet weights (downloaded once into the torch "
+                                   "hub cache; needs internet the first time).", applies_to=("resnet18",))
+    init_from: str = spec("", "Fine-tune: start from another run's weights, given as its run folder or a "
+                              "checkpoint file ('' = fresh weights). The head is reused only when the classes "
+                              "match; otherwise it starts fresh.", label="initialize from")
+    freeze: str = spec("none", "Layers kept fixed while training: none, or features (train only the head on "
+                               "top of init_from or pretrained features).", choices=("none", "features"))
 
 
 @dataclass
@@ -627,13 +634,25 @@ class Recipe:
             fitting = [k for k, m in METHODS.items() if kind in m.kinds]
             out.append(Problem("interpret.method", ip.method, f"not for {kind} data; allowed: auto, "
                                                               f"{', '.join(fitting)}"))
-        elif method.needs == "conv" and self.model.arch not in ("cnn", "resnet"):
+        elif method.needs == "conv" and self.model.arch not in ("cnn", "resnet", "resnet18"):
             out.append(Problem("interpret.method", ip.method, f"needs a convolution layer, {self.model.arch} has "
                                                               "none; allowed with it: integrated_gradients, saliency, "
                                                               "smoothgrad, gradient_shap, deeplift, occlusion"))
         if ip.baseline == "blur" and kind != "image":
             out.append(Problem("interpret.baseline", ip.baseline, f"for images only; for {kind} data allowed: "
                                                                   "zeros, mean"))
+        m = self.model
+        if m.pretrained and m.arch != "resnet18":
+            out.append(Problem("model.pretrained", True, f"torchvision weights exist for arch resnet18 only, "
+                                                         f"not {m.arch}; allowed: false, or model.arch resnet18"))
+        if m.pretrained and m.init_from:
+            out.append(Problem("model.init_from", m.init_from, "model.pretrained is also set; allowed: one "
+                                                                "source of initial weights ('' here, or "
+                                                                "model.pretrained false)"))
+        if m.freeze == "features" and not (m.init_from or m.pretrained):
+            out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
+                                                         "none, or set model.init_from (a run folder or "
+                                                         "checkpoint) or model.pretrained"))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))

@@ -54,3 +54,28 @@ def tiny() -> lnb.Recipe:
 @pytest.fixture(scope="session")
 def digits_bundle() -> lnb.DataBundle:
     return lnb.build_data(tiny_recipe())
+
+
+def write_sentiment(path: Path, n: int = 240, seed: int = 0) -> Path:
+    """A small synthetic ``sentence<TAB>label`` file: label 1 sentences carry positive words."""
+    import random
+
+    rng = random.Random(seed)
+    good = ["great", "wonderful", "love", "excellent", "fun", "best", "superb"]
+    bad = ["awful", "boring", "hate", "terrible", "worst", "dull", "poor"]
+    filler = ["the", "movie", "plot", "was", "actors", "and", "really", "film", "this", "story", "quite"]
+    lines = []
+    for i in range(n):
+        label = i % 2
+        words = rng.sample(filler, 5) + rng.sample(good if label else bad, 2)
+        rng.shuffle(words)
+        lines.append(" ".join(words) + f"\t{label}")
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return path
+
+
+@pytest.fixture(scope="session")
+def digits_run(tmp_path_factory) -> lnb.Run:
+    """A tiny trained digits run with its folder, shared by the deployment tests (they may add export/ and
+    optimized/ files to it, never change what training wrote)."""
+    return lnb.train(tiny_recipe(name="tiny"), out=tmp_path_factory.mktemp("runs"), progress=False)

@@ -2,7 +2,9 @@ import subprocess
 import sys
 
 CORE = ["lepton_nb", "lepton_nb.recipe", "lepton_nb.data", "lepton_nb.models", "lepton_nb.train.trainer",
-        "lepton_nb.train.session", "lepton_nb.evaluate", "lepton_nb.run", "lepton_nb.report", "lepton_nb.cli"]
+        "lepton_nb.train.session", "lepton_nb.evaluate", "lepton_nb.run", "lepton_nb.report", "lepton_nb.cli",
+        "lepton_nb.predict", "lepton_nb.deploy", "lepton_nb.optimize", "lepton_nb.ensemble", "lepton_nb.distributed",
+        "lepton_nb.finetune"]
 
 
 def test_core_imports_no_ui_library():

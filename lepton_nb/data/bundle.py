@@ -156,13 +156,19 @@ class DataBundle:
     # ---- batches -------------------------------------------------------------------------
 
     def batches(self, split: str, batch_size: int, *, train: bool = False, seed: int = 0,
-                device: torch.device | str = "cpu", augment: bool = True) -> Batches:
-        """Batches of (inputs, labels) ready for the model; shuffled and augmented when ``train``."""
+                device: torch.device | str = "cpu", augment: bool = True, rank: int = 0,
+                world_size: int = 1) -> Batches:
+        """Batches of (inputs, labels) ready for the model; shuffled and augmented when ``train``.
+
+        With ``world_size`` > 1 (data-parallel training), ``batch_size`` is the global batch and this
+        process (``rank``) gets its share of each one; see `TensorBatches`.
+        """
         aug = self.augmenter() if (train and augment and self.augment_ops) else None
         if self.lazy:
-            return FolderBatches(self, split, batch_size, shuffle=train, augment=aug is not None, seed=seed)
+            return FolderBatches(self, split, batch_size, shuffle=train, augment=aug is not None, seed=seed,
+                                 rank=rank, world_size=world_size)
         return TensorBatches(self, split, batch_size, shuffle=train, augment=aug, seed=seed,
-                             device=torch.device(device))
+                             device=torch.device(device), rank=rank, world_size=world_size)
 
     def rebind(self, recipe: Recipe) -> DataBundle:
         """The same splits with ``recipe``'s normalization and augmentation, without reloading.
@@ -203,13 +209,35 @@ def epoch_generator(seed: int, epoch: int) -> torch.Generator:
     return torch.Generator().manual_seed((seed * 1_000_003 + epoch * 7919 + 17) % (2**63 - 1))
 
 
+def rank_share(m: int, rank: int, world_size: int) -> tuple[int, int]:
+    """[lo, hi) of a global batch of ``m`` samples that process ``rank`` takes.
+
+    Sizes differ by at most one; when the batch has fewer samples than processes (a tiny last
+    batch), every process takes all of it, so no process runs an empty batch. Either way, scaling
+    each process's mean loss by ``its samples × world_size / all samples`` before DDP averages the
+    gradients gives exactly the gradient of the global batch mean.
+    """
+    if world_size <= 1 or m < world_size:
+        return 0, m
+    base, extra = divmod(m, world_size)
+    lo = rank * base + min(rank, extra)
+    return lo, lo + base + (1 if rank < extra else 0)
+
+
 class TensorBatches(Batches):
-    """Batches sliced from tensors in memory; augmentation applied batch-wise per sample."""
+    """Batches sliced from tensors in memory; augmentation applied batch-wise per sample.
+
+    Data-parallel (``world_size`` > 1): every process draws the same permutation of the epoch and
+    takes its `rank_share` of each global batch; augmentation is drawn for the whole global batch
+    before slicing, so the samples and their transformations do not depend on the number of processes.
+    """
 
     def __init__(self, bundle: DataBundle, split: str, batch_size: int, *, shuffle: bool,
-                 augment: BatchAugment | None, seed: int, device: torch.device):
+                 augment: BatchAugment | None, seed: int, device: torch.device, rank: int = 0,
+                 world_size: int = 1):
         self.bundle, self.split, self.batch_size = bundle, split, batch_size
         self.shuffle, self.augment, self.seed, self.device = shuffle, augment, seed, device
+        self.rank, self.world_size = rank, world_size
         data = bundle.splits[split]
         self.y = data.y.to(device)
         if augment is None:
@@ -225,6 +253,9 @@ class TensorBatches(Batches):
         n = len(self.y)
         g = epoch_generator(self.seed, self.epoch)
         order = torch.randperm(n, generator=g).to(self.y.device) if self.shuffle else None
+        if self.world_size > 1:
+            yield from self._shares(n, order, g)
+            return
         for start in range(0, n, self.batch_size):
             if order is None:
                 xb, yb = self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
@@ -234,6 +265,19 @@ class TensorBatches(Batches):
             if self.augment is not None:
                 xb = self.bundle.prepare(xb.to(self.device, non_blocking=True), self.augment, g)
             yield xb, yb
+
+    def _shares(self, n: int, order: torch.Tensor | None,
+                g: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
+        for start in range(0, n, self.batch_size):
+            stop = min(n, start + self.batch_size)
+            idx = order[start:stop] if order is not None else torch.arange(start, stop, device=self.y.device)
+            lo, hi = rank_share(len(idx), self.rank, self.world_size)
+            if self.augment is not None:
+                xb = self.bundle.prepare(self.x[idx.to(self.x.device)].to(self.device, non_blocking=True),
+                                         self.augment, g)[lo:hi]
+            else:
+                xb = self.x[idx[lo:hi].to(self.x.device)]
+            yield xb, self.y[idx[lo:hi]]
 
 
 class _FolderDataset(torch.utils.data.Dataset):
@@ -255,20 +299,37 @@ class _FolderDataset(torch.utils.data.Dataset):
 
 
 class FolderBatches(Batches):
-    """Image files streamed through a DataLoader with torchvision v2 per-sample augmentation."""
+    """Image files streamed through a DataLoader with torchvision v2 per-sample augmentation.
+
+    Data-parallel (``world_size`` > 1): a DistributedSampler gives each process its share of the
+    epoch's shuffled files, in batches of ``batch_size / world_size``.
+    """
 
     def __init__(self, bundle: DataBundle, split: str, batch_size: int, *, shuffle: bool, augment: bool,
-                 seed: int):
+                 seed: int, rank: int = 0, world_size: int = 1):
         self.dataset = _FolderDataset(bundle, split, augment)
         self.batch_size, self.shuffle, self.seed = batch_size, shuffle, seed
+        self.rank, self.world_size = rank, world_size
+        self.sampler: torch.utils.data.DistributedSampler | None = None
+        if world_size > 1:
+            self.sampler = torch.utils.data.DistributedSampler(self.dataset, num_replicas=world_size, rank=rank,
+                                                               shuffle=shuffle, seed=seed, drop_last=False)
+            self.batch_size = max(1, batch_size // world_size)
 
     def __len__(self) -> int:
-        return math.ceil(len(self.dataset) / self.batch_size)
+        n = len(self.sampler) if self.sampler is not None else len(self.dataset)
+        return math.ceil(n / self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=self.shuffle,
-                                             generator=epoch_generator(self.seed, self.epoch), num_workers=0)
-        torch.manual_seed(self.seed * 1_000_003 + self.epoch)  # v2 transforms draw from the global RNG
+        if self.sampler is not None:
+            self.sampler.set_epoch(self.epoch)
+            loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
+                                                 num_workers=0)
+        else:
+            loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=self.shuffle,
+                                                 generator=epoch_generator(self.seed, self.epoch), num_workers=0)
+        # v2 transforms draw from the global RNG; each process gets its own stream
+        torch.manual_seed(self.seed * 1_000_003 + self.epoch + 7919 * self.rank)
         yield from loader
 
 

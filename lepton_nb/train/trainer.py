@@ -9,7 +9,7 @@ import time
 import traceback
 from collections.abc import Iterable
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import torch
 from torch import nn
@@ -36,6 +36,9 @@ from .events import (
     Stopped,
 )
 from .history import History
+
+if TYPE_CHECKING:
+    from ..distributed import DistContext
 
 TERMINAL = ("completed", "stopped", "early_stopped", "diverged", "error")
 
@@ -117,16 +120,29 @@ class Trainer:
 
     Drive it from another thread with ``trainer.control`` (stop/pause/resume); observe it
     through ``trainer.events`` (typed events) and ``trainer.history`` (every metric).
+
+    With ``dist`` (a `lepton_nb.distributed.DistContext`), the model trains wrapped in
+    DistributedDataParallel on this process's share of every batch; see `lepton_nb.distributed`.
+    ``model`` stays the unwrapped module (what is checkpointed and evaluated).
     """
 
     def __init__(self, model: nn.Module, data: DataBundle, cfg: TrainSection, *,
                  metrics: Iterable[str] = ("accuracy",), history: History | None = None,
                  callbacks: Iterable[Any] = (), run_dir: str | Path | None = None,
-                 control: Control | None = None, device: str | torch.device | None = None):
+                 control: Control | None = None, device: str | torch.device | None = None,
+                 dist: DistContext | None = None):
         self.cfg = cfg
         self.data = data
+        self.dist = dist
+        if dist is not None:
+            device = dist.device
         self.device = torch.device(device) if device is not None else resolve_device(cfg.device)
         self.model = model.to(self.device)
+        self.train_model = self.model  # what the forward pass of training runs: the DDP wrapper when distributed
+        if dist is not None:
+            from ..distributed import wrap_model
+
+            self.model, self.train_model = wrap_model(self.model, dist)
         self.history = history if history is not None else History()
         self.control = control if control is not None else Control()
         self.events = EventBus()
@@ -135,7 +151,8 @@ class Trainer:
         self.amp_dtype, use_scaler = resolve_precision(cfg.mixed_precision, self.device)
         self.scaler = torch.amp.GradScaler(self.device.type, enabled=use_scaler) if use_scaler else None
         self.loss_fn = nn.CrossEntropyLoss(label_smoothing=cfg.label_smoothing)
-        self.train_batches = data.batches("train", cfg.batch_size, train=True, seed=cfg.seed, device=self.device)
+        self.train_batches = data.batches("train", cfg.batch_size, train=True, seed=cfg.seed, device=self.device,
+                                          rank=dist.rank if dist else 0, world_size=dist.world_size if dist else 1)
         self.steps_per_epoch = math.ceil(len(self.train_batches) / cfg.grad_accumulation)
         self.optimizer = build_optimizer(self.model, cfg)
         self.scheduler = build_scheduler(self.optimizer, cfg, self.steps_per_epoch)
@@ -152,6 +169,7 @@ class Trainer:
         self.message = ""
         self.error: BaseException | None = None
         self.traceback = ""
+        self.init_report: Any = None  # set by make_trainer when the recipe fine-tunes (lepton_nb.finetune)
         for cb in callbacks:
             cb.attach(self)
 
@@ -250,10 +268,41 @@ class Trainer:
             return True
         return False
 
+    def _pause_here(self) -> float:
+        """Wait while paused (distributed: only this process pauses; the others wait at the next
+        all-reduce). Returns the seconds spent paused."""
+        ctl = self.control
+        if not ctl.paused or ctl.stop_requested:
+            return 0.0
+        p0 = time.perf_counter()
+        self.status = "paused"
+        self.events.emit(Paused(self.epoch, self.global_step))
+        ctl.wait_while_paused()
+        self.status = "running"
+        if not ctl.stop_requested:
+            self.events.emit(Resumed(self.epoch, self.global_step))
+        return time.perf_counter() - p0
+
+    def _stop_agreed(self) -> bool:
+        """Distributed: stop on every process when any was asked to (keeps the processes in step)."""
+        from ..distributed import any_process
+
+        assert self.dist is not None
+        self._pause_here()
+        if any_process(self.control.stop_requested, self.dist):
+            if not self.control.stop_requested:
+                self.control.stop("stopped on another process")
+            return self._handle_control()
+        return False
+
     def _run_epoch(self) -> None:
-        cfg, model, opt, bus = self.cfg, self.model, self.optimizer, self.events
+        cfg, opt, bus, ddp = self.cfg, self.optimizer, self.events, self.dist
+        model = self.train_model
         epoch = self.epoch
-        if self.control.pending and self._handle_control():
+        if ddp is not None:
+            if self._stop_agreed():
+                return
+        elif self.control.pending and self._handle_control():
             return
         bus.emit(EpochStart(epoch))
         model.train()
@@ -272,37 +321,62 @@ class Trainer:
         opt.zero_grad(set_to_none=True)
         for step, (xb, yb) in enumerate(batches):
             if self.control.pending:
-                p0 = time.perf_counter()
-                if self._handle_control():
-                    return
-                paused_for += time.perf_counter() - p0
+                if ddp is not None:
+                    paused_for += self._pause_here()  # stops are agreed after the batch, below
+                else:
+                    p0 = time.perf_counter()
+                    if self._handle_control():
+                        return
+                    paused_for += time.perf_counter() - p0
             if want_start:
                 bus.emit(BatchStart(epoch, step, self.global_step))
-            with autocast:
-                out = model(xb)
-                loss = self.loss_fn(out, yb)
-            loss_val = loss.item()
-            if not math.isfinite(loss_val):
-                self._diverge(loss_val, step)
-                return
-            scaled = loss / accum if accum > 1 else loss
-            if self.scaler is not None:
-                self.scaler.scale(scaled).backward()
-            else:
-                scaled.backward()
+            boundary = (step + 1) % accum == 0 or step == n_batches - 1
+            no_sync = ddp is not None and not boundary and hasattr(model, "no_sync")
+            stop_all = False
+            with model.no_sync() if no_sync else contextlib.nullcontext():
+                with autocast:
+                    out = model(xb)
+                    loss = self.loss_fn(out, yb)
+                if ddp is None:
+                    loss_val, size = loss.item(), len(yb)
+                    scaled = loss / accum if accum > 1 else loss
+                else:
+                    # one all-reduce: the global batch's loss and accuracy, and whether any process stops
+                    from ..distributed import reduce_sum
+
+                    batch_correct = int((out.detach().argmax(1) == yb).sum())
+                    total, count, right, stops = reduce_sum(
+                        [loss.item() * len(yb), float(len(yb)), float(batch_correct),
+                         float(self.control.stop_requested)], ddp)
+                    loss_val, size, stop_all = total / count, int(count), stops > 0
+                    # DDP averages gradients over processes: scale so the result is the global mean's gradient
+                    scaled = loss * (len(yb) * ddp.world_size / count / accum)
+                    correct += int(right)
+                if not math.isfinite(loss_val):
+                    self._diverge(loss_val, step)
+                    return
+                if self.scaler is not None:
+                    self.scaler.scale(scaled).backward()
+                else:
+                    scaled.backward()
             lr = opt.param_groups[0]["lr"]  # the rate this batch's step uses
-            if (step + 1) % accum == 0 or step == n_batches - 1:
+            if boundary:
                 self._optimizer_step()
-            correct += (out.detach().argmax(1) == yb).sum()
-            size = len(yb)
+            if ddp is None:
+                correct += (out.detach().argmax(1) == yb).sum()
             loss_sum += loss_val * size
             seen += size
             self.global_step += 1
             log(self.global_step, {"train/loss": loss_val, "lr": lr})
             if want_end:
                 bus.emit(BatchEnd(epoch, step, self.global_step, loss_val, lr, size))
+            if stop_all:
+                if not self.control.stop_requested:
+                    self.control.stop("stopped on another process")
+                self._handle_control()
+                return
         seconds = time.perf_counter() - t0 - paused_for
-        train_metrics = {"train_loss": loss_sum / max(1, seen), "train_accuracy": correct.item() / max(1, seen),
+        train_metrics = {"train_loss": loss_sum / max(1, seen), "train_accuracy": float(correct) / max(1, seen),
                          "samples_per_s": seen / max(seconds, 1e-9)}
         self._end_epoch(epoch, train_metrics, seconds)
 
@@ -332,10 +406,19 @@ class Trainer:
         """Loss and metrics on a split (prefixed ``val_``), or {} when the split is empty."""
         if not len(self.data.splits[split]):
             return {}
-        result = evaluate(self.model, self.data, split, self.metric_names)
+        if self.dist is not None:
+            from ..distributed import evaluate_sharded
+
+            result = evaluate_sharded(self.model, self.data, split, self.metric_names, self.dist)
+        else:
+            result = evaluate(self.model, self.data, split, self.metric_names)
         return {f"{split}_loss": result.loss, **{f"{split}_{k}": v for k, v in result.metrics.items()}}
 
     def _end_epoch(self, epoch: int, train_metrics: dict[str, float], seconds: float) -> None:
+        if self.dist is not None:
+            from ..distributed import average_buffers
+
+            average_buffers(self.model, self.dist)  # one set of batch-norm statistics for every process
         val_metrics = self.validate("val")
         if val_metrics:
             self.events.emit(EvalEnd(epoch, "val", val_metrics))
