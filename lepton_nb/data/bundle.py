@@ -247,7 +247,13 @@ class TensorBatches(Batches):
             self.x = data.x.to(device) if small else data.x
 
     def __len__(self) -> int:
-        return math.ceil(len(self.y) / self.batch_size)
+        return len(self._starts(len(self.y)))
+
+    def _starts(self, n: int) -> range:
+        """Batch start offsets. Training drops a trailing batch of a single sample: batch norm
+        cannot normalize one value, and the sample is seen in other epochs (the order is shuffled)."""
+        stop = n - 1 if self.shuffle and n > 1 and n % self.batch_size == 1 else n
+        return range(0, stop, self.batch_size)
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         n = len(self.y)
@@ -256,7 +262,7 @@ class TensorBatches(Batches):
         if self.world_size > 1:
             yield from self._shares(n, order, g)
             return
-        for start in range(0, n, self.batch_size):
+        for start in self._starts(n):
             if order is None:
                 xb, yb = self.x[start:start + self.batch_size], self.y[start:start + self.batch_size]
             else:
@@ -268,7 +274,7 @@ class TensorBatches(Batches):
 
     def _shares(self, n: int, order: torch.Tensor | None,
                 g: torch.Generator) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
-        for start in range(0, n, self.batch_size):
+        for start in self._starts(n):
             stop = min(n, start + self.batch_size)
             idx = order[start:stop] if order is not None else torch.arange(start, stop, device=self.y.device)
             lo, hi = rank_share(len(idx), self.rank, self.world_size)
@@ -318,16 +324,21 @@ class FolderBatches(Batches):
 
     def __len__(self) -> int:
         n = len(self.sampler) if self.sampler is not None else len(self.dataset)
-        return math.ceil(n / self.batch_size)
+        return n // self.batch_size if self._drop_last(n) else math.ceil(n / self.batch_size)
+
+    def _drop_last(self, n: int) -> bool:
+        """Training drops a trailing single-sample batch (batch norm needs two values)."""
+        return self.shuffle and n > 1 and n % self.batch_size == 1
 
     def __iter__(self) -> Iterator[tuple[torch.Tensor, torch.Tensor]]:
         if self.sampler is not None:
             self.sampler.set_epoch(self.epoch)
             loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, sampler=self.sampler,
-                                                 num_workers=0)
+                                                 num_workers=0, drop_last=self._drop_last(len(self.sampler)))
         else:
             loader = torch.utils.data.DataLoader(self.dataset, batch_size=self.batch_size, shuffle=self.shuffle,
-                                                 generator=epoch_generator(self.seed, self.epoch), num_workers=0)
+                                                 generator=epoch_generator(self.seed, self.epoch), num_workers=0,
+                                                 drop_last=self._drop_last(len(self.dataset)))
         # v2 transforms draw from the global RNG; each process gets its own stream
         torch.manual_seed(self.seed * 1_000_003 + self.epoch + 7919 * self.rank)
         yield from loader

@@ -298,10 +298,11 @@ class RunsPanel:
         self.upload.observe(self._uploaded, names="value")
         self.links = W.HTML()
         self.command = W.HTML()
+        self.deploy = DeployTools(studio, self)
         self.box = W.VBox([
             self.table,
             W.HBox([self.select, W.VBox([self.load_button, self.export_button, self.upload])]),
-            self.links, self.command, W.HTML("<h4>Compare</h4>"), self.overlay_png,
+            self.links, self.command, W.HTML("<h4>Compare</h4>"), self.overlay_png, self.deploy.box,
         ])
 
     def refresh(self, visible: bool = True) -> None:
@@ -360,7 +361,8 @@ class RunsPanel:
             report_note = f"<br><span style='{MUTED}'>files: {html.escape(str(run.dir))}</span>"
         self.links.value = links + report_note
         self.command.value = (f"<p>Run it headless: save the recipe, then<br><code>lepton-nb run "
-                              f"{html.escape(run.recipe.name)}.recipe.json</code></p>")
+                              f"{html.escape(run.recipe.name)}.recipe.json</code> (more processes: the command "
+                              f"line tool below)</p>")
         return self.links.value
 
     def _uploaded(self, change: Any) -> None:
@@ -395,3 +397,120 @@ def snapshot_html(run: Run) -> str:
             f"{html.escape(run.status)}</span> · {html.escape(run.recipe.summary())} · {run.epochs_done} epoch(s), "
             f"{run.seconds:.1f} s<br>{png_img(curves_png(run), 'training curves')}"
             f"{table_html(rows, left=('metric',))}</div>")
+
+
+class DeployTools:
+    """Beyond the notebook: export for deployment, quantize/prune, ensembles, the torchrun command line."""
+
+    def __init__(self, studio: Studio, runs: RunsPanel):
+        self.studio, self.runs = studio, runs
+        self.format = W.Dropdown(options=[("ONNX", "onnx"), ("TorchScript", "torchscript")], value="onnx",
+                                 layout=W.Layout(width="130px"))
+        self.export_button = W.Button(description="Export model", icon="cube",
+                                      tooltip="Export the first selected run and check it against PyTorch")
+        self.prune = W.FloatSlider(value=0.5, min=0.1, max=0.95, step=0.05, description="prune",
+                                   style={"description_width": "50px"}, layout=W.Layout(width="240px"))
+        self.optimize_button = W.Button(description="Quantize & prune", icon="compress",
+                                        tooltip="int8 dynamic quantization and magnitude pruning: size, "
+                                                "latency and accuracy before/after")
+        self.ensemble_button = W.Button(description="Ensemble selected", icon="object-group",
+                                        tooltip="Average the predicted probabilities of the selected runs")
+        self.nproc = W.BoundedIntText(value=2, min=1, max=512, description="processes",
+                                      style={"description_width": "70px"}, layout=W.Layout(width="160px"))
+        self.command_button = W.Button(description="Command line", icon="terminal",
+                                       tooltip="torchrun command for the recipe in the panels")
+        self.output = W.HTML()
+        self.control = Control()
+        self.task = Latest(lambda fn: fn(), self._done, self._failed, name="lepton_nb-deploy")
+        self.export_button.on_click(lambda _: self.export())
+        self.optimize_button.on_click(lambda _: self.optimize())
+        self.ensemble_button.on_click(lambda _: self.ensemble())
+        self.command_button.on_click(lambda _: self.command_line())
+        self.box = W.VBox([
+            W.HTML("<h4>Deploy and optimize</h4>"),
+            W.HBox([self.format, self.export_button, self.prune, self.optimize_button, self.ensemble_button]),
+            W.HBox([self.nproc, self.command_button]), self.output,
+        ])
+
+    def _first(self) -> Run | None:
+        runs = self.runs.selected_runs()
+        if not runs:
+            self.output.value = error_html(ValueError("select a run in the list above"))
+        return runs[0] if runs else None
+
+    @staticmethod
+    def _usable(run: Run) -> Any:
+        """The run itself, or reloaded from its folder when its model was released to save memory."""
+        if run.model is not None:
+            return run
+        if run.dir is None:
+            raise ValueError(f"run {run.name!r} kept no folder and its model was released; train it again with "
+                             "an output folder (Studio(out='runs'))")
+        from ..deploy import load_run
+
+        return load_run(run.dir)
+
+    def _start(self, label: str, fn: Any) -> None:
+        self.output.value = f"<span style='{MUTED}'>{html.escape(label)}…</span>"
+        self.task(fn)
+
+    def export(self) -> None:
+        from ..deploy import export
+
+        run = self._first()
+        if run is not None:
+            fmt = self.format.value
+            self._start(f"exporting {run.name} to {fmt}", lambda: ("export", export(self._usable(run), fmt)))
+
+    def optimize(self) -> None:
+        from ..optimize import optimize
+
+        run = self._first()
+        if run is not None:
+            self.control = Control()
+            amount = round(self.prune.value, 2)
+            self._start(f"quantizing and pruning {run.name}",
+                        lambda: ("optimize", optimize(self._usable(run), quantize=True, prune=[amount],
+                                                      control=self.control)))
+
+    def ensemble(self) -> None:
+        from ..ensemble import ensemble
+
+        runs = self.runs.selected_runs()
+        if len(runs) < 2:
+            self.output.value = error_html(ValueError("select two or more runs (ctrl/shift-click) to ensemble"))
+            return
+        self.control = Control()
+        self._start(f"evaluating an ensemble of {len(runs)} runs",
+                    lambda: ("ensemble", ensemble([self._usable(r) for r in runs], control=self.control)))
+
+    def command_line(self) -> str:
+        from ..distributed import launch_command
+
+        recipe = self.studio.recipe
+        try:
+            cmd = launch_command(recipe, self.nproc.value, recipe_path=f"{recipe.name}.recipe.json")
+        except Exception as exc:  # an invalid process count or batch size: shown, not raised
+            self.output.value = error_html(exc)
+            return ""
+        link = download_link(recipe.to_json().encode(), f"{recipe.name}.recipe.json", "the recipe (JSON)",
+                             "application/json")
+        notes = "".join(f"<li>{html.escape(n)}</li>" for n in cmd.notes)
+        self.output.value = (f"<p>Save {link}, then run:</p><pre>{html.escape(cmd.text)}</pre><ul>{notes}</ul>")
+        return cmd.text
+
+    def _done(self, result: tuple[str, Any]) -> None:
+        kind, value = result
+        rows = value.rows()
+        body = table_html(rows, left=tuple(k for k in rows[0] if isinstance(rows[0][k], str)) if rows else ())
+        extra = ""
+        if kind == "export":
+            path = value.path
+            if path.stat().st_size <= 25 * 1024**2:
+                extra = download_link(path.read_bytes(), path.name, f"{path.name} ({path.stat().st_size // 1024} KB)",
+                                      "application/octet-stream")
+            extra += f"<br><span style='{MUTED}'>{html.escape(str(path))}</span>"
+        self.output.value = body + extra
+
+    def _failed(self, exc: BaseException, tb: str) -> None:
+        self.output.value = error_html(exc, tb)

@@ -52,3 +52,13 @@ def test_kfold_refits_statistics_per_fold():
     assert all(len(h) == 10 for h in held)  # stratified
     total = sum(len(b.test) for _, b in folds)
     assert total == len(folds[0][1].train) + len(folds[0][1].test)
+
+
+def test_a_trailing_single_sample_batch_is_dropped_in_training_only():
+    b = lnb.build_data(tiny_recipe())  # 420 training samples
+    train = b.batches("train", 419, train=True)
+    assert len(train) == 1 and [len(y) for _, y in train] == [419]
+    assert [len(y) for _, y in b.batches("train", 419)] == [419, 1]  # evaluation keeps every sample
+    run = lnb.train(tiny_recipe(train__batch_size=419, train__epochs=1, model__arch="mlp"), progress=False,
+                    out=None)
+    assert run.status == "completed"  # BatchNorm1d would fail on a batch of one

@@ -177,3 +177,26 @@ def test_finished_models_are_freed_unless_kept(tmp_path):
     assert all(r.history.length("train/loss") > 0 for r in studio.runs)  # histories and metrics stay
     assert sum(r.data is not None for r in studio.runs) == 1
     studio.close()
+
+
+def test_deploy_tools_export_optimize_ensemble_and_command_line(studio):
+    assert studio.start() and studio.wait(60)
+    studio.update({"train.lr": 0.01})
+    assert studio.start() and studio.wait(60)
+    assert studio.runs[0].model is None  # released: the tools reload it from its folder
+    deploy = studio.runs_panel.deploy
+    studio.runs_panel.select.value = (0,)
+    deploy.export()
+    settle(deploy.task, timeout=120)
+    assert "model.onnx" in deploy.output.value and "download=" in deploy.output.value
+    assert "max_abs_diff" in deploy.output.value or "max abs" in deploy.output.value
+    deploy.optimize()
+    settle(deploy.task, timeout=120)
+    assert "qint8" in deploy.output.value or "int8" in deploy.output.value
+    studio.runs_panel.select.value = (0, 1)
+    deploy.ensemble()
+    settle(deploy.task, timeout=120)
+    assert "ensemble" in deploy.output.value.lower()
+    assert deploy.command_line().startswith("torchrun --standalone --nproc_per_node 2 -m lepton_nb run")
+    deploy.nproc.value = 7
+    assert deploy.command_line() == "" and "train.batch_size: 64" in deploy.output.value
