@@ -152,7 +152,7 @@ def attribution_section(run: Run) -> str:
         img_tag(to_png(fig2), "global importance")
 
 
-def write_report(run: Run, path: Path, extra_sections: list[str] | None = None) -> Path:
+def write_report(run: Run, path: Path) -> Path:
     """Write the report to ``path`` (atomically) and return it."""
     r = run.recipe
     parts = [f"<h1>{html.escape(run.name)}</h1>",
@@ -190,8 +190,6 @@ def write_report(run: Run, path: Path, extra_sections: list[str] | None = None) 
                      f"misclassified; the {len(order)} with the highest loss:</p>")
         parts.append(sample_section(run, order, "Misclassified, highest loss first"))
     parts.append(attribution_section(run))
-    for section in extra_sections or []:
-        parts.append(section)
     if run.data is not None:
         d = run.data
         parts.append("<h2>Data</h2>" + table([{"split": k, "samples": v} for k, v in d.sizes().items()],

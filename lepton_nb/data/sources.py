@@ -7,7 +7,6 @@ strings, tables as a pandas DataFrame, or image files as paths (loaded lazily wh
 from __future__ import annotations
 
 import gzip
-import os
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -308,12 +307,3 @@ def load_pool(cfg: DataSection) -> Pool:
     if source == "text_tsv":
         return load_text_tsv_pool(cfg)
     raise DataError("data.source", source, "unknown source")  # the recipe validates this first
-
-
-def shared_data_root() -> Path | None:
-    """The folder ``../shared/data`` of a development checkout, or $LEPTON_NB_DATA, when present."""
-    env = os.environ.get("LEPTON_NB_DATA")
-    if env:
-        return Path(env)
-    here = Path(__file__).resolve().parents[3] / "shared" / "data"
-    return here if here.is_dir() else None

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import contextlib
-import copy
 import math
 import time
 import traceback
@@ -457,10 +456,3 @@ class Trainer:
         if self.run_dir is not None:
             self.run_dir.mkdir(parents=True, exist_ok=True)
             self.history.save(self.run_dir / "history.json")
-
-    def snapshot_model(self) -> nn.Module:
-        """A frozen copy of the current weights on the CPU (for probes that must not race the optimizer)."""
-        clone = copy.deepcopy(self.model).to("cpu").eval()
-        for p in clone.parameters():
-            p.requires_grad_(False)
-        return clone

@@ -86,6 +86,10 @@ def start_server(root: Path, app: str, extra_env: dict[str, str] | None = None,
     settings.mkdir(parents=True, exist_ok=True)
     (settings / "notification.jupyterlab-settings").write_text(json.dumps({"fetchNews": "false",
                                                                            "checkForUpdates": False}))
+    # render every cell (no windowing), so what a test reads of a long notebook is in the page
+    tracker = root / ".settings" / "@jupyterlab" / "notebook-extension"
+    tracker.mkdir(parents=True, exist_ok=True)
+    (tracker / "tracker.jupyterlab-settings").write_text(json.dumps({"windowingMode": "none"}))
     port, token = free_port(), secrets.token_hex(8)
     env = {**os.environ, "JUPYTERLAB_SETTINGS_DIR": str(root / ".settings"),
            "JUPYTERLAB_WORKSPACES_DIR": str(root / ".workspaces"), "PYTHONUNBUFFERED": "1", **(extra_env or {})}

@@ -50,6 +50,7 @@ def saved_errors(path: Path) -> list[str]:
             if o.get("output_type") == "error" or (o.get("name") == "stderr" and "Traceback" in o.get("text", ""))]
 
 
+@pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
 def test_tutorial_run_all_in_jupyterlab_shows_no_error(path, quick_lab, bare_page):
     page = bare_page
