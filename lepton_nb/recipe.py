@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from .interpret.methods import BASELINES, METHODS, default_method
+from .params import Param as OpParam
 
 __all__ = [
     "AUGMENT_OPS",
@@ -126,17 +127,6 @@ ARCHS_FOR_KIND: dict[str, tuple[str, ...]] = {
 
 METRICS = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro", "roc_auc")
 MONITORS = ("val_loss", "val_accuracy", "val_balanced_accuracy", "val_f1_macro", "train_loss")
-
-
-@dataclass(frozen=True)
-class OpParam:
-    """One parameter of an augmentation op."""
-
-    default: float
-    min: float
-    max: float
-    help: str
-    integer: bool = False
 
 
 @dataclass(frozen=True)

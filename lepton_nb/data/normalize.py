@@ -39,22 +39,23 @@ class NormStats:
         zeros, ones = [0.0] * channels, [1.0] * channels
         return cls("none", zeros, ones, zeros, ones, zeros, ones, 0)
 
+    def _shift_scale(self, x: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        shape = (1, -1) + (1,) * (x.dim() - 2)
+        return (torch.tensor(self.shift, dtype=x.dtype, device=x.device).view(shape),
+                torch.tensor(self.scale, dtype=x.dtype, device=x.device).view(shape))
+
     def apply(self, x: torch.Tensor) -> torch.Tensor:
         """Normalize a float batch [N, C, ...] (new tensor)."""
         if self.method == "none" or not self.shift:
             return x
-        shape = (1, -1) + (1,) * (x.dim() - 2)
-        shift = torch.tensor(self.shift, dtype=x.dtype, device=x.device).view(shape)
-        scale = torch.tensor(self.scale, dtype=x.dtype, device=x.device).view(shape)
+        shift, scale = self._shift_scale(x)
         return (x - shift) / scale
 
     def invert(self, x: torch.Tensor) -> torch.Tensor:
         """Undo `apply` (for showing normalized samples)."""
         if self.method == "none" or not self.shift:
             return x
-        shape = (1, -1) + (1,) * (x.dim() - 2)
-        shift = torch.tensor(self.shift, dtype=x.dtype, device=x.device).view(shape)
-        scale = torch.tensor(self.scale, dtype=x.dtype, device=x.device).view(shape)
+        shift, scale = self._shift_scale(x)
         return x * scale + shift
 
 

@@ -7,14 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-
-@dataclass(frozen=True)
-class MethodParam:
-    default: float
-    min: float
-    max: float
-    help: str
-    integer: bool = False
+from ..params import Param as MethodParam
 
 
 @dataclass(frozen=True)

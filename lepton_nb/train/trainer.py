@@ -252,13 +252,7 @@ class Trainer:
     def _handle_control(self) -> bool:
         """Pause or stop between batches; True when the loop must stop."""
         ctl = self.control
-        if ctl.paused and not ctl.stop_requested:
-            self.status = "paused"
-            self.events.emit(Paused(self.epoch, self.global_step))
-            ctl.wait_while_paused()
-            self.status = "running"
-            if not ctl.stop_requested:
-                self.events.emit(Resumed(self.epoch, self.global_step))
+        self._pause_here()
         if ctl.stop_requested:
             early = ctl.reason == "early_stopping"
             self.status = "early_stopped" if early else "stopped"

@@ -4,16 +4,7 @@ import time
 from torch import nn
 
 from lepton_nb.train.session import Session
-from tests.conftest import tiny_recipe
-
-
-def wait_for(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return False
+from tests.conftest import tiny_recipe, wait_for
 
 
 def test_start_returns_at_once_and_the_run_finishes_in_the_background(tmp_path):

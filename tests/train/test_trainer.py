@@ -8,7 +8,7 @@ from torch import nn
 import lepton_nb as lnb
 from lepton_nb.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
 from lepton_nb.train.events import BatchEnd, EpochEnd, EpochStart, FitEnd, FitStart, Paused, Resumed, Stopped
-from tests.conftest import tiny_recipe
+from tests.conftest import tiny_recipe, wait_for
 
 
 def make_trainer(recipe=None, **kwargs):
@@ -39,15 +39,6 @@ def run_in_thread(trainer):
     thread = threading.Thread(target=lambda: result.setdefault("status", trainer.fit()), daemon=True)
     thread.start()
     return thread, result
-
-
-def wait_for(predicate, timeout=20.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.005)
-    return False
 
 
 def test_stop_from_another_thread_takes_effect_within_a_batch():

@@ -7,17 +7,8 @@ import pytest
 
 import lepton_nb as lnb
 from lepton_nb.ui.studio import TABS
-from tests.conftest import tiny_recipe
+from tests.conftest import tiny_recipe, wait_for
 from tests.ui.conftest import settle
-
-
-def wait_for(predicate, timeout=30.0):
-    end = time.monotonic() + timeout
-    while time.monotonic() < end:
-        if predicate():
-            return True
-        time.sleep(0.01)
-    return False
 
 
 def test_one_displayed_object_with_every_section(studio):
