@@ -265,3 +265,8 @@ class RecipeForm:
         finally:
             self._muted = False
         self.validate()
+
+
+def button(description: str, **kwargs: Any) -> W.Button:
+    """A button as wide as its label: ipywidgets' fixed 148 px width cuts longer labels off."""
+    return W.Button(description=description, layout=W.Layout(width="auto", min_width="148px"), **kwargs)

@@ -28,6 +28,7 @@ from ..plotting.attributions import (
     token_html,
 )
 from .assets import asset
+from .forms import button
 from .live import ReplyContext
 from .panels import error_html, set_png
 from .render import MUTED, table_html
@@ -160,8 +161,8 @@ class InterpretPanel:
                                       style={"button_width": "110px"})
         self.indices = W.Text(value="0, 1, 2, 3", description="indices", style={"description_width": "70px"},
                               layout=W.Layout(width="330px"), continuous_update=False)
-        self.explain_button = W.Button(description="Explain", icon="lightbulb-o", button_style="primary")
-        self.classes_button = W.Button(description="Average per class", icon="th-large",
+        self.explain_button = button("Explain", icon="lightbulb-o", button_style="primary")
+        self.classes_button = button("Average per class", icon="th-large",
                                        tooltip="Mean attribution of each class's test samples (target: true class)")
         self.status = W.HTML(f"<span style='{MUTED}'>Train a run, then explain its predictions here.</span>")
         self.image = W.Image(format="png", layout=W.Layout(display="none"))

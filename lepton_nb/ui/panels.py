@@ -17,6 +17,7 @@ from ..data import DataBundle, compute_stats
 from ..models import build_model, count_parameters, summarize
 from ..plotting import new_figure, plot_histograms, to_png
 from ..recipe import AUGMENT_OPS, Recipe
+from .forms import button
 from .render import MUTED, image_grid_png, sample_view, table_html
 from .tasks import Latest
 
@@ -55,8 +56,8 @@ class DataPanel:
         self.samples = W.Image(format="png", layout=W.Layout(display="none"))
         self.stats = W.HTML()
         self.hist = W.Image(format="png", layout=W.Layout(display="none"))
-        self.reload = W.Button(description="Reload data", icon="refresh", tooltip="Load the data section again")
-        self.recompute = W.Button(description="Recompute statistics", icon="calculator",
+        self.reload = button("Reload data", icon="refresh", tooltip="Load the data section again")
+        self.recompute = button("Recompute statistics", icon="calculator",
                                   tooltip="Recompute normalization statistics on the train split")
         self.reload.on_click(lambda _: studio.load_data())
         self.recompute.on_click(lambda _: self.show_normalization())
@@ -169,7 +170,7 @@ class AugmentPanel:
             rows.append(row)
             for w in [check, *sliders.values()]:
                 w.observe(self._changed, names="value")
-        self.resample = W.Button(description="Resample", icon="random", tooltip="Draw new random variants")
+        self.resample = button("Resample", icon="random", tooltip="Draw new random variants")
         self.resample.on_click(self._resample)
         self.preview = W.Image(format="png", layout=W.Layout(display="none"))
         self.preview_html = W.HTML()

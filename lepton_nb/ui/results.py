@@ -18,6 +18,7 @@ from ..recipe import Recipe
 from ..train.control import Control
 from ..train.lr_find import LRFindResult, lr_find
 from .assets import asset
+from .forms import button
 from .panels import error_html, set_png
 from .render import MUTED, png_img, sample_view, table_html
 from .tasks import Latest
@@ -32,9 +33,9 @@ class TrainPanel:
 
     def __init__(self, studio: Studio):
         self.studio = studio
-        self.lr_button = W.Button(description="Find learning rate", icon="search",
+        self.lr_button = button("Find learning rate", icon="search",
                                   tooltip="Range test: raise the lr over ~150 batches of a fresh model")
-        self.lr_apply = W.Button(description="Use suggested lr", icon="check", disabled=True)
+        self.lr_apply = button("Use suggested lr", icon="check", disabled=True)
         self.lr_status = W.HTML()
         self.lr_plot = W.Image(format="png", layout=W.Layout(display="none"))
         self.lr_result: LRFindResult | None = None
@@ -128,8 +129,8 @@ class EvaluatePanel:
         self.top_title = W.HTML()
         self.top_html = W.HTML()
         self.top_png = W.Image(format="png", layout=W.Layout(display="none"))
-        self.cv_button = W.Button(description="Cross-validate", icon="th", tooltip="k-fold CV in the background")
-        self.cv_stop = W.Button(description="Stop CV", icon="stop", disabled=True)
+        self.cv_button = button("Cross-validate", icon="th", tooltip="k-fold CV in the background")
+        self.cv_stop = button("Stop CV", icon="stop", disabled=True)
         self.cv_status = W.HTML()
         self.cv_result_html = W.HTML()
         self.cv_png = W.Image(format="png", layout=W.Layout(display="none"))
@@ -288,9 +289,9 @@ class RunsPanel:
         self.select = W.SelectMultiple(options=[], rows=6, description="runs", layout=W.Layout(width="420px"))
         self.select.observe(lambda _: self.overlay() if self.visible else None, names="value")
         self.overlay_png = W.Image(format="png", layout=W.Layout(display="none"))
-        self.load_button = W.Button(description="Load recipe into panels", icon="upload",
+        self.load_button = button("Load recipe into panels", icon="upload",
                                     tooltip="Put the first selected run's recipe into every panel")
-        self.export_button = W.Button(description="Export", icon="download",
+        self.export_button = button("Export", icon="download",
                                       tooltip="Recipe (JSON), HTML report and command line of the first selected run")
         self.upload = W.FileUpload(accept=".json,.yaml,.yml", multiple=False, description="Open recipe file")
         self.load_button.on_click(lambda _: self.load_selected())
@@ -406,18 +407,18 @@ class DeployTools:
         self.studio, self.runs = studio, runs
         self.format = W.Dropdown(options=[("ONNX", "onnx"), ("TorchScript", "torchscript")], value="onnx",
                                  layout=W.Layout(width="130px"))
-        self.export_button = W.Button(description="Export model", icon="cube",
+        self.export_button = button("Export model", icon="cube",
                                       tooltip="Export the first selected run and check it against PyTorch")
         self.prune = W.FloatSlider(value=0.5, min=0.1, max=0.95, step=0.05, description="prune",
                                    style={"description_width": "50px"}, layout=W.Layout(width="240px"))
-        self.optimize_button = W.Button(description="Quantize & prune", icon="compress",
+        self.optimize_button = button("Quantize & prune", icon="compress",
                                         tooltip="int8 dynamic quantization and magnitude pruning: size, "
                                                 "latency and accuracy before/after")
-        self.ensemble_button = W.Button(description="Ensemble selected", icon="object-group",
+        self.ensemble_button = button("Ensemble selected", icon="object-group",
                                         tooltip="Average the predicted probabilities of the selected runs")
         self.nproc = W.BoundedIntText(value=2, min=1, max=512, description="processes",
                                       style={"description_width": "70px"}, layout=W.Layout(width="160px"))
-        self.command_button = W.Button(description="Command line", icon="terminal",
+        self.command_button = button("Command line", icon="terminal",
                                        tooltip="torchrun command for the recipe in the panels")
         self.output = W.HTML()
         self.control = Control()
