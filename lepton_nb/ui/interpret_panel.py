@@ -163,7 +163,7 @@ class InterpretPanel:
                               layout=W.Layout(width="330px"), continuous_update=False)
         self.explain_button = button("Explain", icon="lightbulb-o", button_style="primary")
         self.classes_button = button("Average per class", icon="th-large",
-                                       tooltip="Mean attribution of each class's test samples (target: true class)")
+                                     tooltip="Mean attribution of each class's test samples (target: true class)")
         self.status = W.HTML(f"<span style='{MUTED}'>Train a run, then explain its predictions here.</span>")
         self.image = W.Image(format="png", layout=W.Layout(display="none"))
         self.image.add_class("lnb-explain-image")

@@ -58,7 +58,7 @@ class DataPanel:
         self.hist = W.Image(format="png", layout=W.Layout(display="none"))
         self.reload = button("Reload data", icon="refresh", tooltip="Load the data section again")
         self.recompute = button("Recompute statistics", icon="calculator",
-                                  tooltip="Recompute normalization statistics on the train split")
+                                tooltip="Recompute normalization statistics on the train split")
         self.reload.on_click(lambda _: studio.load_data())
         self.recompute.on_click(lambda _: self.show_normalization())
         self.norm_task = Latest(self._norm_work, self._norm_done, self._norm_error, delay=0.2, name="lepton_nb-norm")

@@ -34,7 +34,7 @@ class TrainPanel:
     def __init__(self, studio: Studio):
         self.studio = studio
         self.lr_button = button("Find learning rate", icon="search",
-                                  tooltip="Range test: raise the lr over ~150 batches of a fresh model")
+                                tooltip="Range test: raise the lr over ~150 batches of a fresh model")
         self.lr_apply = button("Use suggested lr", icon="check", disabled=True)
         self.lr_status = W.HTML()
         self.lr_plot = W.Image(format="png", layout=W.Layout(display="none"))
@@ -290,9 +290,9 @@ class RunsPanel:
         self.select.observe(lambda _: self.overlay() if self.visible else None, names="value")
         self.overlay_png = W.Image(format="png", layout=W.Layout(display="none"))
         self.load_button = button("Load recipe into panels", icon="upload",
-                                    tooltip="Put the first selected run's recipe into every panel")
+                                  tooltip="Put the first selected run's recipe into every panel")
         self.export_button = button("Export", icon="download",
-                                      tooltip="Recipe (JSON), HTML report and command line of the first selected run")
+                                    tooltip="Recipe (JSON), HTML report and command line of the first selected run")
         self.upload = W.FileUpload(accept=".json,.yaml,.yml", multiple=False, description="Open recipe file")
         self.load_button.on_click(lambda _: self.load_selected())
         self.export_button.on_click(lambda _: self.export_selected())
@@ -408,18 +408,18 @@ class DeployTools:
         self.format = W.Dropdown(options=[("ONNX", "onnx"), ("TorchScript", "torchscript")], value="onnx",
                                  layout=W.Layout(width="130px"))
         self.export_button = button("Export model", icon="cube",
-                                      tooltip="Export the first selected run and check it against PyTorch")
+                                    tooltip="Export the first selected run and check it against PyTorch")
         self.prune = W.FloatSlider(value=0.5, min=0.1, max=0.95, step=0.05, description="prune",
                                    style={"description_width": "50px"}, layout=W.Layout(width="240px"))
         self.optimize_button = button("Quantize & prune", icon="compress",
-                                        tooltip="int8 dynamic quantization and magnitude pruning: size, "
-                                                "latency and accuracy before/after")
+                                      tooltip="int8 dynamic quantization and magnitude pruning: size, "
+                                              "latency and accuracy before/after")
         self.ensemble_button = button("Ensemble selected", icon="object-group",
-                                        tooltip="Average the predicted probabilities of the selected runs")
+                                      tooltip="Average the predicted probabilities of the selected runs")
         self.nproc = W.BoundedIntText(value=2, min=1, max=512, description="processes",
                                       style={"description_width": "70px"}, layout=W.Layout(width="160px"))
         self.command_button = button("Command line", icon="terminal",
-                                       tooltip="torchrun command for the recipe in the panels")
+                                     tooltip="torchrun command for the recipe in the panels")
         self.output = W.HTML()
         self.control = Control()
         self.task = Latest(lambda fn: fn(), self._done, self._failed, name="lepton_nb-deploy")

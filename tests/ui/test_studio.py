@@ -2,6 +2,7 @@ import gc
 import time
 import weakref
 
+import ipywidgets as W
 import numpy as np
 import pytest
 
@@ -18,6 +19,21 @@ def test_one_displayed_object_with_every_section(studio):
     assert "parameters" in studio.model_panel.info.value and "Conv2d" in studio.model_panel.info.value
     assert studio.data_panel.samples.value[:4] == b"\x89PNG" and studio.data_panel.hist.value[:4] == b"\x89PNG"
     assert "mean" in studio.data_panel.stats.value and "train 420, val 60, test 120" in studio.data_panel.summary.value
+
+
+def test_long_button_labels_are_not_cut_off(studio):
+    """ipywidgets gives every button 148 px; labels longer than that must size the button instead."""
+    def buttons(widget):
+        if isinstance(widget, W.Button):
+            yield widget
+        for child in getattr(widget, "children", ()):
+            yield from buttons(child)
+
+    long_labels = [b for b in buttons(studio.widget) if len(b.description) > 14]
+    assert {"Average per class", "Recompute statistics", "Load recipe into panels"} <= {
+        b.description for b in long_labels}
+    assert all(b.layout.width == "auto" for b in long_labels), [
+        b.description for b in long_labels if b.layout.width != "auto"]
 
 
 def test_start_returns_at_once_and_runs_in_the_background(studio):
