@@ -18,12 +18,15 @@ help:
 $(VENV)/.base: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(PIP) install -q --upgrade pip
-	$(PY) -c "import torch, torchvision" 2>/dev/null || $(PIP) install -q $(TORCH)
+	$(PY) -c "import torch, torchvision; assert tuple(map(int, torch.__version__.split('+')[0].split('.')[:2])) >= (2, 10)" \
+	  2>/dev/null || $(PIP) install -q $(TORCH)
 	$(PIP) install -q -e .
 	touch $@
 
 $(VENV)/.dev: $(VENV)/.base
 	$(PIP) install -q -e ".[dev]"
+	# torchattacks only cross-checks our own attacks in tests; its pin of requests~=2.25 conflicts with Jupyter
+	$(PIP) install -q --no-deps "torchattacks>=3.5.1"
 	touch $@
 
 demo: $(VENV)/.base
@@ -31,6 +34,7 @@ demo: $(VENV)/.base
 
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check lepton_nb tests benchmarks
+	$(VENV)/bin/lint-imports
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \

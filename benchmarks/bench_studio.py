@@ -33,7 +33,7 @@ RESULTS = ROOT / "benchmarks" / "results"
 SETUP = """
 import json, time, statistics
 import lepton_nb as lnb
-from lepton_nb.train.session import Session
+from lepton_nb.workflows.session import Session
 from IPython.display import display
 recipe = lnb.Recipe.default().updated({"train.epochs": EPOCHS, "data.limit": 0})
 t0 = time.perf_counter()
@@ -71,7 +71,7 @@ print("RESULT" + json.dumps({"bare": bare, "studio": live, "feeds": feeds, "firs
 def update_bytes(points: int) -> int:
     """Bytes of one update carrying 10 new points after ``points`` were logged."""
     from lepton_nb.train.history import History
-    from lepton_nb.ui.live import LiveMonitor
+    from lepton_nb.ui.views.live import LiveMonitor
 
     h = History()
     for i in range(points):

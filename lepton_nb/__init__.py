@@ -1,8 +1,9 @@
 """lepton_nb: a notebook studio for training and understanding PyTorch models.
 
 ``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
-The core (recipe, data, models, train, evaluate) imports no UI library; ``Studio`` loads the
-widgets only when first used.
+The package is layered by a run's life (``errors`` → ``spec`` → ``data``/``plotting`` → ``models`` →
+``evaluate`` → ``train`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools`` → ``cli``/``ui``);
+the core imports no UI library, and ``Studio`` loads the widgets only when first used.
 """
 
 from __future__ import annotations
@@ -10,22 +11,30 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import datasets, exercises, plotting
+from . import datasets, plotting
+from .artifacts import Predictor, Run, load_run
 from .data import DataBundle, build_data
-from .deploy import ExportResult, export, load_run
-from .distributed import LaunchCommand, launch_command
-from .ensemble import EnsembleResult, ensemble
-from .errors import DataError, LeptonError, ModelError, UsageError
-from .evaluate import CVResult, EvalResult, cross_validate, evaluate
+from .errors import CheckpointError, DataError, LeptonError, ModelError, Problem, RecipeError, UsageError
+from .evaluate import EvalResult, evaluate
 from .models import build_model, count_parameters
-from .optimize import OptimizeResult, optimize, prune, quantize
-from .predict import Predictor
-from .recipe import Recipe, RecipeError
-from .run import Run, train
+from .spec import Recipe
+from .tools import (
+    EnsembleResult,
+    ExportResult,
+    LaunchCommand,
+    OptimizeResult,
+    ensemble,
+    exercises,
+    export,
+    launch_command,
+    optimize,
+    prune,
+    quantize,
+)
 from .train.control import Control
 from .train.history import History
-from .train.lr_find import LRFindResult, lr_find
 from .train.trainer import Trainer
+from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, train
 
 __version__ = "0.1.0"
 
@@ -36,6 +45,7 @@ if "ipykernel" in sys.modules:  # in a notebook, training is near: pay one-off i
 
 __all__ = [
     "CVResult",
+    "CheckpointError",
     "Control",
     "DataBundle",
     "DataError",
@@ -49,9 +59,11 @@ __all__ = [
     "ModelError",
     "OptimizeResult",
     "Predictor",
+    "Problem",
     "Recipe",
     "RecipeError",
     "Run",
+    "Session",
     "Studio",
     "Trainer",
     "UsageError",

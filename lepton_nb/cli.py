@@ -16,8 +16,8 @@ from collections.abc import Sequence
 from contextlib import contextmanager
 from typing import Any
 
-from .errors import LeptonError, UsageError
-from .recipe import PRESETS, Problem, Recipe, RecipeError
+from .errors import LeptonError, Problem, RecipeError, UsageError
+from .spec import PRESETS, Recipe
 
 
 def process_rank() -> int:
@@ -88,8 +88,8 @@ def print_run(run: Any) -> None:
 
 
 def _train_and_report(recipe: Recipe, out: str, quiet: bool, resume: str | None = None) -> int:
-    from .run import train
     from .train.control import Control
+    from .workflows import train
 
     control = Control()
     with ctrl_c_stops(control):
@@ -110,7 +110,8 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def cmd_run(args: argparse.Namespace) -> int:
-    from .distributed import check_nproc, env_world_size
+    from .tools.launch import check_nproc
+    from .train.strategy import env_world_size
 
     recipe = load_recipe(args.recipe, args.set)
     if args.nproc is not None:
@@ -128,7 +129,8 @@ def launch_torchrun(recipe: Recipe, args: argparse.Namespace) -> int:
     """``lepton-nb run --nproc N``: validate here, then hand the same command to torchrun (N processes)."""
     import torch
 
-    from .distributed import check_batch_size, check_nproc, torchrun_args
+    from .tools.launch import check_nproc, torchrun_args
+    from .train.strategy import check_batch_size
 
     nproc = check_nproc(args.nproc)
     check_batch_size(recipe, nproc)
@@ -155,7 +157,7 @@ def launch_torchrun(recipe: Recipe, args: argparse.Namespace) -> int:
 
 
 def cmd_export(args: argparse.Namespace) -> int:
-    from .deploy import export
+    from .tools import export
 
     result = export(args.run, args.format, args.output, checkpoint=args.checkpoint, batch_size=args.batch_size)
     print(result.table())
@@ -178,7 +180,7 @@ def _prune_amounts(values: Sequence[str] | None) -> list[float] | None:
 
 
 def cmd_optimize(args: argparse.Namespace) -> int:
-    from .optimize import optimize
+    from .tools import optimize
     from .train.control import Control
 
     control = Control()
@@ -195,7 +197,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
-    from .ensemble import ensemble
+    from .tools import ensemble
     from .train.control import Control
 
     control = Control()
@@ -216,8 +218,8 @@ def cmd_recipe(args: argparse.Namespace) -> int:
 
 
 def cmd_cv(args: argparse.Namespace) -> int:
-    from .evaluate import cross_validate
     from .train.control import Control
+    from .workflows import cross_validate
 
     recipe = load_recipe(args.recipe, args.set)
     control = Control()

@@ -1,26 +1,14 @@
-"""Data: sources → cleaning → split → statistics fitted on train → augmentation → batches."""
+"""Data: sources → cleaning → split → normalization (train split only) → augmentation → batches."""
 
 from .augment import BatchAugment, torchvision_pipeline
-from .bundle import DataBundle, DataSpec, Split, build_data, kfold_bundles, load_clean_pool
+from .batches import Batches, epoch_generator, rank_share
+from .build import assemble, build_data, kfold_bundles, load_clean_pool
+from .bundle import DataBundle, DataSpec, Split
 from .cleaning import CleaningReport
 from .normalize import NormStats, compute_stats
 from .sources import Pool, load_pool
 from .text import Vocab, tokenize
 
-__all__ = [
-    "BatchAugment",
-    "CleaningReport",
-    "DataBundle",
-    "DataSpec",
-    "NormStats",
-    "Pool",
-    "Split",
-    "Vocab",
-    "build_data",
-    "compute_stats",
-    "kfold_bundles",
-    "load_clean_pool",
-    "load_pool",
-    "tokenize",
-    "torchvision_pipeline",
-]
+__all__ = ["BatchAugment", "Batches", "CleaningReport", "DataBundle", "DataSpec", "NormStats", "Pool", "Split",
+           "Vocab", "assemble", "build_data", "compute_stats", "epoch_generator", "kfold_bundles",
+           "load_clean_pool", "load_pool", "rank_share", "tokenize", "torchvision_pipeline"]

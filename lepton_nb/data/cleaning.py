@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from ..recipe import CleanSection
+from ..spec import CleanSection
 from .sources import Pool
 
 

@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..errors import DataError
-from ..recipe import NormalizeSection
+from ..spec import NormalizeSection
 
 
 @dataclass
@@ -102,3 +102,14 @@ def compute_stats(x_train: torch.Tensor, cfg: NormalizeSection, value_scale: flo
     else:
         shift, scale = [], []
     return NormStats(cfg.method, shift, scale, mean, std, lo, hi, len(x_train))
+
+
+def folder_stats(paths: list, size: int, cfg: NormalizeSection, seed: int) -> NormStats:
+    """Statistics of a lazily loaded image folder, from a seeded sample of up to 2,000 train images."""
+    import numpy as np
+
+    from .sources import load_images
+
+    rng = np.random.default_rng(seed)
+    sample = rng.choice(len(paths), min(2000, len(paths)), replace=False)
+    return compute_stats(load_images([paths[i] for i in sample], size), cfg, 255.0)

@@ -15,7 +15,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..recipe import DataSection
+from ..spec import DataSection
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 IN_MEMORY_BUDGET_BYTES = 2 * 1024**3

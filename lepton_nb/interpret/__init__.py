@@ -1,16 +1,17 @@
 """Interpretation with Captum: a method registry, `explain`, and attribution probes during training.
 
-`methods` is plain data (the recipe validates against it); `explain` and the probes load captum
-and the trainer on first use, so importing the registry stays cheap and cycle-free.
+The method registry is plain data in `lepton_nb.spec.methods` (the recipe validates against it);
+`explain` and the probes load captum and the trainer on first use, so importing stays cheap.
 """
 
 from typing import Any
 
-from .methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
+from ..spec.methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
 
 _LAZY = {
-    "Explanation": "attribution", "InterpretError": "attribution", "attribution_copy": "attribution",
-    "check_method": "attribution", "explain": "attribution", "fitting_methods": "attribution",
+    "Explainable": "attribution", "Explanation": "attribution", "InterpretError": "attribution",
+    "attribution_copy": "attribution", "check_method": "attribution", "explain": "attribution",
+    "fitting_methods": "attribution",
     "AttributionProbes": "probes", "probe_indices": "probes", "save_timeline": "probes",
 }
 

@@ -7,25 +7,32 @@ training mode or the global random state.
 
 from __future__ import annotations
 
-import contextlib
 import copy
 import warnings
-from collections.abc import Iterator
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
 import torch
 from torch import nn
 
-from ..errors import LeptonError
-from .methods import BASELINES, METHODS, methods_for_kind
+from ..data.bundle import DataBundle
+from ..errors import FieldError
+from ..seeding import seeded_global_rng
+from ..spec import BASELINES, METHODS, methods_for_kind
 
-if TYPE_CHECKING:
-    from ..data.bundle import DataBundle
+
+@runtime_checkable
+class Explainable(Protocol):
+    """A trained model with its data: a `Run` or a `Predictor` of one run.
+
+    ``model_space`` returns the classifier that takes model-space (prepared, normalized) inputs —
+    never a model that normalizes by itself — so explanations of ``data.inputs(...)`` are right.
+    """
+
+    def model_space(self, data: DataBundle | None = None) -> tuple[nn.Module, DataBundle]: ...
 
 
-class InterpretError(LeptonError, ValueError):
+class InterpretError(FieldError):
     """An attribution request that does not fit the model, the data or the method."""
 
 
@@ -165,11 +172,11 @@ def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradient
     """
     from captum import attr
 
-    if hasattr(model, "recipe") and hasattr(model, "model"):  # a Run
-        data = data if data is not None else model.data
-        model = model.model
-    if model is None:
-        raise InterpretError("model: None — this run's model was released; reload it with lnb.load_run(run.dir)")
+    if not isinstance(model, nn.Module):
+        if not isinstance(model, Explainable):
+            raise InterpretError("model", type(model).__name__, "allowed: a Run, a Predictor of one run, or an "
+                                 "nn.Module taking model-space inputs")
+        model, data = model.model_space(data)
     kind = data.kind if data is not None else infer_kind(inputs)
     if isinstance(layer, nn.Module):  # a layer of the caller's model: find it again in the copy by name
         layer = next((name for name, m in model.named_modules() if m is layer), None)
@@ -190,10 +197,10 @@ def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradient
         x.requires_grad_()
     base = make_baseline(x, baseline, kind, data) if spec.baseline or kind == "text" else None
     delta = None
-    with torch.random.fork_rng(devices=[]), _numpy_seed(seed), warnings.catch_warnings():
+    # SmoothGrad and GradientSHAP draw from the global RNGs (captum takes no generator)
+    with seeded_global_rng(seed), warnings.catch_warnings():
         # captum announces the hooks it sets on activations: expected here, not a problem to report
         warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\..*")
-        torch.manual_seed(seed)
         if method == "integrated_gradients":
             a, delta = attr.IntegratedGradients(net).attribute(
                 x, base, target=chosen, n_steps=int(p["n_steps"]), return_convergence_delta=True)
@@ -223,17 +230,6 @@ def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradient
     return Explanation(method, a.detach().float(), chosen, predictions, confidence,
                        None if delta is None else delta.detach().float(),
                        baseline if isinstance(baseline, str) else "tensor", p)
-
-
-@contextlib.contextmanager
-def _numpy_seed(seed: int) -> Iterator[None]:
-    """GradientShap draws from numpy's global RNG: seed it, then put the caller's state back."""
-    state = np.random.get_state()
-    np.random.seed(seed)
-    try:
-        yield
-    finally:
-        np.random.set_state(state)
 
 
 def _occlusion(net: nn.Module, x: torch.Tensor, base: torch.Tensor, target: torch.Tensor, window: int,

@@ -3,26 +3,24 @@
 Each probe runs on a frozen copy of the weights taken at the epoch boundary (the optimizer never
 moves them mid-computation), under a forked RNG, so training with and without probes gives the
 same weights. Frames go to the run's History as artifacts ("attributions") for live views and
-reports; a failure is recorded and stops the probes, never the training.
+reports (the run folder keeps them as ``attributions.npz``); a failure is recorded and stops the
+probes, never the training.
 """
 
 from __future__ import annotations
 
 import time
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
 
+from ..data.bundle import DataBundle
+from ..spec import METHODS, InterpretSection
 from ..train.callbacks import Callback
 from ..train.events import EpochEnd, FitEnd, FitStart
+from ..train.trainer import Trainer
 from .attribution import explain
-from .methods import METHODS
-
-if TYPE_CHECKING:
-    from ..data.bundle import DataBundle
-    from ..recipe import InterpretSection
-    from ..train.trainer import Trainer
 
 
 def probe_indices(labels: torch.Tensor, n: int) -> list[int]:
@@ -62,7 +60,7 @@ class AttributionProbes(Callback):
                                           "target": self.cfg.target, "baseline": self.cfg.baseline,
                                           "kind": self.data.kind}
 
-    def on_FitStart(self, event: FitStart) -> None:
+    def on_fit_start(self, event: FitStart) -> None:
         self.trainer.history.meta.pop("interpret_error", None)
 
     def due(self, epoch: int) -> bool:
@@ -76,7 +74,7 @@ class AttributionProbes(Callback):
         # this probe and the final one (always taken) must fit in the budget of the time trained so far
         return self.seconds + 2 * self.last_cost <= self.cfg.budget * self.train_seconds
 
-    def on_EpochEnd(self, event: EpochEnd) -> None:
+    def on_epoch_end(self, event: EpochEnd) -> None:
         self.train_seconds += event.seconds
         if self.failed or not self.due(event.epoch):
             return
@@ -104,12 +102,8 @@ class AttributionProbes(Callback):
                 "target": exp.target.tolist(),
                 "delta": None if exp.delta is None else float(exp.delta.abs().max())}
 
-    def on_FitEnd(self, event: FitEnd) -> None:
-        frames = self.trainer.history.artifacts.get("attributions", [])
+    def on_fit_end(self, event: FitEnd) -> None:
         self.trainer.history.meta["probe_seconds"] = self.seconds
-        if self.trainer.run_dir is None or not frames:
-            return
-        save_timeline(self.trainer.run_dir / "attributions.npz", frames, self.trainer.history.meta["probes"])
 
 
 def save_timeline(path: Any, frames: list[dict[str, Any]], probes: dict[str, Any]) -> None:

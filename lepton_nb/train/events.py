@@ -2,11 +2,17 @@
 
 Subscribers run on the training thread between batches: they must be quick (views only copy
 numbers and return; heavy work such as rendering happens on the view's own throttle).
+Two kinds of subscriber: *callbacks* change training (early stopping, pruning) and an error in
+one ends the run with its traceback; *observers* (views, feeds, loggers) only watch, and an
+error in one is logged and that observer detached — it never ends a training run.
 """
 
 from __future__ import annotations
 
+import logging
+import re
 import threading
+import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -105,7 +111,27 @@ class FitEnd(Event):
     message: str = ""
 
 
+EVENT_TYPES: tuple[type[Event], ...] = (FitStart, EpochStart, BatchStart, BatchEnd, EvalEnd, EpochEnd, Paused,
+                                        Resumed, Stopped, Diverged, ErrorEvent, FitEnd)
+
+
+def hook_name(event_type: type[Event]) -> str:
+    """The handler method name for an event type: ``EpochEnd`` → ``on_epoch_end``, ``ErrorEvent`` → ``on_error``."""
+    name = event_type.__name__.removesuffix("Event") or event_type.__name__
+    return "on_" + re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
 Handler = Callable[[Event], Any]
+log = logging.getLogger("lepton_nb")
+
+
+@dataclass
+class HandlerFailure:
+    """An observer that raised and was detached: its name, the error and the traceback."""
+
+    handler: str
+    message: str
+    traceback: str
 
 
 @dataclass
@@ -113,20 +139,30 @@ class EventBus:
     """Delivers each event to the handlers subscribed to its type (or to all events)."""
 
     _handlers: dict[type, list[Handler]] = field(default_factory=dict)
+    _observers: set[int] = field(default_factory=set)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+    failures: list[HandlerFailure] = field(default_factory=list)
 
-    def subscribe(self, handler: Handler, *types: type) -> Callable[[], None]:
-        """Call ``handler(event)`` for events of ``types`` (all events when none); returns an unsubscriber."""
+    def subscribe(self, handler: Handler, *types: type, observer: bool = True) -> Callable[[], None]:
+        """Call ``handler(event)`` for events of ``types`` (all events when none); returns an unsubscriber.
+
+        ``observer=True`` (the default: views, feeds, loggers): an exception in the handler is logged,
+        recorded in ``failures`` and the handler detached; training goes on. ``observer=False``
+        (callbacks that change training): the exception ends the run as an error.
+        """
         keys = types or (Event,)
         with self._lock:
             for t in keys:
                 self._handlers.setdefault(t, []).append(handler)
+            if observer:
+                self._observers.add(id(handler))
 
         def unsubscribe() -> None:
             with self._lock:
                 for t in keys:
                     if handler in self._handlers.get(t, []):
                         self._handlers[t].remove(handler)
+                self._observers.discard(id(handler))
         return unsubscribe
 
     def wants(self, event_type: type) -> bool:
@@ -136,4 +172,22 @@ class EventBus:
     def emit(self, event: Event) -> None:
         handlers = self._handlers.get(type(event), []) + self._handlers.get(Event, [])
         for handler in handlers:
-            handler(event)
+            if id(handler) not in self._observers:
+                handler(event)
+                continue
+            try:
+                handler(event)
+            except Exception as exc:
+                self._detach(handler, exc)
+
+    def _detach(self, handler: Handler, exc: Exception) -> None:
+        name = getattr(handler, "__qualname__", repr(handler))
+        failure = HandlerFailure(name, f"{type(exc).__name__}: {exc}", traceback.format_exc())
+        self.failures.append(failure)
+        log.warning("lepton_nb: observer %s failed and was detached (training goes on): %s\n%s", name,
+                    failure.message, failure.traceback)
+        with self._lock:
+            for handlers in self._handlers.values():
+                while handler in handlers:
+                    handlers.remove(handler)
+            self._observers.discard(id(handler))

@@ -16,8 +16,7 @@ class History:
     """Named series of (x, y) points in compact arrays, plus per-epoch records and artifacts.
 
     The training thread appends; views read from other threads. Every read returns copies,
-    so a reader never sees a half-written point. ``version`` grows with every write, letting a
-    view skip work when nothing changed.
+    so a reader never sees a half-written point.
     """
 
     def __init__(self) -> None:
@@ -27,7 +26,6 @@ class History:
         self.epochs: list[dict[str, float]] = []
         self.artifacts: dict[str, list[Any]] = {}
         self.meta: dict[str, Any] = {}
-        self.version = 0
 
     # ---- writing -------------------------------------------------------------------------
 
@@ -37,7 +35,6 @@ class History:
                 self._x[name], self._y[name] = array("d"), array("d")
             self._x[name].append(x)
             self._y[name].append(y)
-            self.version += 1
 
     def log_many(self, x: float, values: dict[str, float]) -> None:
         with self._lock:
@@ -46,18 +43,15 @@ class History:
                     self._x[name], self._y[name] = array("d"), array("d")
                 self._x[name].append(x)
                 self._y[name].append(y)
-            self.version += 1
 
     def log_epoch(self, record: dict[str, float]) -> None:
         with self._lock:
             self.epochs.append(dict(record))
-            self.version += 1
 
     def add_artifact(self, name: str, item: Any) -> None:
         """Non-scalar results (e.g. attribution snapshots), kept in order."""
         with self._lock:
             self.artifacts.setdefault(name, []).append(item)
-            self.version += 1
 
     def truncate_epochs(self, epochs_done: int) -> None:
         """Forget everything logged after ``epochs_done`` complete epochs (used on resume).
@@ -70,7 +64,14 @@ class History:
             for name in self._x:
                 n = sum(1 for v in self._x[name] if v <= last_step)
                 del self._x[name][n:], self._y[name][n:]
-            self.version += 1
+
+    def restore(self, data: dict[str, Any], epochs_done: int) -> None:
+        """Replace the contents with a saved history cut at ``epochs_done`` (resuming a checkpoint)."""
+        other = History.from_dict(data)
+        other.truncate_epochs(epochs_done)
+        with self._lock:
+            self._x, self._y, self.epochs = other._x, other._y, other.epochs
+            self.artifacts, self.meta = other.artifacts, other.meta
 
     # ---- reading -------------------------------------------------------------------------
 

@@ -18,7 +18,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..recipe import Problem, Recipe, RecipeError, describe_fields
+from ..spec import Problem, Recipe, RecipeError, describe_fields
 
 LABEL_WIDTH = "130px"
 INPUT_WIDTH = "170px"
@@ -244,7 +244,7 @@ class RecipeForm:
             f"<div class='lnb-problem' style='color:#c62828'>⚠ {html.escape(g)}</div>" for g in general)
 
     def _update_visibility(self, data: dict[str, Any]) -> None:
-        from ..recipe import SOURCE_KIND
+        from ..spec import SOURCE_KIND
 
         source = data.get("data", {}).get("source")
         context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),

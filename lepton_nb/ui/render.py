@@ -7,10 +7,14 @@ import html
 from collections.abc import Sequence
 from typing import Any
 
+import ipywidgets as W
 import numpy as np
 import torch
 
+from ..artifacts import Run
+from ..artifacts.report import curves_png
 from ..data import DataBundle
+from ..errors import LeptonError
 from ..plotting import new_figure, plot_image_grid, to_png
 
 MUTED = "color:var(--jp-ui-font-color2,#666)"
@@ -80,3 +84,37 @@ def status_html(state: str, message: str = "") -> str:
     color = colors.get(state, "var(--jp-ui-font-color1,#222)")
     return (f"<span style='font-weight:600;color:{color}'>{html.escape(state)}</span>"
             f"{' — ' + html.escape(message) if message else ''}")
+
+
+def error_html(exc: BaseException, tb: str = "") -> str:
+    text = html.escape(str(exc) if isinstance(exc, LeptonError) else f"{type(exc).__name__}: {exc}")
+    details = (f"<details><summary>traceback</summary><pre style='font-size:11px'>{html.escape(tb)}</pre></details>"
+               if tb and not isinstance(exc, LeptonError) else "")
+    return f"<div class='lnb-error' style='color:#b71c1c;white-space:pre-wrap'>⚠ {text}</div>{details}"
+
+
+def set_png(image: W.Image, png: bytes | None) -> None:
+    """Show a PNG at its natural width (never stretched by the layout), or hide the image."""
+    with image.hold_sync():
+        image.value = png or b""
+        if png and png[:8] == b"\x89PNG\r\n\x1a\n":
+            image.width = str(int.from_bytes(png[16:20], "big"))  # IHDR width
+        image.layout.display = "" if png else "none"
+
+
+def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
+    """A link that downloads ``data`` from the page itself (works on Binder, no server paths needed)."""
+    b64 = base64.b64encode(data).decode()
+    return (f"<a download='{html.escape(filename)}' href='data:{mime};base64,{b64}' "
+            f"style='margin-right:12px'>⬇ {html.escape(label)}</a>")
+
+
+def snapshot_html(run: Run) -> str:
+    """A static summary of a finished run (curves + metrics) for the saved notebook."""
+    rows = [{"metric": k, "value": v} for k, v in run.metrics.items()]
+    color = {"completed": "#1b5e20", "error": "#b71c1c", "diverged": "#b71c1c"}.get(run.status, "#8d6e00")
+    return (f"<div class='lnb-snapshot' style='font-family:system-ui,sans-serif;font-size:12px'>"
+            f"<b>lepton_nb · {html.escape(run.name)}</b> · <span style='color:{color};font-weight:600'>"
+            f"{html.escape(run.status)}</span> · {html.escape(run.recipe.summary())} · {run.epochs_done} epoch(s), "
+            f"{run.seconds:.1f} s<br>{png_img(curves_png(run), 'training curves')}"
+            f"{table_html(rows, left=('metric',))}</div>")

@@ -16,18 +16,23 @@ from typing import Any
 
 import ipywidgets as W
 
+from ..artifacts import Run
 from ..data import DataBundle, build_data
-from ..recipe import ARCHS_FOR_KIND, SOURCE_KIND, Problem, Recipe, RecipeError
-from ..run import Run, as_recipe
-from ..train.session import Session
+from ..errors import Problem, RecipeError
+from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..warmup import warm_up_in_background
+from ..workflows import Session, as_recipe
 from .forms import RecipeForm
-from .interpret_panel import InterpretPanel
-from .live import LiveFeed, LiveMonitor
-from .panels import AugmentPanel, DataPanel, ModelPanel
-from .render import MUTED
-from .results import EvaluatePanel, RunsPanel, TrainPanel, snapshot_html
+from .panels.augment import AugmentPanel
+from .panels.data import DataPanel
+from .panels.evaluate import EvaluatePanel
+from .panels.interpret import InterpretPanel
+from .panels.model import ModelPanel
+from .panels.runs import RunsPanel
+from .panels.train import TrainPanel
+from .render import MUTED, snapshot_html
 from .tasks import Latest
+from .views.live import LiveFeed, LiveMonitor
 
 TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Runs")
 
@@ -202,6 +207,10 @@ class Studio:
         return data.rebind(recipe)
 
     # ---- jobs ------------------------------------------------------------------------------------
+
+    def selected_cell(self) -> list[int]:
+        """The confusion-matrix cell selected in the Evaluation tab ([true, predicted], or [])."""
+        return list(self.evaluate_panel.confusion.selected)
 
     def claim_job(self, name: str) -> bool:
         """One background job (training or cross-validation) at a time: both need the CPU."""

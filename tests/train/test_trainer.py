@@ -6,15 +6,28 @@ import torch
 from torch import nn
 
 import lepton_nb as lnb
+from lepton_nb.artifacts import RunFolder
+from lepton_nb.train.callbacks import Callback
 from lepton_nb.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from lepton_nb.train.events import BatchEnd, EpochEnd, EpochStart, FitEnd, FitStart, Paused, Resumed, Stopped
+from lepton_nb.train.events import (
+    BatchEnd,
+    EpochEnd,
+    EpochStart,
+    ErrorEvent,
+    FitEnd,
+    FitStart,
+    Paused,
+    Resumed,
+    Stopped,
+    hook_name,
+)
 from tests.conftest import tiny_recipe, wait_for
 
 
 def make_trainer(recipe=None, **kwargs):
     recipe = recipe or tiny_recipe()
     data = lnb.build_data(recipe)
-    from lepton_nb.run import make_trainer as mk
+    from lepton_nb.workflows.fit import make_trainer as mk
 
     return mk(recipe, data, **kwargs)
 
@@ -206,9 +219,9 @@ def test_error_in_custom_model_is_raised_and_recorded(tmp_path):
 
     recipe = tiny_recipe()
     data = lnb.build_data(recipe)
-    from lepton_nb.run import make_trainer as mk
+    from lepton_nb.workflows.fit import make_trainer as mk
 
-    trainer = mk(recipe, data, model=Broken(), run_dir=tmp_path)
+    trainer = mk(recipe, data, model=Broken(), folder=RunFolder(tmp_path))
     ends = []
     trainer.events.subscribe(lambda e: ends.append(e.status), FitEnd)
     with pytest.raises(RuntimeError):
@@ -224,4 +237,26 @@ def test_hot_loop_skips_events_nobody_listens_to():
     assert trainer.events.wants(BatchEnd) and not trainer.events.wants(EpochStart)
     unsubscribe()
     assert not trainer.events.wants(BatchEnd)
-    assert FitStart and EpochStart  # imported types are part of the public event vocabulary
+
+
+def test_events_arrive_in_order_with_snake_case_hooks():
+    trainer = make_trainer(tiny_recipe(train__epochs=1))
+    seen = []
+
+    class Recorder(Callback):
+        def on_fit_start(self, event):
+            seen.append("fit_start")
+
+        def on_epoch_start(self, event):
+            seen.append("epoch_start")
+
+        def on_epoch_end(self, event):
+            seen.append("epoch_end")
+
+        def on_fit_end(self, event):
+            seen.append("fit_end")
+
+    Recorder().attach(trainer)
+    trainer.fit()
+    assert seen == ["fit_start", "epoch_start", "epoch_end", "fit_end"]
+    assert [hook_name(t) for t in (FitStart, EpochEnd, ErrorEvent)] == ["on_fit_start", "on_epoch_end", "on_error"]

@@ -3,7 +3,7 @@ import base64
 import numpy as np
 
 import lepton_nb as lnb
-from lepton_nb.ui.interpret_panel import encode_frame
+from lepton_nb.ui.views.timeline import encode_frame
 from tests.conftest import tiny_recipe
 from tests.ui.conftest import settle
 

@@ -5,7 +5,7 @@ import threading
 import ipywidgets
 
 from lepton_nb.train.history import History
-from lepton_nb.ui.live import MAX_POINTS_ON_RESET, LiveMonitor
+from lepton_nb.ui.views.live import MAX_POINTS_ON_RESET, LiveMonitor
 
 
 def capture(monitor):

@@ -76,7 +76,7 @@ def test_invalid_input_disables_start(studio):
 
 
 def test_training_thread_exception_is_shown_with_traceback(studio, monkeypatch):
-    import lepton_nb.run as run_module
+    import lepton_nb.workflows.fit as run_module
 
     def broken(*a, **k):
         raise RuntimeError("CUDA out of memory (simulated)")

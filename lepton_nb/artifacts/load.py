@@ -1,0 +1,102 @@
+"""Loading a run folder for inference: `load_run` rebuilds the model from the folder alone.
+
+A run folder is self-describing (see `run_folder`): the recipe gives the architecture and data
+settings, ``data.json`` the class names, normalization statistics, vocabulary or table encoder, and
+the checkpoints (loaded with ``weights_only=True``) the weights. ``load_run(folder).predict(inputs)``
+takes raw inputs (see `predictor`).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import torch
+from torch import nn
+
+from ..data.bundle import DataSpec
+from ..data.normalize import NormStats
+from ..data.tabular import TableEncoder
+from ..data.text import Vocab
+from ..errors import CheckpointError, UsageError
+from ..models import build_model
+from ..models.quantize import quantize_model
+from ..spec import Recipe
+from ..train.checkpoint import load_checkpoint
+from .predictor import Predictor, Preprocessor
+from .run import Run
+from .run_folder import CHECKPOINT_CHOICES, RunFolder
+
+
+def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.device = "cpu") -> Run:
+    """Rebuild a finished run from its folder: recipe, data description, weights, history, metrics.
+
+    ``checkpoint``: ``auto`` (the weights the run ended with, which its test metrics describe:
+    ``best`` after early stopping or divergence, ``last`` otherwise), ``best``, ``last``, or a file
+    (e.g. ``optimized/quantized-int8.pt``, written by `lepton_nb.optimize`). Weights are loaded with
+    ``torch.load(weights_only=True)``; the data is not loaded until needed (``run.load_data()``).
+    """
+    folder = RunFolder(path)
+    if not folder.path.is_dir():
+        raise UsageError("run", str(path), "no such run folder; allowed: a folder written by lnb.train or "
+                         "lepton-nb run (with recipe.json, data.json and checkpoints/)")
+    recipe = folder.read_recipe()
+    info = folder.read_json("data.json", "the data description")
+    spec = DataSpec.from_dict(info["spec"])
+    norm = NormStats.from_dict(info["normalization"])
+    vocab = Vocab(list(info["vocab"])) if info.get("vocab") else None
+    encoder = TableEncoder.from_dict(info["encoder"]) if info.get("encoder") else None
+    ckpt = folder.checkpoint(checkpoint, field="run")
+    model = model_from_checkpoint(recipe, spec, ckpt).to(device)
+    history = folder.read_history()
+    metrics = folder.read_metrics()
+    test = metrics.get("test") or {}
+    stored = {"loss": test["loss"], **test.get("metrics", {})} if test else {}
+    run = Run(recipe, folder.path, history, model, None, spec, norm, metrics.get("status", "unknown"),
+              metrics.get("message", ""), None, float(metrics.get("seconds", 0.0)),
+              str(history.meta.get("started", "")), metrics.get("best_epoch"),
+              extras={"test_metrics": stored, "checkpoint": str(ckpt)},
+              preprocessor=Preprocessor(spec, vocab, recipe.data.max_len if spec.kind == "text" else 0, encoder))
+    return run
+
+
+def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Module:
+    """The recipe's architecture with a checkpoint's weights (re-quantized first if it holds an int8 model)."""
+    state = load_checkpoint(ckpt)
+    weights = state.get("model")
+    if not isinstance(weights, dict):
+        raise CheckpointError("checkpoint", str(ckpt), f"holds no model weights; allowed: "
+                              f"{', '.join(CHECKPOINT_CHOICES)} or a file written by lepton_nb")
+    model = build_model(recipe.model, spec)
+    if state.get("quantized"):
+        model = quantize_model(model.eval(), str(state["quantized"]))
+    try:
+        model.load_state_dict(weights)
+    except RuntimeError as exc:
+        raise CheckpointError("checkpoint", str(ckpt), f"does not fit the recipe's model ({str(exc)[:300]}); "
+                              "allowed: a checkpoint of this run") from None
+    return model.eval()
+
+
+def as_predictor(source: Any, checkpoint: str = "auto") -> Predictor:
+    """A `Predictor` from a Predictor, a Run, a run folder, or anything with a ``predictor`` (an ensemble)."""
+    if isinstance(source, Predictor):
+        return source
+    if isinstance(source, Run):
+        if checkpoint != "auto" and source.dir is not None:
+            return load_run(source.dir, checkpoint).predictor()
+        return source.predictor()
+    if isinstance(source, (str, Path)):
+        return load_run(source, checkpoint).predictor()
+    predictor = getattr(source, "predictor", None)
+    if isinstance(predictor, Predictor):
+        return predictor
+    raise UsageError("run", type(source).__name__, "allowed: a Run, a run folder, a Predictor or an ensemble")
+
+
+def run_dir_of(source: Any) -> Path | None:
+    if isinstance(source, Run):
+        return source.dir
+    if isinstance(source, (str, Path)):
+        return Path(source).expanduser()
+    return None

@@ -1,0 +1,237 @@
+"""A self-contained HTML report of a run: opens offline, figures embedded as PNG."""
+
+from __future__ import annotations
+
+import base64
+import html
+import json
+from pathlib import Path
+from typing import Any, Protocol
+
+import numpy as np
+
+from ..data import DataBundle
+from ..evaluate import EvalResult
+from ..plotting import new_figure, plot_confusion, plot_curves, plot_image_grid, plot_lr, plot_per_class, to_png
+from ..plotting.attributions import (
+    plot_attribution_grid,
+    plot_feature_bars,
+    plot_global_importance,
+    plot_timeline_strip,
+    token_html,
+)
+from ..spec import Recipe
+from ..train.history import History
+
+
+class Run(Protocol):
+    """What a report shows of a run (a `lepton_nb.artifacts.Run`)."""
+
+    recipe: Recipe
+    history: History
+    data: DataBundle | None
+    evaluation: EvalResult | None
+    status: str
+    message: str
+    seconds: float
+    started: str
+    best_epoch: int | None
+
+    @property
+    def name(self) -> str: ...
+
+    @property
+    def metrics(self) -> dict[str, float]: ...
+
+    @property
+    def epochs_done(self) -> int: ...
+
+CSS = """
+body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;
+line-height:1.45;padding:0 1rem}
+h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
+table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
+th{background:#f5f5f5}td.l,th.l{text-align:left}img{max-width:100%}
+.status{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;background:#eee;font-weight:600}
+.completed{background:#d4edda}.stopped,.early_stopped{background:#fff3cd}.diverged,.error{background:#f8d7da}
+pre{background:#f7f7f7;padding:.8rem;overflow:auto;font-size:.85rem}.muted{color:#666}
+"""
+
+
+def img_tag(png: bytes, alt: str) -> str:
+    return f'<img alt="{html.escape(alt)}" src="data:image/png;base64,{base64.b64encode(png).decode()}">'
+
+
+def table(rows: list[dict[str, Any]], left: tuple[str, ...] = ()) -> str:
+    if not rows:
+        return "<p class=muted>none</p>"
+    cols = list(rows[0])
+    head = "".join(f'<th class="{"l" if c in left else ""}">{html.escape(str(c))}</th>' for c in cols)
+    body = "".join("<tr>" + "".join(
+        f'<td class="{"l" if c in left else ""}">{html.escape(_fmt(r.get(c)))}</td>' for c in cols) + "</tr>"
+        for r in rows)
+    return f"<table><tr>{head}</tr>{body}</table>"
+
+
+def _fmt(v: Any) -> str:
+    if isinstance(v, float):
+        return f"{v:.4f}" if abs(v) < 1e4 else f"{v:.4g}"
+    return "" if v is None else str(v)
+
+
+def curves_png(run: Run, metric: str = "accuracy") -> bytes:
+    fig = new_figure(11, 3.4)
+    ax1, ax2, ax3 = fig.subplots(1, 3)
+    plot_curves(ax1, ax2, run.history, metric)
+    plot_lr(ax3, run.history)
+    return to_png(fig)
+
+
+def sample_section(run: Run, indices: np.ndarray, title: str) -> str:
+    """Misclassified or high-loss test samples, shown the way the data kind reads best."""
+    ev, data = run.evaluation, run.data
+    if ev is None or data is None or len(indices) == 0:
+        return f"<h3>{html.escape(title)}</h3><p class=muted>none</p>"
+    classes = ev.classes
+    if data.kind == "image":
+        images = data.raw("test", torch_index(indices)).numpy()
+        titles = [f"{classes[ev.y_true[i]]}→{classes[ev.y_pred[i]]} {ev.probs[i].max():.2f}" for i in indices]
+        fig = new_figure(11, 1.5 * int(np.ceil(len(indices) / 8)) + 0.3)
+        plot_image_grid(fig, images, titles, cols=8, colors=["#c44e52"] * len(indices))
+        return (f"<h3>{html.escape(title)}</h3><p class=muted>true→predicted, confidence</p>"
+                + img_tag(to_png(fig), title))
+    rows = []
+    for i in indices:
+        row: dict[str, Any] = {"#": int(i)}
+        if data.kind == "text":
+            row["sentence"] = data.test.texts[i] if data.test.texts else ""
+        row.update({"true": classes[ev.y_true[i]], "predicted": classes[ev.y_pred[i]],
+                    "confidence": float(ev.probs[i].max()), "loss": float(ev.losses[i])})
+        rows.append(row)
+    return f"<h3>{html.escape(title)}</h3>" + table(rows, left=("sentence",))
+
+
+def torch_index(indices: np.ndarray) -> Any:
+    import torch
+
+    return torch.as_tensor(np.asarray(indices, dtype=np.int64))
+
+
+def attribution_section(run: Run) -> str:
+    """The last probe frame (input | attribution | overlay) and the timeline of how it changed."""
+
+    frames = run.history.artifacts.get("attributions", [])
+    probes = run.history.meta.get("probes")
+    error = run.history.meta.get("interpret_error")
+    if error:
+        return f"<h2>Attributions</h2><p>Attribution probes stopped: {html.escape(error)}</p>"
+    if not frames or not probes or run.data is None:
+        return ""
+    data, classes = run.data, run.data.classes
+    idx = torch_index(np.asarray(probes["indices"]))
+    labels = probes["labels"]
+    last = frames[-1]
+    attrs = np.stack([f["attributions"] for f in frames]).astype(np.float32)
+    head = (f"<h2>Attributions</h2><p class=muted>{html.escape(probes['method'])} on {len(labels)} probe samples of "
+            f"the {html.escape(probes['split'])} split, target: {html.escape(probes['target'])} class, baseline: "
+            f"{html.escape(probes['baseline'])}; computed on the weights at the end of {len(frames)} epoch(s). "
+            f"Red: evidence for the class, blue: against.</p>")
+    if last.get("delta") is not None:
+        head += f"<p class=muted>largest |convergence delta| at the end: {last['delta']:.2e}</p>"
+    titles = [f"{classes[t]}→{classes[p]} {c:.2f}" for t, p, c in zip(labels, last["predictions"], last["confidence"])]
+    if data.kind == "image":
+        images = data.raw(probes["split"], idx).numpy()
+        fig = new_figure(1.3 * len(labels) + 1.0, 4.2)
+        plot_attribution_grid(fig, images, attrs[-1], titles,
+                              ["#c44e52" if t != p else "black" for t, p in zip(labels, last["predictions"])])
+        body = img_tag(to_png(fig), "attribution grid")
+        if len(frames) > 1:
+            fig = new_figure(1.2 * min(8, len(frames)) + 0.5, 1.25 * len(labels) + 0.4)
+            plot_timeline_strip(fig, images, attrs, [f["epoch"] for f in frames], [f["predictions"] for f in frames],
+                                [f["confidence"] for f in frames], classes)
+            body += "<h3>Timeline: overlays per epoch (rows: probes)</h3>" + img_tag(to_png(fig), "timeline")
+        return head + body
+    if data.kind == "text":
+        ids = data.splits[probes["split"]].x[idx]
+        rows = []
+        for k in range(len(labels)):
+            words = data.vocab.decode(ids[k])
+            first = token_html(words, attrs[0][k][: len(words)])
+            final = token_html(words, attrs[-1][k][: len(words)])
+            rows.append(f"<tr><td>{html.escape(titles[k])}</td><td class=l>{final}</td><td class=l>{first}</td></tr>")
+        header = "<tr><th>true→pred</th><th class=l>last epoch</th><th class=l>first probed epoch</th></tr>"
+        return head + "<table>" + header + "".join(rows) + "</table>"
+    names = data.feature_names
+    n = len(labels)
+    fig = new_figure(11, 1.8 * int(np.ceil(n / 4)) + 0.4)
+    axes = fig.subplots(int(np.ceil(n / 4)), 4, squeeze=False)
+    for k, ax in enumerate(axes.flat):
+        if k < n:
+            plot_feature_bars(ax, attrs[-1][k], names, top=8, title=titles[k])
+        else:
+            ax.axis("off")
+    fig2 = new_figure(6, 3.5)
+    plot_global_importance(fig2.subplots(), attrs[-1], names)
+    return head + img_tag(to_png(fig), "feature attributions") + "<h3>Global importance (probe set)</h3>" + \
+        img_tag(to_png(fig2), "global importance")
+
+
+def write_report(run: Run, path: Path) -> Path:
+    """Write the report to ``path`` (atomically) and return it."""
+    r = run.recipe
+    parts = [f"<h1>{html.escape(run.name)}</h1>",
+             f'<p><span class="status {html.escape(run.status)}">{html.escape(run.status)}</span> '
+             f'{html.escape(run.message)}</p>',
+             f"<p class=muted>{html.escape(r.summary())} · started {html.escape(run.started)} · "
+             f"{run.seconds:.1f} s · {run.epochs_done} epoch(s) · best epoch "
+             f"{'' if run.best_epoch is None else run.best_epoch}</p>"]
+    if run.evaluation is not None:
+        ev = run.evaluation
+        parts.append("<h2>Test metrics</h2>" + table([{"metric": k, "value": v} for k, v in run.metrics.items()],
+                                                      left=("metric",)))
+    parts.append("<h2>Training curves</h2>" + img_tag(curves_png(run), "training curves"))
+    if run.history.epochs:
+        keys = [k for k in run.history.epochs[0] if k not in ("step",)]
+        rows = [{k: (e.get(k) + 1 if k == "epoch" else e.get(k)) for k in keys} for e in run.history.epochs]
+        parts.append(f"<details><summary>Per-epoch values ({len(rows)})</summary>{table(rows)}</details>")
+    if run.evaluation is not None:
+        ev = run.evaluation
+        size = max(4.0, 0.45 * len(ev.classes) + 1.5)
+        fig = new_figure(size * 2 + 0.5, size)
+        ax1, ax2 = fig.subplots(1, 2)
+        plot_confusion(ax1, ev.confusion, ev.classes)
+        ax1.set_title("counts")
+        plot_confusion(ax2, ev.confusion, ev.classes, normalize=True)
+        ax2.set_title("row-normalized (recall)")
+        parts.append("<h2>Confusion matrix</h2>" + img_tag(to_png(fig), "confusion matrix"))
+        fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 3)
+        plot_per_class(fig.subplots(), ev.per_class)
+        parts.append("<h2>Per class</h2>" + img_tag(to_png(fig), "per-class scores")
+                     + table(ev.per_class, left=("class",)))
+        wrong = ev.misclassified()
+        order = wrong[np.argsort(-ev.losses[wrong], kind="stable")][:32]
+        parts.append(f"<h2>Misclassified examples</h2><p>{len(wrong)} of {len(ev.y_true)} test samples are "
+                     f"misclassified; the {len(order)} with the highest loss:</p>")
+        parts.append(sample_section(run, order, "Misclassified, highest loss first"))
+    parts.append(attribution_section(run))
+    if run.data is not None:
+        d = run.data
+        parts.append("<h2>Data</h2>" + table([{"split": k, "samples": v} for k, v in d.sizes().items()],
+                                              left=("split",)))
+        parts.append(f"<pre>{html.escape(str(d.cleaning))}</pre>")
+        norm = d.norm
+        if norm.method != "none" and norm.mean:
+            n = min(len(norm.mean), 40)
+            rows = [{"channel/feature": (d.feature_names[i] if d.feature_names else i), "mean": norm.mean[i],
+                     "std": norm.std[i], "min": norm.min[i], "max": norm.max[i]} for i in range(n)]
+            parts.append(f"<h3>Normalization ({html.escape(norm.method)}, from {norm.count} train samples)</h3>"
+                         + table(rows, left=("channel/feature",)))
+    parts.append("<h2>Recipe</h2><pre>" + html.escape(json.dumps(r.to_dict(), indent=2)) + "</pre>")
+    doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(run.name)} · lepton_nb"
+           f"</title><style>{CSS}</style></head><body>{''.join(parts)}"
+           f"<p class=muted>Written by lepton_nb.</p></body></html>")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(path.name + ".tmp")
+    tmp.write_text(doc, encoding="utf-8")
+    tmp.replace(path)
+    return path

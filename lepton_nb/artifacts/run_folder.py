@@ -1,0 +1,207 @@
+"""A run folder: the only code that knows its layout, reads it and writes it.
+
+``<out>/<name>-<date>-<time>/`` holds ``recipe.json``, ``data.json`` (data description),
+``history.json``, ``metrics.json``, ``checkpoints/best.pt`` and ``last.pt``, ``attributions.npz``
+(the probe timeline), ``report.html``, and the ``export/`` and ``optimized/`` folders that tools
+write into. JSON and checkpoints are written atomically; checkpoints load with ``weights_only=True``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError, Problem, RecipeError, UsageError
+from ..interpret.probes import save_timeline
+from ..spec import Recipe
+from ..train.checkpoint import load_checkpoint, save_checkpoint
+from ..train.history import History
+
+CHECKPOINT_CHOICES = ("auto", "best", "last")
+NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
+NAME_MAX = 100  # leaves room for the date suffix within a file system's 255 bytes
+
+
+def check_run_name(name: Any) -> str:
+    """A run name usable as a folder name on every system: letters, digits, '.', '_', '-'."""
+    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or len(name) > NAME_MAX:
+        raise RecipeError([Problem("name", name, f"allowed: 1 to {NAME_MAX} letters, digits, '.', '_' or '-', "
+                                                 "starting with a letter or digit (it names the run folder)")])
+    return name
+
+
+class RunFolder:
+    """One run's folder. `create` makes a new one atomically; ``RunFolder(path)`` opens an existing one.
+
+    Implements the Trainer's `RunStore` (checkpoints and history).
+    """
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path).expanduser()
+
+    @classmethod
+    def create(cls, out: str | Path, name: str) -> RunFolder:
+        """``out/<name>-<date>-<time>``, with a numeric suffix when taken.
+
+        The folder is claimed with an atomic ``mkdir`` (no check-then-create race between threads,
+        sessions, CLI processes or search workers), and must lie inside ``out``.
+        """
+        check_run_name(name)
+        root = Path(out).expanduser()
+        root.mkdir(parents=True, exist_ok=True)
+        base = f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
+        for i in range(1, 10_000):
+            path = root / (base if i == 1 else f"{base}-{i}")
+            if path.resolve().parent != root.resolve():
+                raise UsageError("name", name, "the run folder would lie outside out; allowed: a plain name")
+            try:
+                path.mkdir()
+            except FileExistsError:
+                continue
+            return cls(path)
+        raise UsageError("out", str(root), f"holds 10,000 runs named {base}; allowed: another name or folder")
+
+    @property
+    def name(self) -> str:
+        return self.path.name
+
+    def __repr__(self) -> str:
+        return f"RunFolder({str(self.path)!r})"
+
+    # ---- files --------------------------------------------------------------------------------
+
+    @property
+    def report_path(self) -> Path:
+        return self.path / "report.html"
+
+    @property
+    def timeline_path(self) -> Path:
+        return self.path / "attributions.npz"
+
+    @property
+    def export_dir(self) -> Path:
+        return self.path / "export"
+
+    @property
+    def optimized_dir(self) -> Path:
+        return self.path / "optimized"
+
+    def checkpoint_path(self, which: str) -> Path:
+        return self.path / "checkpoints" / f"{which}.pt"
+
+    # ---- writing ------------------------------------------------------------------------------
+
+    def write_json(self, name: str, data: Any) -> Path:
+        """``name`` (e.g. ``metrics.json``) written atomically: a crash never leaves half a file."""
+        path = self.path / name
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def write_recipe(self, recipe: Recipe) -> Path:
+        return recipe.to_file(self.path / "recipe.json")
+
+    def write_timeline(self, history: History) -> Path | None:
+        """The probes' attribution frames as ``attributions.npz`` (None when there are none)."""
+        frames = history.artifacts.get("attributions", [])
+        probes = history.meta.get("probes")
+        if not frames or not probes:
+            return None
+        save_timeline(self.timeline_path, frames, probes)
+        return self.timeline_path
+
+    # RunStore: what the Trainer writes while it runs
+    def save_checkpoint(self, which: str, state: dict[str, Any]) -> None:
+        save_checkpoint(self.checkpoint_path(which), state)
+
+    def load_checkpoint(self, which: str, device: torch.device | str = "cpu") -> dict[str, Any] | None:
+        path = self.checkpoint_path(which)
+        return load_checkpoint(path, device) if path.is_file() else None
+
+    def save_history(self, history: History) -> None:
+        self.path.mkdir(parents=True, exist_ok=True)
+        history.save(self.path / "history.json")
+
+    # ---- reading ------------------------------------------------------------------------------
+
+    def read_json(self, name: str, what: str) -> Any:
+        path = self.path / name
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except OSError:
+            raise UsageError("run", str(self.path), f"has no {name} ({what}); allowed: a run folder written "
+                             "by lnb.train or lepton-nb run") from None
+        except ValueError as exc:
+            raise UsageError("run", str(path), f"is not valid JSON ({exc})") from None
+
+    def read_recipe(self) -> Recipe:
+        if not (self.path / "recipe.json").is_file():
+            raise UsageError("run", str(self.path), "has no recipe.json; allowed: a folder written by lnb.train "
+                             "or lepton-nb run")
+        return Recipe.from_file(self.path / "recipe.json")
+
+    def read_history(self) -> History:
+        return History.load(self.path / "history.json") if (self.path / "history.json").is_file() else History()
+
+    def read_metrics(self) -> dict[str, Any]:
+        return self.read_json("metrics.json", "the final status") if (self.path / "metrics.json").is_file() else {}
+
+    def status(self) -> str:
+        try:
+            return str(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")).get("status", ""))
+        except (OSError, ValueError, AttributeError):
+            return ""
+
+    def checkpoint(self, which: str = "auto", field: str = "checkpoint") -> Path:
+        """The checkpoint file ``which`` stands for.
+
+        ``auto`` — the weights the run ended with and its test metrics were measured on (``best``
+        when it early-stopped or diverged, ``last`` otherwise); ``best``; ``last``; or a file path,
+        absolute or relative to the run folder (e.g. ``optimized/pruned-50.pt``).
+        """
+        if which not in CHECKPOINT_CHOICES:
+            candidate = Path(which).expanduser()
+            candidate = candidate if candidate.is_absolute() else self.path / candidate
+            if not candidate.is_file():
+                raise CheckpointError("checkpoint", which, f"no such file in {str(self.path)!r}; allowed: "
+                                      f"{', '.join(CHECKPOINT_CHOICES)} or a checkpoint file")
+            return candidate
+        best, last = self.checkpoint_path("best"), self.checkpoint_path("last")
+        if not best.is_file() and not last.is_file():
+            raise CheckpointError(field, str(self.path), "this run folder has no checkpoints (it was trained with "
+                                  "train.checkpoint false, or stopped before its first epoch ended); allowed: a run "
+                                  "folder with checkpoints/best.pt or checkpoints/last.pt")
+        if which == "auto":
+            prefer = (best, last) if self.status() in ("early_stopped", "diverged") else (last, best)
+            return next(p for p in prefer if p.is_file())
+        chosen = best if which == "best" else last
+        if not chosen.is_file():
+            raise CheckpointError("checkpoint", which, f"{chosen} does not exist; allowed: "
+                                  f"{'last' if which == 'best' else 'best'} or auto")
+        return chosen
+
+
+def checkpoint_file(source: str | Path, which: str = "auto", field: str = "checkpoint") -> Path:
+    """The checkpoint a run folder (or a checkpoint path) stands for (see `RunFolder.checkpoint`)."""
+    path = Path(source).expanduser()
+    if path.is_file():
+        return path
+    if not path.is_dir():
+        raise CheckpointError(field, str(path), "no such run folder or checkpoint file; allowed: a run folder "
+                              "written by lepton_nb (with checkpoints/) or a .pt checkpoint")
+    return RunFolder(path).checkpoint(which, field)
+
+
+def folder_of(path: str | Path) -> RunFolder:
+    """The run folder a run folder or one of its checkpoint files belongs to."""
+    p = Path(path).expanduser()
+    if p.is_dir():
+        return RunFolder(p)
+    return RunFolder(p.parent.parent if p.parent.name == "checkpoints" else p.parent)

@@ -1,0 +1,34 @@
+"""Architecture names → builders, and `build_model`: seeded without touching the global RNG."""
+
+from __future__ import annotations
+
+import torch
+
+from ..data.bundle import DataSpec
+from ..errors import ModelError
+from ..spec import ARCHS_FOR_KIND, ModelSection
+from .classifier import Classifier
+from .init import init_weights
+from .text import build_text
+from .vision import build_cnn, build_mlp, build_resnet, build_resnet18
+
+BUILDERS = {
+    "mlp": build_mlp,
+    "tabular_mlp": build_mlp,
+    "cnn": build_cnn,
+    "resnet": build_resnet,
+    "text_cnn": build_text,
+    "text_bilstm": build_text,
+    "resnet18": build_resnet18,
+}
+
+
+def build_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> Classifier:
+    """The recipe's architecture sized for the data, with initial weights drawn from a generator seeded by
+    ``seed`` (0 when None): the same weights whatever else runs in the process."""
+    if cfg.arch not in ARCHS_FOR_KIND[spec.kind]:
+        raise ModelError(f"model.arch: {cfg.arch!r} — not for {spec.kind} data; allowed: "
+                         f"{', '.join(ARCHS_FOR_KIND[spec.kind])}")
+    with torch.random.fork_rng(devices=[]):  # the layers' own initialisation is redrawn below
+        model = BUILDERS[cfg.arch](spec, cfg)
+    return init_weights(model, torch.Generator().manual_seed(0 if seed is None else seed))

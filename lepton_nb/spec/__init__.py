@@ -1,0 +1,33 @@
+"""The recipe: schema (dataclasses with field metadata), presets, parsing and validation messages.
+
+The bottom layer above ``errors``: everything else reads a `Recipe`; nothing here imports the
+rest of the package, so validation, the command line and the studio's forms share one source.
+"""
+
+from ..errors import Problem, RecipeError
+from .fields import describe_fields, setting
+from .methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
+from .ops import AUGMENT_OPS, OpSpec, Param, default_op
+from .presets import PRESETS
+from .recipe import Recipe
+from .sections import (
+    SECTIONS,
+    AugmentSection,
+    CleanSection,
+    DataSection,
+    EarlyStoppingSection,
+    EvaluateSection,
+    InterpretSection,
+    ModelSection,
+    NormalizeSection,
+    TrainSection,
+)
+from .vocab import ARCHS_FOR_KIND, METRICS, MONITORS, SOURCE_KIND
+
+__all__ = [
+    "ARCHS_FOR_KIND", "AUGMENT_OPS", "BASELINES", "METHODS", "METRICS", "MONITORS", "PRESETS", "SECTIONS",
+    "SOURCE_KIND", "AugmentSection", "CleanSection", "DataSection", "EarlyStoppingSection", "EvaluateSection",
+    "InterpretSection", "Method", "MethodParam", "ModelSection", "NormalizeSection", "OpSpec", "Param", "Problem",
+    "Recipe", "RecipeError", "TrainSection", "default_method", "default_op", "describe_fields", "methods_for_kind",
+    "setting",
+]

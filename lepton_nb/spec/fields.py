@@ -1,0 +1,50 @@
+"""Field metadata of recipe sections: one source for validation, the command line and the studio's forms."""
+
+from __future__ import annotations
+
+import copy
+import dataclasses
+import typing
+from dataclasses import field
+from typing import Any
+
+
+def setting(
+    default: Any,
+    help: str,
+    *,
+    min: float | None = None,
+    max: float | None = None,
+    choices: tuple[str, ...] | None = None,
+    label: str | None = None,
+    log: bool = False,
+    applies_to: tuple[str, ...] | None = None,
+    item_choices: tuple[str, ...] | None = None,
+) -> Any:
+    """A dataclass field with the metadata forms and validation read.
+
+    ``applies_to`` names the data kinds or architectures a field matters for, so a form can hide it.
+    """
+    meta = {
+        "help": help,
+        "min": min,
+        "max": max,
+        "choices": choices,
+        "label": label,
+        "log": log,
+        "applies_to": applies_to,
+        "item_choices": item_choices,
+    }
+    if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
+        return field(default_factory=lambda d=default: copy.deepcopy(d), metadata=meta)
+    return field(default=default, metadata=meta)
+
+
+def describe_fields(section: Any) -> list[dict[str, Any]]:
+    """Field name, type, default and metadata of a section: what form builders need."""
+    hints = typing.get_type_hints(type(section) if not isinstance(section, type) else section)
+    out = []
+    for f in dataclasses.fields(section):
+        default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        out.append({"name": f.name, "type": hints[f.name], "default": default, **f.metadata})
+    return out

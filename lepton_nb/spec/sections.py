@@ -1,0 +1,210 @@
+"""The recipe's sections: plain dataclasses whose fields carry help, ranges and choices."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from .fields import setting
+from .methods import BASELINES, METHODS
+from .ops import AUGMENT_OPS
+from .vocab import METRICS, MONITORS, SOURCE_KIND
+
+
+@dataclass
+class CleanSection:
+    """Data cleaning applied before training; what it removes is reported."""
+
+    dedupe: bool = setting(True, "Remove exact duplicate samples (images, sentences or table rows).")
+    missing: str = setting(
+        "drop",
+        "What to do with missing table values: drop the row, or impute from the train split.",
+        choices=("drop", "mean", "median", "most_frequent"),
+        applies_to=("tabular",),
+    )
+    outliers: str = setting(
+        "none",
+        "Remove train rows with a numeric feature beyond `outlier_z` standard deviations.",
+        choices=("none", "zscore"),
+        applies_to=("tabular",),
+    )
+    outlier_z: float = setting(4.0, "Z-score threshold for outlier removal.", min=1.0, max=100.0,
+                            applies_to=("tabular",))
+
+
+@dataclass
+class DataSection:
+    """Where the data comes from and how it is split."""
+
+    source: str = setting("digits", "Dataset to use.", choices=tuple(SOURCE_KIND))
+    root: str = setting(
+        "data",
+        "Folder of a torchvision dataset (mnist, fashion_mnist, cifar10) or of an image folder "
+        "(one sub-folder per class).",
+        applies_to=("mnist", "fashion_mnist", "cifar10", "image_folder"),
+    )
+    path: str = setting("", "File for csv or text_tsv sources.", applies_to=("csv", "text_tsv"))
+    download: bool = setting(
+        False, "Download a torchvision dataset into `root` when it is missing (needs internet).",
+        applies_to=("mnist", "fashion_mnist", "cifar10"),
+    )
+    official_split: str = setting(
+        "standard",
+        "Which official split of a torchvision dataset to use: standard (official train for "
+        "train/val, official test for test), or only 'train', only 'test', or 'all' pooled and split here.",
+        choices=("standard", "train", "test", "all"),
+        applies_to=("mnist", "fashion_mnist", "cifar10"),
+    )
+    target: str = setting("", "Target column of a CSV file ('' = the last column).", applies_to=("csv",))
+    val_fraction: float = setting(0.1, "Fraction held out for validation (model selection).", min=0.0, max=0.5)
+    test_fraction: float = setting(
+        0.2, "Fraction held out for the final test (not used with official_split 'standard').",
+        min=0.0, max=0.5,
+    )
+    limit: int = setting(0, "Use at most this many samples (0 = all); handy for quick experiments.",
+                      min=0, max=10_000_000)
+    seed: int = setting(0, "Seed of the split.", min=0, max=2**31 - 1)
+    image_size: int = setting(32, "Side length images of an image folder are resized to.", min=8, max=512,
+                           applies_to=("image_folder",))
+    max_len: int = setting(48, "Words kept per sentence (longer ones are cut).", min=4, max=4096,
+                        applies_to=("text",))
+    min_freq: int = setting(1, "A word needs this many train occurrences to enter the vocabulary.",
+                         min=1, max=1000, applies_to=("text",))
+    max_vocab: int = setting(20000, "Largest vocabulary size.", min=10, max=1_000_000, applies_to=("text",))
+    clean: CleanSection = setting(CleanSection(), "Cleaning.")
+
+
+@dataclass
+class NormalizeSection:
+    """How inputs are scaled; statistics come from the train split only."""
+
+    method: str = setting(
+        "standardize",
+        "standardize: (x - mean) / std per channel/feature; minmax: to [0, 1] per channel; "
+        "explicit: the given mean/std; none: raw values.",
+        choices=("standardize", "minmax", "explicit", "none"),
+    )
+    mean: list[float] = setting([], "Per-channel mean for method 'explicit'.", applies_to=("explicit",))
+    std: list[float] = setting([], "Per-channel std for method 'explicit' (each > 0).", applies_to=("explicit",))
+
+
+@dataclass
+class AugmentSection:
+    """Random transformations of training samples (never of validation/test)."""
+
+    enabled: bool = setting(True, "Apply the ops below while training.")
+    ops: list[dict[str, Any]] = setting([], "Ordered list of ops, each {'op': name, param: value, ...}.",
+                                     item_choices=tuple(AUGMENT_OPS))
+
+
+@dataclass
+class ModelSection:
+    """The architecture; its input and output sizes come from the data."""
+
+    arch: str = setting("cnn", "Architecture (resnet18 is torchvision's ImageNet ResNet-18).",
+                     choices=("cnn", "resnet", "mlp", "tabular_mlp", "text_cnn", "text_bilstm", "resnet18"))
+    width: int = setting(32, "Channels of the first conv block (doubled per block) or filters per "
+                          "kernel size.", min=1, max=1024,
+                      applies_to=("cnn", "resnet", "text_cnn"))
+    depth: int = setting(2, "Conv blocks (cnn), residual stages (resnet) or hidden layers (mlp).",
+                      min=1, max=8)
+    hidden: int = setting(128, "Units of hidden dense layers (and of the LSTM).", min=1, max=8192)
+    dropout: float = setting(0.1, "Dropout probability before dense layers.", min=0.0, max=0.9)
+    batch_norm: bool = setting(True, "Batch normalization after convolutions/dense layers.")
+    embed_dim: int = setting(64, "Word embedding size.", min=2, max=2048,
+                          applies_to=("text_cnn", "text_bilstm"))
+    pretrained: bool = setting(False, "Start from torchvision's ImageNet weights (downloaded once into the torch "
+                                   "hub cache; needs internet the first time).", applies_to=("resnet18",))
+    init_from: str = setting("", "Fine-tune: start from another run's weights, given as its run folder or a "
+                              "checkpoint file ('' = fresh weights). The head is reused only when the classes "
+                              "match; otherwise it starts fresh.", label="initialize from")
+    freeze: str = setting("none", "Layers kept fixed while training: none, or features (train only the head on "
+                               "top of init_from or pretrained features).", choices=("none", "features"))
+
+
+@dataclass
+class EarlyStoppingSection:
+    """Stop when the monitored value stops improving."""
+
+    enabled: bool = setting(False, "Stop early when `monitor` has not improved for `patience` epochs.")
+    monitor: str = setting("val_loss", "Value watched for early stopping and the best checkpoint.",
+                        choices=MONITORS)
+    patience: int = setting(5, "Epochs without improvement before stopping.", min=1, max=1000)
+    mode: str = setting("auto", "min or max; auto picks min for losses, max otherwise.",
+                     choices=("auto", "min", "max"))
+    min_delta: float = setting(0.0, "Smallest change that counts as an improvement.", min=0.0, max=1e6)
+
+
+@dataclass
+class TrainSection:
+    """The optimisation loop."""
+
+    optimizer: str = setting("adamw", "Optimizer.", choices=("sgd", "momentum", "nesterov", "adam", "adamw"))
+    lr: float = setting(3e-3, "Learning rate (the peak rate for one_cycle).", min=1e-7, max=10.0, log=True,
+                     label="learning rate")
+    momentum: float = setting(0.9, "Momentum for momentum/nesterov SGD (beta1 for Adam).", min=0.0, max=0.999)
+    weight_decay: float = setting(1e-4, "L2 penalty (decoupled for adamw).", min=0.0, max=1.0)
+    batch_size: int = setting(128, "Samples per optimizer step (before accumulation).", min=1, max=65536)
+    epochs: int = setting(10, "Passes over the training split.", min=1, max=100_000)
+    scheduler: str = setting("one_cycle", "Learning-rate schedule.",
+                          choices=("none", "step", "cosine", "one_cycle", "warmup_cosine"))
+    step_size: int = setting(5, "Epochs between decays for scheduler 'step'.", min=1, max=100_000,
+                          applies_to=("step",))
+    gamma: float = setting(0.1, "Decay factor for scheduler 'step'.", min=1e-4, max=1.0, applies_to=("step",))
+    warmup_epochs: float = setting(1.0, "Linear warm-up length for 'warmup_cosine'.", min=0.0, max=1000.0,
+                                applies_to=("warmup_cosine",))
+    label_smoothing: float = setting(0.0, "Label smoothing of the cross-entropy loss.", min=0.0, max=0.5)
+    grad_clip: float = setting(0.0, "Clip the gradient norm to this value (0 = off).", min=0.0, max=1e6)
+    grad_accumulation: int = setting(1, "Batches whose gradients are summed per optimizer step.", min=1,
+                                  max=1024)
+    mixed_precision: str = setting(
+        "auto", "auto: bf16/fp16 on CUDA, off on CPU; or force off/bf16/fp16.",
+        choices=("auto", "off", "bf16", "fp16"),
+    )
+    early_stopping: EarlyStoppingSection = setting(EarlyStoppingSection(), "Early stopping.")
+    checkpoint: bool = setting(True, "Write best and last checkpoints to the run folder.")
+    seed: int = setting(0, "Seed of weights, shuffling and augmentation.", min=0, max=2**31 - 1)
+    device: str = setting("auto", "auto picks CUDA when present, else CPU.", choices=("auto", "cpu", "cuda"))
+
+
+@dataclass
+class EvaluateSection:
+    """What is measured on the test split."""
+
+    metrics: list[str] = setting(["accuracy", "balanced_accuracy", "precision_macro", "recall_macro",
+                               "f1_macro"], "Metrics to report (roc_auc is one-vs-rest for more than two classes).",
+                              item_choices=METRICS)
+    cv_folds: int = setting(5, "Folds for k-fold cross-validation.", min=2, max=50)
+    top_losses: int = setting(16, "How many highest-loss test samples to keep for inspection.", min=0,
+                           max=1000)
+
+
+@dataclass
+class InterpretSection:
+    """Captum attributions: probes explained during training, and the report's attribution grid."""
+
+    enabled: bool = setting(True, "Explain a fixed probe set at epoch ends (live timeline, report grid).")
+    method: str = setting("auto", "Attribution method (captum.attr); auto: Integrated Gradients (on the word "
+                               "embeddings for text).", choices=("auto", *METHODS))
+    target: str = setting("pred", "Explain the predicted class or the true one.", choices=("pred", "true"))
+    baseline: str = setting("zeros", "Reference input: zeros (padding for text), a blurred copy (images) or the "
+                                  "train mean.", choices=BASELINES)
+    probes: int = setting(8, "Probe samples (stratified: one per class first).", min=1, max=64)
+    every_n_epochs: int = setting(0, "Explain the probes every this many epochs (and after the last); 0 = as "
+                                  "often as `budget` allows: every epoch unless epochs are very short.", min=0,
+                               max=10_000)
+    budget: float = setting(0.05, "With every_n_epochs 0: the largest share of training time probes may take.",
+                         min=0.001, max=1.0)
+    steps: int = setting(16, "Integration steps for the Integrated Gradients methods during training.", min=4,
+                      max=500)
+
+
+SECTIONS: dict[str, type] = {
+    "data": DataSection,
+    "normalize": NormalizeSection,
+    "augment": AugmentSection,
+    "model": ModelSection,
+    "train": TrainSection,
+    "evaluate": EvaluateSection,
+    "interpret": InterpretSection,
+}

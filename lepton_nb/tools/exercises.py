@@ -1,0 +1,159 @@
+"""Self-checks for the classroom exercises in ``notebooks/exercises``.
+
+``lnb.exercises.check("augmentation", run=run)`` returns `Feedback`: a list of passed and missing
+points, each with a specific hint, shown as text or HTML in a notebook. A check never raises on a
+student's answer: an unfinished notebook still runs and says what is left to do.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+
+from ..spec import Recipe
+
+#: the data settings of the augmentation exercise: 200 training digits, 250 test digits
+AUGMENTATION_DATA = {"data.source": "digits", "data.limit": 500, "data.test_fraction": 0.5, "data.val_fraction": 0.1,
+                     "data.seed": 0}
+
+
+def augmentation_starter() -> Recipe:
+    """The exercise's starting recipe: few training images and no augmentation (about 96 % at best)."""
+    return Recipe.default().updated({**AUGMENTATION_DATA, "augment.ops": [], "train.epochs": 12,
+                                     "name": "augmentation-exercise"})
+
+
+@dataclass
+class Feedback:
+    exercise: str
+    points: list[tuple[bool, str]] = field(default_factory=list)
+
+    def ok(self, condition: bool, good: str, hint: str) -> bool:
+        self.points.append((bool(condition), good if condition else hint))
+        return bool(condition)
+
+    @property
+    def passed(self) -> bool:
+        return bool(self.points) and all(p for p, _ in self.points)
+
+    def headline(self) -> str:
+        done = sum(p for p, _ in self.points)
+        if self.passed:
+            return f"Exercise '{self.exercise}': all {done} checks passed — well done!"
+        return f"Exercise '{self.exercise}': {done} of {len(self.points)} checks passed — not yet, keep going."
+
+    def __str__(self) -> str:
+        return "\n".join([self.headline(), *(f"  {'✓' if p else '✗'} {text}" for p, text in self.points)])
+
+    def _repr_html_(self) -> str:
+        color = "#1b5e20" if self.passed else "#8d6e00"
+        items = "".join(f"<li style='color:{'#1b5e20' if p else '#b71c1c'}'>{'✓' if p else '✗'} "
+                        f"{html.escape(text)}</li>" for p, text in self.points)
+        return (f"<div class='lnb-feedback'><b style='color:{color}'>{html.escape(self.headline())}</b>"
+                f"<ul style='list-style:none;padding-left:8px'>{items}</ul></div>")
+
+
+def _is_run(value: Any) -> bool:
+    return hasattr(value, "recipe") and hasattr(value, "history") and hasattr(value, "status")
+
+
+def check_augmentation(run: Any = None, **_: Any) -> Feedback:
+    """Reach 97 % test accuracy on 200 training digits by adding augmentation."""
+    fb = Feedback("augmentation")
+    if not fb.ok(_is_run(run), "you passed a finished run",
+                 "pass the run returned by lnb.train(recipe), e.g. check('augmentation', run=run)"):
+        return fb
+    r = run.recipe
+    same_data = all(r.get(k) == v for k, v in AUGMENTATION_DATA.items())
+    fb.ok(same_data, "the data settings are the exercise's (200 training, 250 test digits)",
+          "keep the data section as in the starter (limit 500, test_fraction 0.5, val_fraction 0.1, seed 0): "
+          "the point is to do better with the same few images")
+    ops = r.augment.ops if r.augment.enabled else []
+    fb.ok(bool(ops), f"augmentation is on ({', '.join(o['op'] for o in ops)})",
+          "add augmentation ops to recipe.augment.ops, e.g. {'op': 'affine', 'degrees': 10, 'translate': 0.1, "
+          "'scale': 0.1, 'shear': 0}")
+    flips = [o["op"] for o in ops if o["op"] in ("horizontal_flip", "vertical_flip")]
+    fb.ok(not flips, "no mirroring (a mirrored 2 is no 2)",
+          f"remove {', '.join(flips)}: mirrored digits are not digits any more, so the model learns wrong labels")
+    fb.ok(run.status == "completed", "the run completed", f"the run ended as '{run.status}': {run.message}")
+    acc = run.metrics.get("accuracy", 0.0)
+    fb.ok(acc >= 0.97, f"test accuracy {acc:.1%} ≥ 97 %",
+          f"test accuracy is {acc:.1%}; augmented images are harder to fit, so give the model more epochs "
+          "(e.g. 60) and try stronger or combined ops")
+    return fb
+
+
+def check_lr_finder(result: Any = None, recipe: Any = None, run: Any = None, **_: Any) -> Feedback:
+    """Run the LR finder, choose a learning rate from it, and train well with it."""
+    fb = Feedback("lr_finder")
+    has_result = result is not None and hasattr(result, "lrs") and hasattr(result, "suggestion")
+    fb.ok(has_result and len(result.lrs) >= 30, "you ran the learning-rate range test",
+          "run result = lnb.lr_find(recipe) and pass it: check('lr_finder', result=result, recipe=..., run=...)")
+    if not fb.ok(isinstance(recipe, Recipe), "you passed your chosen recipe",
+                 "pass the recipe with the learning rate you chose: recipe=recipe.updated({'train.lr': ...})"):
+        return fb
+    lr = recipe.train.lr
+    if has_result and result.suggestion:
+        s = result.suggestion
+        fb.ok(s / 3 <= lr <= s * 10, f"your lr {lr:.2g} is near the suggestion {s:.2g} (÷3 to ×10)",
+              f"your lr {lr:.2g} is far from the finder's suggestion {s:.2g}: read the plot — the loss falls "
+              "fastest around the suggestion; with one_cycle, a peak of 3-10× it works well")
+    if fb.ok(_is_run(run), "you trained with it", "train with your recipe and pass the run: run=lnb.train(recipe)"):
+        fb.ok(abs(run.recipe.train.lr - lr) <= 1e-12 * max(1.0, lr), "the run used your learning rate",
+              "train the run with the recipe you passed (its learning rate differs)")
+        acc = run.metrics.get("accuracy", 0.0)
+        fb.ok(acc >= 0.95, f"test accuracy {acc:.1%} ≥ 95 %", f"test accuracy is {acc:.1%}; try another lr nearby")
+    return fb
+
+
+def check_explain_misclassified(run: Any = None, index: Any = None, explanation: Any = None, answer: str = "",
+                                **_: Any) -> Feedback:
+    """Explain a misclassified test digit with Integrated Gradients and say what the model saw."""
+    fb = Feedback("explain_misclassified")
+    if not fb.ok(_is_run(run) and run.evaluation is not None, "you passed a finished, evaluated run",
+                 "pass the run returned by lnb.train(recipe): check(..., run=run, ...)"):
+        return fb
+    ev = run.evaluation
+    wrong = ev.misclassified()
+    valid = isinstance(index, (int, np.integer)) and 0 <= int(index) < len(ev.y_true)
+    if not fb.ok(valid and int(index) in set(wrong.tolist()),
+                 f"test sample #{index} is misclassified ({ev.classes[ev.y_true[index]] if valid else ''} → "
+                 f"{ev.classes[ev.y_pred[index]] if valid else ''})",
+                 f"choose a misclassified test index, e.g. one of {wrong[:5].tolist()} "
+                 "(run.evaluation.misclassified())"):
+        return fb
+    has_exp = explanation is not None and hasattr(explanation, "attributions")
+    if not fb.ok(has_exp and len(explanation) == 1, "you explained one sample",
+                 "compute e = lnb.explain(run, run.data.inputs('test')[[index]], method='integrated_gradients', "
+                 "n_steps=100) and pass explanation=e"):
+        return fb
+    fb.ok(explanation.method == "integrated_gradients", "with Integrated Gradients",
+          "use method='integrated_gradients': its delta tells how exactly it accounts for the score")
+    fb.ok(int(explanation.target[0]) in (int(ev.y_pred[index]), int(ev.y_true[index])),
+          "for the predicted or the true class", "explain the predicted class (target='pred') or the true one")
+    delta = float(explanation.delta.abs().max()) if explanation.delta is not None else float("inf")
+    fb.ok(delta < 0.05, f"the attributions are complete (|delta| = {delta:.3f} < 0.05)",
+          f"|delta| is {delta:.3f}: increase n_steps (e.g. 100 or 200) until it is below 0.05")
+    fb.ok(isinstance(answer, str) and len(answer.split()) >= 8, "you wrote down what the model looked at",
+          "write a sentence or two in `answer`: which strokes pushed it towards the wrong class?")
+    return fb
+
+
+EXERCISES: dict[str, Callable[..., Feedback]] = {
+    "augmentation": check_augmentation,
+    "lr_finder": check_lr_finder,
+    "explain_misclassified": check_explain_misclassified,
+}
+
+
+def check(exercise: str, **answers: Any) -> Feedback:
+    """Check an exercise; returns `Feedback` (rendered as a list of ✓/✗ points with hints)."""
+    if exercise not in EXERCISES:
+        fb = Feedback(str(exercise))
+        fb.ok(False, "", f"exercise: {exercise!r} — allowed: {', '.join(EXERCISES)}")
+        return fb
+    return EXERCISES[exercise](**answers)

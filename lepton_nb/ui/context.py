@@ -1,0 +1,48 @@
+"""What a panel may touch of the studio: the recipe form, the loaded data, the runs, and a job lock.
+
+Panels receive this narrow context, never the whole `Studio`, so they cannot reach into each other
+and the studio module only composes them.
+"""
+
+from __future__ import annotations
+
+from typing import Protocol
+
+from ..artifacts import Run
+from ..data import DataBundle
+from ..spec import Recipe
+from .forms import RecipeForm
+
+
+class StudioContext(Protocol):
+    form: RecipeForm
+    data: DataBundle | None
+    runs: list[Run]
+    job_message: str
+
+    @property
+    def recipe(self) -> Recipe:
+        """The recipe the panels show."""
+        ...
+
+    def load_data(self) -> None:
+        """Reload the data the panels describe (in the background)."""
+        ...
+
+    def load_recipe(self, recipe: Recipe) -> None:
+        """Put a recipe into every panel."""
+        ...
+
+    def data_for(self, recipe: Recipe) -> DataBundle | None:
+        """The loaded data rebound to ``recipe`` (None when it does not match)."""
+        ...
+
+    def claim_job(self, name: str) -> bool:
+        """Take the one-job-at-a-time lock (training, LR finder, cross-validation); False when busy."""
+        ...
+
+    def release_job(self) -> None: ...
+
+    def selected_cell(self) -> list[int]:
+        """The confusion-matrix cell selected in the Evaluation tab ([true, predicted], or [])."""
+        ...

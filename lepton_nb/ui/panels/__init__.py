@@ -1,0 +1,1 @@
+"""One file per tab of the studio; each panel receives a `StudioContext`."""

@@ -1,0 +1,96 @@
+"""The Data tab: source, splits, cleaning summary, sample grid, normalization statistics of the train split."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as W
+import torch
+
+from ...data import DataBundle, compute_stats
+from ...interpret.probes import probe_indices
+from ...plotting import new_figure, plot_histograms, to_png
+from ...spec import NormalizeSection, Recipe
+from ..context import StudioContext
+from ..forms import button
+from ..render import MUTED, error_html, sample_view, set_png, table_html
+from ..tasks import Latest
+
+
+class DataPanel:
+    """Source and splits, cleaning summary, sample grid, normalization statistics and histogram."""
+
+    def __init__(self, ctx: StudioContext):
+        self.ctx = ctx
+        form = ctx.form
+        self.status = W.HTML()
+        self.summary = W.HTML()
+        self.samples_html = W.HTML()
+        self.samples = W.Image(format="png", layout=W.Layout(display="none"))
+        self.stats = W.HTML()
+        self.hist = W.Image(format="png", layout=W.Layout(display="none"))
+        self.reload = button("Reload data", icon="refresh", tooltip="Load the data section again")
+        self.recompute = button("Recompute statistics", icon="calculator",
+                                tooltip="Recompute normalization statistics on the train split")
+        self.reload.on_click(lambda _: ctx.load_data())
+        self.recompute.on_click(lambda _: self.show_normalization())
+        self.norm_task = Latest(self._norm_work, self._norm_done, self._norm_error, delay=0.2, name="lepton_nb-norm")
+        left = W.VBox([W.HTML("<h4>Source and splits</h4>"), form.sections["data"].box,
+                       W.HTML("<h4>Normalization</h4>"), form.sections["normalize"].box],
+                      layout=W.Layout(flex="1 1 55%"))
+        right = W.VBox([W.HBox([self.reload, self.recompute]), self.status, self.summary,
+                        W.HTML("<h4>Samples</h4>"), self.samples, self.samples_html,
+                        W.HTML("<h4>Normalization statistics (train split only)</h4>"), self.stats, self.hist],
+                       layout=W.Layout(flex="1 1 45%"))
+        self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
+
+    def loading(self) -> None:
+        self.status.value = f"<span style='{MUTED}'>loading data…</span>"
+
+    def failed(self, exc: BaseException, tb: str) -> None:
+        self.status.value = error_html(exc, tb)
+
+    def show(self, data: DataBundle) -> None:
+        sizes = data.sizes()
+        self.status.value = f"<span style='{MUTED}'>{html.escape(data.describe())}</span>"
+        steps = [{"step": s.name, "removed": s.removed, "detail": s.detail} for s in data.cleaning.steps]
+        self.summary.value = (f"<b>Cleaning</b>: {data.cleaning.before} → {data.cleaning.after} samples"
+                              + table_html(steps, left=("step", "detail"))
+                              + "<b>Splits</b>: " + ", ".join(f"{k} {v}" for k, v in sizes.items()))
+        idx = probe_indices(data.train.y, 16)
+        titles = [data.classes[int(data.train.y[i])] for i in idx]
+        text, png = sample_view(data, "train", idx, titles)
+        self.samples_html.value = text
+        set_png(self.samples, png)
+        self.show_normalization()
+
+    def show_normalization(self) -> None:
+        data = self.ctx.data
+        if data is not None:
+            self.norm_task(data, self.ctx.form.values()["normalize"])
+
+    def _norm_work(self, data: DataBundle, normalize: dict[str, Any]) -> tuple[str, bytes | None]:
+        if data.kind == "text":
+            return f"<p style='{MUTED}'>Text is fed to the model as word ids: no normalization.</p>", None
+        cfg = Recipe.from_dict({"normalize": normalize}).normalize if normalize else NormalizeSection()
+        x = data.train.x
+        sample = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:2000]]
+        stats = compute_stats(x, cfg, data.value_scale if data.kind == "image" else 1.0)
+        names = data.feature_names or [f"channel {i}" for i in range(len(stats.mean))]
+        rows = [{"": names[i], "mean": stats.mean[i], "std": stats.std[i], "min": stats.min[i], "max": stats.max[i]}
+                for i in range(min(len(names), 30))]
+        before = sample.float() / (data.value_scale if data.kind == "image" else 1.0)
+        after = stats.apply(before)
+        fig = new_figure(5.5, 2.4)
+        plot_histograms(fig.subplots(), before.numpy(), after.numpy())
+        note = (f"<p style='{MUTED}'>method <b>{html.escape(stats.method)}</b>, from {stats.count} train samples; "
+                f"validation and test data are scaled with these values, never measured.</p>")
+        return note + table_html(rows, left=("",)), to_png(fig)
+
+    def _norm_done(self, result: tuple[str, bytes | None]) -> None:
+        self.stats.value, png = result
+        set_png(self.hist, png)
+
+    def _norm_error(self, exc: BaseException, tb: str) -> None:
+        self.stats.value = error_html(exc, tb)

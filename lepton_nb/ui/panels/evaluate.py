@@ -1,0 +1,182 @@
+"""The Evaluation tab: metrics, clickable confusion matrix, per-class scores, top losses, k-fold CV."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as W
+import numpy as np
+
+from ...artifacts import Run
+from ...evaluate import EvalResult
+from ...plotting import new_figure, plot_cv, plot_per_class, to_png
+from ...spec import Recipe
+from ...train.control import Control
+from ...workflows import CVResult, cross_validate
+from ..context import StudioContext
+from ..forms import button
+from ..render import MUTED, error_html, sample_view, set_png, table_html
+from ..tasks import Latest
+from ..views.confusion import ConfusionMatrix
+
+
+class EvaluatePanel:
+    """Metrics, clickable confusion matrix, per-class scores, cell samples, top losses, k-fold CV."""
+
+    def __init__(self, ctx: StudioContext):
+        self.ctx = ctx
+        self.run: Run | None = None
+        self._pending = False
+        self.metrics = W.HTML(f"<p style='{MUTED}'>Train a run to see its evaluation here.</p>")
+        self.confusion = ConfusionMatrix()
+        self.confusion.observe(self._cell_selected, names="selected")
+        self.cell_title = W.HTML()
+        self.cell_html = W.HTML()
+        self.cell_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.per_class = W.HTML()
+        self.per_class_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.top_title = W.HTML()
+        self.top_html = W.HTML()
+        self.top_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.cv_button = button("Cross-validate", icon="th", tooltip="k-fold CV in the background")
+        self.cv_stop = button("Stop CV", icon="stop", disabled=True)
+        self.cv_status = W.HTML()
+        self.cv_result_html = W.HTML()
+        self.cv_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.cv_result: CVResult | None = None
+        self.cv_control = Control()
+        self.cv_task = Latest(self._cv_work, self._cv_done, self._cv_failed, name="lepton_nb-cv")
+        self.cv_button.on_click(lambda _: self.start_cv())
+        self.cv_stop.on_click(lambda _: self.cv_control.stop())
+        self.box = W.VBox([
+            W.HBox([W.VBox([W.HTML("<h4>Test metrics</h4>"), self.metrics], layout=W.Layout(flex="1 1 30%")),
+                    W.VBox([W.HTML("<h4>Confusion matrix</h4><p style='font-size:11px;color:var(--jp-ui-font-color2,"
+                                   "#666)'>Click a cell to see those samples.</p>"), self.confusion],
+                           layout=W.Layout(flex="1 1 70%"))], layout=W.Layout(flex_flow="row wrap")),
+            self.cell_title, self.cell_png, self.cell_html,
+            W.HTML("<h4>Per class</h4>"), self.per_class_png, self.per_class,
+            self.top_title, self.top_png, self.top_html,
+            W.HTML("<h4>k-fold cross-validation</h4>"), ctx.form.sections["evaluate"].box,
+            W.HBox([self.cv_button, self.cv_stop]), self.cv_status, self.cv_png, self.cv_result_html,
+        ])
+
+    # ---- a finished run ----------------------------------------------------------------------
+
+    def show_run(self, run: Run, visible: bool = True) -> None:
+        """Show a finished run; rendering waits until the panel is visible (``render_pending``)."""
+        self.run = run
+        self._pending = not visible
+        if visible:
+            self._render()
+
+    def render_pending(self) -> None:
+        if self._pending and self.run is not None:
+            self._pending = False
+            self._render()
+
+    def _render(self) -> None:
+        run = self.run
+        ev = run.evaluation
+        if ev is None or run.data is None:
+            self.metrics.value = f"<p style='{MUTED}'>This run has no test split to evaluate.</p>"
+            return
+        rows = [{"metric": k, "value": v} for k, v in run.metrics.items()]
+        self.metrics.value = (f"<p style='{MUTED}'>{html.escape(run.name)} · {html.escape(run.status)} · "
+                              f"{len(ev.y_true)} test samples</p>" + table_html(rows, left=("metric",)))
+        self.confusion.matrix = ev.confusion.tolist()
+        self.confusion.labels = list(ev.classes)
+        wrong = ev.misclassified()
+        if len(wrong):
+            true, pred = worst_cell(ev)
+            self.confusion.selected = [int(true), int(pred)]
+        else:
+            self.confusion.selected = []
+            self.cell_title.value = "<p>No misclassified test samples.</p>"
+            self.cell_html.value = ""
+            set_png(self.cell_png, None)
+        fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 2.8)
+        plot_per_class(fig.subplots(), ev.per_class)
+        set_png(self.per_class_png, to_png(fig))
+        self.per_class.value = table_html(ev.per_class, left=("class",))
+        k = max(1, run.recipe.evaluate.top_losses)
+        top = ev.top_losses(k)
+        self.top_title.value = (f"<h4>Top {len(top)} losses</h4><p style='font-size:11px'>true → predicted "
+                                f"(confidence)</p>")
+        text, png = sample_view(run.data, "test", top, _titles(ev, top), ["#c62828" if ev.y_true[i] != ev.y_pred[i]
+                                                                          else "#2e7d32" for i in top])
+        self.top_html.value = text
+        set_png(self.top_png, png)
+
+    def _cell_selected(self, change: Any) -> None:
+        run = self.run
+        if run is None or run.evaluation is None or run.data is None or len(change["new"]) != 2:
+            return
+        ev = run.evaluation
+        true, pred = change["new"]
+        idx = ev.cell(true, pred)
+        order = idx[np.argsort(-ev.losses[idx], kind="stable")][:32]
+        verb = "correctly classified" if true == pred else f"predicted as {ev.classes[pred]}"
+        self.cell_title.value = (f"<h4>{len(idx)} test sample(s) of class {html.escape(ev.classes[true])} "
+                                 f"{html.escape(verb)}</h4>" + (f"<p style='{MUTED}'>showing {len(order)}, highest "
+                                                                "loss first</p>" if len(idx) > len(order) else ""))
+        text, png = sample_view(run.data, "test", order, _titles(ev, order))
+        self.cell_html.value = text
+        set_png(self.cell_png, png)
+
+    # ---- cross-validation --------------------------------------------------------------------
+
+    def start_cv(self) -> bool:
+        recipe = self.ctx.form.validate()
+        if recipe is None:
+            self.cv_status.value = error_html(ValueError("fix the recipe first (see the problems shown)"))
+            return False
+        if not self.ctx.claim_job("cross-validation"):
+            self.cv_status.value = error_html(ValueError(self.ctx.job_message))
+            return False
+        self.cv_control = Control()
+        self.cv_button.disabled, self.cv_stop.disabled = True, False
+        self.cv_status.value = f"<span style='{MUTED}'>{recipe.evaluate.cv_folds}-fold CV running…</span>"
+        self.cv_task(recipe)
+        return True
+
+    def _cv_work(self, recipe: Recipe) -> CVResult:
+        folds = recipe.evaluate.cv_folds
+
+        def on_fold(i: int, metrics: dict[str, float]) -> None:
+            self.cv_status.value = (f"<span style='{MUTED}'>fold {i + 1}/{folds}: accuracy "
+                                    f"{metrics.get('accuracy', float('nan')):.4f}</span>")
+
+        return cross_validate(recipe, folds, control=self.cv_control, on_fold=on_fold)
+
+    def _cv_done(self, result: CVResult) -> None:
+        self.ctx.release_job()
+        self.cv_result = result
+        self.cv_button.disabled, self.cv_stop.disabled = False, True
+        if not result.folds:
+            self.cv_status.value = f"<span style='{MUTED}'>stopped before the first fold finished</span>"
+            return
+        rows = [{"metric": k, "mean": result.mean[k], "± std": result.std[k]} for k in result.mean]
+        self.cv_status.value = f"{len(result.folds)} folds, {html.escape(result.status)}"
+        self.cv_result_html.value = table_html(rows, left=("metric",)) + table_html(
+            [{"fold": i + 1, **f} for i, f in enumerate(result.folds)])
+        fig = new_figure(4.5, 2.4)
+        plot_cv(fig.subplots(), result.folds, "accuracy" if "accuracy" in result.mean else next(iter(result.mean)))
+        set_png(self.cv_png, to_png(fig))
+
+    def _cv_failed(self, exc: BaseException, tb: str) -> None:
+        self.ctx.release_job()
+        self.cv_button.disabled, self.cv_stop.disabled = False, True
+        self.cv_status.value = error_html(exc, tb)
+
+
+def worst_cell(ev: EvalResult) -> tuple[int, int]:
+    """The off-diagonal cell with the most samples (what a teacher would look at first)."""
+    off = ev.confusion.copy()
+    np.fill_diagonal(off, -1)
+    i, j = np.unravel_index(int(np.argmax(off)), off.shape)
+    return int(i), int(j)
+
+
+def _titles(ev: EvalResult, idx: Any) -> list[str]:
+    return [f"{ev.classes[ev.y_true[i]]}→{ev.classes[ev.y_pred[i]]} ({ev.probs[i].max():.2f})" for i in idx]

@@ -1,0 +1,45 @@
+"""The Model tab: architecture settings, parameter count and a layer summary."""
+
+from __future__ import annotations
+
+import ipywidgets as W
+import torch
+
+from ...data import DataBundle
+from ...models import build_model, count_parameters, summarize
+from ...spec import Recipe
+from ..context import StudioContext
+from ..render import error_html, table_html
+from ..tasks import Latest
+
+
+class ModelPanel:
+    """Architecture and its parameters, parameter count and a compact layer summary."""
+
+    def __init__(self, ctx: StudioContext):
+        self.ctx = ctx
+        self.info = W.HTML()
+        self.task = Latest(self._summarize, self._done, self._failed, delay=0.2, name="lepton_nb-model")
+        left = W.VBox([W.HTML("<h4>Architecture</h4>"), ctx.form.sections["model"].box],
+                      layout=W.Layout(flex="1 1 50%"))
+        right = W.VBox([W.HTML("<h4>Summary</h4>"), self.info], layout=W.Layout(flex="1 1 50%"))
+        self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
+
+    def refresh(self, recipe: Recipe | None) -> None:
+        data = self.ctx.data
+        if recipe is not None and data is not None and data.source == recipe.data.source:
+            self.task(recipe, data)
+
+    def _summarize(self, recipe: Recipe, data: DataBundle) -> str:
+        model = build_model(recipe.model, data.spec(), seed=0)
+        rows = summarize(model, data.input_shape, torch.long if data.kind == "text" else torch.float32)
+        table = [{"layer": r.name, "type": r.kind, "output": "×".join(map(str, r.output_shape[1:])),
+                  "params": f"{r.params:,}"} for r in rows]
+        return (f"<p><b>{count_parameters(model):,}</b> parameters · input {tuple(data.input_shape)} → "
+                f"{len(data.classes)} classes</p>" + table_html(table, left=("layer", "type")))
+
+    def _done(self, text: str) -> None:
+        self.info.value = text
+
+    def _failed(self, exc: BaseException, tb: str) -> None:
+        self.info.value = error_html(exc, tb)

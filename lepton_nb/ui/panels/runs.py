@@ -1,0 +1,125 @@
+"""The Runs tab: every run of the kernel, overlaid curves, recipe/report export, loading a recipe back."""
+
+from __future__ import annotations
+
+import html
+import json
+from typing import Any
+
+import ipywidgets as W
+
+from ...artifacts import Run
+from ...plotting import new_figure, to_png
+from ...spec import Recipe
+from ..context import StudioContext
+from ..forms import button
+from ..render import MUTED, download_link, error_html, set_png, table_html
+from .deploy import DeployTools
+
+
+class RunsPanel:
+    """Every run of this kernel: compare, overlay curves, export recipe and report, load a recipe back."""
+
+    def __init__(self, ctx: StudioContext):
+        self.ctx = ctx
+        self.table = W.HTML(f"<p style='{MUTED}'>No runs yet.</p>")
+        self.visible = False
+        self.select = W.SelectMultiple(options=[], rows=6, description="runs", layout=W.Layout(width="420px"))
+        self.select.observe(lambda _: self.overlay() if self.visible else None, names="value")
+        self.overlay_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.load_button = button("Load recipe into panels", icon="upload",
+                                  tooltip="Put the first selected run's recipe into every panel")
+        self.export_button = button("Export", icon="download",
+                                    tooltip="Recipe (JSON), HTML report and command line of the first selected run")
+        self.upload = W.FileUpload(accept=".json,.yaml,.yml", multiple=False, description="Open recipe file")
+        self.load_button.on_click(lambda _: self.load_selected())
+        self.export_button.on_click(lambda _: self.export_selected())
+        self.upload.observe(self._uploaded, names="value")
+        self.links = W.HTML()
+        self.command = W.HTML()
+        self.deploy = DeployTools(ctx, self.selected_runs)
+        self.box = W.VBox([
+            self.table,
+            W.HBox([self.select, W.VBox([self.load_button, self.export_button, self.upload])]),
+            self.links, self.command, W.HTML("<h4>Compare</h4>"), self.overlay_png, self.deploy.box,
+        ])
+
+    def refresh(self, visible: bool = True) -> None:
+        """List the runs; the overlay figure is drawn when the panel is visible."""
+        runs = self.ctx.runs
+        if not runs:
+            return
+        self.visible = visible
+        self.table.value = table_html([r.summary_row() for r in runs], left=("run", "status", "source", "arch"))
+        labels = [(f"{r.name} · {r.status}", i) for i, r in enumerate(runs)]
+        selected = self.select.value
+        self.select.options = labels
+        self.select.value = tuple(v for v in selected if v < len(runs)) or (len(runs) - 1,)
+
+    def selected_runs(self) -> list[Run]:
+        return [self.ctx.runs[i] for i in self.select.value if i < len(self.ctx.runs)]
+
+    def overlay(self) -> None:
+        runs = self.selected_runs()
+        if not runs:
+            set_png(self.overlay_png, None)
+            return
+        fig = new_figure(11, 3.0)
+        axes = fig.subplots(1, 3)
+        for k, run in enumerate(runs):
+            color = f"C{k % 10}"
+            for ax, name in zip(axes, ("train/loss", "val_loss", "val_accuracy")):
+                x, y = run.history.decimated(name, 1000)
+                if len(x):
+                    ax.plot(x, y, color=color, lw=1.2, marker="o" if name != "train/loss" else None, ms=2,
+                            label=run.name, alpha=0.8)
+        for ax, title in zip(axes, ("train loss (per batch)", "validation loss", "validation accuracy")):
+            ax.set_title(title, fontsize=9)
+            ax.set_xlabel("step")
+            ax.grid(alpha=0.3)
+        if axes[0].lines:
+            axes[0].legend(fontsize=7)
+        set_png(self.overlay_png, to_png(fig))
+
+    def load_selected(self) -> None:
+        runs = self.selected_runs()
+        if runs:
+            self.ctx.load_recipe(runs[0].recipe)
+
+    def export_selected(self) -> str:
+        runs = self.selected_runs()
+        if not runs:
+            return ""
+        run = runs[0]
+        recipe_json = run.recipe.to_json().encode()
+        links = download_link(recipe_json, f"{run.recipe.name}.recipe.json", "recipe (JSON)", "application/json")
+        report_note = ""
+        if run.dir is not None:
+            report = run.report() if not (run.dir / "report.html").exists() else run.dir / "report.html"
+            links += download_link(report.read_bytes(), f"{run.name}.report.html", "HTML report", "text/html")
+            report_note = f"<br><span style='{MUTED}'>files: {html.escape(str(run.dir))}</span>"
+        self.links.value = links + report_note
+        self.command.value = (f"<p>Run it headless: save the recipe, then<br><code>lepton-nb run "
+                              f"{html.escape(run.recipe.name)}.recipe.json</code> (more processes: the command "
+                              f"line tool below)</p>")
+        return self.links.value
+
+    def _uploaded(self, change: Any) -> None:
+        files = change["new"]
+        if not files:
+            return
+        item = files[0]
+        name = item["name"] if isinstance(item, dict) else item.name
+        content = bytes(item["content"] if isinstance(item, dict) else item.content)
+        try:
+            if name.lower().endswith((".yaml", ".yml")):
+                import yaml
+
+                recipe = Recipe.from_dict(yaml.safe_load(content.decode("utf-8")))
+            else:
+                recipe = Recipe.from_dict(json.loads(content.decode("utf-8")))
+        except Exception as exc:  # any bad file: shown, never raised into the kernel
+            self.links.value = error_html(exc)
+            return
+        self.ctx.load_recipe(recipe)
+        self.links.value = f"<span style='{MUTED}'>loaded {html.escape(name)} into the panels</span>"

@@ -1,0 +1,90 @@
+"""The Training tab: every hyperparameter with inline validation, and the LR finder."""
+
+from __future__ import annotations
+
+import html
+from typing import Any
+
+import ipywidgets as W
+
+from ...plotting import new_figure, plot_lr_find, to_png
+from ...spec import Recipe
+from ...train.control import Control
+from ...workflows import LRFindResult, lr_find
+from ..context import StudioContext
+from ..forms import button
+from ..render import MUTED, error_html, set_png
+from ..tasks import Latest
+
+
+class TrainPanel:
+    """Every training hyperparameter (a generated form), the LR finder, and run errors."""
+
+    def __init__(self, ctx: StudioContext):
+        self.ctx = ctx
+        self.lr_button = button("Find learning rate", icon="search",
+                                tooltip="Range test: raise the lr over ~150 batches of a fresh model")
+        self.lr_apply = button("Use suggested lr", icon="check", disabled=True)
+        self.lr_status = W.HTML()
+        self.lr_plot = W.Image(format="png", layout=W.Layout(display="none"))
+        self.lr_result: LRFindResult | None = None
+        self.lr_control = Control()
+        self.lr_task = Latest(self._find, self._found, self._find_failed, name="lepton_nb-lr-find")
+        self.lr_button.on_click(lambda _: self.find_lr())
+        self.lr_apply.on_click(lambda _: self.apply_lr())
+        self.error = W.HTML()
+        self.box = W.HBox([
+            W.VBox([W.HTML("<h4>Hyperparameters</h4>"), W.HBox([W.HTML("<b>run name</b>", layout=W.Layout(
+                width="150px")), ctx.form.name.widget]), ctx.form.sections["train"].box],
+                layout=W.Layout(flex="1 1 55%")),
+            W.VBox([W.HTML("<h4>Learning-rate finder</h4>"), W.HBox([self.lr_button, self.lr_apply]),
+                    self.lr_status, self.lr_plot, W.HTML("<h4>Last run</h4>"), self.error],
+                   layout=W.Layout(flex="1 1 45%")),
+        ], layout=W.Layout(flex_flow="row wrap"))
+
+    def find_lr(self) -> None:
+        recipe, data = self.ctx.form.validate(), self.ctx.data
+        if recipe is None or data is None:
+            self.lr_status.value = error_html(ValueError("fix the recipe and load the data first"))
+            return
+        self.lr_control = Control()
+        self.lr_button.disabled = True
+        self.lr_status.value = f"<span style='{MUTED}'>running the range test…</span>"
+        self.lr_task(recipe, self.ctx.data_for(recipe))
+
+    def _find(self, recipe: Recipe, data: Any) -> LRFindResult:
+        return lr_find(recipe, data, control=self.lr_control)
+
+    def _found(self, result: LRFindResult) -> None:
+        self.lr_result = result
+        self.lr_button.disabled = False
+        fig = new_figure(5, 2.6)
+        plot_lr_find(fig.subplots(), result.lrs, result.losses, result.suggestion)
+        set_png(self.lr_plot, to_png(fig))
+        if result.suggestion:
+            self.lr_status.value = (f"suggested learning rate <b>{result.suggestion:.3g}</b> (steepest descent of "
+                                    f"the loss); with one_cycle, 3–10× that works well as the peak.")
+            self.lr_apply.disabled = False
+        else:
+            self.lr_status.value = "no clear suggestion: the loss did not fall; try another optimizer or model"
+
+    def _find_failed(self, exc: BaseException, tb: str) -> None:
+        self.lr_button.disabled = False
+        self.lr_status.value = error_html(exc, tb)
+
+    def apply_lr(self) -> None:
+        if self.lr_result is not None and self.lr_result.suggestion:
+            self.ctx.form.controls()["train.lr"].set(float(f"{self.lr_result.suggestion:.3g}"))
+
+    def show_error(self, session: Any) -> None:
+        if session.state == "error":
+            self.error.value = (f"<div class='lnb-error' style='color:#b71c1c'>⚠ the run failed: "
+                                f"{html.escape(session.message)}</div><details><summary>traceback</summary>"
+                                f"<pre style='font-size:11px;white-space:pre-wrap'>"
+                                f"{html.escape(session.traceback)}</pre></details>"
+                                f"<p style='{MUTED}'>The history so far is kept in the Runs tab.</p>")
+        elif session.state == "diverged":
+            self.error.value = f"<div style='color:#b71c1c'>⚠ {html.escape(session.message)}</div>"
+        else:
+            self.error.value = (f"<span style='{MUTED}'>{html.escape(session.state)}: "
+                                f"{html.escape(session.message)}</span>")

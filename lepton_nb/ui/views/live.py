@@ -1,0 +1,238 @@
+"""Live training views: an append-only anywidget monitor and the thread that feeds it.
+
+The training thread only appends to the History. A feed thread wakes a few times per second,
+reads what is new since its last update and sends just those points (one message per tick),
+plus progress as synced traits. Payloads depend on the update rate, never on the run length.
+"""
+
+from __future__ import annotations
+
+import contextvars
+import json
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets as t
+
+from ...train.history import History, decimate
+from ..assets import asset
+
+MAX_POINTS_PER_UPDATE = 400  # per series; more new points than this are min/max-decimated
+MAX_POINTS_ON_RESET = 4000  # per series, when a view (re)connects
+
+DEFAULT_PANELS = [
+    {"title": "loss", "series": ["train/loss", "val_loss"]},
+    {"title": "accuracy", "series": ["train_accuracy", "val_accuracy"], "ymin": 0, "ymax": 1},
+    {"title": "learning rate", "series": ["lr"]},
+]
+DEFAULT_STYLES = {
+    "train/loss": {"label": "train (batch)", "color": "#4c72b0", "smooth": True},
+    "val_loss": {"label": "val", "color": "#dd8452", "points": True},
+    "train_accuracy": {"label": "train", "color": "#4c72b0", "points": True},
+    "val_accuracy": {"label": "val", "color": "#dd8452", "points": True},
+    "lr": {"label": "lr", "color": "#55a868"},
+}
+
+
+def _payload(x: np.ndarray, y: np.ndarray, limit: int) -> dict[str, Any]:
+    """Points as JSON-ready lists; evenly spaced x (per-batch steps) is sent as start + spacing."""
+    if len(x) > limit:
+        x, y = decimate(x, y, limit)
+    out: dict[str, Any] = {"y": [v if np.isfinite(v) else None for v in y.tolist()]}
+    if len(x) > 1 and np.all(np.diff(x) == x[1] - x[0]):
+        out.update(x0=float(x[0]), dx=float(x[1] - x[0]))
+    elif len(x) == 1:
+        out.update(x0=float(x[0]), dx=0.0)
+    else:
+        out["x"] = x.tolist()
+    return out
+
+
+class ReplyContext:
+    """Publishes every message of a widget in the context of the last front-end message it got.
+
+    ipykernel routes the front end's next message for a comm to the kernel subshell that sent the
+    comm's latest message. Sent from a plain thread (a feed), that would be the main shell, where a
+    busy cell (``time.sleep``) holds a click until it finishes. Sending in the context of the front
+    end's own ``hello`` (handled on a subshell) keeps clicks on the subshell, handled at once.
+    """
+
+    _reply_context: contextvars.Context | None = None
+
+    def remember_context(self) -> None:
+        """Call from a handler of a front-end message."""
+        self._reply_context = contextvars.copy_context()
+
+    def _send(self, msg: dict, buffers: Any = None) -> None:
+        ctx = self._reply_context
+        if ctx is None:
+            super()._send(msg, buffers)  # type: ignore[misc]
+        else:
+            ctx.copy().run(super()._send, msg, buffers)  # type: ignore[misc]
+
+
+class LiveMonitor(ReplyContext, anywidget.AnyWidget):
+    """Start/Pause/Resume/Stop, progress and live curves in one front-end view.
+
+    Button clicks arrive as custom messages and call the handlers registered with `on_command`.
+    """
+
+    _esm = asset("live_monitor.js")
+    _css = asset("live_monitor.css")
+
+    state = t.Unicode("idle").tag(sync=True)
+    message = t.Unicode("").tag(sync=True)
+    progress = t.Dict().tag(sync=True)
+    can_start = t.Bool(True).tag(sync=True)
+    start_hint = t.Unicode("").tag(sync=True)
+    panels = t.List(DEFAULT_PANELS).tag(sync=True)
+    styles = t.Dict(DEFAULT_STYLES).tag(sync=True)
+
+    def __init__(self, history: History | None = None, **kwargs: Any):
+        super().__init__(**kwargs)
+        self._lock = threading.RLock()
+        self._history = history if history is not None else History()
+        self._sent: dict[str, int] = {}
+        self._commands: dict[str, Callable[[], Any]] = {}
+        self.bytes_sent = 0
+        self.updates_sent = 0
+        self.last_update_bytes = 0
+        self.on_msg(self._on_msg)
+
+    # ---- wiring --------------------------------------------------------------------------
+
+    @property
+    def history(self) -> History:
+        return self._history
+
+    def on_command(self, name: str, handler: Callable[[], Any]) -> None:
+        self._commands[name] = handler
+
+    def series_names(self) -> list[str]:
+        return [name for panel in self.panels for name in panel["series"]]
+
+    def bind(self, history: History) -> None:
+        """Show another run's history (sends it whole, then only what is new)."""
+        with self._lock:
+            self._history = history
+            self.send_reset()
+
+    def _on_msg(self, _widget: Any, content: Any, _buffers: Any) -> None:
+        if not isinstance(content, dict):
+            return
+        self.remember_context()
+        if content.get("type") == "hello":
+            self.send_reset()
+        elif content.get("type") == "command":
+            handler = self._commands.get(str(content.get("name")))
+            if handler is not None:
+                handler()
+
+    # ---- sending -------------------------------------------------------------------------
+
+    def _send_payload(self, payload: dict[str, Any]) -> int:
+        size = len(json.dumps(payload, separators=(",", ":")))
+        self.bytes_sent += size
+        self.updates_sent += 1
+        self.last_update_bytes = size
+        self.send(payload)
+        return size
+
+    def send_reset(self) -> int:
+        """The whole history (decimated past MAX_POINTS_ON_RESET per series): what a new view needs."""
+        with self._lock:
+            series = {}
+            for name in self.series_names():
+                x, y = self._history.series(name)
+                self._sent[name] = len(x)
+                series[name] = {**_payload(x, y, MAX_POINTS_ON_RESET), "n": len(x)}
+            return self._send_payload({"type": "reset", "series": series})
+
+    def push(self) -> int:
+        """Send the points logged since the last push; returns the bytes sent (0 when nothing is new)."""
+        with self._lock:
+            series = {}
+            for name in self.series_names():
+                start = self._sent.get(name, 0)
+                x, y = self._history.since(name, start)
+                if len(x) == 0:
+                    continue
+                self._sent[name] = start + len(x)
+                series[name] = {"start": start, **_payload(x, y, MAX_POINTS_PER_UPDATE), "n": len(x)}
+            return self._send_payload({"type": "append", "series": series}) if series else 0
+
+
+class LiveFeed:
+    """A thread that updates a LiveMonitor from a Session at most ``hz`` times per second."""
+
+    def __init__(self, monitor: LiveMonitor, session: Any, hz: float = 4.0):
+        self.monitor, self.session, self.period = monitor, session, 1.0 / hz
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._rate: list[tuple[float, int]] = []
+        self.ticks = 0
+        self.cpu_seconds = 0.0
+        self.on_finish: Callable[[], None] | None = None
+        self.also: list[Callable[[], Any]] = []  # other views refreshed on the same tick
+
+    def start(self) -> None:
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._loop, name="lepton_nb-live-view", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+
+    def join(self, timeout: float | None = None) -> None:
+        if self._thread is not None:
+            self._thread.join(timeout)
+
+    def _loop(self) -> None:
+        cpu0 = time.thread_time()
+        first_point = False
+        # poll quickly until the first point is out (a snappy start), then at the wall-clock rate
+        while not self._stop.wait(self.period if first_point else min(self.period, 0.05)):
+            self.tick()
+            first_point = first_point or self.monitor.history.length("train/loss") > 0
+            if not self.session.busy:
+                break
+        self.tick()
+        self.cpu_seconds = time.thread_time() - cpu0
+        if self.on_finish is not None:
+            self.on_finish()
+
+    def progress(self) -> dict[str, Any]:
+        session = self.session
+        trainer = session.trainer
+        elapsed = time.perf_counter() - session.started_at if session.started_at else 0.0
+        if trainer is None:
+            return {"elapsed": elapsed}
+        per_epoch = len(trainer.train_batches)
+        total = max(1, trainer.cfg.epochs * per_epoch)
+        step = trainer.global_step
+        now = time.perf_counter()
+        self._rate.append((now, step))
+        self._rate = [(ts, s) for ts, s in self._rate if now - ts <= 3.0]
+        rate = 0.0
+        if len(self._rate) > 1 and self._rate[-1][0] > self._rate[0][0]:
+            rate = (self._rate[-1][1] - self._rate[0][1]) / (self._rate[-1][0] - self._rate[0][0])
+        frac = step / total
+        eta = (total - step) / rate if rate > 0 else None
+        return {"epoch": min(step // max(1, per_epoch), trainer.cfg.epochs - 1), "epochs": trainer.cfg.epochs,
+                "step": step, "steps": total, "fraction": frac, "elapsed": elapsed, "eta": eta,
+                "samples_per_s": rate * trainer.cfg.batch_size}
+
+    def tick(self) -> None:
+        m, s = self.monitor, self.session
+        with m._lock, m.hold_sync():
+            m.progress = self.progress()
+            m.state = s.state
+            m.message = s.message
+        m.push()
+        for push in self.also:
+            push()
+        self.ticks += 1

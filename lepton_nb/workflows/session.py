@@ -1,0 +1,144 @@
+"""A training session: one run at a time in a background thread, driven from any other thread.
+
+The notebook's kernel stays free while the run trains; Stop/Pause set flags the loop checks
+between batches. Every exception of the training thread is caught and kept on the session
+(``error``, ``traceback``) with the history gathered so far. Listeners are observers: one that
+raises is logged and detached (see `EventBus`), the run goes on.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+import traceback
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from ..artifacts import Run
+from ..spec import Recipe
+from ..train.control import Control
+from ..train.events import Event, FitEnd, Paused, Resumed
+from ..train.history import History
+from ..train.trainer import Trainer
+from .fit import train
+
+ACTIVE = ("starting", "running", "paused", "finishing")
+
+
+class Session:
+    """Start, pause, resume and stop one training run at a time without blocking the caller."""
+
+    def __init__(self, out: str | Path | None = "runs", progress: bool = False):
+        self.out = out
+        self.progress = progress
+        self._lock = threading.Lock()
+        self._thread: threading.Thread | None = None
+        self._done = threading.Event()
+        self._done.set()
+        self._state = "idle"
+        self.message = ""
+        self.error: BaseException | None = None
+        self.traceback = ""
+        self.run: Run | None = None
+        self.trainer: Trainer | None = None
+        self.recipe: Recipe | None = None
+        self.history = History()
+        self.control = Control()
+        self.started_at: float | None = None
+        self._listeners: list[Callable[[str], None]] = []
+        self._event_listeners: list[Callable[[Event], None]] = []
+
+    # ---- observation -------------------------------------------------------------------------
+
+    @property
+    def state(self) -> str:
+        """idle, starting, running, paused, finishing, or how the last run ended (completed, stopped, ...)."""
+        return self._state
+
+    @property
+    def busy(self) -> bool:
+        return self._state in ACTIVE
+
+    def on_state(self, callback: Callable[[str], None]) -> None:
+        """Call ``callback(state)`` on every state change (from whichever thread changed it)."""
+        self._listeners.append(callback)
+
+    def on_event(self, callback: Callable[[Event], None]) -> None:
+        """Subscribe ``callback`` to every trainer event of every future run."""
+        self._event_listeners.append(callback)
+
+    def _set_state(self, state: str, message: str | None = None) -> None:
+        self._state = state
+        if message is not None:
+            self.message = message
+        for cb in list(self._listeners):
+            try:
+                cb(state)
+            except Exception:  # a broken view must not break training
+                traceback.print_exc()
+
+    # ---- commands ----------------------------------------------------------------------------
+
+    def start(self, recipe: Recipe, **train_kwargs: Any) -> bool:
+        """Start training ``recipe`` in the background and return at once.
+
+        Returns False (and sets ``message``) when a run is already active: there is never
+        a second training thread.
+        """
+        with self._lock:
+            if self.busy:
+                self.message = f"a run is already {self._state}: stop it first (one run at a time)"
+                return False
+            self.recipe = recipe
+            self.history = History()
+            self.control = Control()
+            self.run, self.trainer, self.error, self.traceback = None, None, None, ""
+            self._done.clear()
+            self.started_at = time.perf_counter()
+            self._set_state("starting", "loading data and building the model…")
+            self._thread = threading.Thread(target=self._work, args=(recipe, train_kwargs),
+                                            name="lepton_nb-training", daemon=True)
+            self._thread.start()
+            return True
+
+    def pause(self) -> None:
+        self.control.pause()
+
+    def resume(self) -> None:
+        self.control.resume()
+
+    def stop(self, reason: str = "stopped by user") -> None:
+        self.control.stop(reason)
+
+    def wait(self, timeout: float | None = None) -> bool:
+        """Block until the run ends (True) or ``timeout`` seconds pass (False)."""
+        return self._done.wait(timeout)
+
+    # ---- the worker --------------------------------------------------------------------------
+
+    def _attach(self, trainer: Trainer) -> None:
+        self.trainer = trainer
+        for cb in self._event_listeners:
+            trainer.events.subscribe(cb)
+        trainer.events.subscribe(lambda e: self._set_state("paused"), Paused)
+        trainer.events.subscribe(lambda e: self._set_state("running"), Resumed)
+        trainer.events.subscribe(self._on_fit_end, FitEnd)
+        self._set_state("running", "training")
+
+    def _on_fit_end(self, event: FitEnd) -> None:
+        if event.status != "error":
+            self._set_state("finishing", "evaluating on the test split and writing the report…")
+
+    def _work(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
+        try:
+            run = train(recipe, progress=self.progress, out=self.out, control=self.control, history=self.history,
+                        on_trainer=self._attach, **train_kwargs)
+            self.run = run
+            self._set_state(run.status, run.message or run.status)
+        except BaseException as exc:  # everything, so the thread never dies silently
+            self.error = exc
+            self.traceback = traceback.format_exc()
+            self._set_state("error", f"{type(exc).__name__}: {exc}")
+        finally:
+            self._done.set()
