@@ -59,9 +59,19 @@ function bars(probe, attr) {
     const a = attr[i] / 127;
     const row = document.createElement("div");
     row.className = "lnb-bar-row";
-    row.innerHTML = `<span class="lnb-bar-name" title="${probe.features[i]}">${probe.features[i]}</span>` +
-      `<span class="lnb-bar-track"><span class="lnb-bar-fill" style="width:${(50 * Math.abs(a)).toFixed(1)}%;` +
-      `${a >= 0 ? "left:50%" : `right:50%`};background:rgb(${(a >= 0 ? RED : BLUE).join(",")})"></span></span>`;
+    const name = document.createElement("span");  // feature names come from the data: text, never markup
+    name.className = "lnb-bar-name";
+    name.textContent = probe.features[i];
+    name.title = probe.features[i];
+    const track = document.createElement("span");
+    track.className = "lnb-bar-track";
+    const fill = document.createElement("span");
+    fill.className = "lnb-bar-fill";
+    fill.style.width = `${(50 * Math.abs(a)).toFixed(1)}%`;
+    fill.style[a >= 0 ? "left" : "right"] = "50%";
+    fill.style.background = `rgb(${(a >= 0 ? RED : BLUE).join(",")})`;
+    track.appendChild(fill);
+    row.append(name, track);
     box.appendChild(row);
   }
   return box;
@@ -114,8 +124,10 @@ function render({ model, el }) {
       if (f) {
         const pred = f.predictions[i];
         const ok = pred === probe.label;
-        cap.innerHTML = `<b style="color:${ok ? "#2e7d32" : "#c62828"}">${classes[pred]}</b> ` +
-          `${(100 * f.confidence[i]).toFixed(0)}% · true ${classes[probe.label]}`;
+        const b = document.createElement("b");  // class names come from the data: text, never markup
+        b.style.color = ok ? "#2e7d32" : "#c62828";
+        b.textContent = classes[pred];
+        cap.append(b, ` ${(100 * f.confidence[i]).toFixed(0)}% · true ${classes[probe.label]}`);
       } else {
         cap.textContent = `true ${classes[probe.label]}`;
       }

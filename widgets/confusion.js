@@ -10,8 +10,16 @@ function render({ model, el }) {
     if (!m.length) { el.textContent = "no evaluation yet"; return; }
     const table = document.createElement("table");
     const head = document.createElement("tr");
-    head.innerHTML = `<th class="lnb-corner">true \\ predicted</th>` +
-      labels.map((l) => `<th title="${l}">${l}</th>`).join("");
+    const corner = document.createElement("th");
+    corner.className = "lnb-corner";
+    corner.textContent = "true \\ predicted";
+    head.appendChild(corner);
+    for (const l of labels) {  // class names come from the data: text, never markup
+      const th = document.createElement("th");
+      th.textContent = l;
+      th.title = l;
+      head.appendChild(th);
+    }
     table.appendChild(head);
     m.forEach((row, i) => {
       const total = row.reduce((a, b) => a + b, 0) || 1;

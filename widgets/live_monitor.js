@@ -80,7 +80,9 @@ class Panel {
       const st = styles[name] || {};
       const item = document.createElement("span");
       item.className = "lnb-legend-item";
-      item.innerHTML = `<i style="background:${st.color || "#888"}"></i>${st.label || name}`;
+      const swatch = document.createElement("i");
+      swatch.style.background = st.color || "#888";
+      item.append(swatch, st.label || name);
       this.legend.appendChild(item);
     }
     this.hoverX = null;

@@ -34,6 +34,14 @@ def quick_lab(tutorials_root, chromium):
     stop_server(server)
 
 
+@pytest.fixture
+def lab_kernels(quick_lab):
+    """The quick lab, with every kernel shut down after the test whether it passed or failed (a leaked kernel
+    would keep training and slow the next tests)."""
+    yield quick_lab
+    quick_lab.shutdown_kernels()
+
+
 def run_all(page) -> None:
     page.locator(".lm-MenuBar-item", has_text=re.compile(r"^Run$")).click()
     page.locator(".lm-Menu-item", has_text="Run All Cells").first.click()
@@ -52,7 +60,8 @@ def saved_errors(path: Path) -> list[str]:
 
 @pytest.mark.timeout(600)
 @pytest.mark.parametrize("path", TUTORIALS, ids=[p.stem for p in TUTORIALS])
-def test_tutorial_run_all_in_jupyterlab_shows_no_error(path, quick_lab, bare_page):
+def test_tutorial_run_all_in_jupyterlab_shows_no_error(path, lab_kernels, bare_page):
+    quick_lab = lab_kernels
     page = bare_page
     page.goto(quick_lab.url(f"notebooks/{path.name}"))
     page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
@@ -85,7 +94,6 @@ def test_tutorial_run_all_in_jupyterlab_shows_no_error(path, quick_lab, bare_pag
     assert saved_errors(quick_lab.root / "notebooks" / path.name) == []
     assert page.locator(".jp-OutputArea-output[data-mime-type='application/vnd.jupyter.stderr']",
                         has_text="Traceback").count() == 0
-    quick_lab.shutdown_kernels()
 
 
 def test_quickstart_in_notebook_7(tutorials_root, bare_page, chromium):

@@ -103,3 +103,38 @@ def test_interpret_tab_shows_the_attribution_timeline_and_explanations(page, lab
     page.wait_for_selector(".jp-NotebookPanel:not(.lm-mod-hidden) .lnb-explain-image[src^='blob:']", timeout=60_000)
     page.get_by_role("button", name="Explain").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "07_interpret_explain.png"))
+
+
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+def test_class_and_feature_names_from_the_data_render_as_text(page, lab):
+    """A CSV whose label and column names are HTML shows them literally: nothing is injected, nothing runs."""
+    rows = ["size,<b>weight</b>,label"] + [f"{i % 7 + (10 if i % 2 else 0)},{i % 5},{HOSTILE if i % 2 else 'ok'}"
+                                           for i in range(120)]
+    (lab.root / "hostile.csv").write_text("\n".join(rows) + "\n")
+    dialogs = []
+    page.on("dialog", lambda d: (dialogs.append(d.message), d.dismiss()))
+    setup = ('import lepton_nb as lnb\n'
+             'r = lnb.Recipe.preset("wine").updated({"data.source": "csv", "data.path": "hostile.csv", '
+             '"train.epochs": 3, "name": "hostile"})\n'
+             'studio = lnb.Studio(r, out="runs")\n'
+             'assert studio.start() and studio.wait(180)\n'
+             'studio.show_tab("Evaluation")\n'
+             'studio')
+    lab.write_notebook("hostile.ipynb", [setup, 'studio.show_tab("Interpret")'])
+    open_notebook(page, lab, "hostile.ipynb")
+    run_cell(page, 0)
+    page.wait_for_selector(".lnb-confusion table", timeout=180_000)
+    headers = page.locator(".lnb-confusion th").all_inner_texts()
+    assert HOSTILE in headers and page.locator(".lnb-confusion img").count() == 0
+    run_cell(page, 1)
+    page.wait_for_selector(".lnb-caption b", timeout=60_000)
+    captions = " ".join(page.locator(".lnb-caption").all_inner_texts())
+    assert HOSTILE in captions or "ok" in captions
+    names = page.locator(".lnb-bar-name").all_inner_texts()
+    assert "<b>weight</b>" in names or "size" in names
+    assert page.locator(".lnb-studio img[src='x']").count() == 0 and page.locator(".lnb-bar-name b").count() == 0
+    time.sleep(1.0)
+    assert dialogs == []
+    page.screenshot(path=str(ARTIFACTS / "hostile-names-as-text.png"))
