@@ -1,8 +1,9 @@
-"""The Augmentation tab: toggle and tune ops, with a seeded preview of augmented variants."""
+"""The Augmentation tab: the ordered pipeline of ops, with a seeded preview of augmented variants."""
 
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
@@ -10,7 +11,7 @@ import torch
 
 from ...data import DataBundle
 from ...interpret.probes import probe_indices
-from ...spec import AUGMENT_OPS
+from ...spec import AUGMENT_OPS, default_op
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, image_grid_png, set_png, table_html
@@ -21,34 +22,58 @@ def _features(data: DataBundle, row: torch.Tensor) -> dict[str, float]:
     return {n: round(float(v), 3) for n, v in list(zip(data.feature_names, row.tolist()))[:6]}
 
 
+class OpEntry:
+    """One op of the pipeline: its parameters as sliders, and buttons to move it up, down or out."""
+
+    def __init__(self, op: dict[str, Any], on_change: Callable[[], None], on_move: Callable[[OpEntry, int], None],
+                 on_remove: Callable[[OpEntry], None]):
+        self.name = op["op"]
+        spec = AUGMENT_OPS[self.name]
+        self.sliders: dict[str, W.Widget] = {}
+        for pname, p in spec.params.items():
+            cls = W.IntSlider if p.integer else W.FloatSlider
+            kwargs = {} if p.integer else {"step": (p.max - p.min) / 100, "readout_format": ".2f"}
+            self.sliders[pname] = cls(value=op.get(pname, p.default), min=p.min, max=p.max, description=pname,
+                                      tooltip=p.help, continuous_update=False, style={"description_width": "70px"},
+                                      layout=W.Layout(width="260px"), **kwargs)
+            self.sliders[pname].observe(lambda _: on_change(), names="value")
+        self.title = W.HTML()
+        moves = []
+        for icon, tip, action in (("arrow-up", "Apply earlier", lambda _: on_move(self, -1)),
+                                  ("arrow-down", "Apply later", lambda _: on_move(self, 1)),
+                                  ("times", "Remove from the pipeline", lambda _: on_remove(self))):
+            b = W.Button(icon=icon, tooltip=tip, layout=W.Layout(width="32px"))
+            b.on_click(action)
+            moves.append(b)
+        self.up, self.down, self.remove = moves
+        help_ = W.HTML(f"<span style='{MUTED};font-size:11px'>{html.escape(spec.help)}</span>",
+                       layout=W.Layout(flex="1 1 200px"))
+        self.box = W.VBox([W.HBox([self.title, *moves, help_], layout=W.Layout(flex_flow="row wrap")),
+                           W.HBox(list(self.sliders.values()), layout=W.Layout(flex_flow="row wrap",
+                                                                               margin="0 0 0 24px"))],
+                          layout=W.Layout(margin="2px 0"))
+
+    def value(self) -> dict[str, Any]:
+        return {"op": self.name, **{k: s.value for k, s in self.sliders.items()}}
+
+
 class AugmentPanel:
-    """Toggle and tune ops; a seeded preview of augmented variants refreshes as parameters change."""
+    """The augmentation pipeline as an ordered list of ops (repeats allowed, applied top to bottom), exactly
+    as the recipe lists them; a seeded preview of augmented variants refreshes as parameters change."""
 
     VARIANTS = 3
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
         self.preview_seed = 0
-        self.rows: dict[str, tuple[W.Checkbox, dict[str, W.Widget], W.Box]] = {}
-        rows = []
-        for name, spec in AUGMENT_OPS.items():
-            check = W.Checkbox(value=False, description=name.replace("_", " "), indent=False,
-                               layout=W.Layout(width="150px"), tooltip=spec.help)
-            sliders: dict[str, W.Widget] = {}
-            for pname, p in spec.params.items():
-                cls = W.IntSlider if p.integer else W.FloatSlider
-                kwargs = {} if p.integer else {"step": (p.max - p.min) / 100, "readout_format": ".2f"}
-                slider = cls(value=p.default, min=p.min, max=p.max, description=pname, tooltip=p.help,
-                             continuous_update=False, style={"description_width": "70px"},
-                             layout=W.Layout(width="260px"), **kwargs)
-                sliders[pname] = slider
-            help_ = W.HTML(f"<span style='{MUTED};font-size:11px'>{html.escape(spec.help)}</span>")
-            row = W.VBox([W.HBox([check, help_]), W.HBox(list(sliders.values()), layout=W.Layout(
-                flex_flow="row wrap", margin="0 0 0 24px"))], layout=W.Layout(margin="2px 0"))
-            self.rows[name] = (check, sliders, row)
-            rows.append(row)
-            for w in [check, *sliders.values()]:
-                w.observe(self._changed, names="value")
+        self.kind = ctx.form.recipe.kind
+        self.entries: list[OpEntry] = []
+        self._quiet = False
+        self.pipeline = W.VBox()
+        self.add_choice = W.Dropdown(description="op", style={"description_width": "30px"},
+                                     layout=W.Layout(width="220px"))
+        self.add_button = button("Add op", icon="plus", tooltip="Append this op to the end of the pipeline")
+        self.add_button.on_click(lambda _: self.add(self.add_choice.value))
         self.resample = button("Resample", icon="random", tooltip="Draw new random variants")
         self.resample.on_click(self._resample)
         self.preview = W.Image(format="png", layout=W.Layout(display="none"))
@@ -56,8 +81,12 @@ class AugmentPanel:
         self.status = W.HTML()
         self.task = Latest(self._render, self._rendered, self._failed, delay=0.25, name="lepton_nb-augment")
         ctx.form.add_extra("augment.ops", self.ops, self.set_ops)
+        self.show_for_kind(self.kind)
         self.set_ops(ctx.form.recipe.augment.ops)
-        left = W.VBox([ctx.form.sections["augment"].box, *rows], layout=W.Layout(flex="1 1 50%"))
+        left = W.VBox([ctx.form.sections["augment"].box,
+                       W.HTML("<h4>Pipeline</h4><p style='font-size:11px;color:var(--jp-ui-font-color2,#666)'>"
+                              "Applied to training batches from top to bottom; an op may appear more than once.</p>"),
+                       self.pipeline, W.HBox([self.add_choice, self.add_button])], layout=W.Layout(flex="1 1 50%"))
         right = W.VBox([W.HTML("<h4>Preview</h4><p style='font-size:11px;color:var(--jp-ui-font-color2,#666)'>"
                                "Top row: original samples; below: random variants as training sees them "
                                "(before normalization). Seeded: the same settings show the same variants.</p>"),
@@ -65,30 +94,60 @@ class AugmentPanel:
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
     def ops(self) -> list[dict[str, Any]]:
-        out = []
-        for name, (check, sliders, _) in self.rows.items():
-            if check.value:
-                out.append({"op": name, **{k: s.value for k, s in sliders.items()}})
-        return out
+        """The pipeline as the recipe's ``augment.ops``: order and repeats kept."""
+        return [entry.value() for entry in self.entries]
 
     def set_ops(self, ops: list[dict[str, Any]]) -> None:
-        by_name = {op["op"]: op for op in ops}
-        for name, (check, sliders, _) in self.rows.items():
-            op = by_name.get(name)
-            check.value = op is not None
-            for k, s in sliders.items():
-                if op is not None and k in op:
-                    s.value = op[k]
+        self._quiet = True
+        try:
+            self.entries = [self._entry(op) for op in ops if op.get("op") in AUGMENT_OPS]
+        finally:
+            self._quiet = False
+        self._layout()
+
+    def add(self, name: str) -> None:
+        """Append an op with default parameters."""
+        self.entries.append(self._entry(default_op(name)))
+        self._layout()
+        self._changed()
 
     def show_for_kind(self, kind: str) -> None:
-        """Only the ops that fit the data kind are offered; unfitting ones are switched off."""
-        for name, (check, _, row) in self.rows.items():
-            fits = kind in AUGMENT_OPS[name].kinds
-            row.layout.display = "" if fits else "none"
-            if not fits and check.value:
-                check.value = False
+        """Only ops that fit the data kind are offered; ops of the pipeline that do not fit are removed."""
+        self.kind = kind
+        fitting = [name for name, spec in AUGMENT_OPS.items() if kind in spec.kinds]
+        self.add_choice.options = [(name.replace("_", " "), name) for name in fitting]
+        kept = [e for e in self.entries if e.name in fitting]
+        if len(kept) != len(self.entries):
+            self.entries = kept
+            self._layout()
+            self._changed()
 
-    def _changed(self, _change: Any) -> None:
+    def _entry(self, op: dict[str, Any]) -> OpEntry:
+        return OpEntry(op, self._changed, self._move, self._remove)
+
+    def _move(self, entry: OpEntry, delta: int) -> None:
+        i = self.entries.index(entry)
+        j = min(max(i + delta, 0), len(self.entries) - 1)
+        if i != j:
+            self.entries[i], self.entries[j] = self.entries[j], self.entries[i]
+            self._layout()
+            self._changed()
+
+    def _remove(self, entry: OpEntry) -> None:
+        self.entries.remove(entry)
+        self._layout()
+        self._changed()
+
+    def _layout(self) -> None:
+        for i, entry in enumerate(self.entries):
+            entry.title.value = f"<b>{i + 1}. {html.escape(entry.name.replace('_', ' '))}</b>"
+            entry.up.disabled, entry.down.disabled = i == 0, i == len(self.entries) - 1
+        self.pipeline.children = [e.box for e in self.entries] or [
+            W.HTML(f"<span style='{MUTED}'>No ops: training sees the data as it is.</span>")]
+
+    def _changed(self, _change: Any = None) -> None:
+        if self._quiet:
+            return
         self.ctx.form.changed()
         self.refresh()
 
