@@ -287,14 +287,15 @@ class Studio:
             if run is None:  # the run failed: keep what it logged
                 recipe = session.recipe or self.recipe
                 trainer = session.trainer
-                run = Run(recipe, trainer.run_dir if trainer else None, session.history, None, None, None, None,
-                          session.state, session.message, started="")
+                folder = getattr(trainer.store, "path", None) if trainer else None
+                run = Run(recipe, folder, session.history, None, None, None, None, session.state, session.message,
+                          started="")
             with self._lock:
                 self.runs.append(run)
                 finished = [r for r in self.runs if r.model is not None or r.data is not None]
                 for old in finished[:-self.keep_models] if self.keep_models else finished:
                     old.release()
-            self.train_panel.show_error(session)
+            self.train_panel.show_error(session, self.feed.error if self.feed else None)
             if run.evaluation is not None:
                 self.evaluate_panel.show_run(run, visible=self.tabs.selected_index == TABS.index("Evaluation"))
                 self.interpret_panel.show_run(run)
@@ -338,10 +339,25 @@ class Studio:
             return self.evaluate_panel.cv_result
         return None
 
-    def close(self) -> None:
-        """Stop background work and close the widgets."""
+    def close(self, timeout: float = 60.0) -> None:
+        """Stop all background work, wait for its threads to end, and close the widgets.
+
+        Nothing keeps running inside torch afterwards (a thread still in torch when the process exits
+        makes it abort).
+        """
         self.stop()
-        self.session.wait(10)
+        self.train_panel.lr_control.stop()
+        self.runs_panel.deploy.control.stop()
+        self.session.wait(timeout)
+        if self.feed is not None:
+            self.feed.stop()
+            self.feed.join(timeout)
+        panels = (self.data_panel, self.augment_panel, self.model_panel, self.train_panel, self.evaluate_panel,
+                  self.interpret_panel, self.runs_panel, self.runs_panel.deploy)
+        tasks = [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]
+        for task in tasks:
+            task.close(timeout)
+        warm_up_in_background().join(timeout)  # its imports run inside torch too
         self.widget.close()
         self.monitor.close()
         self.evaluate_panel.confusion.close()

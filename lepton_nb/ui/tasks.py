@@ -26,13 +26,16 @@ class Latest:
         self._generation = 0
         self._idle = threading.Event()
         self._idle.set()
+        self._threads: set[threading.Thread] = set()
 
     def __call__(self, *args: Any) -> None:
         with self._lock:
             self._generation += 1
             generation = self._generation
             self._idle.clear()
-        threading.Thread(target=self._run, args=(generation, args), name=self.name, daemon=True).start()
+            thread = threading.Thread(target=self._run, args=(generation, args), name=self.name, daemon=True)
+            self._threads.add(thread)
+        thread.start()
 
     def _current(self, generation: int) -> bool:
         with self._lock:
@@ -51,9 +54,22 @@ class Latest:
             if self._current(generation):
                 self.on_error(exc, traceback.format_exc())
         finally:
+            with self._lock:
+                self._threads.discard(threading.current_thread())
             if self._current(generation):
                 self._idle.set()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the newest call has finished (for tests and notebooks)."""
         return self._idle.wait(timeout)
+
+    def close(self, timeout: float = 60.0) -> None:
+        """Drop the results of running calls and wait for their threads to end (none is left inside torch
+        when the process exits)."""
+        with self._lock:
+            self._generation += 1
+            threads = list(self._threads)
+        deadline = time.monotonic() + timeout
+        for thread in threads:
+            thread.join(max(0.0, deadline - time.monotonic()))
+        self._idle.set()

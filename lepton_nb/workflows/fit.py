@@ -18,7 +18,7 @@ from typing import Any
 from torch import nn
 
 from ..artifacts import Preprocessor, Run, RunFolder
-from ..artifacts.run_folder import checkpoint_file
+from ..artifacts.run_folder import checkpoint_file, folder_of
 from ..data import DataBundle, build_data
 from ..errors import Problem, RecipeError
 from ..interpret.probes import AttributionProbes
@@ -123,7 +123,10 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     check_batch_size(recipe, strategy.world_size)
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    resume_state = load_checkpoint(checkpoint_file(resume, "last", field="resume")) if resume is not None else None
+    resume_state = None
+    if resume is not None:
+        folder_of(resume).remove_stale_temp_files()
+        resume_state = load_checkpoint(checkpoint_file(resume, "last", field="resume"))
     folder = RunFolder.create(out, recipe.name) if out is not None and strategy.is_main else None
     if folder is not None:
         folder.write_recipe(recipe)

@@ -80,7 +80,7 @@ def test_messages_are_sent_in_the_context_of_the_last_front_end_message(monkeypa
     monkeypatch.setattr(ipywidgets.Widget, "_send", lambda self, msg, buffers=None: seen.append(marker.get()))
     m = LiveMonitor(filled(3))
     m.state = "running"
-    assert seen == ["plain thread"] * len(seen)  # before any front-end message: the plain context
+    assert len(seen) >= 1 and set(seen) == {"plain thread"}  # before any front-end message: the plain context
     seen.clear()
 
     def on_subshell():

@@ -1,6 +1,9 @@
 import gc
+import subprocess
+import sys
 import time
 import weakref
+from pathlib import Path
 
 import ipywidgets as W
 import numpy as np
@@ -103,11 +106,11 @@ def test_evaluation_panel_and_confusion_cell_selection(studio):
     ev.confusion.selected = [3, 3]
     assert "class 3 correctly classified" in ev.cell_title.value and ev.cell_png.value[:4] == b"\x89PNG"
     wrong = studio.run.evaluation.misclassified()
-    if len(wrong):
-        i = int(wrong[0])
-        t, p = int(studio.run.evaluation.y_true[i]), int(studio.run.evaluation.y_pred[i])
-        ev.confusion.selected = [t, p]
-        assert f"predicted as {p}" in ev.cell_title.value
+    assert len(wrong) > 0  # two short epochs on 600 digits: some test digits are always wrong
+    i = int(wrong[0])
+    t, p = int(studio.run.evaluation.y_true[i]), int(studio.run.evaluation.y_pred[i])
+    ev.confusion.selected = [t, p]
+    assert f"predicted as {p}" in ev.cell_title.value
     assert ev.top_png.value[:4] == b"\x89PNG" and ev.per_class_png.value[:4] == b"\x89PNG"
 
 
@@ -131,7 +134,7 @@ def test_augmentation_preview_is_seeded_and_follows_parameters(studio):
     panel.refresh()
     settle(panel.task)
     assert panel.preview.value == first  # same settings, same variants
-    panel.rows["rotation"][0].value = True
+    panel.add("rotation")
     settle(panel.task)
     assert panel.preview.value != first
     assert any(op["op"] == "rotation" for op in studio.recipe.augment.ops)
@@ -141,12 +144,27 @@ def test_augmentation_preview_is_seeded_and_follows_parameters(studio):
     assert panel.preview.value != rotated
 
 
+def test_augmentation_panel_keeps_the_recipes_order_and_repeats(studio):
+    ops = [{"op": "rotation", "degrees": 5.0}, {"op": "affine", "degrees": 3.0, "translate": 0.05, "scale": 0.0,
+                                                "shear": 0.0}, {"op": "rotation", "degrees": 20.0}]
+    studio.update({"augment.ops": ops})
+    assert studio.recipe.augment.ops == ops  # the panel round-trip changes nothing
+    panel = studio.augment_panel
+    assert [e.name for e in panel.entries] == ["rotation", "affine", "rotation"]
+    panel.entries[2].up.click()  # the second rotation now runs before affine
+    assert [op["op"] for op in studio.recipe.augment.ops] == ["rotation", "rotation", "affine"]
+    assert [op.get("degrees") for op in studio.recipe.augment.ops] == [5.0, 20.0, 3.0]
+    panel.entries[0].remove.click()
+    assert studio.recipe.augment.ops == [ops[2], ops[1]]
+
+
 def test_switching_source_adapts_model_and_augmentation(studio):
     studio.form.controls()["data.source"].widget.value = "wine"
     assert studio.recipe.model.arch == "tabular_mlp" and studio.recipe.augment.ops == []
     data = studio.wait_data(60)
     assert data.source == "wine" and data.kind == "tabular"
-    assert studio.augment_panel.rows["rotation"][2].layout.display == "none"
+    assert "rotation" not in [v for _, v in studio.augment_panel.add_choice.options]
+    assert "gaussian_noise" in [v for _, v in studio.augment_panel.add_choice.options]
     settle(studio.model_panel.task)
     assert "Linear" in studio.model_panel.info.value
 
@@ -207,3 +225,67 @@ def test_deploy_tools_export_optimize_ensemble_and_command_line(studio):
     assert deploy.command_line().startswith("torchrun --standalone --nproc_per_node 2 -m lepton_nb run")
     deploy.nproc.value = 7
     assert deploy.command_line() == "" and "train.batch_size: 64" in deploy.output.value
+
+
+def test_wait_returns_and_the_run_is_listed_when_the_live_view_fails(studio, monkeypatch):
+    from lepton_nb.ui.views.live import LiveMonitor
+
+    def broken_push(self):
+        raise RuntimeError("front end gone")
+
+    monkeypatch.setattr(LiveMonitor, "push", broken_push)
+    assert studio.start()
+    assert studio.wait(60)  # used to hang forever: the feed thread died before reporting the end
+    assert studio.session.state == "completed" and len(studio.runs) == 1
+    assert "live view failed" in studio.train_panel.error.value and "front end gone" in studio.train_panel.error.value
+
+
+def test_lr_finder_is_refused_while_a_run_trains(studio):
+    studio.update({"train.epochs": 50})
+    assert studio.start()
+    wait_for(lambda: studio.session.state == "running", 30)
+    studio.train_panel.find_lr()
+    assert "cannot run the LR finder: a training run is running" in studio.train_panel.lr_status.value
+    studio.stop()
+    assert studio.wait(60)
+    assert studio.find_lr(timeout=120) is not None  # free again once the run ended
+    assert studio.start()  # and the finder released the job
+    studio.stop()
+    studio.wait(60)
+
+
+def test_normalization_panel_on_a_streamed_image_folder(tmp_path, monkeypatch):
+    import lepton_nb.data.sources as sources
+    from tests.data.test_sources import make_image_folder
+
+    monkeypatch.setattr(sources, "IN_MEMORY_BUDGET_BYTES", 0)  # too big for memory: streamed from disk
+    root = make_image_folder(tmp_path / "imgs")
+    s = lnb.Studio(lnb.Recipe.default().updated({"data.source": "image_folder", "data.root": str(root),
+                                                 "data.image_size": 16}), out=tmp_path)
+    try:
+        data = s.wait_data(60)
+        assert data is not None and data.lazy
+        settle(s.data_panel.norm_task)
+        assert "mean" in s.data_panel.stats.value and "Error" not in s.data_panel.stats.value
+        assert s.data_panel.hist.value[:4] == b"\x89PNG"
+    finally:
+        s.close()
+
+
+def test_close_leaves_no_thread_running_and_the_process_exits_cleanly():
+    code = (
+        "import threading, lepton_nb as lnb\n"
+        "from tests.conftest import tiny_recipe\n"
+        "s = lnb.Studio(tiny_recipe(train__epochs=200), out=None)\n"
+        "s.wait_data(60)\n"
+        "assert s.start()\n"
+        "s.find_lr(wait=False)\n"
+        "s.augment_panel.refresh()\n"
+        "s.close()\n"
+        "alive = [t.name for t in threading.enumerate() if t.name.startswith('lepton_nb') and t.is_alive()]\n"
+        "print('ALIVE', alive)\n"
+    )
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180,
+                          cwd=Path(__file__).resolve().parents[2])
+    assert proc.returncode == 0, proc.stderr[-2000:]
+    assert "ALIVE []" in proc.stdout

@@ -9,6 +9,7 @@ import ipywidgets as W
 import torch
 
 from ...data import DataBundle, compute_stats
+from ...data.normalize import folder_stats
 from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
 from ...spec import NormalizeSection, Recipe
@@ -75,12 +76,17 @@ class DataPanel:
             return f"<p style='{MUTED}'>Text is fed to the model as word ids: no normalization.</p>", None
         cfg = Recipe.from_dict({"normalize": normalize}).normalize if normalize else NormalizeSection()
         x = data.train.x
-        sample = x[torch.randperm(len(x), generator=torch.Generator().manual_seed(0))[:2000]]
-        stats = compute_stats(x, cfg, data.value_scale if data.kind == "image" else 1.0)
+        pick = torch.randperm(len(x), generator=torch.Generator().manual_seed(0))
+        if data.lazy:  # a streamed image folder: the statistics training uses, from a seeded sample of files
+            stats = folder_stats(x, data.input_shape[-1], cfg, int(self.ctx.form.values()["data"]["seed"]))
+            before = data.raw("train", pick[:256].numpy())
+        else:
+            scale = data.value_scale if data.kind == "image" else 1.0
+            stats = compute_stats(x, cfg, scale)
+            before = x[pick[:2000]].float() / scale
         names = data.feature_names or [f"channel {i}" for i in range(len(stats.mean))]
         rows = [{"": names[i], "mean": stats.mean[i], "std": stats.std[i], "min": stats.min[i], "max": stats.max[i]}
                 for i in range(min(len(names), 30))]
-        before = sample.float() / (data.value_scale if data.kind == "image" else 1.0)
         after = stats.apply(before)
         fig = new_figure(5.5, 2.4)
         plot_histograms(fig.subplots(), before.numpy(), after.numpy())

@@ -47,6 +47,9 @@ class TrainPanel:
         if recipe is None or data is None:
             self.lr_status.value = error_html(ValueError("fix the recipe and load the data first"))
             return
+        if not self.ctx.claim_job("the LR finder"):  # it would compete with a training for the CPU
+            self.lr_status.value = error_html(ValueError(f"cannot run the LR finder: {self.ctx.job_message}"))
+            return
         self.lr_control = Control()
         self.lr_button.disabled = True
         self.lr_status.value = f"<span style='{MUTED}'>running the range test…</span>"
@@ -56,6 +59,7 @@ class TrainPanel:
         return lr_find(recipe, data, control=self.lr_control)
 
     def _found(self, result: LRFindResult) -> None:
+        self.ctx.release_job()
         self.lr_result = result
         self.lr_button.disabled = False
         fig = new_figure(5, 2.6)
@@ -69,6 +73,7 @@ class TrainPanel:
             self.lr_status.value = "no clear suggestion: the loss did not fall; try another optimizer or model"
 
     def _find_failed(self, exc: BaseException, tb: str) -> None:
+        self.ctx.release_job()
         self.lr_button.disabled = False
         self.lr_status.value = error_html(exc, tb)
 
@@ -76,7 +81,17 @@ class TrainPanel:
         if self.lr_result is not None and self.lr_result.suggestion:
             self.ctx.form.controls()["train.lr"].set(float(f"{self.lr_result.suggestion:.3g}"))
 
-    def show_error(self, session: Any) -> None:
+    def show_error(self, session: Any, view_error: str | None = None) -> None:
+        """How the last run ended; also a live-view failure (the run itself went on) and detached observers."""
+        failures = [f"the live view failed and stopped updating: {view_error}"] if view_error else []
+        trainer = session.trainer
+        failures += [f"{f.handler} failed and was detached: {f.message}" for f in
+                     (trainer.events.failures if trainer is not None else [])]
+        note = "".join(f"<div style='color:#8d6e00'>⚠ {html.escape(f)} (training went on)</div>" for f in failures)
+        self._show_status(session)
+        self.error.value += note
+
+    def _show_status(self, session: Any) -> None:
         if session.state == "error":
             self.error.value = (f"<div class='lnb-error' style='color:#b71c1c'>⚠ the run failed: "
                                 f"{html.escape(session.message)}</div><details><summary>traceback</summary>"

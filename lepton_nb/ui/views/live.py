@@ -9,8 +9,10 @@ from __future__ import annotations
 
 import contextvars
 import json
+import logging
 import threading
 import time
+import traceback
 from collections.abc import Callable
 from typing import Any
 
@@ -21,6 +23,7 @@ import traitlets as t
 from ...train.history import History, decimate
 from ..assets import asset
 
+log = logging.getLogger("lepton_nb")
 MAX_POINTS_PER_UPDATE = 400  # per series; more new points than this are min/max-decimated
 MAX_POINTS_ON_RESET = 4000  # per series, when a view (re)connects
 
@@ -178,6 +181,7 @@ class LiveFeed:
         self.cpu_seconds = 0.0
         self.on_finish: Callable[[], None] | None = None
         self.also: list[Callable[[], Any]] = []  # other views refreshed on the same tick
+        self.error: str | None = None  # the first failure of a tick, shown by the studio
 
     def start(self) -> None:
         self._stop.clear()
@@ -194,16 +198,28 @@ class LiveFeed:
     def _loop(self) -> None:
         cpu0 = time.thread_time()
         first_point = False
-        # poll quickly until the first point is out (a snappy start), then at the wall-clock rate
-        while not self._stop.wait(self.period if first_point else min(self.period, 0.05)):
+        try:
+            # poll quickly until the first point is out (a snappy start), then at the wall-clock rate
+            while not self._stop.wait(self.period if first_point else min(self.period, 0.05)):
+                self._safe_tick()
+                first_point = first_point or self.monitor.history.length("train/loss") > 0
+                if not self.session.busy:
+                    break
+            self._safe_tick()
+        finally:  # whatever a view did, the studio learns that the run's views are done
+            self.cpu_seconds = time.thread_time() - cpu0
+            if self.on_finish is not None:
+                self.on_finish()
+
+    def _safe_tick(self) -> None:
+        """A tick whose failure is kept (``error``) and logged once; the feed and the training go on."""
+        try:
             self.tick()
-            first_point = first_point or self.monitor.history.length("train/loss") > 0
-            if not self.session.busy:
-                break
-        self.tick()
-        self.cpu_seconds = time.thread_time() - cpu0
-        if self.on_finish is not None:
-            self.on_finish()
+        except Exception as exc:
+            if self.error is None:
+                self.error = f"{type(exc).__name__}: {exc}"
+                log.warning("lepton_nb: the live view failed (training goes on): %s\n%s", self.error,
+                            traceback.format_exc())
 
     def progress(self) -> dict[str, Any]:
         session = self.session
