@@ -20,7 +20,7 @@ import torch
 from ..errors import CheckpointError, Problem, RecipeError, UsageError
 from ..interpret.probes import save_timeline
 from ..spec import Recipe
-from ..train.checkpoint import load_checkpoint, save_checkpoint
+from ..train.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from ..train.history import History
 
 CHECKPOINT_CHOICES = ("auto", "best", "last")
@@ -124,6 +124,11 @@ class RunFolder:
     def load_checkpoint(self, which: str, device: torch.device | str = "cpu") -> dict[str, Any] | None:
         path = self.checkpoint_path(which)
         return load_checkpoint(path, device) if path.is_file() else None
+
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Temporary files left by a process killed while it wrote a checkpoint (cleared on resume)."""
+        folder = self.path / "checkpoints"
+        return remove_stale_temp_files(folder) if folder.is_dir() else []
 
     def save_history(self, history: History) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

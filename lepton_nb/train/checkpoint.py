@@ -11,11 +11,15 @@ import torch
 
 from ..errors import CheckpointError
 
+TEMP_PATTERN = ".*.pt.*.tmp"  # what an interrupted `save_checkpoint` leaves behind
+
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
-    """Write to a temporary file in the same folder, fsync, then rename over the target.
+    """Write to a temporary file in the same folder, fsync it, rename it over the target, fsync the folder.
 
-    A crash or Ctrl-C mid-write leaves the previous checkpoint intact.
+    A crash, Ctrl-C or kill mid-write leaves the previous checkpoint intact (and at worst a temporary
+    file that `remove_stale_temp_files` clears on the next start or resume); after a power loss the
+    rename itself is on disk (as Lightning does it).
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
@@ -26,9 +30,45 @@ def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
             fh.flush()
             os.fsync(fh.fileno())
         os.replace(tmp, path)
+        _fsync_folder(path.parent)
     finally:
         tmp.unlink(missing_ok=True)
     return path
+
+
+def _fsync_folder(folder: Path) -> None:
+    try:
+        fd = os.open(folder, os.O_RDONLY)
+    except OSError:  # a platform without folder handles (Windows): the rename is as durable as it gets
+        return
+    try:
+        os.fsync(fd)
+    except OSError:
+        pass
+    finally:
+        os.close(fd)
+
+
+def remove_stale_temp_files(folder: str | Path) -> list[Path]:
+    """Delete temporary checkpoint files of writers that no longer run (killed mid-save); returns them."""
+    removed = []
+    for tmp in Path(folder).glob(TEMP_PATTERN):
+        pid = tmp.name.rsplit(".", 2)[-2]
+        if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
+            continue  # another process is writing it right now
+        tmp.unlink(missing_ok=True)
+        removed.append(tmp)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        return True
+    return True
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:

@@ -112,7 +112,7 @@ class Trainer:
             "best_epoch": self.best_epoch,
             "monitor": self.monitor,
             "dropout_rng": self.dropout_rng.get_state(),
-            "callbacks": [cb.state_dict() if hasattr(cb, "state_dict") else {} for cb in self.callbacks],
+            "callbacks": self._callback_states(),
             "history": self.history.to_dict(),
         }
 
@@ -134,10 +134,26 @@ class Trainer:
         self.best_value, self.best_epoch = state.get("best_value"), state.get("best_epoch")
         if isinstance(state.get("dropout_rng"), torch.Tensor):
             self.dropout_rng.set_state(state["dropout_rng"])
-        for cb, cb_state in zip(self.callbacks, state.get("callbacks", [])):
-            if cb_state and hasattr(cb, "load_state_dict"):
-                cb.load_state_dict(cb_state)
+        saved = state.get("callbacks")
+        if isinstance(saved, dict):
+            for key, cb in self._callback_keys():
+                if saved.get(key) and hasattr(cb, "load_state_dict"):
+                    cb.load_state_dict(saved[key])
         self.history.restore(state.get("history", {}), self.epoch)
+
+    def _callback_keys(self) -> list[tuple[str, Any]]:
+        """Callbacks keyed by class name and occurrence ("EarlyStopping#0"): a resumed run may have other
+        callbacks around them (a progress bar, a one-off stopper) and still finds each one's state."""
+        seen: dict[str, int] = {}
+        out = []
+        for cb in self.callbacks:
+            name = type(cb).__qualname__
+            out.append((f"{name}#{seen.get(name, 0)}", cb))
+            seen[name] = seen.get(name, 0) + 1
+        return out
+
+    def _callback_states(self) -> dict[str, Any]:
+        return {key: cb.state_dict() for key, cb in self._callback_keys() if hasattr(cb, "state_dict")}
 
     def resume_from(self, state: dict[str, Any]) -> None:
         """Continue from a checkpoint's state (typically a run folder's last checkpoint)."""

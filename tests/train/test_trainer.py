@@ -170,6 +170,33 @@ def test_resume_continues_exactly_where_the_run_stopped(tmp_path):
     assert resumed.history.length("train/loss") == straight.history.length("train/loss")
 
 
+def test_resume_keeps_early_stopping_state(tmp_path):
+    # train_loss with a huge min_delta never "improves" after epoch 1: patience 3 stops after epoch 4
+    recipe = tiny_recipe(train__epochs=10).updated({"train.early_stopping": {
+        "enabled": True, "monitor": "train_loss", "patience": 3, "min_delta": 100.0}})
+    straight = lnb.train(recipe, progress=False, out=tmp_path / "a")
+    assert straight.status == "early_stopped" and straight.epochs_done == 4
+
+    class StopAfterTwo:
+        def attach(self, trainer):
+            trainer.events.subscribe(lambda e: e.epoch == 1 and trainer.control.stop(), EpochEnd)
+
+    first = lnb.train(recipe, progress=False, out=tmp_path / "b", callbacks=[StopAfterTwo()])
+    assert first.epochs_done == 2
+    resumed = lnb.train(recipe, progress=False, out=tmp_path / "c", resume=first.dir)
+    assert resumed.status == "early_stopped" and resumed.epochs_done == 4  # patience went on counting
+    a, b = straight.model.state_dict(), resumed.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)
+
+
+def test_resume_refuses_a_checkpoint_without_optimizer_state(tmp_path):
+    first = lnb.train(tiny_recipe(), progress=False, out=tmp_path / "a")
+    with pytest.raises(CheckpointError, match="resume: 'checkpoint' — holds weights only"):
+        lnb.train(tiny_recipe(), progress=False, out=None, resume=first.dir / "checkpoints" / "best.pt")
+    with pytest.raises(CheckpointError, match="does not fit this recipe's model"):
+        lnb.train(tiny_recipe(model__width=12), progress=False, out=None, resume=first.dir)
+
+
 def test_early_stopping_stops_and_restores_best():
     recipe = tiny_recipe(train__epochs=40, train__lr=0.02, train__scheduler="none")
     recipe = recipe.updated({"train.early_stopping": {"enabled": True, "monitor": "val_loss", "patience": 1,
