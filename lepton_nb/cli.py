@@ -96,7 +96,7 @@ def _train_and_report(recipe: Recipe, out: str, quiet: bool, resume: str | None 
         run = train(recipe, progress=not quiet, out=out, control=control, resume=resume)
     if process_rank() == 0:  # under torchrun only rank 0 reports (and writes the run folder)
         print_run(run)
-    if run.status in ("error", "diverged"):
+    if run.status == "diverged":  # a failed run raises instead of returning (see main)
         return 1
     return 130 if control.reason == "interrupted by Ctrl-C" else 0
 
@@ -301,7 +301,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return args.func(args)
-    except (RecipeError, LeptonError) as exc:
+    except LeptonError as exc:
         rank = process_rank()
         print(f"lepton-nb{f' [rank {rank}]' if rank else ''}: {exc}", file=sys.stderr)
         return 2

@@ -80,13 +80,17 @@ class RecipeError(LeptonError, ValueError):
 
 
 def _show(value: Any) -> str:
-    text = json.dumps(value) if _jsonable(value) else repr(value)
+    """A short rendering of a bad value: at most 60 characters, whatever the value (huge or deeply nested)."""
+    try:
+        text = json.dumps(value) if _jsonable(value) else repr(value)
+    except (ValueError, RecursionError):  # an integer of thousands of digits, a structure nested too deep
+        text = f"<a {type(value).__name__} too large to show>"
     return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _jsonable(value: Any) -> bool:
     try:
         json.dumps(value, allow_nan=True)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, RecursionError):
         return False
     return True

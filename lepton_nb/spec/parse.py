@@ -47,7 +47,11 @@ def _check_number(value: Any, typ: type, meta: dict[str, Any], where: str, probl
                 return None
             value = int(value)
     else:
-        value = float(value)
+        try:
+            value = float(value)
+        except OverflowError:  # an integer too large for a float (hundreds of digits)
+            problems.append(Problem(where, original, _range_text(meta, "a finite number")))
+            return None
         if not math.isfinite(value):
             problems.append(Problem(where, value, _range_text(meta, "a finite number")))
             return None

@@ -82,6 +82,11 @@ class Recipe:
         except json.JSONDecodeError as exc:
             raise RecipeError([Problem("recipe", text[:40], f"not valid JSON ({exc.msg} at line "
                                                             f"{exc.lineno}, column {exc.colno})")]) from None
+        except RecursionError:
+            raise RecipeError([Problem("recipe", text[:40], "nested too deeply; allowed: a recipe object a few "
+                                                            "levels deep")]) from None
+        except ValueError as exc:  # e.g. an integer literal of thousands of digits
+            raise RecipeError([Problem("recipe", text[:40], f"not a usable JSON value ({exc})")]) from None
         return cls.from_dict(data)
 
     @classmethod
@@ -104,6 +109,9 @@ class Recipe:
                 data = yaml.safe_load(text)
             except yaml.YAMLError as exc:
                 raise RecipeError([Problem("recipe file", str(path), f"is not valid YAML ({exc})")]) from None
+            except (RecursionError, ValueError) as exc:
+                raise RecipeError([Problem("recipe file", str(path), "is not a usable YAML recipe "
+                                           f"({type(exc).__name__}: {str(exc)[:80]})")]) from None
             return cls.from_dict(data)
         return cls.from_json(text)
 
