@@ -1,7 +1,7 @@
 """lepton_nb: a notebook studio for training and understanding PyTorch models.
 
 ``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
-The package is layered by a run's life (``errors`` → ``spec`` → ``data``/``plotting`` → ``models`` →
+The package is layered by a run's life (``errors`` → ``spec`` → ``data``/``plotting`` → ``models``/``robust`` →
 ``evaluate`` → ``train`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools`` → ``cli``/``ui``);
 the core imports no UI library, and ``Studio`` loads the widgets only when first used.
 """
@@ -11,12 +11,13 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from . import datasets, plotting
+from . import datasets, plotting, robust
 from .artifacts import Predictor, Run, load_run
 from .data import DataBundle, build_data
 from .errors import CheckpointError, DataError, LeptonError, ModelError, Problem, RecipeError, UsageError
 from .evaluate import EvalResult, evaluate
 from .models import build_model, count_parameters
+from .robust import AttackResult, RobustnessCurve, attack, robustness
 from .spec import Recipe
 from .tools import (
     EnsembleResult,
@@ -44,6 +45,7 @@ if "ipykernel" in sys.modules:  # in a notebook, training is near: pay one-off i
     warm_up_in_background()
 
 __all__ = [
+    "AttackResult",
     "CVResult",
     "CheckpointError",
     "Control",
@@ -62,6 +64,7 @@ __all__ = [
     "Problem",
     "Recipe",
     "RecipeError",
+    "RobustnessCurve",
     "Run",
     "Session",
     "Studio",
@@ -73,6 +76,7 @@ __all__ = [
     "datasets",
     "exercises",
     "plotting",
+    "attack",
     "cross_validate",
     "ensemble",
     "evaluate",
@@ -84,6 +88,8 @@ __all__ = [
     "optimize",
     "prune",
     "quantize",
+    "robust",
+    "robustness",
     "train",
 ]
 

@@ -12,6 +12,7 @@ from .presets import PRESETS
 from .recipe import Recipe
 from .sections import (
     SECTIONS,
+    AdversarialSection,
     AugmentSection,
     CleanSection,
     DataSection,
@@ -26,7 +27,8 @@ from .vocab import ARCHS_FOR_KIND, METRICS, MONITORS, SOURCE_KIND
 
 __all__ = [
     "ARCHS_FOR_KIND", "AUGMENT_OPS", "BASELINES", "METHODS", "METRICS", "MONITORS", "PRESETS", "SECTIONS",
-    "SOURCE_KIND", "AugmentSection", "CleanSection", "DataSection", "EarlyStoppingSection", "EvaluateSection",
+    "SOURCE_KIND", "AdversarialSection", "AugmentSection", "CleanSection", "DataSection", "EarlyStoppingSection",
+    "EvaluateSection",
     "InterpretSection", "Method", "MethodParam", "ModelSection", "NormalizeSection", "OpSpec", "Param", "Problem",
     "Recipe", "RecipeError", "TrainSection", "default_method", "default_op", "describe_fields", "methods_for_kind",
     "setting",

@@ -123,6 +123,26 @@ class ModelSection:
 
 
 @dataclass
+class AdversarialSection:
+    """Adversarial training: train on perturbed inputs the current model gets wrong (Madry et al. 2018)."""
+
+    method: str = setting("none", "none; pgd (projected gradient descent, Madry et al. 2018: steps+1 passes per "
+                                  "batch); fgsm_rs (FGSM with random start, Wong et al. 2020: 2 passes per batch).",
+                          choices=("none", "pgd", "fgsm_rs"), label="adversarial training")
+    eps: float = setting(0.1, "Largest change of an input: pixels in [0, 1] for images, standard deviations of "
+                              "each column for tables.", min=0.0, max=1.0, applies_to=("pgd", "fgsm_rs"),
+                         label="ε (budget)")
+    steps: int = setting(7, "PGD steps per batch (each costs one forward and backward pass).", min=1, max=100,
+                         applies_to=("pgd",))
+    alpha: float = setting(0.0, "Step size; 0 = 2.5·ε/steps for pgd, 1.25·ε for fgsm_rs.", min=0.0, max=1.0,
+                           applies_to=("pgd", "fgsm_rs"), label="step size α")
+    ratio: float = setting(1.0, "Share of each batch replaced by its adversarial version (1 = all).", min=0.0,
+                           max=1.0, applies_to=("pgd", "fgsm_rs"))
+    val_samples: int = setting(256, "Validation samples attacked with PGD after each epoch for the live robust "
+                                    "accuracy (0 = off).", min=0, max=100_000, applies_to=("pgd", "fgsm_rs"))
+
+
+@dataclass
 class EarlyStoppingSection:
     """Stop when the monitored value stops improving."""
 
@@ -162,6 +182,7 @@ class TrainSection:
         choices=("auto", "off", "bf16", "fp16"),
     )
     early_stopping: EarlyStoppingSection = setting(EarlyStoppingSection(), "Early stopping.")
+    adversarial: AdversarialSection = setting(AdversarialSection(), "Adversarial training.")
     checkpoint: bool = setting(True, "Write best and last checkpoints to the run folder.")
     seed: int = setting(0, "Seed of weights, shuffling and augmentation.", min=0, max=2**31 - 1)
     device: str = setting("auto", "auto picks CUDA when present, else CPU.", choices=("auto", "cpu", "cuda"))

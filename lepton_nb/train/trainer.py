@@ -21,6 +21,7 @@ from torch import nn
 from ..data.bundle import DataBundle
 from ..errors import CheckpointError
 from ..models import seed_dropout
+from ..robust import Adversary
 from ..spec import TrainSection
 from .control import Control
 from .events import (
@@ -93,6 +94,7 @@ class Trainer:
         self.error: BaseException | None = None
         self.traceback = ""
         self.init_report: Any = None  # set by the fit workflow when the recipe fine-tunes
+        self.adversary = Adversary.maybe(cfg.adversarial, data, cfg.seed)  # adversarial training, if asked
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             cb.attach(self)
@@ -258,6 +260,9 @@ class Trainer:
         t0 = time.perf_counter()
         paused_for = 0.0
         opt.zero_grad(set_to_none=True)
+        adversary = self.adversary
+        if adversary is not None:
+            adversary.start_epoch(epoch, self.device)
         for step, (xb, yb) in enumerate(batches):
             if self.control.pending:
                 p0 = time.perf_counter()
@@ -268,6 +273,8 @@ class Trainer:
                 paused_for += time.perf_counter() - p0
             if want_start:
                 bus.emit(BatchStart(epoch, step, self.global_step))
+            if adversary is not None:
+                xb = adversary(self.model, xb, yb)
             boundary = (step + 1) % accum == 0 or step == n_batches - 1
             with strategy.no_sync(model, boundary):
                 if self.amp_dtype is not None:
@@ -303,6 +310,8 @@ class Trainer:
         seconds = time.perf_counter() - t0 - paused_for
         train_metrics = {"train_loss": loss_sum / max(1, seen), "train_accuracy": float(correct) / max(1, seen),
                          "samples_per_s": seen / max(seconds, 1e-9)}
+        if adversary is not None:  # what adversarial training costs, shown beside the epoch time
+            train_metrics["adversarial_seconds"] = adversary.seconds
         self._end_epoch(epoch, train_metrics, seconds)
 
     def _optimizer_step(self) -> None:
@@ -337,6 +346,10 @@ class Trainer:
     def _end_epoch(self, epoch: int, train_metrics: dict[str, float], seconds: float) -> None:
         self.strategy.end_epoch(self.model)  # one set of batch-norm statistics for every process
         val_metrics = self.validate("val")
+        if self.adversary is not None and val_metrics:
+            robust = self.adversary.robust_accuracy(self.model, self.device)
+            if robust is not None:
+                val_metrics["val_robust_accuracy"] = robust
         if val_metrics:
             self.events.emit(EvalEnd(epoch, "val", val_metrics))
         metrics = {**train_metrics, **val_metrics}

@@ -248,7 +248,8 @@ class RecipeForm:
 
         source = data.get("data", {}).get("source")
         context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),
-                   data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method")}
+                   data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method"),
+                   data.get("train", {}).get("adversarial", {}).get("method")}
         for control in self.controls().values():
             if control.applies_to:
                 control.set_visible(bool(context & set(control.applies_to)))

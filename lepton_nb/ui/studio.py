@@ -32,7 +32,7 @@ from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
 from .tasks import Latest
-from .views.live import LiveFeed, LiveMonitor
+from .views.live import LiveFeed, LiveMonitor, panels_for
 
 TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Runs")
 
@@ -248,6 +248,7 @@ class Studio:
                 self.monitor.message = self.session.message
                 return False
             self._feed_done.clear()
+            self.monitor.panels = panels_for(recipe.train.adversarial.method != "none")
             self.monitor.bind(self.session.history)
             session = self.session
             self.interpret_panel.timeline.bind(session.history,

@@ -38,7 +38,16 @@ DEFAULT_STYLES = {
     "train_accuracy": {"label": "train", "color": "#4c72b0", "points": True},
     "val_accuracy": {"label": "val", "color": "#dd8452", "points": True},
     "lr": {"label": "lr", "color": "#55a868"},
+    "val_robust_accuracy": {"label": "val under PGD", "color": "#c44e52", "points": True},
 }
+
+
+def panels_for(adversarial: bool) -> list[dict[str, Any]]:
+    """The live charts of a run: adversarial training adds the robust validation accuracy beside the clean one."""
+    if not adversarial:
+        return DEFAULT_PANELS
+    return [dict(p, series=[*p["series"], "val_robust_accuracy"]) if p["title"] == "accuracy" else p
+            for p in DEFAULT_PANELS]
 
 
 def _payload(x: np.ndarray, y: np.ndarray, limit: int) -> dict[str, Any]:

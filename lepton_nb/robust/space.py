@@ -1,0 +1,100 @@
+"""The space an attack works in: inputs as the user sees them, mapped into the model by the run's normalization.
+
+Attack libraries make two mistakes easy: an ε applied to normalized inputs (so "8/255" means something
+else per channel) and perturbed pixels outside [0, 1]. Here the perturbation lives in *user units* —
+pixels in [0, 1] for images, standard deviations of each column for tables — is clamped to the valid
+range there, and only then passes through the run's normalization into the model. Nothing else is
+possible by construction: `InputSpace` is the only way attacks reach a model.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import torch
+from torch import nn
+
+from ..data.bundle import DataBundle
+from ..data.normalize import NormStats
+from ..errors import FieldError
+
+
+class AttackError(FieldError):
+    """An attack request that does not fit the run, its data or the allowed values."""
+
+
+@dataclass
+class InputSpace:
+    """Maps attack coordinates ``u`` (user units divided by ``unit``) to model inputs.
+
+    ``u * unit`` is the input as the user sees it; ``lo``/``hi`` bound it (in u); ``norm`` is the run's
+    own normalization, applied inside `model_input`.
+    """
+
+    kind: str
+    norm: NormStats
+    unit: torch.Tensor  # broadcastable to a batch: 1 for images, each column's std for tables
+    lo: torch.Tensor
+    hi: torch.Tensor
+    unit_name: str
+
+    @classmethod
+    def of(cls, data: DataBundle) -> InputSpace:
+        """The input space of a run's data (images or tables; text has no continuous inputs to perturb)."""
+        if data.kind == "text":
+            raise AttackError("run", "text", "attacks are not supported for text (its inputs are word ids, "
+                                             "not continuous values); allowed: an image or table run")
+        if data.kind == "image":
+            channels = data.input_shape[0]
+            shape = (1, channels, 1, 1)
+            one = torch.ones(shape)
+            return cls("image", data.norm, one, torch.zeros(shape), one.clone(), "pixel values in [0, 1]")
+        std = torch.tensor([s if s > 0 else 1.0 for s in (data.norm.std or [1.0] * data.input_shape[0])])
+        lo = torch.tensor(data.norm.min or [-float("inf")] * len(std)) / std
+        hi = torch.tensor(data.norm.max or [float("inf")] * len(std)) / std
+        return cls("tabular", data.norm, std.view(1, -1), lo.view(1, -1), hi.view(1, -1),
+                   "standard deviations of each column (train split)")
+
+    def to_u(self, user: torch.Tensor) -> torch.Tensor:
+        return user / self.unit.to(user)
+
+    def to_user(self, u: torch.Tensor) -> torch.Tensor:
+        return u * self.unit.to(u)
+
+    def from_model(self, x: torch.Tensor) -> torch.Tensor:
+        """Model inputs (normalized) back to attack coordinates."""
+        return self.to_u(self.norm.invert(x))
+
+    def model_input(self, u: torch.Tensor) -> torch.Tensor:
+        return self.norm.apply(self.to_user(u))
+
+    def bounds(self, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """The valid range around clean inputs ``u`` (a clean value outside the train range stays valid)."""
+        lo, hi = self.lo.to(u), self.hi.to(u)
+        return torch.minimum(lo, u), torch.maximum(hi, u)
+
+    def check_eps(self, eps: float, field: str = "eps") -> float:
+        """ε must be a finite number in [0, the width of the valid range]."""
+        try:
+            value = float(eps)
+        except (TypeError, ValueError):
+            raise AttackError(field, eps, "allowed: a number") from None
+        widest = 1.0 if self.kind == "image" else 100.0
+        if not (0.0 <= value <= widest):  # also catches NaN
+            raise AttackError(field, eps, f"allowed: a number from 0 to {widest:g} ({self.unit_name})")
+        return value
+
+
+class UserSpaceModel(nn.Module):
+    """A classifier of attack coordinates: the run's normalization followed by the run's model."""
+
+    def __init__(self, model: nn.Module, space: InputSpace):
+        super().__init__()
+        quantized = [type(m).__name__ for m in model.modules() if ".quantized" in type(m).__module__]
+        if quantized:  # int8 kernels have no backward: torch would pass zero or wrong gradients silently
+            raise AttackError("run", f"quantized ({quantized[0]})", "attacks need the model's gradients; "
+                                                                     "allowed: the run before quantization")
+        self.model, self.space = model, space
+
+    def forward(self, u: torch.Tensor) -> torch.Tensor:
+        return self.model(self.space.model_input(u))

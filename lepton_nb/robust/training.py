@@ -1,0 +1,87 @@
+"""The adversary of adversarial training: turns a batch of model inputs into its adversarial version.
+
+Training batches arrive normalized (and augmented); the adversary maps them back to user units, attacks
+there with the recipe's ε (the same units `attack` and `robustness` use), and hands the model the
+normalized result. PGD (Madry et al. 2018) costs ``steps`` extra forward/backward passes per batch,
+FGSM with random start (Wong et al. 2020) one.
+"""
+
+from __future__ import annotations
+
+import time
+
+import torch
+from torch import nn
+
+from ..data.bundle import DataBundle
+from ..spec.sections import AdversarialSection
+from .attacks import fgsm_rs, pgd, run_attack
+from .space import InputSpace, UserSpaceModel
+
+
+class Adversary:
+    """Adversarial versions of training batches, and the robust accuracy of a fixed validation subset."""
+
+    def __init__(self, cfg: AdversarialSection, data: DataBundle, seed: int = 0):
+        self.cfg = cfg
+        self.space = InputSpace.of(data)
+        self.eps = self.space.check_eps(cfg.eps, "train.adversarial.eps")
+        self.generator: torch.Generator | None = None
+        self.seed = seed
+        self.seconds = 0.0  # spent making adversarial batches this epoch
+        self._val: tuple[torch.Tensor, torch.Tensor] | None = None
+        self.data = data
+
+    @classmethod
+    def maybe(cls, cfg: AdversarialSection, data: DataBundle, seed: int = 0) -> Adversary | None:
+        return cls(cfg, data, seed) if cfg.method != "none" else None
+
+    def start_epoch(self, epoch: int, device: torch.device) -> None:
+        """Random starts drawn from (seed, epoch): a resumed run attacks exactly as the uninterrupted one."""
+        self.generator = torch.Generator(device=device).manual_seed(self.seed * 1_000_003 + 7919 * epoch + 29)
+        self.seconds = 0.0
+
+    def __call__(self, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+        """The batch with its first ``ratio`` share replaced by adversarial inputs (model space in and out)."""
+        t0 = time.perf_counter()
+        if self.generator is None or self.generator.device != xb.device:
+            self.start_epoch(0, xb.device)
+        k = round(self.cfg.ratio * len(xb))
+        if k == 0:
+            return xb
+        net = UserSpaceModel(model, self.space)
+        u = self.space.from_model(xb[:k].detach().float())
+        was = model.training
+        model.eval()  # no batch-norm statistics from the attack's passes, no dropout in them
+        try:
+            if self.cfg.method == "pgd":
+                adv = pgd(net, self.space, u, yb[:k], self.eps, steps=self.cfg.steps, alpha=self.cfg.alpha,
+                          generator=self.generator)
+            else:
+                adv = fgsm_rs(net, self.space, u, yb[:k], self.eps, self.cfg.alpha, self.generator)
+        finally:
+            model.train(was)
+        out = torch.cat([self.space.model_input(adv).to(xb.dtype), xb[k:]]) if k < len(xb) else \
+            self.space.model_input(adv).to(xb.dtype)
+        self.seconds += time.perf_counter() - t0
+        return out.detach()
+
+    def robust_accuracy(self, model: nn.Module, device: torch.device) -> float | None:
+        """PGD accuracy (the recipe's ε, at least 10 steps) on a fixed, seeded validation subset."""
+        n = self.cfg.val_samples
+        if n == 0 or not len(self.data.val) or self.data.lazy:
+            return None
+        if self._val is None:
+            size = len(self.data.val)
+            idx = torch.randperm(size, generator=torch.Generator().manual_seed(self.seed))[:n].sort().values
+            self._val = (self.space.to_u(self.data.raw("val", idx).float()), self.data.labels("val")[idx])
+        u, y = (t.to(device) for t in self._val)
+        net = UserSpaceModel(model, self.space)
+        adv = run_attack("pgd", net, self.space, u, y, self.eps, steps=max(10, self.cfg.steps), seed=self.seed)
+        was = model.training
+        model.eval()
+        try:
+            with torch.no_grad():
+                return float((net(adv).argmax(1) == y).float().mean())
+        finally:
+            model.train(was)
