@@ -17,7 +17,7 @@ from .data import DataBundle, build_data
 from .errors import CheckpointError, DataError, LeptonError, ModelError, Problem, RecipeError, UsageError
 from .evaluate import EvalResult, evaluate
 from .models import build_model, count_parameters
-from .robust import AttackResult, RobustnessCurve, attack, robustness
+from .robust import AttackResult, RobustnessCurve, attack
 from .spec import Recipe
 from .tools import (
     EnsembleResult,
@@ -35,7 +35,7 @@ from .tools import (
 from .train.control import Control
 from .train.history import History
 from .train.trainer import Trainer
-from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, train
+from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, robustness, train
 
 __version__ = "0.1.0"
 

@@ -24,6 +24,7 @@ from ..models.quantize import quantize_model
 from ..spec import Recipe
 from ..train.checkpoint import load_checkpoint
 from .predictor import Predictor, Preprocessor
+from .report import robustness_section
 from .run import Run
 from .run_folder import CHECKPOINT_CHOICES, RunFolder
 
@@ -57,6 +58,9 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
               str(history.meta.get("started", "")), metrics.get("best_epoch"),
               extras={"test_metrics": stored, "checkpoint": str(ckpt)},
               preprocessor=Preprocessor(spec, vocab, recipe.data.max_len if spec.kind == "text" else 0, encoder))
+    curve = folder.read_robustness()
+    if curve is not None and robustness_section(curve):  # shown in a report only when it is whole
+        run.extras["robustness"] = curve
     return run
 
 

@@ -20,6 +20,7 @@ from ..plotting.attributions import (
     plot_timeline_strip,
     token_html,
 )
+from ..robust import RobustnessCurve, plot_robustness
 from ..spec import Recipe
 from ..train.history import History
 
@@ -36,6 +37,7 @@ class Run(Protocol):
     seconds: float
     started: str
     best_epoch: int | None
+    extras: dict[str, Any]
 
     @property
     def name(self) -> str: ...
@@ -176,6 +178,26 @@ def attribution_section(run: Run) -> str:
         img_tag(to_png(fig2), "global importance")
 
 
+def robustness_section(curve: dict[str, Any] | None) -> str:
+    """Accuracy under attack at each ε with the gradient-masking checks ("" without a whole curve)."""
+    if not curve:
+        return ""
+    try:
+        c = RobustnessCurve.from_dict(curve)
+        rows = c.table()
+    except (TypeError, KeyError, ValueError, IndexError):
+        return ""
+    fig = new_figure(6, 3.6)
+    plot_robustness(fig.subplots(), [c])
+    checks = "".join(f"<li>{'✓' if k.passed else '⚠'} {html.escape(k.name)}"
+                     f"{'' if k.passed else ': ' + html.escape(k.detail)}</li>" for k in c.checks)
+    return (f"<h2>Robustness</h2><p class=muted>accuracy on {c.n} {html.escape(c.split)} samples under attack, "
+            f"ε in {html.escape(c.unit_name)} (applied before normalization, clamped to the valid range); PGD "
+            f"with {c.steps} steps; {c.seconds:.1f} s</p>" + img_tag(to_png(fig), "robustness curve")
+            + table([{k: v for k, v in r.items() if k != "run"} for r in rows])
+            + (f"<h3>Sanity checks against gradient masking</h3><ul>{checks}</ul>" if checks else ""))
+
+
 def write_report(run: Run, path: Path) -> Path:
     """Write the report to ``path`` (atomically) and return it."""
     r = run.recipe
@@ -185,8 +207,7 @@ def write_report(run: Run, path: Path) -> Path:
              f"<p class=muted>{html.escape(r.summary())} · started {html.escape(run.started)} · "
              f"{run.seconds:.1f} s · {run.epochs_done} epoch(s) · best epoch "
              f"{'' if run.best_epoch is None else run.best_epoch}</p>"]
-    if run.evaluation is not None:
-        ev = run.evaluation
+    if run.metrics:
         parts.append("<h2>Test metrics</h2>" + table([{"metric": k, "value": v} for k, v in run.metrics.items()],
                                                       left=("metric",)))
     parts.append("<h2>Training curves</h2>" + img_tag(curves_png(run), "training curves"))
@@ -214,6 +235,7 @@ def write_report(run: Run, path: Path) -> Path:
                      f"misclassified; the {len(order)} with the highest loss:</p>")
         parts.append(sample_section(run, order, "Misclassified, highest loss first"))
     parts.append(attribution_section(run))
+    parts.append(robustness_section(run.extras.get("robustness")))
     if run.data is not None:
         d = run.data
         parts.append("<h2>Data</h2>" + table([{"split": k, "samples": v} for k, v in d.sizes().items()],

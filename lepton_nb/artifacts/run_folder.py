@@ -158,6 +158,17 @@ class RunFolder:
     def read_metrics(self) -> dict[str, Any]:
         return self.read_json("metrics.json", "the final status") if (self.path / "metrics.json").is_file() else {}
 
+    def read_robustness(self) -> dict[str, Any] | None:
+        """The newest robustness curve written by ``lnb.robustness`` (None when absent or unreadable: it is
+        optional, and a damaged copy must not keep the run from loading)."""
+        if not (self.path / "robustness.json").is_file():
+            return None
+        try:
+            data = self.read_json("robustness.json", "a robustness curve")
+        except UsageError:
+            return None
+        return data if isinstance(data, dict) else None
+
     def status(self) -> str:
         try:
             return str(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")).get("status", ""))

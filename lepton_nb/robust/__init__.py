@@ -7,13 +7,13 @@ trainer (adversarial training) and the user-facing `attack`/`robustness` share o
 
 from .attacks import ATTACKS, fgsm, fgsm_rs, noise, pgd, run_attack
 from .checks import Check
-from .curve import AttackResult, RobustnessCurve, attack, robustness, robustness_curve
+from .curve import AttackResult, RobustnessCurve, attack, robustness_curve
 from .plots import plot_attack, plot_robustness
 from .space import AttackError, InputSpace, UserSpaceModel
 from .training import Adversary
 
 __all__ = [
     "ATTACKS", "Adversary", "AttackError", "AttackResult", "Check", "InputSpace", "RobustnessCurve",
-    "UserSpaceModel", "attack", "fgsm", "fgsm_rs", "noise", "pgd", "plot_attack", "plot_robustness", "robustness",
+    "UserSpaceModel", "attack", "fgsm", "fgsm_rs", "noise", "pgd", "plot_attack", "plot_robustness",
     "robustness_curve", "run_attack",
 ]

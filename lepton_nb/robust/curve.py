@@ -195,19 +195,7 @@ def robustness_curve(run: Attackable, eps: Sequence[float] = (0.0, 0.02, 0.05, 0
         unbounded = accuracy("pgd", 1.0 if space.kind == "image" else 100.0)
     seconds = time.perf_counter() - t0
     found = run_checks(eps_list, acc, len(idx), len(data.classes), unbounded, more_steps) if checks else []
-    curve = RobustnessCurve(_name(run), split, len(idx), eps_list, acc, steps, space.unit_name, seconds, found)
-    extras = getattr(run, "extras", None)
-    if isinstance(extras, dict):  # a run keeps its last curve: the report shows it
-        extras["robustness"] = curve.to_dict()
-    return curve
+    return RobustnessCurve(_name(run), split, len(idx), eps_list, acc, steps, space.unit_name, seconds, found)
 
 
-def robustness(runs: Attackable | Sequence[Attackable], eps: Sequence[float] = (0.0, 0.02, 0.05, 0.1, 0.15, 0.2,
-                                                                                  0.3), **kwargs: Any
-               ) -> list[RobustnessCurve]:
-    """`robustness_curve` of one run or of several (compare them with `plot_robustness`)."""
-    many = runs if isinstance(runs, (list, tuple)) else [runs]
-    return [robustness_curve(r, eps, **kwargs) for r in many]
-
-
-__all__ = ["ATTACKS", "AttackResult", "Attackable", "RobustnessCurve", "attack", "robustness", "robustness_curve"]
+__all__ = ["ATTACKS", "AttackResult", "Attackable", "RobustnessCurve", "attack", "robustness_curve"]

@@ -37,6 +37,10 @@ class StudioContext(Protocol):
         """The loaded data rebound to ``recipe`` (None when it does not match)."""
         ...
 
+    def start(self) -> bool:
+        """Start training the panels' recipe; False (with the reason in ``job_message``) when refused."""
+        ...
+
     def claim_job(self, name: str) -> bool:
         """Take the one-job-at-a-time lock (training, LR finder, cross-validation); False when busy."""
         ...

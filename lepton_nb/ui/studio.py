@@ -28,13 +28,14 @@ from .panels.data import DataPanel
 from .panels.evaluate import EvaluatePanel
 from .panels.interpret import InterpretPanel
 from .panels.model import ModelPanel
+from .panels.robustness import RobustnessPanel
 from .panels.runs import RunsPanel
 from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
 from .tasks import Latest
 from .views.live import LiveFeed, LiveMonitor, panels_for
 
-TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Runs")
+TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Runs")
 
 
 class Studio:
@@ -75,10 +76,11 @@ class Studio:
         self.train_panel = TrainPanel(self)
         self.evaluate_panel = EvaluatePanel(self)
         self.interpret_panel = InterpretPanel(self)
+        self.robustness_panel = RobustnessPanel(self)
         self.runs_panel = RunsPanel(self)
         self.tabs = W.Tab(children=[self.data_panel.box, self.augment_panel.box, self.model_panel.box,
                                     self.train_panel.box, self.evaluate_panel.box, self.interpret_panel.box,
-                                    self.runs_panel.box])
+                                    self.robustness_panel.box, self.runs_panel.box])
         for i, title in enumerate(TABS):
             self.tabs.set_title(i, title)
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -238,15 +240,12 @@ class Studio:
         """
         recipe = self.form.validate()
         if recipe is None:
-            self.monitor.message = "cannot start: " + "; ".join(str(p) for p in self.problems[:3])
-            return False
+            return self._refuse("cannot start: " + "; ".join(str(p) for p in self.problems[:3]))
         with self._lock:
             if self._job is not None:
-                self.monitor.message = f"cannot start: {self._job} is running"
-                return False
+                return self._refuse(f"cannot start: {self._job} is running")
             if not self.session.start(recipe, data=self.data_for(recipe)):
-                self.monitor.message = self.session.message
-                return False
+                return self._refuse(self.session.message)
             self._feed_done.clear()
             self.monitor.panels = panels_for(recipe.train.adversarial.method != "none")
             self.monitor.bind(self.session.history)
@@ -258,6 +257,10 @@ class Studio:
             self.feed.on_finish = self._finished
             self.feed.start()
         return True
+
+    def _refuse(self, message: str) -> bool:
+        self.monitor.message = self.job_message = message
+        return False
 
     def pause(self) -> None:
         self.session.pause()
@@ -300,6 +303,7 @@ class Studio:
             if run.evaluation is not None:
                 self.evaluate_panel.show_run(run, visible=self.tabs.selected_index == TABS.index("Evaluation"))
                 self.interpret_panel.show_run(run)
+                self.robustness_panel.show_run(run)
             self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
             self.last_snapshot = snapshot_html(run)
             for handle in self._handles:
@@ -354,7 +358,7 @@ class Studio:
             self.feed.stop()
             self.feed.join(timeout)
         panels = (self.data_panel, self.augment_panel, self.model_panel, self.train_panel, self.evaluate_panel,
-                  self.interpret_panel, self.runs_panel, self.runs_panel.deploy)
+                  self.interpret_panel, self.robustness_panel, self.runs_panel, self.runs_panel.deploy)
         tasks = [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]
         for task in tasks:
             task.close(timeout)

@@ -11,7 +11,7 @@ import torch  # noqa: E402
 from torch import nn  # noqa: E402
 
 import lepton_nb as lnb  # noqa: E402
-from lepton_nb.robust import RobustnessCurve, plot_attack, plot_robustness, robustness, robustness_curve  # noqa: E402
+from lepton_nb.robust import RobustnessCurve, plot_attack, plot_robustness, robustness_curve  # noqa: E402
 from lepton_nb.robust.checks import run_checks  # noqa: E402
 
 
@@ -40,7 +40,7 @@ class MaskedRun:
         return Masked(model), data
 
 
-def test_curve_of_a_trained_model_passes_every_check_and_is_kept_for_the_report(run):
+def test_curve_of_a_trained_model_passes_every_check(run):
     curve = robustness_curve(run, eps=[0.0, 0.05, 0.1, 0.2], n=200)
     assert curve.eps == [0.0, 0.05, 0.1, 0.2] and curve.n == 200
     pgd, fgsm = curve.accuracy["pgd"], curve.accuracy["fgsm"]
@@ -49,7 +49,7 @@ def test_curve_of_a_trained_model_passes_every_check_and_is_kept_for_the_report(
     assert [c.name for c in curve.warnings] == []
     assert len(curve.checks) == 7
     assert RobustnessCurve.from_dict(curve.to_dict()) == curve
-    assert run.extras["robustness"]["accuracy"]["pgd"] == pgd
+    assert "robustness" not in run.extras  # the building block keeps nothing; lnb.robustness saves the curve
     assert {row["eps"] for row in curve.table()} == set(curve.eps)
 
 
@@ -71,7 +71,7 @@ def test_checks_name_each_violation():
 
 
 def test_several_runs_compare_on_one_figure(run):
-    curves = robustness([run, run], eps=[0.0, 0.1], n=50, methods=("pgd",), checks=False)
+    curves = [robustness_curve(r, eps=[0.0, 0.1], n=50, methods=("pgd",), checks=False) for r in (run, run)]
     assert len(curves) == 2 and curves[0].accuracy == curves[1].accuracy
     fig = plt.figure()
     plot_robustness(fig.subplots(), curves)

@@ -28,7 +28,7 @@ from ..forms import button
 from ..render import MUTED, error_html, set_png, table_html
 from ..tasks import Latest
 from ..views.timeline import AttributionTimeline
-from .evaluate import worst_cell
+from .samples import SamplePicker
 
 
 class InterpretPanel:
@@ -46,11 +46,8 @@ class InterpretPanel:
                                  style={"description_width": "70px"}, layout=W.Layout(width="330px"))
         self.baseline = W.Dropdown(description="baseline", options=list(BASELINES),
                                    style={"description_width": "70px"}, layout=W.Layout(width="330px"))
-        self.source = W.ToggleButtons(options=[("test indices", "indices"), ("confusion cell", "cell"),
-                                               ("probe set", "probes")], value="cell",
-                                      style={"button_width": "110px"})
-        self.indices = W.Text(value="0, 1, 2, 3", description="indices", style={"description_width": "70px"},
-                              layout=W.Layout(width="330px"), continuous_update=False)
+        self.picker = SamplePicker(ctx.selected_cell)
+        self.source, self.indices = self.picker.source, self.picker.indices
         self.explain_button = button("Explain", icon="lightbulb-o", button_style="primary")
         self.classes_button = button("Average per class", icon="th-large",
                                      tooltip="Mean attribution of each class's test samples (target: true class)")
@@ -67,7 +64,7 @@ class InterpretPanel:
         self.explain_button.on_click(lambda _: self.explain())
         self.classes_button.on_click(lambda _: self.per_class())
         self._build_params()
-        controls = W.VBox([self.method, self.params_box, self.target, self.baseline, self.source, self.indices,
+        controls = W.VBox([self.method, self.params_box, self.target, self.baseline, self.picker.box,
                            W.HBox([self.explain_button, self.classes_button]), self.status],
                           layout=W.Layout(flex="0 0 360px"))
         self.box = W.VBox([
@@ -109,31 +106,7 @@ class InterpretPanel:
 
     def chosen_indices(self) -> tuple[str, list[int]]:
         """(split, indices) from the picker: typed test indices, the Evaluation tab's cell, or the probes."""
-        run = self.run
-        if self.source.value == "probes":
-            meta = run.history.meta.get("probes")
-            if meta:
-                return meta["split"], list(meta["indices"])
-            raise ValueError("this run has no probe set (interpret.enabled was off)")
-        if self.source.value == "cell":
-            ev, selected = run.evaluation, self.ctx.selected_cell()
-            if ev is not None and len(selected) != 2:
-                selected = list(worst_cell(ev))  # what the Evaluation tab selects first
-            if ev is not None:
-                idx = ev.cell(*selected)
-                order = idx[np.argsort(-ev.losses[idx], kind="stable")][:8]
-                if len(order):
-                    return "test", [int(i) for i in order]
-            raise ValueError("no confusion-matrix cell with samples is selected (Evaluation tab)")
-        try:
-            idx = [int(v) for v in self.indices.value.replace(",", " ").split()]
-        except ValueError:
-            raise ValueError(f"indices: {self.indices.value!r} — allowed: whole numbers separated by commas") from None
-        n = len(run.data.test)
-        bad = [i for i in idx if not 0 <= i < n]
-        if bad or not idx:
-            raise ValueError(f"indices: {bad or self.indices.value!r} — allowed: 1 to 16 indices from 0 to {n - 1}")
-        return "test", idx[:16]
+        return self.picker.chosen(self.run)
 
     def explain(self) -> bool:
         run = self.run
