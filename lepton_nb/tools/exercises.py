@@ -143,10 +143,50 @@ def check_explain_misclassified(run: Any = None, index: Any = None, explanation:
     return fb
 
 
+#: the robustness exercise: PGD at this ε (pixels in [0, 1]) must leave this accuracy on the test digits
+ROBUST_EPS, ROBUST_TARGET, ROBUST_CLEAN = 0.1, 0.6, 0.9
+
+
+def check_robustness(run: Any = None, curve: Any = None, **_: Any) -> Feedback:
+    """Keep ≥ 60 % test accuracy under PGD at ε = 0.1 while clean accuracy stays ≥ 90 %, with honest checks."""
+    fb = Feedback("robustness")
+    if not fb.ok(_is_run(run), "you passed a finished run",
+                 "pass the run returned by lnb.train(recipe): check('robustness', run=run, curve=curve)"):
+        return fb
+    method = run.recipe.train.adversarial.method
+    fb.ok(method != "none", f"the run trained adversarially ({method})",
+          "set recipe.updated({'train.adversarial.method': 'fgsm_rs'}) (or 'pgd'): a standard model loses about "
+          "half its accuracy at ε = 0.1")
+    has_curve = all(hasattr(curve, a) for a in ("eps", "accuracy", "checks", "run", "n"))
+    if not fb.ok(has_curve, "you measured a robustness curve",
+                 "measure it: (curve,) = lnb.robustness(run, eps=[0, 0.05, 0.1, 0.2], n=300) and pass curve=curve"):
+        return fb
+    fb.ok(curve.run == run.name, "the curve is the run's own", f"the curve is of '{curve.run}', not of '{run.name}'")
+    fb.ok(curve.split == "test" and curve.n >= 200, f"on {curve.n} test samples",
+          "measure on at least 200 test samples (n=300): fewer samples make the accuracy noisy")
+    fb.ok("pgd" in curve.accuracy and curve.steps >= 10, f"with PGD, {curve.steps} steps",
+          "include PGD with at least 10 steps (the default 20): a one-step attack overstates robustness")
+    if not fb.ok(ROBUST_EPS in curve.eps and 0.0 in curve.eps, "the curve includes ε = 0 and ε = 0.1",
+                 "include 0 (clean accuracy) and 0.1 in eps"):
+        return fb
+    clean = curve.accuracy["pgd"][curve.eps.index(0.0)] if "pgd" in curve.accuracy else 0.0
+    robust = curve.accuracy["pgd"][curve.eps.index(ROBUST_EPS)] if "pgd" in curve.accuracy else 0.0
+    fb.ok(clean >= ROBUST_CLEAN, f"clean accuracy {clean:.1%} ≥ 90 %",
+          f"clean accuracy is {clean:.1%}: a too large training ε or too few epochs cost clean accuracy")
+    fb.ok(robust >= ROBUST_TARGET, f"accuracy under PGD at ε = 0.1: {robust:.1%} ≥ 60 %",
+          f"accuracy under PGD at ε = 0.1 is {robust:.1%}; train adversarially at ε = 0.1 for a few more epochs")
+    failed = [c.name for c in curve.checks if not c.passed]
+    fb.ok(bool(curve.checks) and not failed, "every sanity check against gradient masking passed",
+          f"failed sanity checks: {', '.join(failed)} — robustness that only hides the gradients does not count"
+          if failed else "measure the curve with its sanity checks on (checks=True, methods fgsm, pgd and noise)")
+    return fb
+
+
 EXERCISES: dict[str, Callable[..., Feedback]] = {
     "augmentation": check_augmentation,
     "lr_finder": check_lr_finder,
     "explain_misclassified": check_explain_misclassified,
+    "robustness": check_robustness,
 }
 
 
