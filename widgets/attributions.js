@@ -155,7 +155,7 @@ function render({ model, el }) {
   slider.addEventListener("input", draw);
   play.addEventListener("click", () => {
     if (timer) { clearInterval(timer); timer = null; play.textContent = "▶ Play"; return; }
-    if (Number(slider.value) >= frames.length - 1) slider.value = 0;
+    if (Number(slider.value) >= frames.length - 1) { slider.value = 0; draw(); }  // the first frame is shown too
     play.textContent = "Pause";
     timer = setInterval(() => {
       if (Number(slider.value) >= frames.length - 1) { clearInterval(timer); timer = null; play.textContent = "▶ Play"; return; }

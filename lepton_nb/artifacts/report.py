@@ -22,6 +22,7 @@ from ..plotting.attributions import (
 )
 from ..robust import RobustnessCurve, plot_robustness
 from ..spec import Recipe
+from ..spec.labels import metric_help, metric_label
 from ..train.history import History
 
 
@@ -208,8 +209,8 @@ def write_report(run: Run, path: Path) -> Path:
              f"{run.seconds:.1f} s · {run.epochs_done} epoch(s) · best epoch "
              f"{'' if run.best_epoch is None else run.best_epoch}</p>"]
     if run.metrics:
-        parts.append("<h2>Test metrics</h2>" + table([{"metric": k, "value": v} for k, v in run.metrics.items()],
-                                                      left=("metric",)))
+        parts.append("<h2>Test metrics</h2>" + table([{"metric": metric_label(k), "value": v, "meaning": metric_help(k)}
+                                                      for k, v in run.metrics.items()], left=("metric", "meaning")))
     parts.append("<h2>Training curves</h2>" + img_tag(curves_png(run), "training curves"))
     if run.history.epochs:
         keys = [k for k in run.history.epochs[0] if k not in ("step",)]

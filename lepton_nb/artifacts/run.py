@@ -117,7 +117,7 @@ class Run:
         t = self.recipe.train
         row = {"run": self.name, "status": self.status, "source": self.recipe.data.source,
                "arch": self.recipe.model.arch, "optimizer": t.optimizer, "lr": t.lr, "batch": t.batch_size,
-               "epochs": f"{self.epochs_done}/{t.epochs}", "seconds": round(self.seconds, 1)}
+               "epochs": f"{self.epochs_done}/{t.epochs}", "time": f"{self.seconds:.1f} s"}
         row.update({k: round(v, 4) for k, v in self.metrics.items()})
         return row
 

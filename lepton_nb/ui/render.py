@@ -16,8 +16,25 @@ from ..artifacts.report import curves_png
 from ..data import DataBundle
 from ..errors import LeptonError
 from ..plotting import new_figure, plot_image_grid, to_png
+from ..spec.labels import metric_help, metric_label
 
 MUTED = "color:var(--jp-ui-font-color2,#666)"
+
+
+class Hint(str):
+    """Text shown in a table cell with an explanation on hover."""
+
+    hint: str
+
+    def __new__(cls, text: str, hint: str = "") -> Hint:
+        obj = super().__new__(cls, text)
+        obj.hint = hint
+        return obj
+
+
+def metric_rows(metrics: dict[str, float], **columns: Any) -> list[dict[str, Any]]:
+    """Rows of a metrics table: the readable name (its meaning on hover) and the value."""
+    return [{"metric": Hint(metric_label(k), metric_help(k)), "value": v, **columns} for k, v in metrics.items()]
 
 
 def table_html(rows: list[dict[str, Any]], left: Sequence[str] = (), max_rows: int = 200) -> str:
@@ -28,9 +45,12 @@ def table_html(rows: list[dict[str, Any]], left: Sequence[str] = (), max_rows: i
 
     def td(c: str, v: Any, tag: str = "td") -> str:
         align = "left" if c in left else "right"
-        return f"<{tag} style='{cell};text-align:{align}'>{html.escape(fmt(v))}</{tag}>"
+        hint = getattr(v, "hint", "")
+        title = f" title='{html.escape(hint, quote=True)}'" if hint else ""
+        return f"<{tag} style='{cell};text-align:{align}'{title}>{html.escape(fmt(v))}</{tag}>"
 
-    head = "".join(td(c, c, "th") for c in cols)
+    # metric columns read as words, with their meaning on hover; the machine keys stay in exports
+    head = "".join(td(c, Hint(metric_label(c), metric_help(c)), "th") for c in cols)
     body = "".join("<tr>" + "".join(td(c, r.get(c)) for c in cols) + "</tr>" for r in rows[:max_rows])
     more = f"<p style='{MUTED}'>… {len(rows) - max_rows} more</p>" if len(rows) > max_rows else ""
     return f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>{more}"
@@ -111,7 +131,7 @@ def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
 
 def snapshot_html(run: Run) -> str:
     """A static summary of a finished run (curves + metrics) for the saved notebook."""
-    rows = [{"metric": k, "value": v} for k, v in run.metrics.items()]
+    rows = metric_rows(run.metrics)
     color = {"completed": "#1b5e20", "error": "#b71c1c", "diverged": "#b71c1c"}.get(run.status, "#8d6e00")
     return (f"<div class='lnb-snapshot' style='font-family:system-ui,sans-serif;font-size:12px'>"
             f"<b>lepton_nb · {html.escape(run.name)}</b> · <span style='color:{color};font-weight:600'>"

@@ -95,7 +95,10 @@ def test_interpret_tab_shows_the_attribution_timeline_and_explanations(page, lab
     assert frames >= 3 and page.locator(f"{timeline} .lnb-tile").count() == 8
     page.locator(f"{timeline} .lnb-epoch").fill("0")
     first_epoch = page.locator(timeline).get_attribute("data-epoch")
-    page.locator(f"{timeline} .lnb-play").click()
+    page.locator(f"{timeline} .lnb-epoch").fill(str(frames - 1))
+    assert page.locator(timeline).get_attribute("data-epoch") != first_epoch
+    page.locator(f"{timeline} .lnb-play").click()  # at the last frame: Play starts over and shows the first
+    assert page.locator(timeline).get_attribute("data-epoch") == first_epoch
     wait_until(lambda: page.locator(timeline).get_attribute("data-epoch") != first_epoch, 5)
     page.locator(timeline).scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "06_attribution_timeline.png"))

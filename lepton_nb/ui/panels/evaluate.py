@@ -12,11 +12,12 @@ from ...artifacts import Run
 from ...evaluate import EvalResult
 from ...plotting import new_figure, plot_cv, plot_per_class, to_png
 from ...spec import Recipe
+from ...spec.labels import metric_help, metric_label
 from ...train.control import Control
 from ...workflows import CVResult, cross_validate
 from ..context import StudioContext
 from ..forms import button
-from ..render import MUTED, error_html, sample_view, set_png, table_html
+from ..render import MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
 from ..tasks import Latest
 from ..views.confusion import ConfusionMatrix
 
@@ -81,7 +82,7 @@ class EvaluatePanel:
         if ev is None or run.data is None:
             self.metrics.value = f"<p style='{MUTED}'>This run has no test split to evaluate.</p>"
             return
-        rows = [{"metric": k, "value": v} for k, v in run.metrics.items()]
+        rows = metric_rows(run.metrics)
         self.metrics.value = (f"<p style='{MUTED}'>{html.escape(run.name)} · {html.escape(run.status)} · "
                               f"{len(ev.y_true)} test samples</p>" + table_html(rows, left=("metric",)))
         self.confusion.matrix = ev.confusion.tolist()
@@ -156,7 +157,8 @@ class EvaluatePanel:
         if not result.folds:
             self.cv_status.value = f"<span style='{MUTED}'>stopped before the first fold finished</span>"
             return
-        rows = [{"metric": k, "mean": result.mean[k], "± std": result.std[k]} for k in result.mean]
+        rows = [{"metric": Hint(metric_label(k), metric_help(k)), "mean": result.mean[k], "± std": result.std[k]}
+                for k in result.mean]
         self.cv_status.value = f"{len(result.folds)} folds, {html.escape(result.status)}"
         self.cv_result_html.value = table_html(rows, left=("metric",)) + table_html(
             [{"fold": i + 1, **f} for i, f in enumerate(result.folds)])

@@ -100,6 +100,6 @@ class TrainPanel:
                                 f"<p style='{MUTED}'>The history so far is kept in the Runs tab.</p>")
         elif session.state == "diverged":
             self.error.value = f"<div style='color:#b71c1c'>⚠ {html.escape(session.message)}</div>"
-        else:
-            self.error.value = (f"<span style='{MUTED}'>{html.escape(session.state)}: "
-                                f"{html.escape(session.message)}</span>")
+        else:  # "completed", or "stopped — stopped by user": the message only when it adds something
+            extra = f" — {session.message}" if session.message and session.message != session.state else ""
+            self.error.value = f"<span style='{MUTED}'>{html.escape(session.state + extra)}</span>"
