@@ -118,13 +118,18 @@ def test_cross_validation_runs_in_the_background(studio):
     studio.update({"evaluate.cv_folds": 2, "train.epochs": 1})
     result = studio.cross_validate(timeout=120)
     assert len(result.folds) == 2 and "± std" in studio.evaluate_panel.cv_result_html.value
+    assert "recipe digits · cnn" in studio.evaluate_panel.cv_status.value  # it says which recipe it validated
 
 
 def test_lr_finder_suggests_and_applies(studio):
     result = studio.find_lr(timeout=120)
     assert result is not None and result.suggestion and studio.train_panel.lr_plot.value[:4] == b"\x89PNG"
-    studio.train_panel.apply_lr()
-    assert studio.recipe.train.lr == pytest.approx(float(f"{result.suggestion:.3g}"))
+    assert studio.recipe.train.scheduler == "one_cycle"  # the finder's advice: a peak a few times higher
+    assert studio.train_panel.apply_lr() == pytest.approx(float(f"{4 * result.suggestion:.3g}"))
+    assert studio.recipe.train.lr == pytest.approx(float(f"{4 * result.suggestion:.3g}"))
+    assert "one_cycle peak" in studio.train_panel.lr_status.value
+    studio.update({"train.scheduler": "cosine"})
+    assert studio.train_panel.apply_lr() == pytest.approx(float(f"{result.suggestion:.3g}"))
 
 
 def test_augmentation_preview_is_seeded_and_follows_parameters(studio):
@@ -180,6 +185,7 @@ def test_runs_table_overlay_export_and_load_back(studio):
     studio.show_tab("Runs")
     runs.select.value = (0, 1)
     assert runs.overlay_png.value[:4] == b"\x89PNG"
+    assert runs.legend_labels(studio.runs) == ["lr=0.005", "lr=0.01"]  # what differs, not timestamps
     runs.select.value = (0,)
     links = runs.export_selected()
     assert "download=" in links and "recipe (JSON)" in links and "HTML report" in links

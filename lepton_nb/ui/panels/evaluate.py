@@ -46,6 +46,7 @@ class EvaluatePanel:
         self.cv_result_html = W.HTML()
         self.cv_png = W.Image(format="png", layout=W.Layout(display="none"))
         self.cv_result: CVResult | None = None
+        self.cv_recipe: Recipe | None = None
         self.cv_control = Control()
         self.cv_task = Latest(self._cv_work, self._cv_done, self._cv_failed, name="lepton_nb-cv")
         self.cv_button.on_click(lambda _: self.start_cv())
@@ -137,7 +138,9 @@ class EvaluatePanel:
             return False
         self.cv_control = Control()
         self.cv_button.disabled, self.cv_stop.disabled = True, False
-        self.cv_status.value = f"<span style='{MUTED}'>{recipe.evaluate.cv_folds}-fold CV running…</span>"
+        self.cv_recipe = recipe
+        self.cv_status.value = (f"<span style='{MUTED}'>{recipe.evaluate.cv_folds}-fold CV of the panels' recipe "
+                                f"({html.escape(recipe.summary())}) running…</span>")
         self.cv_task(recipe)
         return True
 
@@ -159,7 +162,8 @@ class EvaluatePanel:
             return
         rows = [{"metric": Hint(metric_label(k), metric_help(k)), "mean": result.mean[k], "± std": result.std[k]}
                 for k in result.mean]
-        self.cv_status.value = f"{len(result.folds)} folds, {html.escape(result.status)}"
+        self.cv_status.value = (f"{len(result.folds)} folds, {html.escape(result.status)} · recipe "
+                                f"{html.escape(self.cv_recipe.summary() if self.cv_recipe else '')}")
         self.cv_result_html.value = table_html(rows, left=("metric",)) + table_html(
             [{"fold": i + 1, **f} for i, f in enumerate(result.folds)])
         fig = new_figure(4.5, 2.4)

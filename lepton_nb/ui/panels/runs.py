@@ -11,6 +11,7 @@ import ipywidgets as W
 from ...artifacts import Run
 from ...plotting import new_figure, to_png
 from ...spec import Recipe
+from ...spec.diff import differences
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, set_png, table_html
@@ -25,6 +26,8 @@ class RunsPanel:
         self.table = W.HTML(f"<p style='{MUTED}'>No runs yet.</p>")
         self.visible = False
         self.select = W.SelectMultiple(options=[], rows=6, description="runs", layout=W.Layout(width="420px"))
+        self.select_hint = W.HTML(f"<span style='{MUTED}'>Select several runs to compare them (Ctrl/⌘-click or "
+                                  "Shift-click); the legend names what differs between them.</span>")
         self.select.observe(lambda _: self.overlay() if self.visible else None, names="value")
         self.overlay_png = W.Image(format="png", layout=W.Layout(display="none"))
         self.load_button = button("Load recipe into panels", icon="upload",
@@ -40,7 +43,8 @@ class RunsPanel:
         self.deploy = DeployTools(ctx, self.selected_runs)
         self.box = W.VBox([
             self.table,
-            W.HBox([self.select, W.VBox([self.load_button, self.export_button, self.upload])]),
+            W.HBox([W.VBox([self.select, self.select_hint], layout=W.Layout(width="440px")),
+                    W.VBox([self.load_button, self.export_button, self.upload])]),
             self.links, self.command, W.HTML("<h4>Compare</h4>"), self.overlay_png, self.deploy.box,
         ])
 
@@ -66,13 +70,13 @@ class RunsPanel:
             return
         fig = new_figure(11, 3.0)
         axes = fig.subplots(1, 3)
-        for k, run in enumerate(runs):
+        for k, (run, label) in enumerate(zip(runs, self.legend_labels(runs))):
             color = f"C{k % 10}"
             for ax, name in zip(axes, ("train/loss", "val_loss", "val_accuracy")):
                 x, y = run.history.decimated(name, 1000)
                 if len(x):
                     ax.plot(x, y, color=color, lw=1.2, marker="o" if name != "train/loss" else None, ms=2,
-                            label=run.name, alpha=0.8)
+                            label=label, alpha=0.8)
         for ax, title in zip(axes, ("train loss (per batch)", "validation loss", "validation accuracy")):
             ax.set_title(title, fontsize=9)
             ax.set_xlabel("step")
@@ -80,6 +84,14 @@ class RunsPanel:
         if axes[0].lines:
             axes[0].legend(fontsize=7)
         set_png(self.overlay_png, to_png(fig))
+
+    @staticmethod
+    def legend_labels(runs: list[Run]) -> list[str]:
+        """What differs between the runs' recipes (``lr=0.005``); their names when the recipes agree."""
+        diffs = differences([r.recipe for r in runs]) if len(runs) > 1 else [""] * len(runs)
+        names = [r.recipe.name for r in runs]
+        return [d or (r.name if names.count(r.recipe.name) == 1 or len(runs) == 1 else f"{r.name} (same recipe)")
+                for r, d in zip(runs, diffs)]
 
     def load_selected(self) -> None:
         runs = self.selected_runs()

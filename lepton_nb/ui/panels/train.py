@@ -16,6 +16,8 @@ from ..forms import button
 from ..render import MUTED, error_html, set_png
 from ..tasks import Latest
 
+ONE_CYCLE_FACTOR = 4  # the finder's advice for one_cycle: a peak 3-10x the steepest-descent lr
+
 
 class TrainPanel:
     """Every training hyperparameter (a generated form), the LR finder, and run errors."""
@@ -67,7 +69,8 @@ class TrainPanel:
         set_png(self.lr_plot, to_png(fig))
         if result.suggestion:
             self.lr_status.value = (f"suggested learning rate <b>{result.suggestion:.3g}</b> (steepest descent of "
-                                    f"the loss); with one_cycle, 3–10× that works well as the peak.")
+                                    f"the loss); with one_cycle, 3–10× that works well as the peak, so “Use "
+                                    f"suggested lr” sets {ONE_CYCLE_FACTOR}× it for one_cycle.")
             self.lr_apply.disabled = False
         else:
             self.lr_status.value = "no clear suggestion: the loss did not fall; try another optimizer or model"
@@ -77,9 +80,19 @@ class TrainPanel:
         self.lr_button.disabled = False
         self.lr_status.value = error_html(exc, tb)
 
-    def apply_lr(self) -> None:
-        if self.lr_result is not None and self.lr_result.suggestion:
-            self.ctx.form.controls()["train.lr"].set(float(f"{self.lr_result.suggestion:.3g}"))
+    def apply_lr(self) -> float | None:
+        """Set the lr the finder advises for the recipe's schedule: with one_cycle the suggestion is the
+        steepest point and the peak goes a few times higher (ONE_CYCLE_FACTOR×); otherwise the suggestion."""
+        if self.lr_result is None or not self.lr_result.suggestion:
+            return None
+        s = self.lr_result.suggestion
+        one_cycle = self.ctx.recipe.train.scheduler == "one_cycle"
+        lr = float(f"{s * ONE_CYCLE_FACTOR if one_cycle else s:.3g}")
+        self.ctx.form.controls()["train.lr"].set(lr)
+        how = (f"{ONE_CYCLE_FACTOR}× the suggestion {s:.3g}, as the one_cycle peak" if one_cycle
+               else f"the suggestion (schedule {self.ctx.recipe.train.scheduler})")
+        self.lr_status.value = f"applied lr <b>{lr:g}</b>: {html.escape(how)}"
+        return lr
 
     def show_error(self, session: Any, view_error: str | None = None) -> None:
         """How the last run ended; also a live-view failure (the run itself went on) and detached observers."""

@@ -1,0 +1,60 @@
+"""What differs between recipes, in a few words: legends and tables name runs by what was changed.
+
+Two runs of one recipe with lr 0.005 and 0.0005 read ``lr=0.005`` and ``lr=0.0005`` — not two timestamps.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from typing import Any
+
+from .recipe import Recipe
+
+IGNORED = ("name",)
+
+
+def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
+    """``{"train": {"lr": 0.1}}`` → ``{"train.lr": 0.1}`` (lists stay whole values)."""
+    out: dict[str, Any] = {}
+    for key, value in data.items():
+        dotted = f"{prefix}{key}"
+        if isinstance(value, dict):
+            out.update(flatten(value, dotted + "."))
+        else:
+            out[dotted] = value
+    return out
+
+
+def _short(keys: list[str]) -> dict[str, str]:
+    """The last part of each dotted key, or the whole key where that part is ambiguous."""
+    last = [k.rsplit(".", 1)[-1] for k in keys]
+    return {k: (s if last.count(s) == 1 else k) for k, s in zip(keys, last)}
+
+
+def _show(value: Any) -> str:
+    if isinstance(value, float):
+        return f"{value:g}"
+    if isinstance(value, (list, dict)):
+        text = json.dumps(value, separators=(",", ":"))
+        return text if len(text) <= 24 else f"{text[:21]}…"
+    return str(value)
+
+
+def differences(recipes: Sequence[Recipe], limit: int = 3) -> list[str]:
+    """One label per recipe naming the settings in which the recipes differ (``"lr=0.005, epochs=3"``);
+    ``""`` for every recipe when they all agree."""
+    flat = [flatten(r.to_dict()) for r in recipes]
+    keys = [k for k in dict.fromkeys(k for f in flat for k in f) if k not in IGNORED]  # the recipe's order
+    differing = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
+    short = _short(differing)
+    labels = []
+    for f in flat:
+        parts = [f"{short[k]}={_show(f.get(k))}" for k in differing[:limit]]
+        if len(differing) > limit:
+            parts.append(f"+{len(differing) - limit} more")
+        labels.append(", ".join(parts))
+    return labels
+
+
+__all__ = ["differences", "flatten"]
