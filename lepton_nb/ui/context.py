@@ -37,8 +37,9 @@ class StudioContext(Protocol):
         """The loaded data rebound to ``recipe`` (None when it does not match)."""
         ...
 
-    def start(self) -> bool:
-        """Start training the panels' recipe; False (with the reason in ``job_message``) when refused."""
+    def start(self, force: bool = False) -> bool:
+        """Start training the panels' recipe; False (with the reason in ``job_message``) when refused.
+        ``force``: the user asked for it (a click), also in a dashboard."""
         ...
 
     def claim_job(self, name: str) -> bool:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import html
 import json
+import os
 import threading
 import time
 from pathlib import Path
@@ -34,6 +35,12 @@ from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
 from .tasks import Latest
 from .views.live import LiveFeed, LiveMonitor, panels_for
+
+
+def in_dashboard() -> bool:
+    """True in a kernel that Voilà started for a dashboard page (it sets VOILA_* variables there)."""
+    return any(k in os.environ for k in ("VOILA_KERNEL_ID", "VOILA_BASE_URL", "VOILA_SERVER_URL"))
+
 
 TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Runs")
 
@@ -68,7 +75,8 @@ class Studio:
 
         self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",)})
         self.monitor = LiveMonitor()
-        for name in ("start", "pause", "resume", "stop"):
+        self.monitor.on_command("start", lambda: self.start(force=True))  # a click is the user's own choice
+        for name in ("pause", "resume", "stop"):
             self.monitor.on_command(name, getattr(self, name))
         self.data_panel = DataPanel(self)
         self.augment_panel = AugmentPanel(self)
@@ -232,12 +240,15 @@ class Studio:
 
     # ---- training commands -------------------------------------------------------------------------
 
-    def start(self) -> bool:
+    def start(self, force: bool = False) -> bool:
         """Start training the panels' recipe in the background; returns at once.
 
         Refused (False, with the reason in the monitor) while a run or cross-validation is active,
-        or while the recipe has problems.
+        or while the recipe has problems. In a Voilà dashboard, code never starts training when the page
+        loads: the visitor presses ▶ Start (or the notebook passes ``force=True``).
         """
+        if not force and in_dashboard():
+            return self._refuse("dashboard: press ▶ Start to train (loading the page never starts training)")
         recipe = self.form.validate()
         if recipe is None:
             return self._refuse("cannot start: " + "; ".join(str(p) for p in self.problems[:3]))

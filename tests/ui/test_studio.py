@@ -295,3 +295,11 @@ def test_close_leaves_no_thread_running_and_the_process_exits_cleanly():
                           cwd=Path(__file__).resolve().parents[2])
     assert proc.returncode == 0, proc.stderr[-2000:]
     assert "ALIVE []" in proc.stdout
+
+
+def test_a_dashboard_page_load_never_starts_training_but_a_click_does(studio, monkeypatch):
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k")
+    assert not studio.start() and "press ▶ Start" in studio.monitor.message
+    assert studio.session.state == "idle"
+    studio.monitor._on_msg(studio.monitor, {"type": "command", "name": "start"}, [])  # the button
+    assert studio.session.state != "idle" and studio.wait(60)

@@ -273,7 +273,7 @@ class RobustnessPanel:
             self.train_status.value = error_html(exc)
             return False
         self.ctx.load_recipe(recipe)
-        if not self.ctx.start():
+        if not self.ctx.start(force=True):  # a click: the user chose to train
             self.train_status.value = error_html(ValueError(f"not started: {self.ctx.job_message}"))
             return False
         self.train_status.value = (f"<span style='{MUTED}'>started {html.escape(self.train_method.value)} "
