@@ -140,7 +140,8 @@ def attribution_section(run: Run) -> str:
             f"{html.escape(probes['baseline'])}; computed on the weights at the end of {len(frames)} epoch(s). "
             f"Red: evidence for the class, blue: against.</p>")
     if last.get("delta") is not None:
-        head += f"<p class=muted>largest |convergence delta| at the end: {last['delta']:.2e}</p>"
+        head += (f"<p class=muted>completeness gap at the end (how far the attributions' sum is from the score's "
+                 f"change from the baseline; near 0 is good): at most {last['delta']:.2e}</p>")
     titles = [f"{classes[t]}→{classes[p]} {c:.2f}" for t, p, c in zip(labels, last["predictions"], last["confidence"])]
     if data.kind == "image":
         images = data.raw(probes["split"], idx).numpy()

@@ -50,7 +50,7 @@ def test_explain_chosen_samples_and_class_averages(studio):
     panel.indices.value = "0, 3, 5"
     assert panel.explain()
     settle(panel.task)
-    assert panel.image.value[:4] == b"\x89PNG" and "convergence delta" in panel.status.value
+    assert panel.image.value[:4] == b"\x89PNG" and "completeness gap" in panel.status.value
     assert panel.result.attributions.shape == (3, 1, 8, 8)
     panel.source.value = "cell"
     panel.method.value = "grad_cam"

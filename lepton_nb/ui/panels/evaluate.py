@@ -119,12 +119,18 @@ class EvaluatePanel:
         idx = ev.cell(true, pred)
         order = idx[np.argsort(-ev.losses[idx], kind="stable")][:32]
         verb = "correctly classified" if true == pred else f"predicted as {ev.classes[pred]}"
-        self.cell_title.value = (f"<h4>{len(idx)} test sample(s) of class {html.escape(ev.classes[true])} "
-                                 f"{html.escape(verb)}</h4>" + (f"<p style='{MUTED}'>showing {len(order)}, highest "
-                                                                "loss first</p>" if len(idx) > len(order) else ""))
+        caption = f"{len(idx)} test sample(s) of class {html.escape(ev.classes[true])} {html.escape(verb)}"
+        # busy while the samples render, then caption and samples change together: never a caption
+        # above the previous cell's images
+        self.cell_title.value = f"<h4 style='{MUTED}'>{caption} — loading…</h4>"
+        self.cell_png.layout.opacity = "0.3"
         text, png = sample_view(run.data, "test", order, _titles(ev, order))
-        self.cell_html.value = text
-        set_png(self.cell_png, png)
+        with self.cell_title.hold_sync(), self.cell_html.hold_sync():
+            self.cell_html.value = text
+            set_png(self.cell_png, png)
+            self.cell_png.layout.opacity = "1"
+            self.cell_title.value = f"<h4>{caption}</h4>" + (
+                f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>" if len(idx) > len(order) else "")
 
     # ---- cross-validation --------------------------------------------------------------------
 

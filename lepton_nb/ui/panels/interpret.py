@@ -119,6 +119,7 @@ class InterpretPanel:
             self.status.value = error_html(exc)
             return False
         self.status.value = f"<span style='{MUTED}'>explaining {len(idx)} sample(s)…</span>"
+        self.image.layout.opacity = "0.3"  # busy: the previous pictures stay, dimmed, until the new ones come
         params = {k: w.value for k, w in self.params.items()}
         self.task(run, split, idx, self.method.value, self.target.value, self.baseline.value, params)
         return True
@@ -141,10 +142,9 @@ class InterpretPanel:
                   zip(idx, labels, exp.predictions.tolist(), exp.confidence.tolist())]
         delta = ""
         if exp.delta is not None:
-            delta = f" · convergence delta (|sum - (f(x) - f(baseline))|): max {float(exp.delta.abs().max()):.2e}"
+            delta = (f" · completeness gap {float(exp.delta.abs().max()):.2e} (how far the attributions' sum is "
+                     f"from the score's change from the baseline; near 0 is good)")
         explained = ", ".join(classes[t] for t in exp.target.tolist()[:8])
-        self.status.value = (f"<span style='{MUTED}'>{html.escape(METHODS[exp.method].label)} · explained classes: "
-                             f"{html.escape(explained)}{html.escape(delta)}</span>")
         attrs = exp.attributions.numpy()
         if data.kind == "image":
             fig = new_figure(1.4 * len(idx) + 1.2, 4.4)
@@ -172,8 +172,13 @@ class InterpretPanel:
                     ax.axis("off")
             set_png(self.image, to_png(fig))
             self.html.value = ""
+        # the caption says "done" only once its pictures are there
+        self.image.layout.opacity = "1"
+        self.status.value = (f"<span style='{MUTED}'>{html.escape(METHODS[exp.method].label)} · explained classes: "
+                             f"{html.escape(explained)}{html.escape(delta)}</span>")
 
     def _failed(self, exc: BaseException, tb: str) -> None:
+        self.image.layout.opacity = "1"
         self.status.value = error_html(exc, tb)
 
     # ---- per-class averages -----------------------------------------------------------------
