@@ -96,7 +96,7 @@ class Panel {
 
   requestDraw() { if (this.onDraw) this.onDraw(); }
 
-  draw(series) {
+  draw(series, marks = []) {
     const cssW = this.canvas.clientWidth || 300, cssH = this.canvas.clientHeight || 180;
     const dpr = DPR();
     if (this.canvas.width !== Math.round(cssW * dpr) || this.canvas.height !== Math.round(cssH * dpr)) {
@@ -151,6 +151,7 @@ class Panel {
       const px = X(t);
       ctx.fillText(fmt(t), px - 8, pad.t + h + 14);
     }
+    ctx.fillText("step", pad.l + w - 22, pad.t + h + 14);  // the x axis: optimizer steps (batches)
     ctx.strokeStyle = "#999";
     ctx.strokeRect(pad.l, pad.t, w, h);
     ctx.save();
@@ -167,6 +168,15 @@ class Panel {
         }
       }
     }
+    // settings changed mid-run: a dashed line at the step they applied from, labelled
+    ctx.strokeStyle = "#8e24aa"; ctx.fillStyle = "#8e24aa"; ctx.setLineDash([4, 3]);
+    for (const m of marks) {
+      if (m.step < x0 || m.step > x1) continue;
+      const px = X(m.step);
+      ctx.beginPath(); ctx.moveTo(px, pad.t); ctx.lineTo(px, pad.t + h); ctx.stroke();
+      ctx.fillText(m.text, Math.min(px + 3, pad.l + w - ctx.measureText(m.text).width - 2), pad.t + 10);
+    }
+    ctx.setLineDash([]);
     ctx.restore();
     if (this.hoverX !== null) {
       const xv = x0 + ((this.hoverX - pad.l) / w) * (x1 - x0);
@@ -247,7 +257,7 @@ function render({ model, el }) {
   let frame = null;
   const drawAll = () => {
     frame = null;
-    for (const p of panels) p.draw(series);
+    for (const p of panels) p.draw(series, model.get("marks") || []);
     el.dataset.points = String(Object.values(series).reduce((a, s) => a + s.nRaw, 0));
   };
   const requestDraw = () => { if (frame === null) frame = requestAnimationFrame(drawAll); };
@@ -310,6 +320,9 @@ function render({ model, el }) {
   model.on("msg:custom", onMsg);
   model.on("change:panels", buildPanels);
   model.on("change:styles", buildPanels);
+  const showMarks = () => { el.dataset.marks = String((model.get("marks") || []).length); requestDraw(); };
+  model.on("change:marks", showMarks);
+  showMarks();
   for (const key of ["state", "message", "progress", "can_start", "start_hint"]) {
     model.on(`change:${key}`, updateControls);
   }

@@ -87,7 +87,21 @@ def curves_png(run: Run, metric: str = "accuracy") -> bytes:
     ax1, ax2, ax3 = fig.subplots(1, 3)
     plot_curves(ax1, ax2, run.history, metric)
     plot_lr(ax3, run.history)
+    for change in run.history.meta.get("changes", []):  # settings changed while paused, from this step on
+        for ax in (ax1, ax2, ax3):
+            ax.axvline(change["step"], ls="--", lw=1, color="#8e24aa")
     return to_png(fig)
+
+
+def changes_section(run: Run) -> str:
+    """What was changed while the run was paused, and from which step it applied."""
+    changes = run.history.meta.get("changes", [])
+    if not changes:
+        return ""
+    rows = [{"step": c["step"], "epoch": c["epoch"] + 1, "field": c["field"], "from": c["old"], "to": c["new"]}
+            for c in changes]
+    return ("<h2>Changed while paused</h2><p class=muted>The recipe below is the one the run started with; these "
+            "changes applied from the step shown (dashed lines on the curves).</p>" + table(rows, left=("field",)))
 
 
 def sample_section(run: Run, indices: np.ndarray, title: str) -> str:
@@ -213,6 +227,7 @@ def write_report(run: Run, path: Path) -> Path:
         parts.append("<h2>Test metrics</h2>" + table([{"metric": metric_label(k), "value": v, "meaning": metric_help(k)}
                                                       for k, v in run.metrics.items()], left=("metric", "meaning")))
     parts.append("<h2>Training curves</h2>" + img_tag(curves_png(run), "training curves"))
+    parts.append(changes_section(run))
     if run.history.epochs:
         keys = [k for k in run.history.epochs[0] if k not in ("step",)]
         rows = [{k: (e.get(k) + 1 if k == "epoch" else e.get(k)) for k in keys} for e in run.history.epochs]

@@ -19,6 +19,7 @@ class Control:
         self._stop = False
         self.reason = ""
         self.pending = False
+        self._changes: dict[str, object] = {}
 
     def stop(self, reason: str = "stopped by user") -> None:
         with self._lock:
@@ -33,10 +34,19 @@ class Control:
                 self._running.clear()
                 self.pending = True
 
-    def resume(self) -> None:
+    def resume(self, changes: dict[str, object] | None = None) -> None:
+        """Run on; ``changes`` (dotted recipe keys, see `train.changes`) apply before the next batch."""
         with self._lock:
+            if changes:
+                self._changes.update(changes)
             self._running.set()
             self.pending = self._stop
+
+    def take_changes(self) -> dict[str, object]:
+        """The changes sent with Resume, once."""
+        with self._lock:
+            changes, self._changes = self._changes, {}
+            return changes
 
     @property
     def stop_requested(self) -> bool:

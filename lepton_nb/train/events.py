@@ -84,6 +84,15 @@ class Resumed(Event):
 
 
 @dataclass
+class Changed(Event):
+    """Settings changed while paused (applied from ``global_step`` on); see `train.changes`."""
+
+    epoch: int
+    global_step: int
+    changes: list
+
+
+@dataclass
 class Stopped(Event):
     epoch: int
     global_step: int

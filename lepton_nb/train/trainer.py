@@ -23,10 +23,12 @@ from ..errors import CheckpointError
 from ..models import seed_dropout
 from ..robust import Adversary
 from ..spec import TrainSection
+from .changes import apply_changes
 from .control import Control
 from .events import (
     BatchEnd,
     BatchStart,
+    Changed,
     Diverged,
     EpochEnd,
     EpochStart,
@@ -226,6 +228,9 @@ class Trainer:
         ctl.wait_while_paused()
         self.status = "running"
         if not ctl.stop_requested:
+            changes = ctl.take_changes()
+            if changes:  # what the user changed while paused applies from the next batch on
+                self.events.emit(Changed(self.epoch, self.global_step, apply_changes(self, changes)))
             self.events.emit(Resumed(self.epoch, self.global_step))
         return time.perf_counter() - p0
 

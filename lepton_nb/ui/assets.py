@@ -1,7 +1,8 @@
-"""Locate the front-end files in widgets/ (shipped inside the wheel as lepton_nb/widgets)."""
+"""The front end: its files in widgets/ (shipped inside the wheel as lepton_nb/widgets), and where it runs."""
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 _HERE = Path(__file__).resolve().parent
@@ -14,3 +15,8 @@ def asset(name: str) -> Path:
         if path.is_file():
             return path
     raise FileNotFoundError(f"lepton_nb front-end file {name!r} is missing; reinstall lepton_nb")
+
+
+def in_dashboard() -> bool:
+    """True in a kernel that Voilà started for a dashboard page (it sets VOILA_* variables there)."""
+    return any(k in os.environ for k in ("VOILA_KERNEL_ID", "VOILA_BASE_URL", "VOILA_SERVER_URL"))

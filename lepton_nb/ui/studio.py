@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import html
 import json
-import os
 import threading
 import time
 from pathlib import Path
@@ -19,11 +18,14 @@ import ipywidgets as W
 
 from ..artifacts import Run
 from ..data import DataBundle, build_data
-from ..errors import Problem, RecipeError
+from ..errors import LeptonError, Problem, RecipeError
 from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
+from ..train.events import Changed
 from ..warmup import warm_up_in_background
 from ..workflows import Session, as_recipe
+from .assets import in_dashboard
 from .forms import RecipeForm
+from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
 from .panels.augment import AugmentPanel
 from .panels.data import DataPanel
 from .panels.evaluate import EvaluatePanel
@@ -35,12 +37,6 @@ from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
 from .tasks import Latest
 from .views.live import LiveFeed, LiveMonitor, panels_for
-
-
-def in_dashboard() -> bool:
-    """True in a kernel that Voilà started for a dashboard page (it sets VOILA_* variables there)."""
-    return any(k in os.environ for k in ("VOILA_KERNEL_ID", "VOILA_BASE_URL", "VOILA_SERVER_URL"))
-
 
 TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Runs")
 
@@ -57,8 +53,7 @@ class Studio:
                  hz: float = 4.0, keep_models: int = 1):
         warm_up_in_background()
         self.session = Session(out=out)
-        self.hz = hz
-        self.keep_models = keep_models
+        self.hz, self.keep_models = hz, keep_models
         self._lock = threading.RLock()
         self.data: DataBundle | None = None
         self._data_key: str | None = None
@@ -66,12 +61,13 @@ class Studio:
         self.runs: list[Run] = []
         self.feed: LiveFeed | None = None
         self._feed_done = threading.Event()
-        self._feed_done.set()
+        self._feed_done.set()  # no feed is running
         self._job: str | None = None
         self.job_message = ""
         self._handles: list[Any] = []
         self._shown: dict[str, str] = {}
         self.last_snapshot = ""
+        self._started: dict[str, Any] = {}  # mid-run fields as the active run has them
 
         self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",)})
         self.monitor = LiveMonitor()
@@ -93,10 +89,14 @@ class Studio:
             self.tabs.set_title(i, title)
         self.tabs.observe(self._tab_selected, names="selected_index")
         self.header = W.HTML()
-        self.widget = W.VBox([self.header, self.monitor, self.form.general_problems, self.tabs])
+        self.lock_note = W.HTML()
+        self.widget = W.VBox([self.header, self.monitor, self.lock_note, self.form.general_problems, self.tabs])
         self.widget.add_class("lnb-studio")
 
         self.data_task = Latest(self._load, self._loaded, self._load_failed, delay=0.3, name="lepton_nb-data")
+        self.session.on_state(lambda state: apply_locks(self.form, self.session, state, self.lock_note,
+                                                        self.recipe.train))
+        self.session.on_event(self._mark_changes)
         self.form.on_change(self._recipe_changed)
         self.form.controls()["data.source"].widget.observe(self._source_changed, names="value")
         self.augment_panel.show_for_kind(self.form.recipe.kind)
@@ -259,6 +259,7 @@ class Studio:
                 return self._refuse(self.session.message)
             self._feed_done.clear()
             self.monitor.panels = panels_for(recipe.train.adversarial.method != "none")
+            self.monitor.marks, self._started = [], mid_run_values(self.form)
             self.monitor.bind(self.session.history)
             session = self.session
             self.interpret_panel.timeline.bind(session.history,
@@ -276,8 +277,28 @@ class Studio:
     def pause(self) -> None:
         self.session.pause()
 
-    def resume(self) -> None:
-        self.session.resume()
+    def resume(self) -> dict[str, Any]:
+        """Run on; the mid-run fields edited while paused (lr, weight decay, grad clipping, epochs, patience)
+        apply from the next batch, are recorded with their step and marked on the live curves."""
+        changes = self.pending_changes()
+        try:
+            self.session.resume(changes)
+        except LeptonError as exc:
+            self.monitor.message = f"not resumed: {exc}"
+            return {}
+        self._started.update(changes)
+        if changes:
+            self.monitor.message = "applied on Resume: " + ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in
+                                                                     changes.items())
+        return changes
+
+    def pending_changes(self) -> dict[str, Any]:
+        """Mid-run fields edited in the panels since Start (or the last Resume) of the paused run."""
+        return pending_changes(self.form, self.session, self._started)
+
+    def _mark_changes(self, event: Any) -> None:
+        if isinstance(event, Changed) and event.changes:
+            self.monitor.marks = [*self.monitor.marks, *change_marks(event.changes)]
 
     def stop(self) -> None:
         self.session.stop()

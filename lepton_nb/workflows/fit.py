@@ -156,6 +156,8 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
         run.extras["distributed"] = strategy.to_dict()
     if folder is not None:
         folder.write_timeline(trainer.history)
+        if trainer.history.meta.get("changes"):  # recipe.json is the start; changes.json what changed when
+            folder.write_json("changes.json", trainer.history.meta["changes"])
         folder.write_json("metrics.json", {"status": status, "message": trainer.message, "seconds": run.seconds,
                                            "best_epoch": trainer.best_epoch, "world_size": strategy.world_size,
                                            "test": test_eval.to_dict() if test_eval else None})

@@ -16,7 +16,9 @@ from pathlib import Path
 from typing import Any
 
 from ..artifacts import Run
+from ..errors import RecipeError, UsageError
 from ..spec import Recipe
+from ..train.changes import check_changes
 from ..train.control import Control
 from ..train.events import Event, FitEnd, Paused, Resumed
 from ..train.history import History
@@ -105,8 +107,19 @@ class Session:
     def pause(self) -> None:
         self.control.pause()
 
-    def resume(self) -> None:
-        self.control.resume()
+    def resume(self, changes: dict[str, Any] | None = None) -> None:
+        """Run on; ``changes`` (e.g. ``{"train.lr": 0.001}``) apply from the next batch and are recorded with
+        their step. Only a paused run takes changes, and only the fields `train.changes.MID_RUN` allows;
+        anything else raises a RecipeError naming the field, the value and what is allowed."""
+        if changes:
+            trainer, recipe = self.trainer, self.recipe
+            if trainer is None or recipe is None or self._state != "paused":
+                raise UsageError("changes", changes, f"the run is {self._state}; allowed: changes to a paused run")
+            recipe.updated(changes)  # ranges and types, as in the recipe
+            problems = check_changes(trainer.cfg, changes, trainer.epoch)
+            if problems:
+                raise RecipeError(problems)
+        self.control.resume(changes)
 
     def stop(self, reason: str = "stopped by user") -> None:
         self.control.stop(reason)

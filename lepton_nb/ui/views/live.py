@@ -103,6 +103,7 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     start_hint = t.Unicode("").tag(sync=True)
     panels = t.List(DEFAULT_PANELS).tag(sync=True)
     styles = t.Dict(DEFAULT_STYLES).tag(sync=True)
+    marks = t.List().tag(sync=True)  # [{"step", "text"}]: settings changed mid-run, drawn as dashed lines
 
     def __init__(self, history: History | None = None, **kwargs: Any):
         super().__init__(**kwargs)

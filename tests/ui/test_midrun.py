@@ -1,0 +1,39 @@
+"""Pause → edit → Resume in the studio: the edit applies, is recorded and marked; other fields are locked."""
+
+import threading
+
+from lepton_nb.train.events import BatchEnd
+from tests.conftest import wait_for
+
+
+def test_pause_edit_resume_applies_records_and_marks(studio):
+    studio.update({"train.epochs": 20, "train.lr": 0.004})
+    paused = threading.Event()
+    studio.session.on_event(lambda e: studio.pause() if isinstance(e, BatchEnd) and e.global_step == 4 else None)
+    studio.session.on_state(lambda s: paused.set() if s == "paused" else None)
+    assert studio.start()
+    lr, width = studio.form.controls()["train.lr"], studio.form.controls()["model.width"]
+    assert paused.wait(60)
+    wait_for(lambda: not lr.widget.disabled, 10)
+    assert width.widget.disabled and "model is built at Start" in width.widget.tooltip
+    assert studio.form.controls()["train.epochs"].widget.disabled  # one_cycle plans over the epochs
+    assert "Now change" in studio.lock_note.value
+    lr.set(0.001)
+    assert studio.pending_changes() == {"train.lr": 0.001}
+    assert studio.resume() == {"train.lr": 0.001}
+    assert "applied on Resume: lr = 0.001" in studio.monitor.message
+    wait_for(lambda: studio.monitor.marks, 30)
+    assert studio.monitor.marks == [{"step": 4, "text": "lr 0.004→0.001"}]
+    wait_for(lambda: lr.widget.disabled, 10)  # running again: pause to change it
+    assert "pause the run" in lr.widget.tooltip
+    studio.stop()
+    assert studio.wait(60)
+    run = studio.run
+    assert run.recipe.train.lr == 0.004 and run.history.meta["changes"][0]["new"] == 0.001
+    assert not lr.widget.disabled and not width.widget.disabled and studio.lock_note.value == ""
+
+
+def test_nothing_is_pending_unless_paused(studio):
+    studio.update({"train.lr": 0.002})
+    assert studio.pending_changes() == {}
+    assert studio.resume() == {}
