@@ -99,3 +99,18 @@ def test_nothing_to_explain_before_a_run():
     studio = lnb.Studio(tiny_recipe(), out=None)
     assert not studio.interpret_panel.explain() and "train a run first" in studio.interpret_panel.status.value
     studio.close()
+
+
+def test_trust_checks_in_the_interpret_tab(studio):
+    assert studio.start() and studio.wait(60)
+    panel = studio.interpret_panel
+    panel.source.value = "indices"
+    panel.indices.value = "0, 1, 2"
+    panel.method.value = "saliency"
+    assert panel.check_trust()
+    settle(panel.trust_task, timeout=120)
+    assert panel.trust_report.n == 3 and panel.trust_report.method == "saliency"
+    html = panel.trust_html.value
+    assert "infidelity" in html and "max-sensitivity" in html and "model randomization" in html
+    panel.indices.value = "x"
+    assert not panel.check_trust() and "allowed" in panel.trust_html.value

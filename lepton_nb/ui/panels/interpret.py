@@ -13,6 +13,7 @@ import torch
 
 from ...artifacts import Run
 from ...interpret.attribution import Explanation, explain, fitting_methods
+from ...interpret.trust import TrustReport, trust
 from ...plotting import new_figure, to_png
 from ...plotting.attributions import (
     attribution_map,
@@ -49,6 +50,12 @@ class InterpretPanel:
         self.picker = SamplePicker(ctx.selected_cell)
         self.source, self.indices = self.picker.source, self.picker.indices
         self.explain_button = button("Explain", icon="lightbulb-o", button_style="primary")
+        self.trust_button = button("Is it trustworthy?", icon="check-square-o",
+                                   tooltip="Infidelity, max-sensitivity and the model-randomization check of this "
+                                           "method on the chosen samples")
+        self.trust_html = W.HTML()
+        self.trust_report: TrustReport | None = None
+        self.trust_task = Latest(self._trust_work, self._trusted, self._trust_failed, name="lepton_nb-trust")
         self.classes_button = button("Average per class", icon="th-large",
                                      tooltip="Mean attribution of each class's test samples (target: true class)")
         self.status = W.HTML(f"<span style='{MUTED}'>Train a run, then explain its predictions here.</span>")
@@ -63,9 +70,11 @@ class InterpretPanel:
         self.method.observe(lambda _: self._build_params(), names="value")
         self.explain_button.on_click(lambda _: self.explain())
         self.classes_button.on_click(lambda _: self.per_class())
+        self.trust_button.on_click(lambda _: self.check_trust())
         self._build_params()
         controls = W.VBox([self.method, self.params_box, self.target, self.baseline, self.picker.box,
-                           W.HBox([self.explain_button, self.classes_button]), self.status],
+                           W.HBox([self.explain_button, self.classes_button]), self.trust_button, self.status,
+                           self.trust_html],
                           layout=W.Layout(flex="0 0 360px"))
         self.box = W.VBox([
             W.HBox([controls, W.VBox([self.image, self.html], layout=W.Layout(flex="1 1 auto"))],
@@ -180,6 +189,38 @@ class InterpretPanel:
     def _failed(self, exc: BaseException, tb: str) -> None:
         self.image.layout.opacity = "1"
         self.status.value = error_html(exc, tb)
+
+    # ---- are the attributions trustworthy? ------------------------------------------------------
+
+    def check_trust(self) -> bool:
+        run = self.run
+        if run is None or run.model is None or run.data is None:
+            self.trust_html.value = error_html(ValueError("train a run first (its model must still be in memory)"))
+            return False
+        try:
+            split, idx = self.chosen_indices()
+        except ValueError as exc:
+            self.trust_html.value = error_html(exc)
+            return False
+        self.trust_html.value = f"<span style='{MUTED}'>checking {len(idx)} sample(s)…</span>"
+        params = {k: w.value for k, w in self.params.items()}
+        self.trust_task(run, split, idx[:8], self.method.value, self.target.value, params)
+        return True
+
+    def _trust_work(self, run: Run, split: str, idx: list[int], method: str, target: Any,
+                    params: dict[str, Any]) -> TrustReport:
+        x = run.data.inputs(split)[torch.as_tensor(idx)]
+        labels = run.data.labels(split)[torch.as_tensor(idx)]
+        target = labels if target == "true" else target
+        return trust(run.model, x, run.data, method, target, **params)
+
+    def _trusted(self, report: TrustReport) -> None:
+        self.trust_report = report
+        self.trust_html.value = (f"<b>{html.escape(METHODS[report.method].label)} on {report.n} sample(s)</b>"
+                                 + table_html(report.rows(), left=("check", "reading")))
+
+    def _trust_failed(self, exc: BaseException, tb: str) -> None:
+        self.trust_html.value = error_html(exc, tb)
 
     # ---- per-class averages -----------------------------------------------------------------
 
