@@ -89,12 +89,14 @@ __all__ = [
     "prune",
     "quantize",
     "robust",
+    "replay",
     "robustness",
     "train",
 ]
 
 _LAZY = {
     "Studio": ("lepton_nb.ui.studio", "Studio"),
+    "replay": ("lepton_nb.ui.replay", "replay"),  # a finished run played in the live monitor
     "explain": ("lepton_nb.interpret.attribution", "explain"),  # loads captum on first use
 }
 

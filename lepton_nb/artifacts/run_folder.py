@@ -18,7 +18,7 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError, Problem, RecipeError, UsageError
-from ..interpret.probes import save_timeline
+from ..interpret.probes import load_timeline, save_timeline
 from ..spec import Recipe
 from ..train.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from ..train.history import History
@@ -116,6 +116,10 @@ class RunFolder:
             return None
         save_timeline(self.timeline_path, frames, probes)
         return self.timeline_path
+
+    def read_timeline(self) -> list[dict[str, Any]]:
+        """The attribution frames of ``attributions.npz`` ([] when there are none)."""
+        return load_timeline(self.timeline_path) if self.timeline_path.is_file() else []
 
     # RunStore: what the Trainer writes while it runs
     def save_checkpoint(self, which: str, state: dict[str, Any]) -> None:

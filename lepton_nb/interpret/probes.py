@@ -117,3 +117,14 @@ def save_timeline(path: Any, frames: list[dict[str, Any]], probes: dict[str, Any
                         indices=np.array(probes["indices"]), labels=np.array(probes["labels"]),
                         split=np.array(probes["split"]), method=np.array(probes["method"]))
     tmp.replace(path)
+
+
+def load_timeline(path: Any) -> list[dict[str, Any]]:
+    """The frames `save_timeline` wrote (for replaying a finished run); [] when the file is absent or damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            return [{"epoch": int(z["epochs"][i]), "step": int(z["steps"][i]), "attributions": z["attributions"][i],
+                     "predictions": z["predictions"][i].tolist(), "confidence": z["confidence"][i].tolist()}
+                    for i in range(len(z["epochs"]))]
+    except (OSError, KeyError, ValueError):
+        return []
