@@ -17,6 +17,7 @@ from typing import Any
 from ..errors import Problem, RecipeError
 from .fields import setting
 from .methods import METHODS, default_method
+from .names import name_problem
 from .ops import AUGMENT_OPS
 from .parse import did_you_mean, parse_dataclass, unknown_key_hint
 from .presets import PRESETS
@@ -209,6 +210,9 @@ class Recipe:
 
     def _cross_problems(self) -> list[Problem]:
         out: list[Problem] = []
+        bad_name = name_problem(self.name)
+        if bad_name is not None:
+            out.append(bad_name)
         kind = self.kind
         d, t = self.data, self.train
         archs = ARCHS_FOR_KIND[kind]
@@ -269,6 +273,10 @@ class Recipe:
             out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
                                                          "none, or set model.init_from (a run folder or "
                                                          "checkpoint) or model.pretrained"))
+        if t.batch_size < 2 and kind != "text" and (m.batch_norm or m.arch == "resnet18"):
+            out.append(Problem("train.batch_size", t.batch_size, "batch normalization needs at least 2 samples per "
+                                                                 "batch; allowed: 2 or more" +
+                               ("" if m.arch == "resnet18" else ", or model.batch_norm false")))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))
