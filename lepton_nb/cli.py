@@ -1,7 +1,8 @@
 """The ``lepton-nb`` command: the same recipes as the studio, headless.
 
-Exit codes: 0 done; 1 the run failed (error or divergence); 2 invalid input (recipe, data,
-arguments), every problem listed; 130 stopped by Ctrl-C (the report is still written).
+Exit codes: 0 done; 1 the run failed (divergence, or an unexpected error: a one-line note, the traceback
+in a log file); 2 invalid input (recipe, data, arguments, run folders), every problem listed; 130
+stopped by Ctrl-C (the report is still written).
 """
 
 from __future__ import annotations

@@ -80,12 +80,13 @@ class RecipeError(LeptonError, ValueError):
 
 
 def _show(value: Any) -> str:
-    """A short rendering of a bad value: at most 60 characters, whatever the value (huge or deeply nested)."""
+    """A short rendering of a bad value: at most 60 characters, whatever the value (huge or deeply nested);
+    a longer one keeps its start and its end."""
     try:
         text = json.dumps(value) if _jsonable(value) else repr(value)
     except (ValueError, RecursionError):  # an integer of thousands of digits, a structure nested too deep
         text = f"<a {type(value).__name__} too large to show>"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 60 else text[:24] + "..." + text[-33:]  # the end of a long path names the file
 
 
 def _jsonable(value: Any) -> bool:
