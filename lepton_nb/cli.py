@@ -312,6 +312,11 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lepton-nb: aborted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file named on the command line or in the recipe that the system refuses
+        name = exc.filename if exc.filename is not None else ""
+        print(f"lepton-nb: file {str(name)[:300]!r}: {exc.strerror or exc}; allowed: a path that exists and that "
+              "you can read (and write, for outputs)", file=sys.stderr)
+        return 2
     except Exception as exc:  # a bug, not bad input: a short note here, the traceback in a log file
         log = write_error_log(argv)
         print(f"lepton-nb: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it with "

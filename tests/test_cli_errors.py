@@ -41,3 +41,12 @@ def test_an_unexpected_exception_prints_a_short_note_and_logs_the_traceback(reci
     log = err.strip().rsplit(" ", 1)[-1]
     text = Path(log).read_text(encoding="utf-8")
     assert "Traceback" in text and "simulated bug" in text and "run " in text
+
+
+@pytest.mark.parametrize("argv", [["export", "\x00"], ["export", "a" * 5000], ["run", "\x00"], ["run", "a" * 5000],
+                                  ["recipe", "-o", "\x00"], ["recipe", "-o", "/proc/no/such/dir/r.json"],
+                                  ["optimize", "a" * 300], ["ensemble", "\x00", "b"]])
+def test_paths_no_file_system_accepts_exit_2_with_a_short_message(argv, capsys):
+    assert main(argv) == 2
+    err = capsys.readouterr().err
+    assert "Traceback" not in err and "internal error" not in err and len(err) < 600

@@ -15,7 +15,7 @@ import torch
 from torch import nn
 
 from ..data.bundle import DataSpec
-from ..errors import CheckpointError, UsageError
+from ..errors import CheckpointError, UsageError, user_path
 from ..models import build_model
 from ..models.quantize import quantize_model
 from ..spec import Recipe
@@ -96,5 +96,5 @@ def run_dir_of(source: Any) -> Path | None:
     if isinstance(source, Run):
         return source.dir
     if isinstance(source, (str, Path)):
-        return Path(source).expanduser()
+        return user_path(source, "run")
     return None

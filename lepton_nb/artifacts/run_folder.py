@@ -16,7 +16,7 @@ from typing import Any
 
 import torch
 
-from ..errors import CheckpointError, Problem, RecipeError, UsageError
+from ..errors import CheckpointError, Problem, RecipeError, UsageError, user_path
 from ..interpret.probes import save_timeline
 from ..spec import Recipe
 from ..spec.names import name_problem
@@ -42,7 +42,7 @@ class RunFolder:
     """
 
     def __init__(self, path: str | Path):
-        self.path = Path(path).expanduser()
+        self.path = user_path(path, "run")
 
     @classmethod
     def create(cls, out: str | Path, name: str) -> RunFolder:
@@ -52,7 +52,7 @@ class RunFolder:
         sessions, CLI processes or search workers), and must lie inside ``out``.
         """
         check_run_name(name)
-        root = Path(out).expanduser()
+        root = user_path(out, "out")
         root.mkdir(parents=True, exist_ok=True)
         base = f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
         for i in range(1, 10_000):
@@ -196,7 +196,7 @@ class RunFolder:
         absolute or relative to the run folder (e.g. ``optimized/pruned-50.pt``).
         """
         if which not in CHECKPOINT_CHOICES:
-            candidate = Path(which).expanduser()
+            candidate = user_path(which, "checkpoint", CheckpointError)
             candidate = candidate if candidate.is_absolute() else self.path / candidate
             if not candidate.is_file():
                 raise CheckpointError("checkpoint", which, f"no such file in {str(self.path)!r}; allowed: "
@@ -219,7 +219,7 @@ class RunFolder:
 
 def checkpoint_file(source: str | Path, which: str = "auto", field: str = "checkpoint") -> Path:
     """The checkpoint a run folder (or a checkpoint path) stands for (see `RunFolder.checkpoint`)."""
-    path = Path(source).expanduser()
+    path = user_path(source, field, CheckpointError)
     if path.is_file():
         return path
     if not path.is_dir():
@@ -230,7 +230,7 @@ def checkpoint_file(source: str | Path, which: str = "auto", field: str = "check
 
 def folder_of(path: str | Path) -> RunFolder:
     """The run folder a run folder or one of its checkpoint files belongs to."""
-    p = Path(path).expanduser()
+    p = user_path(path, "run")
     if p.is_dir():
         return RunFolder(p)
     return RunFolder(p.parent.parent if p.parent.name == "checkpoints" else p.parent)

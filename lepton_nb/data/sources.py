@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import DataError
+from ..errors import DataError, user_path
 from ..spec import DataSection
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -158,7 +158,7 @@ def _load_cifar_split(root: Path, split: str) -> tuple[torch.Tensor, np.ndarray]
 
 def load_torchvision_pool(cfg: DataSection) -> Pool:
     """MNIST / Fashion-MNIST / CIFAR-10 as uint8 tensors, honouring ``official_split``."""
-    source, root = cfg.source, Path(cfg.root).expanduser()
+    source, root = cfg.source, user_path(cfg.root, "data.root", DataError)
     wanted = {"standard": ["train", "test"], "train": ["train"], "test": ["test"],
               "all": ["train", "test"]}[cfg.official_split]
     parts: dict[str, tuple[torch.Tensor, np.ndarray]] = {}
@@ -188,7 +188,7 @@ def load_torchvision_pool(cfg: DataSection) -> Pool:
 
 def load_image_folder_pool(cfg: DataSection) -> Pool:
     """A folder with one sub-folder of images per class; loaded into memory when it fits."""
-    root = Path(cfg.root).expanduser()
+    root = user_path(cfg.root, "data.root", DataError)
     if not root.is_dir():
         raise DataError("data.root", str(root), "is not a folder; allowed: a folder with one sub-folder "
                         "per class, e.g. root/cat/001.png, root/dog/002.jpg")
@@ -242,7 +242,7 @@ def load_csv_pool(cfg: DataSection) -> Pool:
     """A CSV table: one target column (default: the last), numeric and categorical features."""
     import pandas as pd
 
-    path = Path(cfg.path).expanduser()
+    path = user_path(cfg.path, "data.path", DataError)
     if not path.is_file():
         raise DataError("data.path", str(path), "no such file; allowed: a CSV file with a header row")
     try:
@@ -297,7 +297,7 @@ def read_text_file(path: Path, field: str = "data.path") -> str:
 
 def load_text_tsv_pool(cfg: DataSection) -> Pool:
     """Sentences with labels, one per line: ``sentence<TAB>label``."""
-    path = Path(cfg.path).expanduser()
+    path = user_path(cfg.path, "data.path", DataError)
     if not path.is_file():
         raise DataError("data.path", str(path), "no such file; allowed: a text file of lines "
                         "'sentence<TAB>label', e.g. imdb_labelled.txt")

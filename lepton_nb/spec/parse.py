@@ -22,9 +22,11 @@ def did_you_mean(key: str, known: list[str]) -> str:
 def key_text(key: Any) -> str:
     """A key as it appears in a field name: quoted when it would not read as one (empty, spaces, controls)."""
     text = str(key)
-    if text and text.strip() == text and text.isprintable() and "." not in text:
+    if text and text.strip() == text and text.isprintable() and "." not in text and len(text) <= 40:
         return text
-    return json.dumps(text)[:40]
+    quoted = json.dumps(text)
+    return quoted if len(quoted) <= 40 else quoted[:36] + '..."'
+
 
 
 def unknown_key_hint(key: str, obj: Any) -> str:

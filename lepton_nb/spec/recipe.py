@@ -96,8 +96,9 @@ class Recipe:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RecipeError([Problem("recipe file", str(path), f"cannot be read ({exc.strerror})")]) from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise RecipeError([Problem("recipe file", str(path), f"cannot be read ({reason})")]) from None
         except UnicodeDecodeError:
             raise RecipeError([Problem("recipe file", str(path), "is not UTF-8 text")]) from None
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -133,10 +134,15 @@ class Recipe:
             text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         else:
             text = self.to_json() + "\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise RecipeError([Problem("recipe file", str(path), f"cannot be written ({reason}); allowed: a file "
+                                       "in a folder you can write to")]) from None
         return path
 
     def copy(self) -> Recipe:

@@ -23,7 +23,7 @@ from torch import nn
 
 from ..artifacts.run_folder import checkpoint_file, folder_of
 from ..data.bundle import DataSpec
-from ..errors import ModelError
+from ..errors import ModelError, user_path
 from ..spec import ModelSection
 from ..train.checkpoint import load_checkpoint
 
@@ -83,7 +83,7 @@ def _shape(t: torch.Tensor) -> list[int]:
 
 def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitReport:
     """Load another run's weights: features strictly, the head when it fits and the classes agree."""
-    path = Path(cfg.init_from).expanduser()
+    path = user_path(cfg.init_from, "model.init_from", ModelError)
     where = f"model.init_from: {cfg.init_from!r}"
     ckpt_path = checkpoint_file(path, "auto", field="model.init_from")
     state = load_checkpoint(ckpt_path)
