@@ -252,6 +252,9 @@ def load_csv_pool(cfg: DataSection) -> Pool:
     if frame.shape[1] < 2:
         raise DataError("data.path", str(path), f"has {frame.shape[1]} column(s); allowed: at least one "
                         "feature column and a target column")
+    if len(frame) < 2:
+        raise DataError("data.path", str(path), f"has {len(frame)} data row(s) below its header; allowed: a table "
+                        "with a header row and at least 2 rows")
     _check_finite_cells(frame, path)
     target = cfg.target or frame.columns[-1]
     if target not in frame.columns:
@@ -275,7 +278,7 @@ def load_csv_pool(cfg: DataSection) -> Pool:
 def _check_finite_cells(frame: Any, path: Path) -> None:
     """Refuse ``inf``/``-inf`` cells (empty cells are fine: they are imputed or dropped), naming row and column."""
     numeric = frame.select_dtypes(include="number")
-    bad = ~np.isfinite(numeric.to_numpy(dtype=np.float64)) & numeric.notna().to_numpy()
+    bad = ~np.isfinite(numeric.to_numpy(dtype=np.float64)) & numeric.notna().to_numpy(dtype=bool)
     if bad.any():
         row, col = (int(v[0]) for v in np.nonzero(bad))
         raise DataError("data.path", f"{path}:{row + 2}", f"column {str(numeric.columns[col])!r} holds "
