@@ -125,9 +125,10 @@ class RunFolder:
         return load_checkpoint(path, device) if path.is_file() else None
 
     def remove_stale_temp_files(self) -> list[Path]:
-        """Temporary files left by a process killed while it wrote a checkpoint (cleared on resume)."""
+        """Temporary files left by a process killed while it wrote a checkpoint or a JSON file (cleared on resume)."""
         folder = self.path / "checkpoints"
-        return remove_stale_temp_files(folder) if folder.is_dir() else []
+        removed = remove_stale_temp_files(folder) if folder.is_dir() else []
+        return removed + (remove_stale_temp_files(self.path, ".*.json.*.tmp") if self.path.is_dir() else [])
 
     def save_history(self, history: History) -> None:
         self.path.mkdir(parents=True, exist_ok=True)

@@ -49,10 +49,10 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_temp_files(folder: str | Path) -> list[Path]:
-    """Delete temporary checkpoint files of writers that no longer run (killed mid-save); returns them."""
+def remove_stale_temp_files(folder: str | Path, pattern: str = TEMP_PATTERN) -> list[Path]:
+    """Delete temporary files (``.NAME.PID.tmp``) of writers that no longer run (killed mid-save); returns them."""
     removed = []
-    for tmp in Path(folder).glob(TEMP_PATTERN):
+    for tmp in Path(folder).glob(pattern):
         pid = tmp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue  # another process is writing it right now
