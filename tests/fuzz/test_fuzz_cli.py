@@ -3,6 +3,7 @@
 Training, cross-validation and the deployment tools are replaced by stubs once their arguments and recipe
 are validated: this target fuzzes the command line, the others fuzz what lies behind it."""
 
+import os
 import tempfile
 from pathlib import Path
 
@@ -29,7 +30,12 @@ def places():
         (root / "bad.json").write_text('{"train": {"lr": "fast"}}')
         (root / "empty").mkdir()
         (root / "out").mkdir()
-        yield root
+        cwd = os.getcwd()
+        os.chdir(root)  # `recipe -o NAME` and the default --out write relative to here, never into the checkout
+        try:
+            yield root
+        finally:
+            os.chdir(cwd)
 
 
 @pytest.fixture(scope="module", autouse=True)
