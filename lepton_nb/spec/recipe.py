@@ -284,6 +284,9 @@ class Recipe:
             out.append(Problem("train.batch_size", t.batch_size, "batch normalization needs at least 2 samples per "
                                                                  "batch; allowed: 2 or more" +
                                ("" if m.arch == "resnet18" else ", or model.batch_norm false")))
+        if t.optimizer == "nesterov" and t.momentum == 0:
+            out.append(Problem("train.momentum", t.momentum, "Nesterov momentum needs momentum > 0; allowed: e.g. "
+                                                             "0.9, or train.optimizer sgd"))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))

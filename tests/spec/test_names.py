@@ -36,3 +36,4 @@ def test_an_empty_or_blank_key_is_shown_quoted_not_as_a_blank_field():
         Recipe.from_dict({"": 1, "train": {" ": 2}, "augment": {"ops": [{"op": "rotation", "": 3}]}})
     fields = [p.field for p in info.value.problems]
     assert sorted(fields) == ['""', 'augment.ops[0].""', 'train." "']
+
