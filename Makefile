@@ -8,11 +8,12 @@ PIP := $(PY) -m pip
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 OUT ?= runs
 
-.PHONY: demo test lint lab browser clean help
+.PHONY: demo test fuzz lint lab browser clean help
 
 help:
 	@echo "make demo   - set up .venv, train the default recipe on bundled digits, print the report path"
 	@echo "make test   - set up .venv with dev extras (and Chromium), run ruff and the whole test suite"
+	@echo "make fuzz   - the fuzz suite's long profile: 2,000 examples per target, outcome counts in fuzz-tally.json"
 	@echo "make lab    - set up .venv with dev extras and open JupyterLab on notebooks/"
 
 $(VENV)/.base: pyproject.toml
@@ -45,8 +46,13 @@ browser:
 test: $(VENV)/.dev browser lint
 	$(PY) -m pytest -q
 
+# `make test` runs tests/fuzz with the small profile (a few dozen examples per target); this is the long one
+fuzz: $(VENV)/.dev
+	LEPTON_NB_FUZZ=long LEPTON_NB_FUZZ_TALLY=fuzz-tally.json $(PY) -m pytest tests/fuzz -q --timeout=0
+	@cat fuzz-tally.json
+
 lab: $(VENV)/.dev
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) runs test-artifacts .pytest_cache
+	rm -rf $(VENV) runs test-artifacts .pytest_cache fuzz-tally.json

@@ -1,7 +1,8 @@
 """The ``lepton-nb`` command: the same recipes as the studio, headless.
 
-Exit codes: 0 done; 1 the run failed (error or divergence); 2 invalid input (recipe, data,
-arguments), every problem listed; 130 stopped by Ctrl-C (the report is still written).
+Exit codes: 0 done; 1 the run failed (divergence, or an unexpected error: a one-line note, the traceback
+in a log file); 2 invalid input (recipe, data, arguments, run folders), every problem listed; 130
+stopped by Ctrl-C (the report is still written).
 """
 
 from __future__ import annotations
@@ -39,7 +40,7 @@ def parse_sets(items: Sequence[str]) -> dict[str, Any]:
             continue
         try:
             changes[key.strip()] = json.loads(value)
-        except json.JSONDecodeError:
+        except (ValueError, RecursionError):  # not JSON, or JSON too deep / an integer of thousands of digits
             changes[key.strip()] = value
     if problems:
         raise RecipeError(problems)
@@ -221,6 +222,9 @@ def cmd_cv(args: argparse.Namespace) -> int:
     from .train.control import Control
     from .workflows import cross_validate
 
+    if args.folds and not 2 <= args.folds <= 50:
+        raise UsageError("--folds", args.folds, "allowed: a whole number from 2 to 50, or leave it out for "
+                         "the recipe's evaluate.cv_folds")
     recipe = load_recipe(args.recipe, args.set)
     control = Control()
     with ctrl_c_stops(control):
@@ -308,5 +312,27 @@ def main(argv: Sequence[str] | None = None) -> int:
     except KeyboardInterrupt:
         print("lepton-nb: aborted", file=sys.stderr)
         return 130
+    except OSError as exc:  # a file named on the command line or in the recipe that the system refuses
+        name = exc.filename if exc.filename is not None else ""
+        print(f"lepton-nb: file {str(name)[:300]!r}: {exc.strerror or exc}; allowed: a path that exists and that "
+              "you can read (and write, for outputs)", file=sys.stderr)
+        return 2
+    except Exception as exc:  # a bug, not bad input: a short note here, the traceback in a log file
+        log = write_error_log(argv)
+        print(f"lepton-nb: internal error ({type(exc).__name__}: {str(exc)[:200]}); please report it with "
+              f"the log {log}", file=sys.stderr)
+        return 1
+
+
+def write_error_log(argv: Sequence[str] | None) -> str:
+    """The current exception's traceback and the command line, in a new file in the temp folder; its path."""
+    import tempfile
+    import traceback
+
+    fd, path = tempfile.mkstemp(prefix="lepton-nb-error-", suffix=".log")
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        fh.write(f"lepton-nb {' '.join(map(str, sys.argv[1:] if argv is None else argv))[:2000]}\n\n")
+        fh.write(traceback.format_exc())
+    return path
 
 

@@ -7,7 +7,9 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 
@@ -34,7 +36,9 @@ class FieldError(LeptonError, ValueError):
         self.field = field
         self.value = value
         self.message = message or ""
-        super().__init__(f"{field}: {value!r} — {self.message}")
+        shown = repr(value) if not isinstance(value, (int, float)) or abs(value) < 10**100 else "<a huge number>"
+        shown = shown if len(shown) <= 200 else shown[:80] + "..." + shown[-100:]  # the end names the file
+        super().__init__(f"{field}: {shown} — {self.message}")
 
 
 class DataError(FieldError):
@@ -55,6 +59,22 @@ class CheckpointError(FieldError):
 
 class DeviceError(FieldError):
     """A device that is not available here (e.g. CUDA asked for on a CPU-only machine)."""
+
+
+def user_path(value: Any, field: str, error: type[FieldError] | None = None) -> Path:
+    """A file or folder path a user gave, refused (a `UsageError` naming ``field``) when no file system could
+    hold it: not text, a NUL character, a name over 255 bytes or a path over 4,096."""
+    error = error or UsageError
+    if not isinstance(value, (str, os.PathLike)) or not isinstance(os.fspath(value), str):
+        raise error(field, value, "allowed: a file or folder path")
+    text = os.fspath(value)
+    if "\x00" in text:
+        raise error(field, text, "contains a NUL character; allowed: a file or folder path")
+    if len(text.encode("utf-8", "surrogateescape")) > 4096 or any(
+            len(part.encode("utf-8", "surrogateescape")) > 255 for part in text.split(os.sep)):
+        raise error(field, text, "is too long for a file system; allowed: names of at most 255 bytes, "
+                                 "paths of at most 4,096")
+    return Path(text).expanduser()
 
 
 @dataclass(frozen=True)
@@ -80,12 +100,13 @@ class RecipeError(LeptonError, ValueError):
 
 
 def _show(value: Any) -> str:
-    """A short rendering of a bad value: at most 60 characters, whatever the value (huge or deeply nested)."""
+    """A short rendering of a bad value: at most 60 characters, whatever the value (huge or deeply nested);
+    a longer one keeps its start and its end."""
     try:
         text = json.dumps(value) if _jsonable(value) else repr(value)
     except (ValueError, RecursionError):  # an integer of thousands of digits, a structure nested too deep
         text = f"<a {type(value).__name__} too large to show>"
-    return text if len(text) <= 60 else text[:57] + "..."
+    return text if len(text) <= 60 else text[:24] + "..." + text[-33:]  # the end of a long path names the file
 
 
 def _jsonable(value: Any) -> bool:

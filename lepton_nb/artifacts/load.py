@@ -15,16 +15,13 @@ import torch
 from torch import nn
 
 from ..data.bundle import DataSpec
-from ..data.normalize import NormStats
-from ..data.tabular import TableEncoder
-from ..data.text import Vocab
-from ..errors import CheckpointError, UsageError
+from ..errors import CheckpointError, UsageError, user_path
 from ..models import build_model
 from ..models.quantize import quantize_model
 from ..spec import Recipe
 from ..train.checkpoint import load_checkpoint
 from .predictor import Predictor, Preprocessor
-from .report import robustness_section
+from .report import whole_curve
 from .run import Run
 from .run_folder import CHECKPOINT_CHOICES, RunFolder
 
@@ -42,24 +39,25 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
         raise UsageError("run", str(path), "no such run folder; allowed: a folder written by lnb.train or "
                          "lepton-nb run (with recipe.json, data.json and checkpoints/)")
     recipe = folder.read_recipe()
-    info = folder.read_json("data.json", "the data description")
-    spec = DataSpec.from_dict(info["spec"])
-    norm = NormStats.from_dict(info["normalization"])
-    vocab = Vocab(list(info["vocab"])) if info.get("vocab") else None
-    encoder = TableEncoder.from_dict(info["encoder"]) if info.get("encoder") else None
+    described = folder.read_description()
+    spec, norm, vocab, encoder = described.spec, described.norm, described.vocab, described.encoder
     ckpt = folder.checkpoint(checkpoint, field="run")
     model = model_from_checkpoint(recipe, spec, ckpt).to(device)
     history = folder.read_history()
     metrics = folder.read_metrics()
     test = metrics.get("test") or {}
     stored = {"loss": test["loss"], **test.get("metrics", {})} if test else {}
+    try:
+        seconds = float(metrics.get("seconds") or 0.0)
+    except (TypeError, ValueError):
+        seconds = 0.0
     run = Run(recipe, folder.path, history, model, None, spec, norm, metrics.get("status", "unknown"),
-              metrics.get("message", ""), None, float(metrics.get("seconds", 0.0)),
+              str(metrics.get("message", "")), None, seconds,
               str(history.meta.get("started", "")), metrics.get("best_epoch"),
               extras={"test_metrics": stored, "checkpoint": str(ckpt)},
               preprocessor=Preprocessor(spec, vocab, recipe.data.max_len if spec.kind == "text" else 0, encoder))
     curve = folder.read_robustness()
-    if curve is not None and robustness_section(curve):  # shown in a report only when it is whole
+    if curve is not None and whole_curve(curve):  # a damaged curve is left out, never half shown
         run.extras["robustness"] = curve
     return run
 
@@ -102,5 +100,5 @@ def run_dir_of(source: Any) -> Path | None:
     if isinstance(source, Run):
         return source.dir
     if isinstance(source, (str, Path)):
-        return Path(source).expanduser()
+        return user_path(source, "run")
     return None

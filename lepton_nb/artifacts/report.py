@@ -194,15 +194,22 @@ def attribution_section(run: Run) -> str:
         img_tag(to_png(fig2), "global importance")
 
 
-def robustness_section(curve: dict[str, Any] | None) -> str:
-    """Accuracy under attack at each ε with the gradient-masking checks ("" without a whole curve)."""
-    if not curve:
-        return ""
+def whole_curve(curve: Any) -> RobustnessCurve | None:
+    """The robustness curve stored as ``curve``, or None when it is damaged or incomplete."""
     try:
         c = RobustnessCurve.from_dict(curve)
-        rows = c.table()
-    except (TypeError, KeyError, ValueError, IndexError):
+        c.table()
+        return c if all(len(acc) == len(c.eps) for acc in c.accuracy.values()) else None
+    except (TypeError, KeyError, ValueError, IndexError, AttributeError):
+        return None
+
+
+def robustness_section(curve: dict[str, Any] | None) -> str:
+    """Accuracy under attack at each ε with the gradient-masking checks ("" without a whole curve)."""
+    c = whole_curve(curve) if curve else None
+    if c is None:
         return ""
+    rows = c.table()
     fig = new_figure(6, 3.6)
     plot_robustness(fig.subplots(), [c])
     checks = "".join(f"<li>{'✓' if k.passed else '⚠'} {html.escape(k.name)}"

@@ -10,29 +10,28 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 import torch
 
-from ..errors import CheckpointError, Problem, RecipeError, UsageError
+from ..errors import CheckpointError, Problem, RecipeError, UsageError, user_path
 from ..interpret.probes import load_timeline, save_timeline
 from ..spec import Recipe
+from ..spec.names import name_problem
 from ..train.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 from ..train.history import History
+from .description import DataDescription, parse_description
 
 CHECKPOINT_CHOICES = ("auto", "best", "last")
-NAME_PATTERN = re.compile(r"[A-Za-z0-9][A-Za-z0-9._-]*")
-NAME_MAX = 100  # leaves room for the date suffix within a file system's 255 bytes
 
 
 def check_run_name(name: Any) -> str:
     """A run name usable as a folder name on every system: letters, digits, '.', '_', '-'."""
-    if not isinstance(name, str) or not NAME_PATTERN.fullmatch(name) or len(name) > NAME_MAX:
-        raise RecipeError([Problem("name", name, f"allowed: 1 to {NAME_MAX} letters, digits, '.', '_' or '-', "
-                                                 "starting with a letter or digit (it names the run folder)")])
+    problem = name_problem(name)
+    if problem is not None:
+        raise RecipeError([problem])
     return name
 
 
@@ -43,7 +42,7 @@ class RunFolder:
     """
 
     def __init__(self, path: str | Path):
-        self.path = Path(path).expanduser()
+        self.path = user_path(path, "run")
 
     @classmethod
     def create(cls, out: str | Path, name: str) -> RunFolder:
@@ -53,7 +52,7 @@ class RunFolder:
         sessions, CLI processes or search workers), and must lie inside ``out``.
         """
         check_run_name(name)
-        root = Path(out).expanduser()
+        root = user_path(out, "out")
         root.mkdir(parents=True, exist_ok=True)
         base = f"{name}-{datetime.now().strftime('%Y%m%d-%H%M%S')}"
         for i in range(1, 10_000):
@@ -130,9 +129,10 @@ class RunFolder:
         return load_checkpoint(path, device) if path.is_file() else None
 
     def remove_stale_temp_files(self) -> list[Path]:
-        """Temporary files left by a process killed while it wrote a checkpoint (cleared on resume)."""
+        """Temporary files left by a process killed while it wrote a checkpoint or a JSON file (cleared on resume)."""
         folder = self.path / "checkpoints"
-        return remove_stale_temp_files(folder) if folder.is_dir() else []
+        removed = remove_stale_temp_files(folder) if folder.is_dir() else []
+        return removed + (remove_stale_temp_files(self.path, ".*.json.*.tmp") if self.path.is_dir() else [])
 
     def save_history(self, history: History) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -151,16 +151,41 @@ class RunFolder:
             raise UsageError("run", str(path), f"is not valid JSON ({exc})") from None
 
     def read_recipe(self) -> Recipe:
-        if not (self.path / "recipe.json").is_file():
+        path = self.path / "recipe.json"
+        if not path.is_file():
             raise UsageError("run", str(self.path), "has no recipe.json; allowed: a folder written by lnb.train "
                              "or lepton-nb run")
-        return Recipe.from_file(self.path / "recipe.json")
+        try:
+            return Recipe.from_file(path)
+        except RecipeError as exc:  # name the file: the problems alone do not say which recipe
+            raise RecipeError([Problem("recipe file", str(path), "is not a valid recipe:"), *exc.problems]) from None
+
+    def read_description(self) -> DataDescription:
+        """``data.json`` checked: class names, normalization, vocabulary and encoder fit each other."""
+        return parse_description(self.read_json("data.json", "the data description"), self.path / "data.json")
 
     def read_history(self) -> History:
-        return History.load(self.path / "history.json") if (self.path / "history.json").is_file() else History()
+        path = self.path / "history.json"
+        if not path.is_file():
+            return History()
+        try:
+            return History.load(path)
+        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+            raise CheckpointError("history.json", str(path), f"cannot be read ({type(exc).__name__}: "
+                                  f"{str(exc)[:100]}); allowed: the history lepton_nb wrote, or no file") from None
 
     def read_metrics(self) -> dict[str, Any]:
-        return self.read_json("metrics.json", "the final status") if (self.path / "metrics.json").is_file() else {}
+        """``metrics.json`` (empty when absent); a damaged one is refused."""
+        if not (self.path / "metrics.json").is_file():
+            return {}
+        metrics = self.read_json("metrics.json", "the final status")
+        test = metrics.get("test") if isinstance(metrics, dict) else None
+        if not isinstance(metrics, dict) or not (test is None or (isinstance(test, dict) and isinstance(
+                test.get("loss"), (int, float)) and isinstance(test.get("metrics", {}), dict))):
+            raise CheckpointError("metrics.json", str(self.path / "metrics.json"), "is not the object lepton_nb "
+                                  "writes (status, message, seconds, test: {loss, metrics}); allowed: that file, "
+                                  "or no file")
+        return metrics
 
     def read_robustness(self) -> dict[str, Any] | None:
         """The newest robustness curve written by ``lnb.robustness`` (None when absent or unreadable: it is
@@ -176,7 +201,7 @@ class RunFolder:
     def status(self) -> str:
         try:
             return str(json.loads((self.path / "metrics.json").read_text(encoding="utf-8")).get("status", ""))
-        except (OSError, ValueError, AttributeError):
+        except (OSError, ValueError, AttributeError, RecursionError):
             return ""
 
     def checkpoint(self, which: str = "auto", field: str = "checkpoint") -> Path:
@@ -187,7 +212,7 @@ class RunFolder:
         absolute or relative to the run folder (e.g. ``optimized/pruned-50.pt``).
         """
         if which not in CHECKPOINT_CHOICES:
-            candidate = Path(which).expanduser()
+            candidate = user_path(which, "checkpoint", CheckpointError)
             candidate = candidate if candidate.is_absolute() else self.path / candidate
             if not candidate.is_file():
                 raise CheckpointError("checkpoint", which, f"no such file in {str(self.path)!r}; allowed: "
@@ -210,7 +235,7 @@ class RunFolder:
 
 def checkpoint_file(source: str | Path, which: str = "auto", field: str = "checkpoint") -> Path:
     """The checkpoint a run folder (or a checkpoint path) stands for (see `RunFolder.checkpoint`)."""
-    path = Path(source).expanduser()
+    path = user_path(source, field, CheckpointError)
     if path.is_file():
         return path
     if not path.is_dir():
@@ -221,7 +246,7 @@ def checkpoint_file(source: str | Path, which: str = "auto", field: str = "check
 
 def folder_of(path: str | Path) -> RunFolder:
     """The run folder a run folder or one of its checkpoint files belongs to."""
-    p = Path(path).expanduser()
+    p = user_path(path, "run")
     if p.is_dir():
         return RunFolder(p)
     return RunFolder(p.parent.parent if p.parent.name == "checkpoints" else p.parent)

@@ -71,9 +71,11 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     splits = {k: Split(xs[k], torch.as_tensor(labels[k], dtype=torch.long),
                        list(parts[k].inputs) if pool.kind == "text" else None) for k in parts}
     ops = recipe.augment.ops if recipe.augment.enabled else []
-    return DataBundle(pool.kind, cfg.source, splits, pool.classes, input_shape, norm, report,
-                      augment_ops=[dict(o) for o in ops], value_scale=value_scale, vocab=vocab,
-                      encoder=encoder, lazy=lazy)
+    bundle = DataBundle(pool.kind, cfg.source, splits, pool.classes, input_shape, norm, report,
+                        augment_ops=[dict(o) for o in ops], value_scale=value_scale, vocab=vocab,
+                        encoder=encoder, lazy=lazy)
+    bundle.check_finite()
+    return bundle
 
 
 def build_data(recipe: Recipe) -> DataBundle:

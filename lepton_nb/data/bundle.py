@@ -100,6 +100,26 @@ class DataBundle:
         sizes = ", ".join(f"{k} {v}" for k, v in self.sizes().items())
         return f"{self.source}: {self.kind}, {len(self.classes)} classes, input {tuple(self.input_shape)}; {sizes}"
 
+    def check_finite(self) -> None:
+        """Raise `DataError` naming the split and sample holding a NaN or inf value.
+
+        Run once when the data is built and when a Trainer is given the bundle (cached): a NaN input would
+        otherwise reach batch normalization's running statistics before the loss shows it.
+        """
+        if self._ready.get("finite") or self.lazy:
+            return
+        for name, split in self.splits.items():
+            x = split.x
+            if not isinstance(x, torch.Tensor) or not x.is_floating_point() or not len(x):
+                continue
+            bad = ~torch.isfinite(x.reshape(len(x), -1)).all(1)
+            if bad.any():
+                i = int(bad.nonzero()[0, 0])
+                raise DataError(f"data ({self.source})", f"{name}[{i}]", f"sample {i} of the {name} split holds NaN "
+                                f"or inf ({int(bad.sum())} such sample(s)); allowed: finite values — fix or remove "
+                                "those samples")
+        self._ready["finite"] = True
+
     def augmenter(self, ops: list[dict] | None = None) -> BatchAugment:
         return BatchAugment(self.augment_ops if ops is None else ops, self.kind)
 

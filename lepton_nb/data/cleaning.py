@@ -8,6 +8,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
+from ..errors import DataError
 from ..spec import CleanSection
 from .sources import Pool
 
@@ -87,6 +88,10 @@ def clean_pool(pool: Pool, cfg: CleanSection) -> tuple[Pool, CleaningReport]:
         keep = ~pool.inputs.isna().any(axis=1).to_numpy()
         if (~keep).any():
             report.add("missing values", (~keep).sum(), "rows with an empty cell dropped")
+            if keep.sum() < 2:
+                raise DataError("data.clean.missing", cfg.missing, f"drops {int((~keep).sum())} of {len(keep)} rows "
+                                f"(those with an empty cell), leaving {int(keep.sum())}; allowed: mean, median or "
+                                "most_frequent to fill empty cells from the train rows")
             pool = pool.subset(np.flatnonzero(keep))
     if cfg.dedupe:
         keys = sample_keys(pool)

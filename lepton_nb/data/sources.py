@@ -7,6 +7,7 @@ strings, tables as a pandas DataFrame, or image files as paths (loaded lazily wh
 from __future__ import annotations
 
 import gzip
+import io
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -14,7 +15,7 @@ from typing import Any
 import numpy as np
 import torch
 
-from ..errors import DataError
+from ..errors import DataError, user_path
 from ..spec import DataSection
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
@@ -157,7 +158,7 @@ def _load_cifar_split(root: Path, split: str) -> tuple[torch.Tensor, np.ndarray]
 
 def load_torchvision_pool(cfg: DataSection) -> Pool:
     """MNIST / Fashion-MNIST / CIFAR-10 as uint8 tensors, honouring ``official_split``."""
-    source, root = cfg.source, Path(cfg.root).expanduser()
+    source, root = cfg.source, user_path(cfg.root, "data.root", DataError)
     wanted = {"standard": ["train", "test"], "train": ["train"], "test": ["test"],
               "all": ["train", "test"]}[cfg.official_split]
     parts: dict[str, tuple[torch.Tensor, np.ndarray]] = {}
@@ -187,7 +188,7 @@ def load_torchvision_pool(cfg: DataSection) -> Pool:
 
 def load_image_folder_pool(cfg: DataSection) -> Pool:
     """A folder with one sub-folder of images per class; loaded into memory when it fits."""
-    root = Path(cfg.root).expanduser()
+    root = user_path(cfg.root, "data.root", DataError)
     if not root.is_dir():
         raise DataError("data.root", str(root), "is not a folder; allowed: a folder with one sub-folder "
                         "per class, e.g. root/cat/001.png, root/dog/002.jpg")
@@ -196,6 +197,10 @@ def load_image_folder_pool(cfg: DataSection) -> Pool:
     labels: list[int] = []
     for i, name in enumerate(classes):
         files = sorted(p for p in (root / name).rglob("*") if p.suffix.lower() in IMAGE_EXTENSIONS)
+        if not files and len(classes) >= 2:
+            raise DataError("data.root", str(root / name), f"this class folder holds no images; allowed: image "
+                            f"files ({', '.join(IMAGE_EXTENSIONS)}) in every class folder, or remove the folder "
+                            "(a class without samples cannot be learned or evaluated)")
         paths += files
         labels += [i] * len(files)
     if len(classes) < 2 or not paths:
@@ -237,7 +242,7 @@ def load_csv_pool(cfg: DataSection) -> Pool:
     """A CSV table: one target column (default: the last), numeric and categorical features."""
     import pandas as pd
 
-    path = Path(cfg.path).expanduser()
+    path = user_path(cfg.path, "data.path", DataError)
     if not path.is_file():
         raise DataError("data.path", str(path), "no such file; allowed: a CSV file with a header row")
     try:
@@ -247,6 +252,10 @@ def load_csv_pool(cfg: DataSection) -> Pool:
     if frame.shape[1] < 2:
         raise DataError("data.path", str(path), f"has {frame.shape[1]} column(s); allowed: at least one "
                         "feature column and a target column")
+    if len(frame) < 2:
+        raise DataError("data.path", str(path), f"has {len(frame)} data row(s) below its header; allowed: a table "
+                        "with a header row and at least 2 rows")
+    _check_finite_cells(frame, path)
     target = cfg.target or frame.columns[-1]
     if target not in frame.columns:
         raise DataError("data.target", cfg.target, f"no such column; allowed: {', '.join(map(str, frame.columns))}")
@@ -266,15 +275,38 @@ def load_csv_pool(cfg: DataSection) -> Pool:
                 info={"target": str(target), "rows_without_target": dropped})
 
 
+def _check_finite_cells(frame: Any, path: Path) -> None:
+    """Refuse ``inf``/``-inf`` cells (empty cells are fine: they are imputed or dropped), naming row and column."""
+    numeric = frame.select_dtypes(include="number")
+    bad = ~np.isfinite(numeric.to_numpy(dtype=np.float64)) & numeric.notna().to_numpy(dtype=bool)
+    if bad.any():
+        row, col = (int(v[0]) for v in np.nonzero(bad))
+        raise DataError("data.path", f"{path}:{row + 2}", f"column {str(numeric.columns[col])!r} holds "
+                        f"{numeric.iat[row, col]} (line {row + 2}); allowed: finite numbers, or an empty cell "
+                        "for a missing value")
+
+
+def read_text_file(path: Path, field: str = "data.path") -> str:
+    """A UTF-8 text file's contents (a byte-order mark is skipped); any other encoding is refused, not guessed."""
+    raw = path.read_bytes()
+    try:
+        return raw.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        line = raw[:exc.start].count(b"\n") + 1
+        raise DataError(field, f"{path}:{line}", f"is not UTF-8: byte 0x{raw[exc.start]:02x} on line {line} "
+                        "(e.g. a file saved as Windows-1252/Latin-1); allowed: UTF-8 text, re-save the file "
+                        "as UTF-8") from None
+
+
 def load_text_tsv_pool(cfg: DataSection) -> Pool:
     """Sentences with labels, one per line: ``sentence<TAB>label``."""
-    path = Path(cfg.path).expanduser()
+    path = user_path(cfg.path, "data.path", DataError)
     if not path.is_file():
         raise DataError("data.path", str(path), "no such file; allowed: a text file of lines "
                         "'sentence<TAB>label', e.g. imdb_labelled.txt")
     texts: list[str] = []
     raw_labels: list[str] = []
-    with open(path, encoding="utf-8", errors="replace") as fh:
+    with io.StringIO(read_text_file(path), newline=None) as fh:
         for lineno, line in enumerate(fh, 1):
             line = line.rstrip("\r\n")
             if not line.strip():

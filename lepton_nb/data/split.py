@@ -33,6 +33,12 @@ def split_indices(labels: np.ndarray, val_fraction: float, test_fraction: float,
     # val_fraction is a fraction of the whole, so rescale it to the remaining part
     val_share = val_fraction / max(1e-9, 1 - (0 if has_fixed_test else test_fraction))
     train, val = _split(rest, labels, min(val_share, 0.95), seed + 1)
+    parts = [("data.val_fraction", val_fraction, val)] + ([] if has_fixed_test else
+                                                          [("data.test_fraction", test_fraction, test)])
+    for field, fraction, part in parts:  # a fraction asked for but rounded away is refused, not skipped
+        if fraction > 0 and not len(part):
+            raise DataError(field, fraction, f"of {len(labels)} samples gives an empty split; allowed: 0 (no such "
+                            "split), a larger fraction, or more data")
     if len(train) < 2:
         raise DataError("data.val_fraction", val_fraction, f"leaves {len(train)} training sample(s) of "
                         f"{len(labels)}; allowed: smaller val/test fractions or more data")

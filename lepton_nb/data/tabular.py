@@ -134,4 +134,7 @@ def encode_table(frames: dict[str, object], labels: dict[str, np.ndarray], cfg: 
         report.add("outliers", int((~keep).sum()), f"train rows beyond {cfg.outlier_z:g} standard deviations")
         report.after -= int((~keep).sum())
         xs["train"], ys["train"] = xs["train"][torch.from_numpy(keep)], ys["train"][keep]
+        if int(keep.sum()) < 2:
+            raise DataError("data.clean.outlier_z", cfg.outlier_z, f"the outlier filter leaves {int(keep.sum())} of "
+                            f"{len(keep)} training row(s); allowed: a larger outlier_z, or data.clean.outliers none")
     return xs, ys, encoder

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import dataclasses
 import difflib
+import json
 import math
 import typing
 from typing import Any
@@ -16,6 +17,16 @@ def did_you_mean(key: str, known: list[str]) -> str:
     close = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
     hint = f"did you mean '{close[0]}'? " if close else ""
     return f"unknown key; {hint}allowed: {', '.join(known)}"
+
+
+def key_text(key: Any) -> str:
+    """A key as it appears in a field name: quoted when it would not read as one (empty, spaces, controls)."""
+    text = str(key)
+    if text and text.strip() == text and text.isprintable() and "." not in text and len(text) <= 40:
+        return text
+    quoted = json.dumps(text)
+    return quoted if len(quoted) <= 40 else quoted[:36] + '..."'
+
 
 
 def unknown_key_hint(key: str, obj: Any) -> str:
@@ -120,7 +131,7 @@ def _check_op(item: Any, where: str, problems: list[Problem]) -> dict[str, Any] 
         if key == "op":
             continue
         if key not in params:
-            problems.append(Problem(f"{where}.{key}", value,
+            problems.append(Problem(f"{where}.{key_text(key)}", value,
                                     did_you_mean(str(key), list(params)).replace("allowed:", f"{name} takes:")))
             continue
         p = params[key]
@@ -143,7 +154,7 @@ def parse_dataclass(cls: type, data: Any, prefix: str, problems: list[Problem]) 
     known = [f.name for f in dataclasses.fields(cls)]
     for key in data:
         if key not in known:
-            name = f"{prefix}.{key}" if prefix else str(key)
+            name = f"{prefix}.{key_text(key)}" if prefix else key_text(key)
             problems.append(Problem(name, data[key], did_you_mean(str(key), known)))
     kwargs = {}
     for f in dataclasses.fields(cls):

@@ -10,6 +10,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 from ..errors import Problem, RecipeError
 from .fields import setting
 from .methods import METHODS, default_method
+from .names import name_problem
 from .ops import AUGMENT_OPS
 from .parse import did_you_mean, parse_dataclass, unknown_key_hint
 from .presets import PRESETS
@@ -95,8 +97,9 @@ class Recipe:
         path = Path(path)
         try:
             text = path.read_text(encoding="utf-8")
-        except OSError as exc:
-            raise RecipeError([Problem("recipe file", str(path), f"cannot be read ({exc.strerror})")]) from None
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise RecipeError([Problem("recipe file", str(path), f"cannot be read ({reason})")]) from None
         except UnicodeDecodeError:
             raise RecipeError([Problem("recipe file", str(path), "is not UTF-8 text")]) from None
         if path.suffix.lower() in (".yaml", ".yml"):
@@ -132,10 +135,15 @@ class Recipe:
             text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         else:
             text = self.to_json() + "\n"
-        path.parent.mkdir(parents=True, exist_ok=True)
-        tmp = path.with_name(path.name + ".tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            tmp.write_text(text, encoding="utf-8")
+            tmp.replace(path)
+        except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
+            reason = exc.strerror if isinstance(exc, OSError) else str(exc)
+            raise RecipeError([Problem("recipe file", str(path), f"cannot be written ({reason}); allowed: a file "
+                                       "in a folder you can write to")]) from None
         return path
 
     def copy(self) -> Recipe:
@@ -209,6 +217,9 @@ class Recipe:
 
     def _cross_problems(self) -> list[Problem]:
         out: list[Problem] = []
+        bad_name = name_problem(self.name)
+        if bad_name is not None:
+            out.append(bad_name)
         kind = self.kind
         d, t = self.data, self.train
         archs = ARCHS_FOR_KIND[kind]
@@ -269,6 +280,13 @@ class Recipe:
             out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
                                                          "none, or set model.init_from (a run folder or "
                                                          "checkpoint) or model.pretrained"))
+        if t.batch_size < 2 and kind != "text" and (m.batch_norm or m.arch == "resnet18"):
+            out.append(Problem("train.batch_size", t.batch_size, "batch normalization needs at least 2 samples per "
+                                                                 "batch; allowed: 2 or more" +
+                               ("" if m.arch == "resnet18" else ", or model.batch_norm false")))
+        if t.optimizer == "nesterov" and t.momentum == 0:
+            out.append(Problem("train.momentum", t.momentum, "Nesterov momentum needs momentum > 0; allowed: e.g. "
+                                                             "0.9, or train.optimizer sgd"))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))

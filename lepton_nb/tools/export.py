@@ -23,7 +23,7 @@ import torch
 from torch import nn
 
 from ..artifacts import Predictor, RunFolder, as_predictor, run_dir_of
-from ..errors import ModelError, UsageError
+from ..errors import ModelError, UsageError, user_path
 from ..models.layers import plain_dropout
 from .timing import median_ms
 
@@ -90,8 +90,12 @@ def export(source: Any, format: str = "onnx", path: str | Path | None = None, *,
             raise UsageError("path", None, f"this model has no run folder to export into; allowed: a file path, "
                              f"e.g. model{SUFFIX[format]}")
         path = RunFolder(folder).export_dir / f"model{SUFFIX[format]}"
-    path = Path(path).expanduser()
-    path.parent.mkdir(parents=True, exist_ok=True)
+    path = user_path(path, "path")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise UsageError("path", str(path), f"its folder cannot be created ({exc.strerror}); allowed: a file in a "
+                         "folder you can write to") from None
     # a copy: the run's own model keeps its device, mode and seeded dropout
     model = plain_dropout(copy.deepcopy(predictor.model)).cpu().eval()
     check = predictor.prepare(inputs) if inputs is not None else predictor.sample_inputs()

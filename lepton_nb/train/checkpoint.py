@@ -49,10 +49,10 @@ def _fsync_folder(folder: Path) -> None:
         os.close(fd)
 
 
-def remove_stale_temp_files(folder: str | Path) -> list[Path]:
-    """Delete temporary checkpoint files of writers that no longer run (killed mid-save); returns them."""
+def remove_stale_temp_files(folder: str | Path, pattern: str = TEMP_PATTERN) -> list[Path]:
+    """Delete temporary files (``.NAME.PID.tmp``) of writers that no longer run (killed mid-save); returns them."""
     removed = []
-    for tmp in Path(folder).glob(TEMP_PATTERN):
+    for tmp in Path(folder).glob(pattern):
         pid = tmp.name.rsplit(".", 2)[-2]
         if pid.isdigit() and int(pid) != os.getpid() and _alive(int(pid)):
             continue  # another process is writing it right now
@@ -80,7 +80,11 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         with warnings.catch_warnings():
             # quantized (int8) state dicts go through torch's legacy TypedStorage path on load
             warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
-            return torch.load(path, map_location=map_location, weights_only=True)
+            state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or foreign files
-        raise CheckpointError("checkpoint", str(path), f"cannot be loaded safely ({exc}); allowed: a checkpoint "
-                              "written by lepton_nb") from None
+        raise CheckpointError("checkpoint", str(path), f"cannot be loaded safely ({str(exc)[:300]}); allowed: a "
+                              "checkpoint written by lepton_nb") from None
+    if not isinstance(state, dict):
+        raise CheckpointError("checkpoint", str(path), f"holds a {type(state).__name__}, not a checkpoint; allowed: "
+                              "a checkpoint written by lepton_nb (a dict of model weights and training state)")
+    return state

@@ -62,6 +62,7 @@ class Trainer:
                  callbacks: Iterable[Any] = (), store: RunStore | None = None,
                  control: Control | None = None, device: str | torch.device | None = None,
                  strategy: SingleProcess | None = None):
+        data.check_finite()  # a NaN input would reach batch-norm statistics before the loss shows it
         self.cfg = cfg
         self.data = data
         self.strategy = strategy if strategy is not None else SingleProcess()
@@ -121,15 +122,24 @@ class Trainer:
         }
 
     def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``; a checkpoint that does not fit is refused with a `CheckpointError`."""
+        if not isinstance(state.get("model"), dict):
+            raise CheckpointError("resume", "checkpoint", "holds no model weights; allowed: a last.pt or a run "
+                                  "folder written by lepton_nb")
+        if not isinstance(state.get("optimizer"), dict) or "epoch" not in state or "global_step" not in state:
+            raise CheckpointError("resume", "checkpoint", "holds weights only (a best.pt?); allowed: a last.pt or "
+                                  "a run folder, which keep the optimizer state needed to continue")
         try:
             self.model.load_state_dict(state["model"])
         except RuntimeError as exc:
             raise CheckpointError("resume", "checkpoint", f"does not fit this recipe's model ({str(exc)[:300]}); "
                                   "allowed: a last.pt of a run with the same model settings") from None
-        if "optimizer" not in state:
-            raise CheckpointError("resume", "checkpoint", "holds weights only (a best.pt?); allowed: a last.pt or "
-                                  "a run folder, which keep the optimizer state needed to continue")
-        self.optimizer.load_state_dict(state["optimizer"])
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError("resume", "checkpoint", f"its optimizer state does not fit train.optimizer "
+                                  f"{self.cfg.optimizer!r} ({str(exc)[:200]}); allowed: a last.pt of a run with the "
+                                  "same model and optimizer settings") from None
         if self.scheduler is not None and state.get("scheduler"):
             self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and state.get("scaler"):

@@ -9,6 +9,7 @@ from typing import Any
 import numpy as np
 
 from ..data import kfold_bundles
+from ..errors import UsageError
 from ..evaluate import evaluate_model
 from ..spec import Recipe
 from ..train.control import Control
@@ -48,7 +49,10 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
     Normalization statistics, vocabularies and encoders are refitted on each fold's training part.
     A ``control`` lets another thread stop between (and within) folds.
     """
-    folds = folds or recipe.evaluate.cv_folds
+    folds = recipe.evaluate.cv_folds if folds is None or folds == 0 else folds
+    if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= 50:
+        raise UsageError("folds", folds, "allowed: a whole number from 2 to 50 (each fold holds out 1/folds of "
+                         "the data), or 0/None for evaluate.cv_folds")
     results: list[dict[str, float]] = []
     status = "completed"
     for i, bundle in kfold_bundles(recipe, folds):

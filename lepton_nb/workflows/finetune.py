@@ -23,7 +23,7 @@ from torch import nn
 
 from ..artifacts.run_folder import checkpoint_file, folder_of
 from ..data.bundle import DataSpec
-from ..errors import ModelError
+from ..errors import ModelError, user_path
 from ..spec import ModelSection
 from ..train.checkpoint import load_checkpoint
 
@@ -83,7 +83,7 @@ def _shape(t: torch.Tensor) -> list[int]:
 
 def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitReport:
     """Load another run's weights: features strictly, the head when it fits and the classes agree."""
-    path = Path(cfg.init_from).expanduser()
+    path = user_path(cfg.init_from, "model.init_from", ModelError)
     where = f"model.init_from: {cfg.init_from!r}"
     ckpt_path = checkpoint_file(path, "auto", field="model.init_from")
     state = load_checkpoint(ckpt_path)
@@ -97,12 +97,13 @@ def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitR
     recipe_file, data_file = source.path / "recipe.json", source.path / "data.json"
     source_classes: list[str] | None = None
     if recipe_file.is_file():
-        source_arch = json.loads(recipe_file.read_text(encoding="utf-8")).get("model", {}).get("arch")
+        source_arch = _json_at(recipe_file, "model", "arch")
         if source_arch and source_arch != cfg.arch:
             raise ModelError(f"{where} — that run trained arch {source_arch!r}, this recipe has {cfg.arch!r}; "
                              f"allowed: a run of the same architecture (set model.arch to {source_arch!r})")
     if data_file.is_file():
-        source_classes = json.loads(data_file.read_text(encoding="utf-8")).get("spec", {}).get("classes")
+        found = _json_at(data_file, "spec", "classes")
+        source_classes = found if isinstance(found, list) else None
     own = model.state_dict()
     feature_keys = [k for k in own if k.startswith("features.")]
     head_keys = [k for k in own if k.startswith("head.")]
@@ -166,3 +167,15 @@ def load_pretrained(model: nn.Module, cfg: ModelSection) -> InitReport:
                          f"the official torchvision file ({url})")
     model.load_state_dict({**own, **mapped})
     return InitReport(f"torchvision {cfg.arch} ImageNet weights", loaded=["features"], fresh=["head"])
+
+
+def _json_at(path: Path, *keys: str) -> Any:
+    """``path``'s JSON at ``keys`` (None when absent); a damaged file is a `ModelError` naming it."""
+    try:
+        value: Any = json.loads(path.read_text(encoding="utf-8"))
+    except (OSError, ValueError, RecursionError) as exc:
+        raise ModelError("model.init_from", str(path), f"cannot be read ({str(exc)[:100]}); allowed: a run folder "
+                         "written by lepton_nb") from None
+    for key in keys:
+        value = value.get(key) if isinstance(value, dict) else None
+    return value

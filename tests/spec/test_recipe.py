@@ -151,3 +151,9 @@ def test_any_json_document_raises_only_recipe_error(data):
         assert exc.problems
     else:
         assert r.validate() == []
+
+
+def test_nesterov_without_momentum_is_refused_before_training():
+    with pytest.raises(RecipeError, match="train.momentum: 0.0 — Nesterov momentum needs momentum > 0"):
+        Recipe.default().updated({"train.optimizer": "nesterov", "train.momentum": 0.0})
+    assert Recipe.default().updated({"train.optimizer": "momentum", "train.momentum": 0.0}).train.momentum == 0

@@ -89,3 +89,17 @@ def test_pathological_numbers_and_nesting_are_recipe_errors():
             assert len(str(exc)) < 400
         else:
             raise AssertionError(f"accepted {text[:30]!r}")
+
+
+def test_pathological_yaml_files_are_recipe_errors(tmp_path):
+    texts = {"deep": "[" * 100_000, "deep_map": "{a: " * 5000, "big_int": "train:\n  epochs: " + "9" * 5000,
+             "big_float": "train:\n  lr: 1" + "0" * 400, "tag": "!!python/object/apply:os.system [ls]"}
+    for name, text in texts.items():
+        path = tmp_path / f"{name}.yaml"
+        path.write_text(text)
+        try:
+            Recipe.from_file(path)
+        except RecipeError as exc:
+            assert len(str(exc)) < 400 and exc.problems[0].field in ("recipe file", "train.lr"), str(exc)
+        else:
+            raise AssertionError(f"accepted {name}")

@@ -139,3 +139,10 @@ def test_launch_command_for_the_studio(tmp_path):
     assert alt.text == "lepton-nb run recipe.json --out runs --set train.lr=0.01 --nproc 4"
     with pytest.raises(lnb.UsageError, match="launcher: 'mpirun' — allowed: torchrun, python, lepton-nb"):
         lnb.launch_command(None, 2, launcher="mpirun")
+
+
+def test_one_sample_per_process_with_batch_norm_is_refused():
+    with pytest.raises(lnb.RecipeError, match=r"train.batch_size: 4 — with 4 processes each takes 1 sample"):
+        check_batch_size(tiny_recipe(**{"train.batch_size": 4}), 4)
+    check_batch_size(tiny_recipe(**{"train.batch_size": 4, "model.batch_norm": False}), 4)
+    check_batch_size(tiny_recipe(**{"train.batch_size": 8}), 4)
