@@ -10,13 +10,27 @@ one the run started from. Everything else is fixed at Start, and `locked_reason`
 from __future__ import annotations
 
 import dataclasses
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
+
+import torch
 
 from ..errors import Problem, RecipeError
 from ..spec import TrainSection
+from .history import History
 
-if TYPE_CHECKING:
-    from .trainer import Trainer
+
+class Trainer(Protocol):
+    """What a change touches of a paused `lepton_nb.train.Trainer`."""
+
+    cfg: TrainSection
+    optimizer: torch.optim.Optimizer
+    scheduler: Any
+    callbacks: list[Any]
+    history: History
+    epoch: int
+    global_step: int
+    steps_per_epoch: int
+    total_steps: int
 
 #: fields a paused run accepts, as dotted recipe keys
 MID_RUN = ("train.lr", "train.weight_decay", "train.grad_clip", "train.epochs", "train.early_stopping.patience")

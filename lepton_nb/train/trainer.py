@@ -1,10 +1,9 @@
 """The training loop: pure torch, emits typed events, obeys cooperative stop/pause between batches.
 
-How the loop runs on one process or several is the `strategy`'s business (`SingleProcess`,
-`DataParallel`); where checkpoints and the history go is the `store`'s (a run folder). Every random
-draw comes from the run's own generators: batches and augmentation from (seed, epoch), dropout from
-a generator whose state is checkpointed, so a resumed run continues bit-exactly and nothing else in
-the process changes this run's weights.
+How the loop runs on one process or several is the `strategy`'s business (`SingleProcess`, `DataParallel`);
+where checkpoints and the history go is the `store`'s (a run folder). Every random draw comes from the run's
+own generators: batches and augmentation from (seed, epoch), dropout from a generator whose state is
+checkpointed, so a resumed run continues bit-exactly and nothing else in the process changes its weights.
 """
 
 from __future__ import annotations
@@ -238,8 +237,7 @@ class Trainer:
         ctl.wait_while_paused()
         self.status = "running"
         if not ctl.stop_requested:
-            changes = ctl.take_changes()
-            if changes:  # what the user changed while paused applies from the next batch on
+            if changes := ctl.take_changes():  # what the user changed while paused applies from the next batch
                 self.events.emit(Changed(self.epoch, self.global_step, apply_changes(self, changes)))
             self.events.emit(Resumed(self.epoch, self.global_step))
         return time.perf_counter() - p0
