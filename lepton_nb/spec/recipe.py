@@ -20,6 +20,7 @@ from .methods import METHODS, default_method
 from .ops import AUGMENT_OPS
 from .parse import did_you_mean, parse_dataclass, unknown_key_hint
 from .presets import PRESETS
+from .search import SearchSection, search_problems
 from .sections import (
     AugmentSection,
     DataSection,
@@ -44,6 +45,7 @@ class Recipe:
     train: TrainSection = setting(TrainSection(), "Training.")
     evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.")
     interpret: InterpretSection = setting(InterpretSection(), "Interpretation.")
+    search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).")
 
     # ---- construction ------------------------------------------------------------------
 
@@ -269,6 +271,7 @@ class Recipe:
             out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
                                                          "none, or set model.init_from (a run folder or "
                                                          "checkpoint) or model.pretrained"))
+        out.extend(search_problems(self.search, Recipe))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))
