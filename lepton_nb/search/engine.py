@@ -10,6 +10,7 @@ and the study goes on; one whose worker died is failed (no heartbeat) when the s
 
 from __future__ import annotations
 
+import contextlib
 import math
 import threading
 import warnings
@@ -22,7 +23,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ..artifacts import Run, load_run
 from ..data import DataBundle, build_data
-from ..errors import Problem, RecipeError, UsageError
+from ..errors import CheckpointError, Problem, RecipeError, UsageError
 from ..spec import Recipe
 from ..train.callbacks import Callback
 from ..train.control import Control
@@ -225,6 +226,29 @@ def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int
     return study
 
 
+def prepare(recipe: Recipe | dict | str | Path | None, *, trials: int | None = None, timeout: float | None = None,
+            storage: str | None = None) -> Recipe:
+    """The recipe a search runs: validated, with overrides of its search section, checked to be searchable."""
+    recipe = as_recipe(recipe)
+    changes = {k: v for k, v in (("search.trials", trials), ("search.timeout", timeout),
+                                 ("search.storage", storage)) if v is not None}
+    if changes:
+        recipe = recipe.updated(changes)
+    check_searchable(recipe)
+    return recipe
+
+
+def finish(study: optuna.Study, folder: StudyFolder, recipe: Recipe) -> Study:
+    """The study's files: best recipe, trials table, report, and the best trial's run report."""
+    result = Study(study, folder, recipe)
+    result.save()
+    best_run = result.best_run
+    if best_run is not None and best_run.is_dir() and not (best_run / "report.html").exists():
+        with contextlib.suppress(CheckpointError):  # trained with train.checkpoint false: nothing to rebuild
+            load_run(best_run).report()
+    return result
+
+
 def tune(recipe: Recipe | dict | str | Path | None, out: str | Path = "runs", *, trials: int | None = None,
          timeout: float | None = None, storage: str | None = None, resume: bool = False, progress: bool = True,
          control: Control | None = None, on_trial: Callable[[FrozenTrial], None] | None = None,
@@ -240,12 +264,7 @@ def tune(recipe: Recipe | dict | str | Path | None, out: str | Path = "runs", *,
     Every trial writes its run folder; its HTML report (seconds of plotting each) only with
     ``trial_reports`` — the best trial's run always gets one, and the study its own.
     """
-    recipe = as_recipe(recipe)
-    changes = {k: v for k, v in (("search.trials", trials), ("search.timeout", timeout),
-                                 ("search.storage", storage)) if v is not None}
-    if changes:
-        recipe = recipe.updated(changes)
-    check_searchable(recipe)
+    recipe = prepare(recipe, trials=trials, timeout=timeout, storage=storage)
     s = recipe.search
     folder = StudyFolder.for_recipe(out, recipe)
     optuna.logging.set_verbosity(optuna.logging.WARNING)
@@ -277,13 +296,7 @@ def tune(recipe: Recipe | dict | str | Path | None, out: str | Path = "runs", *,
     finally:
         if bar is not None:
             bar.close()
-    result = Study(study, folder, recipe)
-    if worker == 0:
-        result.save()
-        best_run = result.best_run
-        if best_run is not None and best_run.is_dir() and not (best_run / "report.html").exists():
-            load_run(best_run).report()
-    return result
+    return finish(study, folder, recipe) if worker == 0 else Study(study, folder, recipe)
 
 
 def _best_value(study: optuna.Study) -> float | None:

@@ -43,7 +43,8 @@ def plot_history(ax: Any, trials: pd.DataFrame, objective: str, direction: str) 
     if len(done):
         ax.step(done.trial, best_so_far(done.value.to_numpy(float), direction), where="post", color="#dd8452",
                 lw=1.5, label="best so far")
-    ax.legend(fontsize=7)
+    if ax.get_legend_handles_labels()[0]:
+        ax.legend(fontsize=7)
 
 
 def _scaled(values: pd.Series, log: bool) -> tuple[np.ndarray, list[str], list[float]]:
