@@ -81,8 +81,9 @@ class StudyFolder:
         return Recipe.from_file(self.path / "recipe.json")
 
 
-def open_storage(url: str, heartbeat: int | None = HEARTBEAT_S, grace: int | None = GRACE_S) -> RDBStorage:
+def open_storage(url: str, heartbeat: int | None = None, grace: int | None = None) -> RDBStorage:
     """An Optuna RDB storage with a heartbeat (dead workers' trials get failed) and SQLite lock waits."""
+    heartbeat, grace = heartbeat or HEARTBEAT_S, grace or GRACE_S
     engine: dict[str, Any] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if url.startswith("sqlite") else {}
     try:
         with warnings.catch_warnings():
