@@ -4,13 +4,31 @@ from __future__ import annotations
 
 import base64
 import html
-from typing import TYPE_CHECKING
+from typing import Any, Protocol
+
+import pandas as pd
 
 from ..artifacts.report import CSS
 from ..plotting import new_figure, to_png
+from ..spec import Recipe
 
-if TYPE_CHECKING:
-    from .result import Study
+
+class Study(Protocol):
+    """What the report shows of a study (a `lepton_nb.search.Study`)."""
+
+    recipe: Recipe
+    folder: Any
+    name: str
+    direction: str
+    params: list[str]
+    best_trial: Any
+    trials: pd.DataFrame
+
+    def counts(self) -> dict[str, int]: ...
+    def plot_history(self, ax: Any) -> None: ...
+    def plot_importances(self, ax: Any) -> None: ...
+    def plot_parallel(self, ax: Any) -> None: ...
+    def plot_slices(self, fig: Any) -> None: ...
 
 
 def _img(fig: object, alt: str) -> str:

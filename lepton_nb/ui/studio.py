@@ -29,12 +29,13 @@ from .panels.evaluate import EvaluatePanel
 from .panels.interpret import InterpretPanel
 from .panels.model import ModelPanel
 from .panels.runs import RunsPanel
+from .panels.search import SearchPanel
 from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
 from .tasks import Latest
 from .views.live import LiveFeed, LiveMonitor, panels_for
 
-TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Runs")
+TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Search", "Runs")
 
 
 class Studio:
@@ -49,6 +50,7 @@ class Studio:
                  hz: float = 4.0, keep_models: int = 1):
         warm_up_in_background()
         self.session = Session(out=out)
+        self.out = out
         self.hz = hz
         self.keep_models = keep_models
         self._lock = threading.RLock()
@@ -65,7 +67,7 @@ class Studio:
         self._shown: dict[str, str] = {}
         self.last_snapshot = ""
 
-        self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",)})
+        self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",), "search": ("space",)})
         self.monitor = LiveMonitor()
         for name in ("start", "pause", "resume", "stop"):
             self.monitor.on_command(name, getattr(self, name))
@@ -75,10 +77,11 @@ class Studio:
         self.train_panel = TrainPanel(self)
         self.evaluate_panel = EvaluatePanel(self)
         self.interpret_panel = InterpretPanel(self)
+        self.search_panel = SearchPanel(self)
         self.runs_panel = RunsPanel(self)
         self.tabs = W.Tab(children=[self.data_panel.box, self.augment_panel.box, self.model_panel.box,
                                     self.train_panel.box, self.evaluate_panel.box, self.interpret_panel.box,
-                                    self.runs_panel.box])
+                                    self.search_panel.box, self.runs_panel.box])
         for i, title in enumerate(TABS):
             self.tabs.set_title(i, title)
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -228,6 +231,12 @@ class Studio:
         with self._lock:
             self._job = None
 
+    def add_run(self, run: Run) -> None:
+        """List a run made by a panel (a search trial) in the Runs tab."""
+        with self._lock:
+            self.runs.append(run)
+        self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
+
     # ---- training commands -------------------------------------------------------------------------
 
     def start(self) -> bool:
@@ -268,6 +277,7 @@ class Studio:
     def stop(self) -> None:
         self.session.stop()
         self.evaluate_panel.cv_control.stop()
+        self.search_panel.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run has ended and the panels show it (True), or time runs out."""
@@ -340,6 +350,15 @@ class Studio:
             return self.evaluate_panel.cv_result
         return None
 
+    def search(self, wait: bool = True, timeout: float | None = None) -> Any:
+        """Start the search of the Search tab (as its button does); returns the `Study` when ``wait``."""
+        if not self.search_panel.start():
+            return None
+        if wait:
+            self.search_panel.task.wait(timeout)
+            return self.search_panel.study
+        return None
+
     def close(self, timeout: float = 60.0) -> None:
         """Stop all background work, wait for its threads to end, and close the widgets.
 
@@ -349,12 +368,13 @@ class Studio:
         self.stop()
         self.train_panel.lr_control.stop()
         self.runs_panel.deploy.control.stop()
+        self.search_panel.close(timeout)
         self.session.wait(timeout)
         if self.feed is not None:
             self.feed.stop()
             self.feed.join(timeout)
         panels = (self.data_panel, self.augment_panel, self.model_panel, self.train_panel, self.evaluate_panel,
-                  self.interpret_panel, self.runs_panel, self.runs_panel.deploy)
+                  self.interpret_panel, self.search_panel, self.runs_panel, self.runs_panel.deploy)
         tasks = [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]
         for task in tasks:
             task.close(timeout)
