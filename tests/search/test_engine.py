@@ -146,3 +146,22 @@ def test_cross_validated_trials_report_each_fold(tmp_path):
     trial = study.optuna.trials[0]
     assert len(trial.user_attrs["cv"]["folds"]) == 2 and list(trial.intermediate_values) == [0, 1]
     assert trial.value == pytest.approx(trial.user_attrs["cv"]["mean"]["accuracy"])
+
+
+def test_a_diverged_trial_is_pruned_with_its_message(tmp_path, monkeypatch):
+    from lepton_nb.search import engine
+
+    real_train = engine.train
+
+    def diverging(recipe, **kwargs):  # as the Trainer ends a run whose loss became NaN after an epoch
+        run = real_train(recipe, **kwargs)
+        if recipe.train.lr > 0.01:
+            run.status, run.message = "diverged", "the loss became nan at epoch 2: lower train.lr"
+        return run
+
+    monkeypatch.setattr(engine, "train", diverging)
+    recipe = search_recipe(space={"train.lr": {"choice": [0.02, 0.005]}},
+                           **{"search.sampler": "grid", "search.trials": 2})
+    table = lnb.tune(recipe, out=tmp_path, progress=False).trials.set_index("train.lr")
+    assert table.loc[0.02, "state"] == "pruned" and "loss became nan" in table.loc[0.02, "message"]
+    assert table.loc[0.005, "state"] == "complete"
