@@ -151,9 +151,7 @@ class _Objective:
 
         run = train(recipe, progress=False, out=self.folder.runs_dir, control=control, callbacks=[pruning],
                     data=self._data_for(recipe), on_trainer=attach, report=self.reports)
-        trial.set_user_attr("status", run.status)
-        trial.set_user_attr("epochs", pruning.epochs)
-        trial.set_user_attr("test", run.metrics)
+        trial.set_user_attr("run", {"status": run.status, "epochs": pruning.epochs, "test": run.metrics})
         if self.on_run is not None:
             self.on_run(run)
         if pruning.pruned:
