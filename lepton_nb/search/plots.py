@@ -41,8 +41,9 @@ def plot_history(ax: Any, trials: pd.DataFrame, objective: str, direction: str) 
             ax.scatter(rows.trial, y.astype(float), s=14, color=STATE_COLORS[state], label=state, zorder=3)
     done = trials[trials.state == "complete"].sort_values("trial")
     if len(done):
-        ax.step(done.trial, best_so_far(done.value.to_numpy(float), direction), where="post", color="#dd8452",
-                lw=1.5, label="best so far")
+        best = best_so_far(done.value.to_numpy(float), direction)
+        x = np.append(done.trial.to_numpy(), trials.trial.max())  # carried on to the latest trial
+        ax.step(x, np.append(best, best[-1]), where="post", color="#dd8452", lw=1.5, label="best so far")
     if ax.get_legend_handles_labels()[0]:
         ax.legend(fontsize=7)
 
