@@ -1,7 +1,7 @@
 """Hyperparameter search: TPE + median pruning vs random search without pruning, on the same wall-clock budget.
 
-On the bundled digits with the default model (the digits preset's CNN; 6 epochs per trial, attribution probes
-and checkpoints off so trials measure training), for each of 3 sampler seeds:
+On the bundled digits with the default model (the digits preset's CNN; ``--epochs`` per trial on ``--limit``
+digits, attribution probes and checkpoints off so trials measure training), for each of 3 sampler seeds:
   A. TPE + median pruner vs random sampler without pruning, each given the same budget (``--budget`` s):
      best validation accuracy reached, trials finished, and the time each needed to reach the random
      search's final best (target: TPE in at most half the random search's time);
@@ -9,7 +9,7 @@ and checkpoints off so trials measure training), for each of 3 sampler seeds:
      over ``--overhead-trials`` one-epoch trials on 300 digits (SQLite storage, TPE, median pruner);
   C. 1 vs 2 worker processes on the same study, the same number of trials: wall time and trials/minute.
 
-Run: ``.venv/bin/python benchmarks/bench_search.py`` (about 10 minutes on 2 cores with the default budget).
+Run: ``.venv/bin/python benchmarks/bench_search.py`` (about 12 minutes on 2 cores with the default budget).
 These machines are shared and noisy: compare the arms of one run, not runs of different days.
 """
 
@@ -30,12 +30,14 @@ from lepton_nb.search.workers import run_workers
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SPACE = {"train.lr": {"log_uniform": [1e-4, 1.0]}, "train.weight_decay": {"uniform": [0.0, 0.2]},
-         "model.width": {"choice": [8, 16, 32, 64]}, "model.dropout": {"uniform": [0.0, 0.6]}}
+         "model.width": {"choice": [8, 16, 32]}, "model.dropout": {"uniform": [0.0, 0.6]}}
+SIZE = {"epochs": 3, "limit": 900}  # set from the command line
 
 
-def recipe(name: str, seed: int, sampler: str, pruner: str, budget: float, epochs: int = 6) -> lnb.Recipe:
+def recipe(name: str, seed: int, sampler: str, pruner: str, budget: float) -> lnb.Recipe:
     return lnb.Recipe.default().updated({
-        "name": name, "train.epochs": epochs, "interpret.enabled": False, "train.checkpoint": False,
+        "name": name, "train.epochs": SIZE["epochs"], "data.limit": SIZE["limit"], "interpret.enabled": False,
+        "train.checkpoint": False,
         "search.space": SPACE, "search.trials": 10_000, "search.timeout": budget, "search.sampler": sampler,
         "search.pruner": pruner, "search.seed": seed, "search.startup_trials": 4})
 
@@ -118,15 +120,19 @@ def workers(out: Path, trials: int) -> dict[str, Any]:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=float, default=75.0, help="seconds per search arm (default: 75)")
+    parser.add_argument("--budget", type=float, default=90.0, help="seconds per search arm (default: 90)")
+    parser.add_argument("--epochs", type=int, default=3, help="epochs per trial in the comparison (default: 3)")
+    parser.add_argument("--limit", type=int, default=900, help="digits used in the comparison (default: 900)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--overhead-trials", type=int, default=10)
-    parser.add_argument("--worker-trials", type=int, default=8)
+    parser.add_argument("--worker-trials", type=int, default=6)
     parser.add_argument("--out", default=str(RESULTS / "search.json"))
     args = parser.parse_args(argv)
+    SIZE.update(epochs=args.epochs, limit=args.limit)
     with tempfile.TemporaryDirectory(prefix="lnb-bench-search-") as tmp:
         folder = Path(tmp)
-        results = {"overhead": overhead(folder, args.overhead_trials)}
+        results: dict[str, Any] = {"settings": {**SIZE, "budget_s": args.budget, "space": SPACE},
+                                   "overhead": overhead(folder, args.overhead_trials)}
         print(json.dumps(results["overhead"]), flush=True)
         results["workers"] = workers(folder, args.worker_trials)
         print(json.dumps(results["workers"]), flush=True)
