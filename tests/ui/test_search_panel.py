@@ -40,6 +40,16 @@ def test_ticking_a_field_proposes_a_valid_range_around_its_value(studio):
     assert "model.depth" not in studio.recipe.search.space
 
 
+def test_the_search_tick_beside_a_form_field_ticks_its_editor_row(studio):
+    tick = studio.search_panel.form_ticks["model.depth"]
+    assert tick in studio.form.controls()["model.depth"].row.children
+    tick.value = True
+    assert studio.search_panel.editor.rows["model.depth"].tick.value
+    assert "model.depth" in studio.recipe.search.space
+    studio.search_panel.editor.rows["train.lr"].tick.value = False
+    assert not studio.search_panel.form_ticks["train.lr"].value
+
+
 def test_a_range_outside_the_field_is_shown_under_the_editor(studio):
     row = studio.search_panel.editor.rows["train.lr"]
     row.low.value = "1e-9"

@@ -39,6 +39,7 @@ class SearchPanel:
         ctx.form.add_extra("search.space", self.editor.get, self.editor.set)
         self.problems = W.HTML()
         ctx.form.on_change(self._recipe_changed)
+        self.form_ticks = self._add_form_ticks()
         self.start_button = button("Start search", icon="search", button_style="primary",
                                    tooltip="Run the trials in the background (continues this recipe's study if "
                                            "there is one)")
@@ -68,6 +69,22 @@ class SearchPanel:
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
     # ---- editing --------------------------------------------------------------------------------
+
+    def _add_form_ticks(self) -> dict[str, W.Checkbox]:
+        """A small "search" tick beside every searchable field in the other tabs' forms, linked to the editor."""
+        ticks = {}
+        controls = self.ctx.form.controls()
+        for key, row in self.editor.rows.items():
+            control = controls.get(key)
+            if control is None:
+                continue
+            tick = W.Checkbox(description="search", indent=False, layout=W.Layout(width="70px", flex="0 0 auto"),
+                              tooltip=f"search {key} (Search tab)")
+            tick.add_class("lnb-search-tick")
+            W.link((row.tick, "value"), (tick, "value"))  # the editor (the recipe) is the source at first
+            control.row.children = (*control.row.children[:2], tick, *control.row.children[2:])
+            ticks[key] = tick
+        return ticks
 
     def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
         if recipe is not None:
