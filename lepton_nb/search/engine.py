@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import math
 import threading
+import traceback
 import warnings
 from collections.abc import Callable
 from pathlib import Path
@@ -23,7 +24,7 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ..artifacts import Run, load_run
 from ..data import DataBundle, build_data
-from ..errors import CheckpointError, Problem, RecipeError, UsageError
+from ..errors import CheckpointError, LeptonError, Problem, RecipeError, UsageError
 from ..spec import Recipe
 from ..train.callbacks import Callback
 from ..train.control import Control
@@ -133,6 +134,8 @@ class _Objective:
         except Exception as exc:  # the trial's recipe failed: recorded with its message, the study goes on
             trial.set_user_attr("message", f"{type(exc).__name__}: {str(exc)[:500]}")
             trial.set_user_attr("counts", True)
+            if not isinstance(exc, LeptonError):  # a bug rather than a refused value: keep where it happened
+                trial.set_user_attr("traceback", traceback.format_exc()[-4000:])
             raise
 
     def _data_for(self, recipe: Recipe) -> DataBundle:
@@ -265,7 +268,7 @@ def tune(recipe: Recipe | dict | str | Path | None, out: str | Path = "runs", *,
     recipe = prepare(recipe, trials=trials, timeout=timeout, storage=storage)
     s = recipe.search
     folder = StudyFolder.for_recipe(out, recipe)
-    optuna.logging.set_verbosity(optuna.logging.WARNING)
+    optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are in the table, not tracebacks on stderr
     study = open_study(folder, recipe, resume=resume, worker=worker)
     if on_study is not None:
         on_study(study)

@@ -96,6 +96,7 @@ def test_ctrl_c_keeps_the_study_and_a_killed_workers_trial_fails_on_resume(tmp_p
     wait_running(study, proc)
     proc.send_signal(signal.SIGINT)
     assert proc.wait(60) == 130
+    assert "Traceback" not in proc.communicate()[1]  # the stopped trial is in the table, not on stderr
     (stopped,) = study.optuna.get_trials()
     assert stopped.state == TrialState.FAIL and "interrupted" in stopped.user_attrs["message"]
 
