@@ -69,7 +69,8 @@ def test_every_proposed_range_is_valid(key):
 
 def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, tmp_path):
     panel = studio.search_panel
-    studio.update({"search.trials": 2})
+    panel.period = 0.02  # refresh the view often: trials here last about a second
+    studio.update({"search.trials": 2, "train.epochs": 4})
     seen = {}
 
     def running_shown() -> bool:  # a snapshot of the table while a trial runs
