@@ -2,7 +2,7 @@
 
 ``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
 The package is layered by a run's life (``errors`` → ``spec`` → ``data``/``plotting`` → ``models``/``robust`` →
-``evaluate`` → ``train`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools`` → ``cli``/``ui``);
+``evaluate`` → ``train`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools``/``search`` → ``cli``/``ui``);
 the core imports no UI library, and ``Studio`` loads the widgets only when first used.
 """
 
@@ -68,6 +68,7 @@ __all__ = [
     "Run",
     "Session",
     "Studio",
+    "Study",
     "Trainer",
     "UsageError",
     "build_data",
@@ -92,12 +93,15 @@ __all__ = [
     "replay",
     "robustness",
     "train",
+    "tune",
 ]
 
 _LAZY = {
     "Studio": ("lepton_nb.ui.studio", "Studio"),
     "replay": ("lepton_nb.ui.replay", "replay"),  # a finished run played in the live monitor
     "explain": ("lepton_nb.interpret.attribution", "explain"),  # loads captum on first use
+    "tune": ("lepton_nb.search", "tune"),  # loads optuna on first use
+    "Study": ("lepton_nb.search", "Study"),
 }
 
 

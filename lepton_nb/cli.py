@@ -235,6 +235,27 @@ def cmd_cv(args: argparse.Namespace) -> int:
     return 130 if result.status == "stopped" else 0
 
 
+def cmd_tune(args: argparse.Namespace) -> int:
+    from .search import tune
+    from .search.workers import check_workers, run_workers
+    from .train.control import Control
+
+    recipe = load_recipe(args.recipe, args.set)
+    options = {"trials": args.trials, "timeout": args.timeout, "storage": args.storage, "resume": args.resume}
+    if check_workers(args.workers) > 1:
+        study, interrupted = run_workers(recipe, args.out, args.workers, progress=not args.quiet, **options)
+    else:
+        control = Control()
+        with ctrl_c_stops(control):
+            study = tune(recipe, args.out, progress=not args.quiet, control=control, **options)
+        interrupted = control.reason == "interrupted by Ctrl-C"
+    print(study.table())
+    print(f"report: {study.folder.report_path.resolve()}")
+    if interrupted:
+        print("stopped: the study is kept; continue it with --resume", file=sys.stderr)
+    return 130 if interrupted else 0
+
+
 def build_parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(prog="lepton-nb", description="Train and report PyTorch models from recipes.")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -267,6 +288,21 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a recipe value")
     p.add_argument("--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=cmd_cv)
+
+    p = sub.add_parser("tune", help="hyperparameter search (Optuna) over the recipe's search.space")
+    p.add_argument("recipe", help="recipe file with a search section, e.g. \"search\": {\"space\": {\"train.lr\": "
+                                  "{\"log_uniform\": [0.0001, 0.1]}}}")
+    p.add_argument("--trials", type=int, default=None, help="trials to finish (default: search.trials)")
+    p.add_argument("--timeout", type=float, default=None, metavar="S",
+                   help="start no new trial after S seconds (default: search.timeout)")
+    p.add_argument("--storage", default=None, metavar="URL",
+                   help="SQLAlchemy URL of the study database (default: SQLite in the study folder)")
+    p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes sharing the study")
+    p.add_argument("--out", default="runs", help="folder the study folder <name>-search goes in (default: runs)")
+    p.add_argument("--resume", action="store_true", help="continue the study in the study folder")
+    p.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="change a recipe value")
+    p.add_argument("--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=cmd_tune)
 
     checkpoint_help = "which weights: auto (those the run ended with), best, last, or a file in the run folder"
     p = sub.add_parser("export", help="export a run to ONNX or TorchScript, checked against PyTorch")

@@ -10,6 +10,7 @@ from .methods import BASELINES, METHODS, Method, MethodParam, default_method, me
 from .ops import AUGMENT_OPS, OpSpec, Param, default_op
 from .presets import PRESETS
 from .recipe import Recipe
+from .search import KINDS, SearchSection, allowed_text, check_space_for_search, searchable_fields
 from .sections import (
     SECTIONS,
     AdversarialSection,
@@ -31,5 +32,5 @@ __all__ = [
     "EvaluateSection",
     "InterpretSection", "Method", "MethodParam", "ModelSection", "NormalizeSection", "OpSpec", "Param", "Problem",
     "Recipe", "RecipeError", "TrainSection", "default_method", "default_op", "describe_fields", "methods_for_kind",
-    "setting",
+    "setting", "KINDS", "SearchSection", "allowed_text", "check_space_for_search", "searchable_fields",
 ]

@@ -96,6 +96,11 @@ def _check_value(value: Any, typ: Any, meta: dict[str, Any], where: str, problem
             problems.append(Problem(where, value, f"{hint}allowed: {', '.join(choices)}"))
             return None
         return value
+    if origin is dict:  # free-form mappings (a search space) are checked by their section's own rules
+        if not isinstance(value, dict) or not all(isinstance(k, str) for k in value):
+            problems.append(Problem(where, value, "allowed: an object with text keys"))
+            return None
+        return value
     if origin is list:
         (item_type,) = typing.get_args(typ)
         if not isinstance(value, list):

@@ -22,6 +22,7 @@ from .names import name_problem
 from .ops import AUGMENT_OPS
 from .parse import did_you_mean, parse_dataclass, unknown_key_hint
 from .presets import PRESETS
+from .search import SearchSection, search_problems
 from .sections import (
     AugmentSection,
     DataSection,
@@ -46,6 +47,7 @@ class Recipe:
     train: TrainSection = setting(TrainSection(), "Training.")
     evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.")
     interpret: InterpretSection = setting(InterpretSection(), "Interpretation.")
+    search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).")
 
     # ---- construction ------------------------------------------------------------------
 
@@ -287,6 +289,7 @@ class Recipe:
         if t.optimizer == "nesterov" and t.momentum == 0:
             out.append(Problem("train.momentum", t.momentum, "Nesterov momentum needs momentum > 0; allowed: e.g. "
                                                              "0.9, or train.optimizer sgd"))
+        out.extend(search_problems(self.search, Recipe))
         if t.mixed_precision == "fp16" and t.device == "cpu":
             out.append(Problem("train.mixed_precision", t.mixed_precision,
                                "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))

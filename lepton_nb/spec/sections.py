@@ -8,6 +8,7 @@ from typing import Any
 from .fields import setting
 from .methods import BASELINES, METHODS
 from .ops import AUGMENT_OPS
+from .search import SearchSection
 from .vocab import METRICS, MONITORS, SOURCE_KIND
 
 
@@ -228,4 +229,5 @@ SECTIONS: dict[str, type] = {
     "train": TrainSection,
     "evaluate": EvaluateSection,
     "interpret": InterpretSection,
+    "search": SearchSection,
 }

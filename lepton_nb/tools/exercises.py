@@ -27,6 +27,16 @@ def augmentation_starter() -> Recipe:
                                      "name": "augmentation-exercise"})
 
 
+#: the data and training settings of the search exercise: small and quick, so a search of 8 trials takes a minute
+SEARCH_SETTINGS = {"data.source": "digits", "data.limit": 500, "data.seed": 0, "train.epochs": 3,
+                   "train.batch_size": 32}
+
+
+def search_starter() -> Recipe:
+    """The search exercise's starting recipe: quick trials, no attribution probes, nothing searched yet."""
+    return Recipe.default().updated({**SEARCH_SETTINGS, "interpret.enabled": False, "name": "search-exercise"})
+
+
 @dataclass
 class Feedback:
     exercise: str
@@ -182,11 +192,48 @@ def check_robustness(run: Any = None, curve: Any = None, **_: Any) -> Feedback:
     return fb
 
 
+def check_search(study: Any = None, run: Any = None, **_: Any) -> Feedback:
+    """Search the learning rate and one more field with Optuna, then train the best recipe."""
+    fb = Feedback("search")
+    if not fb.ok(hasattr(study, "trials") and hasattr(study, "best_recipe") and hasattr(study, "recipe"),
+                 "you passed a study", "run study = lnb.tune(recipe, out=...) and pass it: check('search', "
+                 "study=study, run=run)"):
+        return fb
+    r = study.recipe
+    space = r.search.space
+    fb.ok(all(r.get(k) == v for k, v in SEARCH_SETTINGS.items()), "the data and epochs are the starter's",
+          "keep the starter's data.limit, data.seed, train.epochs and train.batch_size: the search should find "
+          "better hyperparameters, not more data or epochs")
+    lr = next(iter(space.get("train.lr", {"": None})))
+    fb.ok(lr == "log_uniform", "train.lr is searched on a log scale",
+          "search train.lr with {'log_uniform': [1e-4, 1e-1]}: learning rates span orders of magnitude, so a "
+          "uniform range would almost never try the small ones")
+    fb.ok(len(space) >= 2, f"{len(space)} fields are searched", "search at least one more field, e.g. "
+          "model.width with {'choice': [8, 16, 32]} or train.weight_decay with {'uniform': [0, 0.1]}")
+    fb.ok(r.search.pruner != "none", f"the {r.search.pruner} pruner stops poor trials early",
+          "keep a pruner (search.pruner 'median'): poor trials stop after an epoch and leave time for others")
+    finished = int(study.trials.state.isin(["complete", "pruned"]).sum())
+    fb.ok(finished >= 8, f"{finished} trials finished", f"only {finished} trials finished: run at least 8 "
+          "(search.trials or lnb.tune(..., trials=8); resume=True continues the same study)")
+    best = study.best_recipe
+    if not fb.ok(best is not None and _is_run(run), "you trained the best recipe",
+                 "train the study's best recipe and pass the run: run = lnb.train(study.best_recipe)"):
+        return fb
+    same = all(run.recipe.get(k) == v for k, v in study.best_params.items())
+    fb.ok(same, "the run used the best trial's values", "train study.best_recipe itself: the run's values "
+          "differ from the best trial's")
+    acc = run.metrics.get("accuracy", 0.0)
+    fb.ok(acc >= 0.85, f"test accuracy {acc:.1%} ≥ 85 %", f"test accuracy is {acc:.1%}; widen the learning-rate "
+          "range (1e-4 to 1e-1) and run more trials")
+    return fb
+
+
 EXERCISES: dict[str, Callable[..., Feedback]] = {
     "augmentation": check_augmentation,
     "lr_finder": check_lr_finder,
     "explain_misclassified": check_explain_misclassified,
     "robustness": check_robustness,
+    "search": check_search,
 }
 
 

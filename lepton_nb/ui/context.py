@@ -6,6 +6,7 @@ and the studio module only composes them.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Protocol
 
 from ..artifacts import Run
@@ -19,6 +20,7 @@ class StudioContext(Protocol):
     data: DataBundle | None
     runs: list[Run]
     job_message: str
+    out: str | Path | None  # where runs (and studies) are written; None: nowhere
 
     @property
     def recipe(self) -> Recipe:
@@ -43,10 +45,14 @@ class StudioContext(Protocol):
         ...
 
     def claim_job(self, name: str) -> bool:
-        """Take the one-job-at-a-time lock (training, LR finder, cross-validation); False when busy."""
+        """Take the one-job-at-a-time lock (training, LR finder, cross-validation, search); False when busy."""
         ...
 
     def release_job(self) -> None: ...
+
+    def add_run(self, run: Run) -> None:
+        """List a run made by a panel (a search trial) in the Runs tab."""
+        ...
 
     def selected_cell(self) -> list[int]:
         """The confusion-matrix cell selected in the Evaluation tab ([true, predicted], or [])."""

@@ -59,7 +59,8 @@ class FieldControl:
         elif typ is float:
             self.widget = W.FloatText(layout=layout)
             self.kind = "float"
-        elif typing.get_origin(typ) is list and typing.get_origin(typing.get_args(typ)[0]) is dict:
+        elif typing.get_origin(typ) is dict or (typing.get_origin(typ) is list
+                                                and typing.get_origin(typing.get_args(typ)[0]) is dict):
             self.widget = W.Textarea(continuous_update=False, layout=W.Layout(width="420px", height="80px"))
             self.kind = "json"  # structured entries (e.g. augmentation ops) edited as JSON
         elif typing.get_origin(typ) is list and info.get("item_choices"):
@@ -90,7 +91,7 @@ class FieldControl:
             return _parse_float_list(value)
         if self.kind == "json":
             try:
-                return json.loads(value or "[]")
+                return json.loads(value or ("{}" if typing.get_origin(self.info["type"]) is dict else "[]"))
             except json.JSONDecodeError:
                 return value  # left as text: validation reports it with what is allowed
         return value
@@ -176,7 +177,8 @@ class RecipeForm:
         self.name = FieldControl("name", next(i for i in describe_fields(recipe) if i["name"] == "name"))
         self.name.set(recipe.name)
         self.sections = {name: SectionForm(name, getattr(recipe, name), skip.get(name, ()))
-                         for name in ("data", "normalize", "augment", "model", "train", "evaluate", "interpret")}
+                         for name in ("data", "normalize", "augment", "model", "train", "evaluate", "interpret",
+                                      "search")}
         self.extra: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self.general_problems = W.HTML("")
         self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []

@@ -33,15 +33,18 @@ from .panels.interpret import InterpretPanel
 from .panels.model import ModelPanel
 from .panels.robustness import RobustnessPanel
 from .panels.runs import RunsPanel
+from .panels.search import SearchPanel
 from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
 from .tasks import Latest
+from .twins import ButtonTwins
 from .views.live import LiveFeed, LiveMonitor, panels_for
 
-TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Runs")
+TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Search",
+        "Runs")
 
 
-class Studio:
+class Studio(ButtonTwins):
     """Configure a recipe in panels, train it in the background, watch it live, evaluate and compare runs.
 
     ``keep_models`` finished runs keep their model and data in memory (for evaluation and
@@ -53,7 +56,7 @@ class Studio:
                  hz: float = 4.0, keep_models: int = 1):
         warm_up_in_background()
         self.session = Session(out=out)
-        self.hz, self.keep_models = hz, keep_models
+        self.out, self.hz, self.keep_models = out, hz, keep_models
         self._lock = threading.RLock()
         self.data: DataBundle | None = None
         self._data_key: str | None = None
@@ -69,7 +72,7 @@ class Studio:
         self.last_snapshot = ""
         self._started: dict[str, Any] = {}  # mid-run fields as the active run has them
 
-        self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",)})
+        self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",), "search": ("space",)})
         self.monitor = LiveMonitor()
         self.monitor.on_command("start", lambda: self.start(force=True))  # a click is the user's own choice
         for name in ("pause", "resume", "stop"):
@@ -81,10 +84,11 @@ class Studio:
         self.evaluate_panel = EvaluatePanel(self)
         self.interpret_panel = InterpretPanel(self)
         self.robustness_panel = RobustnessPanel(self)
+        self.search_panel = SearchPanel(self)
         self.runs_panel = RunsPanel(self)
         self.tabs = W.Tab(children=[self.data_panel.box, self.augment_panel.box, self.model_panel.box,
                                     self.train_panel.box, self.evaluate_panel.box, self.interpret_panel.box,
-                                    self.robustness_panel.box, self.runs_panel.box])
+                                    self.robustness_panel.box, self.search_panel.box, self.runs_panel.box])
         for i, title in enumerate(TABS):
             self.tabs.set_title(i, title)
         self.tabs.observe(self._tab_selected, names="selected_index")
@@ -238,6 +242,12 @@ class Studio:
         with self._lock:
             self._job = None
 
+    def add_run(self, run: Run) -> None:
+        """List a run made by a panel (a search trial) in the Runs tab."""
+        with self._lock:
+            self.runs.append(run)
+        self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
+
     # ---- training commands -------------------------------------------------------------------------
 
     def start(self, force: bool = False) -> bool:
@@ -303,6 +313,7 @@ class Studio:
     def stop(self) -> None:
         self.session.stop()
         self.evaluate_panel.cv_control.stop()
+        self.search_panel.stop()
 
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the current run has ended and the panels show it (True), or time runs out."""
@@ -357,25 +368,6 @@ class Studio:
         """Select a tab by name (``"Evaluation"``, ``"Runs"``, ...)."""
         self.tabs.selected_index = TABS.index(name)
 
-    # ---- programmatic twins of the other buttons ----------------------------------------------------
-
-    def find_lr(self, wait: bool = True, timeout: float = 120) -> Any:
-        """Run the LR finder (as its button does); returns the result when ``wait``."""
-        self.train_panel.find_lr()
-        if wait:
-            self.train_panel.lr_task.wait(timeout)
-            return self.train_panel.lr_result
-        return None
-
-    def cross_validate(self, wait: bool = True, timeout: float | None = None) -> Any:
-        """Start k-fold CV (as its button does); returns the CVResult when ``wait``."""
-        if not self.evaluate_panel.start_cv():
-            return None
-        if wait:
-            self.evaluate_panel.cv_task.wait(timeout)
-            return self.evaluate_panel.cv_result
-        return None
-
     def close(self, timeout: float = 60.0) -> None:
         """Stop all background work, wait for its threads to end, and close the widgets.
 
@@ -385,12 +377,14 @@ class Studio:
         self.stop()
         self.train_panel.lr_control.stop()
         self.runs_panel.deploy.control.stop()
+        self.search_panel.close(timeout)
         self.session.wait(timeout)
         if self.feed is not None:
             self.feed.stop()
             self.feed.join(timeout)
         panels = (self.data_panel, self.augment_panel, self.model_panel, self.train_panel, self.evaluate_panel,
-                  self.interpret_panel, self.robustness_panel, self.runs_panel, self.runs_panel.deploy)
+                  self.interpret_panel, self.robustness_panel, self.search_panel, self.runs_panel,
+                  self.runs_panel.deploy)
         tasks = [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]
         for task in tasks:
             task.close(timeout)

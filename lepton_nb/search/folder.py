@@ -1,0 +1,110 @@
+"""The study folder: where a search keeps its database, its recipe, its trials' run folders and its report.
+
+``<out>/<name>-search/`` holds ``study.db`` (SQLite, unless ``search.storage`` names another database),
+``study.json`` (storage URL and study name: what a resume or another worker needs), ``recipe.json`` (the
+search recipe), ``best_recipe.json``, ``trials.csv``, ``report.html`` and ``runs/`` with one ordinary run
+folder per trial (written by `RunFolder`, as every run folder is).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import warnings
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy
+from optuna.exceptions import ExperimentalWarning
+from optuna.storages import RDBStorage
+
+from ..errors import UsageError
+from ..spec import Recipe
+
+HEARTBEAT_S = 5  # a running trial's worker writes a heartbeat this often
+GRACE_S = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker: it is marked failed
+SQLITE_TIMEOUT_S = 120  # several workers share one SQLite file: a writer waits this long for the lock
+
+
+class StudyFolder:
+    """One study's folder; ``StudyFolder.for_recipe(out, recipe)`` is where that recipe's search lives."""
+
+    def __init__(self, path: str | Path):
+        self.path = Path(path).expanduser()
+
+    @classmethod
+    def for_recipe(cls, out: str | Path, recipe: Recipe) -> StudyFolder:
+        return cls(Path(out).expanduser() / f"{recipe.name}-search")
+
+    def __repr__(self) -> str:
+        return f"StudyFolder({str(self.path)!r})"
+
+    @property
+    def runs_dir(self) -> Path:
+        return self.path / "runs"
+
+    @property
+    def report_path(self) -> Path:
+        return self.path / "report.html"
+
+    @property
+    def default_storage(self) -> str:
+        return f"sqlite:///{(self.path / 'study.db').resolve()}"
+
+    def exists(self) -> bool:
+        return (self.path / "study.json").is_file()
+
+    def write_text(self, name: str, text: str) -> Path:
+        """Written atomically (a crash never leaves half a file; workers may write at the same time)."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        path = self.path / name
+        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        tmp.write_text(text, encoding="utf-8")
+        tmp.replace(path)
+        return path
+
+    def write_json(self, name: str, data: Any) -> Path:
+        return self.write_text(name, json.dumps(data, indent=2, default=str) + "\n")
+
+    def read_info(self) -> dict[str, Any]:
+        """``study.json``: storage URL and study name."""
+        try:
+            info = json.loads((self.path / "study.json").read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            raise UsageError("study", str(self.path), "has no readable study.json; allowed: a study folder written "
+                             "by lnb.tune or lepton-nb tune") from None
+        if not isinstance(info, dict) or not {"storage", "study_name"} <= set(info):
+            raise UsageError("study", str(self.path), "study.json lacks storage/study_name; allowed: a study folder "
+                             "written by lnb.tune or lepton-nb tune")
+        return info
+
+    def read_recipe(self) -> Recipe:
+        return Recipe.from_file(self.path / "recipe.json")
+
+
+def open_storage(url: str, heartbeat: int | None = None, grace: int | None = None) -> RDBStorage:
+    """An Optuna RDB storage with a heartbeat (dead workers' trials get failed) and SQLite lock waits."""
+    heartbeat, grace = heartbeat or HEARTBEAT_S, grace or GRACE_S
+    engine: dict[str, Any] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if url.startswith("sqlite") else {}
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", ExperimentalWarning)  # the heartbeat options, stable since Optuna 2.9
+            storage = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat, grace_period=grace)
+    except Exception as exc:  # bad URL, missing driver, unreachable server: all one answer
+        raise UsageError("search.storage", url, f"cannot be opened ({type(exc).__name__}: {str(exc)[:200]}); "
+                         "allowed: '' (SQLite in the study folder) or a SQLAlchemy URL such as "
+                         "sqlite:///path/study.db or postgresql://user@host/db") from None
+    if url.startswith("sqlite"):
+        sqlalchemy.event.listen(storage.engine, "connect", _sqlite_wal)
+        storage.engine.dispose()  # connections opened from now on use the pragmas
+    return storage
+
+
+def _sqlite_wal(connection: Any, record: Any) -> None:
+    """Write-ahead log, synced at checkpoints: a trial's dozen small writes cost ~2.5x less (measured 410 → 160 ms
+    per trial on a loaded machine), and readers (the studio's live table) do not block the writing workers.
+    Safe for processes on one machine; a SQLite file on a network file system needs another storage URL."""
+    cursor = connection.cursor()
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA synchronous=NORMAL")
+    cursor.close()

@@ -1,0 +1,87 @@
+"""Live view of a search: every trial (running ones with their epoch and last value) and the best so far.
+
+Fed by the search panel's poll thread a few times per second from the study's database, so trials of
+other worker processes sharing the study show up too (Optuna's dashboard shows no running trials).
+The best-so-far figure is redrawn only when a trial finishes.
+"""
+
+from __future__ import annotations
+
+import html
+import threading
+
+import ipywidgets as W
+import pandas as pd
+
+from ...plotting import new_figure, to_png
+from ..render import MUTED, fmt, set_png
+
+STATE_STYLE = {"running": "color:#2e7d32;font-weight:600", "complete": "", "pruned": "color:#777",
+               "fail": "color:#b71c1c", "waiting": "color:#777"}
+MAX_ROWS = 60  # the newest trials; the report and Study.trials keep them all
+
+
+class TrialsView:
+    """A trials table and a best-so-far figure; `show` may be called from any thread."""
+
+    def __init__(self) -> None:
+        self.summary = W.HTML(f"<p style='{MUTED}'>No search yet.</p>")
+        self.table = W.HTML()
+        self.curve = W.Image(format="png", layout=W.Layout(display="none"))
+        self.box = W.VBox([self.summary, self.curve, self.table])
+        self._lock = threading.Lock()
+        self._finished = -1
+        self.rows: list[dict] = []
+
+    def reset(self) -> None:
+        with self._lock:
+            self._finished = -1
+
+    def show(self, trials: pd.DataFrame, objective: str, direction: str, params: list[str]) -> None:
+        """Render the trials table; redraw the curve when the number of finished trials changed."""
+        with self._lock:
+            counts = trials.state.value_counts().to_dict() if len(trials) else {}
+            done = trials[trials.state == "complete"]
+            best = (done.value.max() if direction == "maximize" else done.value.min()) if len(done) else None
+            self.summary.value = (f"<p><b>{len(trials)}</b> trials · " + " · ".join(
+                f"{n} {html.escape(str(s))}" for s, n in sorted(counts.items())) +
+                (f" · best {html.escape(objective)} <b>{best:.4f}</b>" if best is not None else "") + "</p>")
+            self.rows = [self._row(r, params) for _, r in trials.tail(MAX_ROWS).iloc[::-1].iterrows()]
+            self.table.value = self._table_html(self.rows, objective, params)
+            finished = int(trials.state.isin(["complete", "pruned", "fail"]).sum()) if len(trials) else 0
+            if finished != self._finished:
+                from ...search.plots import plot_history  # loads Optuna with the search package: on first use
+
+                self._finished = finished
+                fig = new_figure(6, 2.6)
+                plot_history(fig.subplots(), trials, objective, direction)
+                set_png(self.curve, to_png(fig))
+
+    @staticmethod
+    def _row(r: pd.Series, params: list[str]) -> dict:
+        value = r["value"] if pd.notna(r["value"]) else None
+        last = r["last"] if pd.notna(r["last"]) else None
+        row = {"trial": int(r["trial"]), "state": r["state"],
+               "epoch": "" if pd.isna(r["epoch"]) else int(r["epoch"]), "current": last, "value": value}
+        row.update({p: r[p] for p in params})
+        row["seconds"] = None if pd.isna(r["duration_s"]) else round(float(r["duration_s"]), 1)
+        row["message"] = r["message"]
+        return row
+
+    @staticmethod
+    def _table_html(rows: list[dict], objective: str, params: list[str]) -> str:
+        if not rows:
+            return ""
+        cell = "padding:2px 8px;border-bottom:1px solid var(--jp-border-color2,#e0e0e0);text-align:right"
+        heads = ["trial", "state", "epoch", f"{objective} now", f"{objective} (trial)", *params, "seconds", "note"]
+        head = "".join(f"<th style='{cell}'>{html.escape(h)}</th>" for h in heads)
+        body = []
+        for r in rows:
+            values = [r["trial"], r["state"], r["epoch"], r["current"], r["value"], *(r[p] for p in params),
+                      r["seconds"], r["message"]]
+            tds = "".join(f"<td style='{cell};{STATE_STYLE.get(r['state'], '') if i == 1 else ''}'>"
+                          f"{html.escape(fmt(v) if not isinstance(v, float) or v == v else '')}</td>"
+                          for i, v in enumerate(values))
+            body.append(f"<tr class='lnb-trial lnb-trial-{html.escape(r['state'])}'>{tds}</tr>")
+        return (f"<table class='lnb-trials' style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>"
+                f"{''.join(body)}</table>")

@@ -1,0 +1,114 @@
+"""lepton-nb tune: progress over trials, bad arguments exit 2 with one message, workers share one SQLite study,
+Ctrl-C keeps the study, a killed worker's trial is failed on resume."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import time
+from pathlib import Path
+
+import pytest
+from optuna.trial import TrialState
+
+import lepton_nb as lnb
+from lepton_nb.cli import main
+from lepton_nb.search import Study, StudyFolder, finished_count, open_study
+from lepton_nb.search import folder as folder_module
+from lepton_nb.search.result import STALE_MESSAGE
+from lepton_nb.search.workers import worker_command
+from tests.search.conftest import search_recipe
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def recipe_file(tmp_path, **changes) -> str:
+    path = tmp_path / "recipe.json"
+    search_recipe(**changes).to_file(path)
+    return str(path)
+
+
+def test_tune_shows_progress_and_prints_the_best(tmp_path, capsys):
+    assert main(["tune", recipe_file(tmp_path), "--trials", "2", "--out", str(tmp_path / "runs")]) == 0
+    out, err = capsys.readouterr()
+    assert "trials" in err and "2/2" in err and "best val_accuracy" in err
+    assert "best val_accuracy:" in out and "report: " in out
+    assert (tmp_path / "runs" / "digits-cnn-search" / "report.html").is_file()
+
+
+@pytest.mark.parametrize("args, field", [
+    (["--trials", "0"], "search.trials"),
+    (["--workers", "0"], "--workers"),
+    (["--timeout", "-1"], "search.timeout"),
+    (["--storage", "nosuchdb://x"], "search.storage"),
+    (["--set", "search.space={}"], "search.space"),
+    (["--set", "search.sampler=bayes"], "search.sampler"),
+])
+def test_bad_arguments_exit_2_with_one_clear_message(tmp_path, capsys, args, field):
+    assert main(["tune", recipe_file(tmp_path), "--out", str(tmp_path / "runs"), "--quiet", *args]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("lepton-nb: ") and field in err and "allowed" in err and "Traceback" not in err
+
+
+def test_unparsable_argument_exits_2(tmp_path, capsys):
+    with pytest.raises(SystemExit) as info:
+        main(["tune", recipe_file(tmp_path), "--trials", "many"])
+    assert info.value.code == 2 and "--trials" in capsys.readouterr().err
+
+
+@pytest.mark.slow
+def test_two_workers_on_one_sqlite_file_lose_no_trials(tmp_path, capsys):
+    path = recipe_file(tmp_path, **{"search.pruner": "none", "train.epochs": 1})
+    assert main(["tune", path, "--trials", "6", "--workers", "2", "--out", str(tmp_path / "runs"), "--quiet"]) == 0
+    study = Study.load(tmp_path / "runs" / "digits-cnn-search")
+    trials = study.optuna.get_trials()
+    assert [t.state for t in trials].count(TrialState.COMPLETE) >= 6  # up to one extra: both may start the last
+    assert all(t.state == TrialState.COMPLETE for t in trials)
+    assert sorted(t.number for t in trials) == list(range(len(trials)))
+    folders = {t.user_attrs["run_folder"] for t in trials}
+    assert len(folders) == len(trials) and all(Path(f).is_dir() for f in folders)
+    assert len({repr(t.params) for t in trials}) == len(trials)  # workers' samplers are seeded apart
+
+
+def start_worker(folder: StudyFolder) -> subprocess.Popen:
+    env = {**os.environ, "PYTHONPATH": str(REPO), "OMP_NUM_THREADS": "1"}
+    return subprocess.Popen(worker_command(folder, 1), env=env, cwd=REPO, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, text=True)
+
+
+def wait_running(study: Study, proc: subprocess.Popen, timeout: float = 90) -> None:
+    deadline = time.monotonic() + timeout
+    while not any(t.state == TrialState.RUNNING and t.intermediate_values for t in study.optuna.get_trials()):
+        assert proc.poll() is None, proc.communicate()[1]
+        assert time.monotonic() < deadline, "no trial started"
+        time.sleep(0.1)
+
+
+@pytest.mark.slow
+def test_ctrl_c_keeps_the_study_and_a_killed_workers_trial_fails_on_resume(tmp_path, monkeypatch):
+    recipe = search_recipe(**{"train.epochs": 300, "data.limit": 0, "search.trials": 2})
+    out = tmp_path / "runs"
+    folder = StudyFolder.for_recipe(out, recipe)
+    open_study(folder, recipe, resume=False)
+    study = Study.load(folder.path)
+    proc = start_worker(folder)  # Ctrl-C: the trial stops after its batch, the worker exits 130
+    wait_running(study, proc)
+    proc.send_signal(signal.SIGINT)
+    assert proc.wait(60) == 130
+    assert "Traceback" not in proc.communicate()[1]  # the stopped trial is in the table, not on stderr
+    (stopped,) = study.optuna.get_trials()
+    assert stopped.state == TrialState.FAIL and "interrupted" in stopped.user_attrs["message"]
+
+    proc = start_worker(folder)  # killed: its trial stays RUNNING until its heartbeat is stale
+    wait_running(study, proc)
+    proc.kill()
+    proc.wait()
+    assert study.optuna.get_trials()[-1].state == TrialState.RUNNING
+    monkeypatch.setattr(folder_module, "GRACE_S", 1)
+    time.sleep(1.5)
+    quick = recipe.updated({"train.epochs": 1, "data.limit": 300})  # same space: the same study goes on
+    resumed = lnb.tune(quick, out=out, resume=True, progress=False, trials=1)
+    states = [t.state for t in resumed.optuna.get_trials()]
+    assert states[:2] == [TrialState.FAIL, TrialState.FAIL] and finished_count(resumed.optuna) >= 1
+    assert resumed.trials.message[1] == STALE_MESSAGE

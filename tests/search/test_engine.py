@@ -1,0 +1,167 @@
+"""lnb.tune: trials are ordinary runs, pruning from epoch events, failures recorded, studies resume."""
+
+from __future__ import annotations
+
+import json
+import threading
+
+import optuna
+import pytest
+
+import lepton_nb as lnb
+from lepton_nb.errors import RecipeError, UsageError
+from lepton_nb.plotting import new_figure
+from lepton_nb.search import Study, TrialPruning, finished_count
+from lepton_nb.train.control import Control
+from tests.conftest import wait_for
+from tests.search.conftest import search_recipe
+
+
+@pytest.fixture(scope="module")
+def finished(tmp_path_factory):
+    out = tmp_path_factory.mktemp("study")
+    runs = []
+    study = lnb.tune(search_recipe(**{"train.checkpoint": True}), out=out, progress=False, on_run=runs.append)
+    return study, out, runs
+
+
+def test_each_trial_is_a_run_with_its_values_and_the_study_keeps_its_files(finished):
+    study, out, runs = finished
+    folder = out / "digits-cnn-search"
+    assert {"study.db", "study.json", "recipe.json", "trials.csv", "report.html"} <= {p.name for p in
+                                                                                       folder.iterdir()}
+    table = study.trials
+    assert list(table.trial) == [0, 1, 2] and set(table.state) <= {"complete", "pruned"}
+    assert len(runs) == 3 and finished_count(study.optuna) == 3
+    for (_, row), run in zip(table.iterrows(), runs):
+        saved = json.loads((run.dir / "recipe.json").read_text())
+        assert saved["train"]["lr"] == pytest.approx(row["train.lr"])
+        assert saved["model"]["width"] == row["model.width"] and run.dir.parent == folder / "runs"
+        assert str(run.dir) == row["run_folder"]
+
+
+def test_best_recipe_carries_the_best_values_and_validates(finished):
+    study, out, _ = finished
+    best = study.best_recipe
+    assert best.validate() == [] and best.name == "digits-cnn-best"
+    assert best.train.lr == study.best_params["train.lr"] and best.model.width == study.best_params["model.width"]
+    assert study.best_value == study.trials.value.max()
+    assert lnb.Recipe.from_file(out / "digits-cnn-search" / "best_recipe.json") == best
+    assert (study.best_run / "report.html").is_file()  # the best trial's run gets its report
+
+
+def test_study_loads_back_and_draws_on_given_axes(finished):
+    study, out, _ = finished
+    again = Study.load(out / "digits-cnn-search")
+    assert again.trials.drop(columns="duration_s").equals(study.trials.drop(columns="duration_s"))
+    fig = new_figure()
+    ax = fig.subplots()
+    again.plot_history(ax)
+    assert ax.collections  # the trials' points
+    fig = new_figure()
+    again.plot_slices(fig)
+    assert len(fig.axes) == 2
+    fig = new_figure()
+    again.plot_parallel(fig.subplots())
+    assert isinstance(again.importances(), dict)
+    assert "best val_accuracy" in again.table()
+
+
+def test_a_second_search_without_resume_is_refused(finished):
+    _, out, _ = finished
+    with pytest.raises(UsageError, match="resume"):
+        lnb.tune(search_recipe(), out=out, progress=False)
+
+
+def test_resume_with_another_space_is_refused(finished):
+    _, out, _ = finished
+    with pytest.raises(RecipeError, match="search.space"):
+        lnb.tune(search_recipe(space={"train.lr": {"uniform": [0.001, 0.01]}}), out=out, resume=True,
+                 progress=False)
+
+
+def test_resume_runs_only_the_missing_trials(tmp_path):
+    recipe = search_recipe(**{"search.trials": 2, "search.pruner": "none"})
+    first = lnb.tune(recipe, out=tmp_path, progress=False)
+    assert len(first.trials) == 2
+    again = lnb.tune(recipe, out=tmp_path, progress=False, resume=True, trials=3)
+    assert list(again.trials.trial) == [0, 1, 2] and set(again.trials.state) == {"complete"}
+    done = lnb.tune(recipe, out=tmp_path, progress=False, resume=True, trials=3)  # nothing left to run
+    assert len(done.trials) == 3
+
+
+def test_bad_input_names_field_value_and_allowed(tmp_path):
+    with pytest.raises(RecipeError, match="search.space"):
+        lnb.tune(lnb.Recipe.default(), out=tmp_path, progress=False)
+    with pytest.raises(RecipeError, match="search.trials"):
+        lnb.tune(search_recipe(), out=tmp_path, trials=0, progress=False)
+    with pytest.raises(RecipeError, match="data.val_fraction"):
+        lnb.tune(search_recipe(**{"data.val_fraction": 0.0}), out=tmp_path, progress=False)
+    with pytest.raises(UsageError, match="search.storage"):
+        lnb.tune(search_recipe(), out=tmp_path, storage="nosuchdb://x", progress=False)
+
+
+def test_a_crashing_trial_is_failed_with_its_message_and_the_study_goes_on(tmp_path):
+    # mlp has no convolution for grad_cam: that trial's recipe is refused, the cnn trial runs
+    recipe = search_recipe(space={"model.arch": {"choice": ["cnn", "mlp"]}},
+                           **{"interpret.method": "grad_cam", "search.sampler": "grid", "search.trials": 2})
+    study = lnb.tune(recipe, out=tmp_path, progress=False)
+    table = study.trials.set_index("model.arch")
+    assert table.loc["cnn", "state"] == "complete"
+    assert table.loc["mlp", "state"] == "fail" and "interpret.method" in table.loc["mlp", "message"]
+
+
+class PruneAll(optuna.pruners.BasePruner):
+    def prune(self, study, trial):
+        return True
+
+
+def test_pruning_stops_the_run_after_the_epoch_it_reports():
+    trial = optuna.create_study(pruner=PruneAll(), direction="maximize").ask()
+    pruning = TrialPruning(trial, "val_accuracy", "max")
+    run = lnb.train(search_recipe(**{"train.epochs": 5}), progress=False, out=None, callbacks=[pruning])
+    assert pruning.pruned and run.status == "stopped" and run.epochs_done == 1
+    assert list(trial.storage.get_trial(trial._trial_id).intermediate_values) == [0]
+
+
+def test_stop_ends_the_running_trial_and_the_study_stays_resumable(tmp_path):
+    control = Control()
+    recipe = search_recipe(**{"train.epochs": 40, "data.limit": 0, "search.trials": 2})
+    seen = {}
+    thread = threading.Thread(target=lambda: seen.setdefault("study", lnb.tune(
+        recipe, out=tmp_path, progress=False, control=control, on_study=lambda s: seen.setdefault("o", s))))
+    thread.start()
+    assert wait_for(lambda: "o" in seen and any(t.intermediate_values for t in seen["o"].get_trials()), 60)
+    control.stop()
+    thread.join(30)
+    assert not thread.is_alive()
+    table = seen["study"].trials
+    assert list(table.state) == ["fail"] and "stopped" in table.message[0]
+    assert finished_count(seen["study"].optuna) == 0  # a stopped trial does not use up the budget
+
+
+def test_cross_validated_trials_report_each_fold(tmp_path):
+    recipe = search_recipe(**{"search.cv_folds": 2, "search.trials": 2, "train.epochs": 1})
+    study = lnb.tune(recipe, out=tmp_path, progress=False)
+    trial = study.optuna.trials[0]
+    assert len(trial.user_attrs["cv"]["folds"]) == 2 and list(trial.intermediate_values) == [0, 1]
+    assert trial.value == pytest.approx(trial.user_attrs["cv"]["mean"]["accuracy"])
+
+
+def test_a_diverged_trial_is_pruned_with_its_message(tmp_path, monkeypatch):
+    from lepton_nb.search import engine
+
+    real_train = engine.train
+
+    def diverging(recipe, **kwargs):  # as the Trainer ends a run whose loss became NaN after an epoch
+        run = real_train(recipe, **kwargs)
+        if recipe.train.lr > 0.01:
+            run.status, run.message = "diverged", "the loss became nan at epoch 2: lower train.lr"
+        return run
+
+    monkeypatch.setattr(engine, "train", diverging)
+    recipe = search_recipe(space={"train.lr": {"choice": [0.02, 0.005]}},
+                           **{"search.sampler": "grid", "search.trials": 2})
+    table = lnb.tune(recipe, out=tmp_path, progress=False).trials.set_index("train.lr")
+    assert table.loc[0.02, "state"] == "pruned" and "loss became nan" in table.loc[0.02, "message"]
+    assert table.loc[0.005, "state"] == "complete"
