@@ -16,8 +16,8 @@ from torch import nn
 
 from ..data.bundle import DataSpec
 from ..data.normalize import NormStats
+from ..data.subword import tokens_from_summary
 from ..data.tabular import TableEncoder
-from ..data.text import Vocab
 from ..errors import CheckpointError, UsageError
 from ..models import build_model
 from ..models.quantize import quantize_model
@@ -44,7 +44,7 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
     info = folder.read_json("data.json", "the data description")
     spec = DataSpec.from_dict(info["spec"])
     norm = NormStats.from_dict(info["normalization"])
-    vocab = Vocab(list(info["vocab"])) if info.get("vocab") else None
+    vocab = tokens_from_summary(info)
     encoder = TableEncoder.from_dict(info["encoder"]) if info.get("encoder") else None
     ckpt = folder.checkpoint(checkpoint, field="run")
     model = model_from_checkpoint(recipe, spec, ckpt).to(device)

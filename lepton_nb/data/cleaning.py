@@ -10,6 +10,7 @@ import torch
 
 from ..spec import CleanSection
 from .sources import Pool
+from .text import tokenize
 
 
 @dataclass
@@ -26,6 +27,7 @@ class CleaningReport:
     before: int = 0
     after: int = 0
     steps: list[CleaningStep] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what changed samples without removing them
 
     def add(self, name: str, removed: int, detail: str) -> None:
         self.steps.append(CleaningStep(name, int(removed), detail))
@@ -36,11 +38,13 @@ class CleaningReport:
 
     def to_dict(self) -> dict:
         return {"before": self.before, "after": self.after,
-                "steps": [{"name": s.name, "removed": s.removed, "detail": s.detail} for s in self.steps]}
+                "steps": [{"name": s.name, "removed": s.removed, "detail": s.detail} for s in self.steps],
+                "notes": list(self.notes)}
 
     def __str__(self) -> str:
         lines = [f"{self.before} samples → {self.after} after cleaning"]
         lines += [f"  {s.name}: {s.removed} removed ({s.detail})" for s in self.steps]
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -87,6 +91,11 @@ def clean_pool(pool: Pool, cfg: CleanSection) -> tuple[Pool, CleaningReport]:
         keep = ~pool.inputs.isna().any(axis=1).to_numpy()
         if (~keep).any():
             report.add("missing values", (~keep).sum(), "rows with an empty cell dropped")
+            pool = pool.subset(np.flatnonzero(keep))
+    if pool.kind == "text":
+        keep = np.array([bool(tokenize(str(t))) for t in pool.inputs], dtype=bool)
+        if (~keep).any():
+            report.add("empty sentences", (~keep).sum(), "no word left after tokenizing")
             pool = pool.subset(np.flatnonzero(keep))
     if cfg.dedupe:
         keys = sample_keys(pool)

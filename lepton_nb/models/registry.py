@@ -9,7 +9,8 @@ from ..errors import ModelError
 from ..spec import ARCHS_FOR_KIND, ModelSection
 from .classifier import Classifier
 from .init import init_weights
-from .text import build_text
+from .text import build_bow, build_text
+from .transformer import build_transformer
 from .vision import build_cnn, build_mlp, build_resnet, build_resnet18
 
 BUILDERS = {
@@ -19,6 +20,8 @@ BUILDERS = {
     "resnet": build_resnet,
     "text_cnn": build_text,
     "text_bilstm": build_text,
+    "text_transformer": build_transformer,
+    "text_bow": build_bow,
     "resnet18": build_resnet18,
 }
 

@@ -12,6 +12,7 @@ from .presets import PRESETS
 from .recipe import Recipe
 from .sections import (
     SECTIONS,
+    AdapterSection,
     AdversarialSection,
     AugmentSection,
     CleanSection,
@@ -21,15 +22,15 @@ from .sections import (
     InterpretSection,
     ModelSection,
     NormalizeSection,
+    PretrainSection,
     TrainSection,
 )
 from .vocab import ARCHS_FOR_KIND, METRICS, MONITORS, SOURCE_KIND
 
 __all__ = [
     "ARCHS_FOR_KIND", "AUGMENT_OPS", "BASELINES", "METHODS", "METRICS", "MONITORS", "PRESETS", "SECTIONS",
-    "SOURCE_KIND", "AdversarialSection", "AugmentSection", "CleanSection", "DataSection", "EarlyStoppingSection",
-    "EvaluateSection",
-    "InterpretSection", "Method", "MethodParam", "ModelSection", "NormalizeSection", "OpSpec", "Param", "Problem",
-    "Recipe", "RecipeError", "TrainSection", "default_method", "default_op", "describe_fields", "methods_for_kind",
-    "setting",
+    "SOURCE_KIND", "AdapterSection", "AdversarialSection", "AugmentSection", "CleanSection", "DataSection",
+    "EarlyStoppingSection", "EvaluateSection", "InterpretSection", "Method", "MethodParam", "ModelSection",
+    "NormalizeSection", "OpSpec", "Param", "PretrainSection", "Problem", "Recipe", "RecipeError", "TrainSection",
+    "default_method", "default_op", "describe_fields", "methods_for_kind", "setting",
 ]

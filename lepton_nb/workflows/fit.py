@@ -19,7 +19,7 @@ from torch import nn
 
 from ..artifacts import Preprocessor, Run, RunFolder
 from ..artifacts.run_folder import checkpoint_file, folder_of
-from ..data import DataBundle, build_data
+from ..data import DataBundle, build_data, tokens_summary
 from ..errors import Problem, RecipeError
 from ..interpret.probes import AttributionProbes
 from ..models import build_model
@@ -169,7 +169,7 @@ def data_summary(data: DataBundle) -> dict[str, Any]:
     out = {"spec": data.spec().to_dict(), "sizes": data.sizes(), "normalization": data.norm.to_dict(),
            "cleaning": data.cleaning.to_dict(), "augment": data.augment_ops}
     if data.vocab is not None:
-        out["vocab"] = data.vocab.words
+        out.update(tokens_summary(data.vocab))
     if data.encoder is not None:
         out["encoder"] = data.encoder.to_dict()
     return out
