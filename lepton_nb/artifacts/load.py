@@ -19,7 +19,7 @@ from ..data.normalize import NormStats
 from ..data.subword import tokens_from_summary
 from ..data.tabular import TableEncoder
 from ..errors import CheckpointError, UsageError
-from ..models import build_model
+from ..models import build_model, merge_lora
 from ..models.quantize import quantize_model
 from ..spec import Recipe
 from ..train.checkpoint import load_checkpoint
@@ -75,7 +75,7 @@ def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Modu
     except RuntimeError as exc:
         raise CheckpointError("checkpoint", str(ckpt), f"does not fit the recipe's model ({str(exc)[:300]}); "
                               "allowed: a checkpoint of this run") from None
-    return model.eval()
+    return merge_lora(model, inplace=True).eval()  # LoRA folded into the weights: a plain model to use and export
 
 
 def as_predictor(source: Any, checkpoint: str = "auto") -> Predictor:

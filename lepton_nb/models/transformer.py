@@ -176,3 +176,19 @@ def build_masked_lm(spec: DataSpec, cfg: ModelSection) -> MaskedLM:
     """The encoder of ``text_transformer`` with a masked-token head over ``spec.vocab_size`` tokens."""
     body = transformer_body(spec, cfg)
     return MaskedLM(body, MaskedLMHead(cfg.embed_dim, spec.vocab_size), cfg.arch)
+
+
+def explain_sizes(cfg: ModelSection, spec: DataSpec) -> list[tuple[str, int]]:
+    """Where a ``text_transformer``'s parameters are, part by part (label, count): for the Model tab."""
+    d, f, v, n = cfg.embed_dim, cfg.hidden, spec.vocab_size, spec.input_shape[0]
+    block = 4 * (d * d + d) + (d * f + f) + (f * d + d) + 4 * d
+    parts = [(f"token embedding: ({v} tokens + [MASK]) × {d}", (v + 1) * d)]
+    if cfg.positions == "learned":
+        parts.append((f"learned positions: {n + (cfg.pooling == 'cls')} × {d}", (n + (cfg.pooling == "cls")) * d))
+    if cfg.pooling == "cls":
+        parts.append(("[CLS] vector", d))
+    parts.append((f"{cfg.depth} blocks × (q, k, v, out: 4 × {d}×{d}; feed-forward {d}→{f}→{d}; 2 LayerNorms), "
+                  f"{cfg.heads} heads of {d // max(1, cfg.heads)} dims", cfg.depth * block))
+    parts.append(("final LayerNorm", 2 * d))
+    parts.append((f"head: {d} → {spec.num_classes} classes", d * spec.num_classes + spec.num_classes))
+    return parts

@@ -30,7 +30,7 @@ from ..train.control import Control
 from ..train.history import History
 from ..train.strategy import SingleProcess, check_batch_size, from_environment
 from ..train.trainer import Trainer
-from .finetune import initialize
+from .finetune import initialize, source_tokens
 
 MAX_EPOCHS_ENV = "LEPTON_NB_MAX_EPOCHS"
 
@@ -130,7 +130,7 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     folder = RunFolder.create(out, recipe.name) if out is not None and strategy.is_main else None
     if folder is not None:
         folder.write_recipe(recipe)
-    data = data if data is not None else build_data(recipe)
+    data = data if data is not None else build_data(recipe, source_tokens(recipe))
     if folder is not None:
         folder.write_json("data.json", data_summary(data))
     trainer = make_trainer(recipe, data, model=model, progress=progress and strategy.is_main, callbacks=callbacks,
