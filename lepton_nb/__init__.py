@@ -35,7 +35,7 @@ from .tools import (
 from .train.control import Control
 from .train.history import History
 from .train.trainer import Trainer
-from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, train
+from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, pretrain, train
 
 __version__ = "0.1.0"
 
@@ -86,6 +86,7 @@ __all__ = [
     "load_run",
     "lr_find",
     "optimize",
+    "pretrain",
     "prune",
     "quantize",
     "robust",

@@ -11,7 +11,7 @@ from .adapters import apply_adapter
 from .classifier import Classifier
 from .init import init_weights
 from .text import build_bow, build_text
-from .transformer import build_transformer
+from .transformer import MaskedLM, build_masked_lm, build_transformer
 from .vision import build_cnn, build_mlp, build_resnet, build_resnet18
 
 BUILDERS = {
@@ -38,3 +38,13 @@ def build_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> C
         model = BUILDERS[cfg.arch](spec, cfg)
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     return apply_adapter(init_weights(model, generator), cfg, generator)
+
+
+def build_masked_lm_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> MaskedLM:
+    """The recipe's ``text_transformer`` encoder with a masked-token head (for `lnb.pretrain`), seeded."""
+    if cfg.arch != "text_transformer":
+        raise ModelError("model.arch", cfg.arch, "masked-token pretraining needs a transformer encoder; allowed: "
+                                                 "text_transformer")
+    with torch.random.fork_rng(devices=[]):
+        model = build_masked_lm(spec, cfg)
+    return init_weights(model, torch.Generator().manual_seed(0 if seed is None else seed))

@@ -1,8 +1,8 @@
 """Transformer and bag-of-n-grams runs end to end: train, load the folder, predict raw sentences, export."""
 
 import numpy as np
-import torch
 import pytest
+import torch
 
 import lepton_nb as lnb
 import lepton_nb.models
