@@ -81,6 +81,7 @@ __all__ = [
     "ensemble",
     "evaluate",
     "explain",
+    "explain_attention",
     "export",
     "launch_command",
     "load_run",
@@ -97,6 +98,7 @@ __all__ = [
 _LAZY = {
     "Studio": ("lepton_nb.ui.studio", "Studio"),
     "explain": ("lepton_nb.interpret.attribution", "explain"),  # loads captum on first use
+    "explain_attention": ("lepton_nb.interpret.attention", "explain_attention"),
 }
 
 

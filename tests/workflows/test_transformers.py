@@ -28,6 +28,9 @@ def test_text_run_loads_predicts_and_exports(tmp_path, arch, tokenizer, lr):
     sentences = run.data.test.texts
     assert loaded.predict(sentences) == run.predict(sentences)
     assert loaded.predict("a wonderfully superb film") == run.predict(["a wonderfully superb film"])
+    if arch == "text_transformer":
+        view = lnb.explain_attention(loaded, ["a wonderfully superb film"])[0]
+        assert view.tokens[0] == "[CLS]" and view.weights.shape[:2] == (1, 2)
     for fmt in ("onnx", "torchscript"):
         exported = lnb.export(loaded, fmt, tmp_path / f"m-{arch}-{fmt}")
         assert exported.max_abs_diff < 1e-4 and exported.agreement == 1.0
