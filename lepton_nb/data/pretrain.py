@@ -62,15 +62,20 @@ def pretrain_data(recipe: Recipe) -> DataBundle:
     own = train_sentences(recipe)
     corpus = read_unlabeled(recipe.pretrain.path) if recipe.pretrain.path else own
     vocab = fit_tokens(corpus + own if recipe.pretrain.path else corpus, cfg.tokenizer, cfg.max_vocab, cfg.min_freq)
-    x = vocab.encode(corpus, cfg.max_len)
-    empty = torch.zeros((0, cfg.max_len), dtype=torch.long)
+    return corpus_bundle(corpus, vocab, cfg.max_len, cfg.source,
+                         recipe.pretrain.path or "the train split (labels unused)")
+
+
+def corpus_bundle(corpus: list[str], vocab: Vocab | SubwordVocab, max_len: int, source: str = "text",
+                  origin: str = "") -> DataBundle:
+    """Sentences as a bundle of token ids with only a train split (targets come from `MaskTokens`)."""
+    x = vocab.encode(corpus, max_len)
+    empty = torch.zeros((0, max_len), dtype=torch.long)
     splits = {"train": Split(x, x.clone(), list(corpus)), "val": Split(empty, empty.clone(), []),
               "test": Split(empty, empty.clone(), [])}
     report = CleaningReport(len(corpus), len(corpus))
-    report.notes.append(f"pretraining text: {len(corpus)} sentences from "
-                        f"{recipe.pretrain.path or 'the train split (labels unused)'}")
-    return DataBundle("text", cfg.source, splits, ["token"], [cfg.max_len], NormStats.identity(), report,
-                      vocab=vocab)
+    report.notes.append(f"pretraining text: {len(corpus)} sentences" + (f" from {origin}" if origin else ""))
+    return DataBundle("text", source, splits, ["token"], [max_len], NormStats.identity(), report, vocab=vocab)
 
 
 class MaskTokens:

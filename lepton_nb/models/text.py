@@ -61,7 +61,8 @@ class TextBagOfNgrams(nn.Module):
 
     Works as ``nn.EmbeddingBag(mode="mean")`` over uni+bigrams but keeps the word embedding a plain
     ``nn.Embedding`` [B, L, D], so word attributions (Layer Integrated Gradients) and ONNX export work as
-    for the other text models. Bigram (a, b) goes to bucket ``(a * 1000003 + b) % buckets``.
+    for the other text models. Bigram (a, b) goes to bucket ``(a * 1000003 + b) % buckets``; bigram
+    vectors start at zero and grow only where a bigram helps.
     """
 
     def __init__(self, vocab_size: int, embed_dim: int, buckets: int):
@@ -69,6 +70,8 @@ class TextBagOfNgrams(nn.Module):
         self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
         self.buckets = buckets
         self.bigrams = nn.Embedding(buckets + 1, embed_dim, padding_idx=0) if buckets else None
+        if self.bigrams is not None:  # most bigrams occur once: random vectors would drown the words in noise
+            self.bigrams.zero_init = True
         self.out_features = embed_dim
 
     def forward(self, ids: torch.Tensor) -> torch.Tensor:
