@@ -80,6 +80,9 @@ def test_masked_lm_shares_the_encoder_shapes_and_predicts_every_position():
 def test_bag_of_ngrams_uses_bigrams_and_ignores_padding():
     spec = DataSpec("text", [8], 2, ["a", "b"], vocab_size=30)
     model = build_model(ModelSection(arch="text_bow", embed_dim=8, buckets=100, dropout=0.0), spec, seed=0).eval()
+    assert float(model.features.bigrams.weight.abs().max()) == 0.0  # bigrams start neutral
+    with torch.no_grad():
+        model.features.bigrams.weight[1:].normal_(generator=torch.Generator().manual_seed(0))
     x = torch.tensor([[3, 4, 5, 0, 0, 0, 0, 0], [5, 4, 3, 0, 0, 0, 0, 0]])
     out = model(x)
     assert out.shape == (2, 2)
