@@ -11,6 +11,7 @@ reuses the tokenizer.
 from __future__ import annotations
 
 import dataclasses
+import os
 import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
@@ -26,7 +27,7 @@ from ..train.callbacks import TqdmProgress
 from ..train.control import Control
 from ..train.history import History
 from ..train.trainer import Trainer
-from .fit import as_recipe, data_summary
+from .fit import MAX_EPOCHS_ENV, as_recipe, data_summary
 
 
 def pretrain_settings(recipe: Recipe) -> TrainSection:
@@ -43,12 +44,16 @@ def pretrain(recipe: Recipe | dict | str | Path | None, *, progress: bool = True
     """Pretrain the recipe's transformer encoder by masked-token prediction (blocking); returns the `Run`.
 
     The run folder is named ``<name>-pretrain-<date>-<time>``; give it to ``model.init_from`` to fine-tune.
+    LEPTON_NB_MAX_EPOCHS caps ``pretrain.epochs`` as it caps ``train.epochs``.
     """
     recipe = as_recipe(recipe)
     if recipe.kind != "text" or recipe.model.arch != "text_transformer":
         raise RecipeError([Problem("model.arch", recipe.model.arch, f"pretraining predicts masked tokens of text "
                                                                     f"({recipe.data.source} is {recipe.kind}); "
                                                                     "allowed: text_transformer on text data")])
+    cap = os.environ.get(MAX_EPOCHS_ENV, "").strip()  # as_recipe has checked it
+    if cap and recipe.pretrain.epochs > int(cap):
+        recipe = recipe.updated({"pretrain.epochs": int(cap)})
     if recipe.model.adapter.kind != "none" or recipe.model.init_from:
         recipe = recipe.updated({"model.adapter.kind": "none", "model.init_from": "", "model.freeze": "none"})
     started = datetime.now().isoformat(timespec="seconds")
