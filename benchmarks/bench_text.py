@@ -40,7 +40,7 @@ TRANSFORMER = {"model.arch": "text_transformer", "model.embed_dim": 64, "model.h
                "model.hidden": 128, "model.dropout": 0.2, "train.lr": 3e-3, "train.epochs": 20,
                "train.weight_decay": 1e-2, "augment.ops": []}
 BOW = {"model.arch": "text_bow", "model.embed_dim": 32, "model.dropout": 0.5, "train.lr": 1e-2, "train.epochs": 15}
-PRETRAIN = {"pretrain.epochs": 40, "pretrain.lr": 2e-3, "pretrain.batch_size": 32}
+PRETRAIN = {"pretrain.epochs": 20, "pretrain.lr": 2e-3, "pretrain.batch_size": 32}
 LORA = {"model.adapter": {"kind": "lora", "r": 8, "alpha": 16, "targets": ["q", "v"]}, "model.freeze": "features",
         "train.lr": 3e-3}
 
@@ -62,8 +62,19 @@ def variants() -> dict[str, dict]:
     }
 
 
+_ENCODERS: dict[tuple[int, str], dict[str, torch.Tensor]] = {}  # one pretraining per fold, shared by two variants
+
+
 def pretrained_encoder(recipe: lnb.Recipe, bundle: DataBundle) -> dict[str, torch.Tensor]:
     """Masked-token pretraining on the fold's training sentences only; returns the encoder weights."""
+    key = (id(bundle), json.dumps({k: v for k, v in recipe.to_dict().items() if k in ("model", "pretrain")}))
+    if key not in _ENCODERS:
+        _ENCODERS.clear()
+        _ENCODERS[key] = _pretrain(recipe, bundle)
+    return _ENCODERS[key]
+
+
+def _pretrain(recipe: lnb.Recipe, bundle: DataBundle) -> dict[str, torch.Tensor]:
     corpus = corpus_bundle(list(bundle.train.texts), bundle.vocab, recipe.data.max_len)
     model = build_masked_lm_model(recipe.model, corpus.spec(), seed=recipe.train.seed)
     Trainer(model, corpus, pretrain_settings(recipe),
@@ -125,20 +136,32 @@ def main() -> None:
         for name in chosen:
             res = tfidf_fold(bundle) if name == "tfidf+lr" else run_fold(name, variants()[name], bundle)
             per[name].append(res)
-            print(f"fold {i}: {name:<40} acc {res['accuracy']:.3f}  epoch {res['epoch_s']:.2f}s", flush=True)
-    summary = {}
-    for name, rows in per.items():
-        accs = [r["accuracy"] for r in rows]
-        summary[name] = {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs, ddof=1))
-                         if len(accs) > 1 else 0.0, "folds": accs, "trainable": rows[0]["trainable"],
-                         "total": rows[0]["total"], "epoch_s": float(np.mean([r["epoch_s"] for r in rows])),
-                         "pretrain_s": float(np.mean([r["pretrain_s"] for r in rows]))}
-    print(f"\n{'model':<40} {'accuracy':>14} {'trainable':>10} {'epoch s':>8}")
+            print(f"fold {i}: {name:<40} acc {res['accuracy']:.3f}  epoch {res['epoch_s']:.2f}s  "
+                  f"pretrain {res['pretrain_s']:.0f}s", flush=True)
+        write(per, args.folds)
+    summary = write(per, args.folds)
+    print(f"\n{'model':<40} {'accuracy':>14} {'trainable':>10} {'epoch s':>8} {'pretrain s':>10}")
     for name, s in summary.items():
         print(f"{name:<40} {100 * s['accuracy_mean']:6.1f} ± {100 * s['accuracy_std']:4.1f} % "
-              f"{int(s['trainable']):>10,} {s['epoch_s']:8.2f}")
+              f"{int(s['trainable']):>10,} {s['epoch_s']:8.2f} {s['pretrain_s']:10.0f}")
+
+
+def write(per: dict[str, list[dict[str, float]]], folds: int) -> dict[str, dict]:
+    """Summaries of the folds done so far, written after every fold (a long run leaves partial results)."""
+    summary = {}
+    for name, rows in per.items():
+        if not rows:
+            continue
+        accs = [r["accuracy"] for r in rows]
+        summary[name] = {"accuracy_mean": float(np.mean(accs)),
+                         "accuracy_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0, "folds": accs,
+                         "trainable": rows[0]["trainable"], "total": rows[0]["total"],
+                         "epoch_s": float(np.mean([r["epoch_s"] for r in rows])),
+                         "pretrain_s": float(np.mean([r["pretrain_s"] for r in rows]))}
     RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_text.json").write_text(json.dumps({"folds": args.folds, "results": summary}, indent=2))
+    (RESULTS / "bench_text.json").write_text(json.dumps({"folds": folds, "folds_done": min(map(len, per.values())),
+                                                         "results": summary}, indent=2))
+    return summary
 
 
 if __name__ == "__main__":
