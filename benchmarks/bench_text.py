@@ -67,7 +67,8 @@ _ENCODERS: dict[tuple[int, str], dict[str, torch.Tensor]] = {}  # one pretrainin
 
 def pretrained_encoder(recipe: lnb.Recipe, bundle: DataBundle) -> dict[str, torch.Tensor]:
     """Masked-token pretraining on the fold's training sentences only; returns the encoder weights."""
-    key = (id(bundle), json.dumps({k: v for k, v in recipe.to_dict().items() if k in ("model", "pretrain")}))
+    model = {k: v for k, v in recipe.to_dict()["model"].items() if k not in ("adapter", "freeze", "init_from")}
+    key = (id(bundle), json.dumps({"model": model, "pretrain": recipe.to_dict()["pretrain"]}))
     if key not in _ENCODERS:
         _ENCODERS.clear()
         _ENCODERS[key] = _pretrain(recipe, bundle)
