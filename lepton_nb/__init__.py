@@ -35,7 +35,7 @@ from .tools import (
 from .train.control import Control
 from .train.history import History
 from .train.trainer import Trainer
-from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, robustness, train
+from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, pretrain, robustness, train
 
 __version__ = "0.1.0"
 
@@ -82,11 +82,13 @@ __all__ = [
     "ensemble",
     "evaluate",
     "explain",
+    "explain_attention",
     "export",
     "launch_command",
     "load_run",
     "lr_find",
     "optimize",
+    "pretrain",
     "prune",
     "quantize",
     "robust",
@@ -102,6 +104,7 @@ _LAZY = {
     "explain": ("lepton_nb.interpret.attribution", "explain"),  # loads captum on first use
     "tune": ("lepton_nb.search", "tune"),  # loads optuna on first use
     "Study": ("lepton_nb.search", "Study"),
+    "explain_attention": ("lepton_nb.interpret.attention", "explain_attention"),
 }
 
 

@@ -13,6 +13,7 @@ from typing import Any
 
 from ..data.bundle import DataSpec
 from ..data.normalize import NormStats
+from ..data.subword import SubwordVocab, tokens_from_summary
 from ..data.tabular import TableEncoder
 from ..data.text import Vocab
 from ..errors import CheckpointError
@@ -26,7 +27,7 @@ class DataDescription:
 
     spec: DataSpec
     norm: NormStats
-    vocab: Vocab | None
+    vocab: Vocab | SubwordVocab | None
     encoder: TableEncoder | None
 
 
@@ -38,7 +39,7 @@ def parse_description(info: Any, path: Path) -> DataDescription:
     spec = _build(DataSpec, info.get("spec"), "spec", where)
     norm = _build(NormStats, info.get("normalization"), "normalization", where)
     try:
-        vocab = Vocab([str(w) for w in info["vocab"]]) if info.get("vocab") else None
+        vocab = tokens_from_summary(info)
         encoder = TableEncoder.from_dict(info["encoder"]) if info.get("encoder") else None
     except (KeyError, TypeError, ValueError, AttributeError) as exc:
         raise CheckpointError("data.json", where, f"vocab/encoder cannot be read ({type(exc).__name__}: "

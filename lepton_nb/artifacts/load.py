@@ -16,7 +16,7 @@ from torch import nn
 
 from ..data.bundle import DataSpec
 from ..errors import CheckpointError, UsageError, user_path
-from ..models import build_model
+from ..models import build_model, merge_lora
 from ..models.quantize import quantize_model
 from ..spec import Recipe
 from ..train.checkpoint import load_checkpoint
@@ -77,7 +77,7 @@ def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Modu
     except RuntimeError as exc:
         raise CheckpointError("checkpoint", str(ckpt), f"does not fit the recipe's model ({str(exc)[:300]}); "
                               "allowed: a checkpoint of this run") from None
-    return model.eval()
+    return merge_lora(model, inplace=True).eval()  # LoRA folded into the weights: a plain model to use and export
 
 
 def as_predictor(source: Any, checkpoint: str = "auto") -> Predictor:

@@ -28,6 +28,7 @@ from torch import nn
 from ..data import DataBundle, build_data
 from ..data.bundle import DataSpec
 from ..data.normalize import NormStats
+from ..data.subword import SubwordVocab
 from ..data.tabular import TableEncoder
 from ..data.text import Vocab
 from ..errors import DataError, UsageError
@@ -81,7 +82,7 @@ class Preprocessor:
     """Raw inputs → the tensor an `InferenceModel` takes; built from a bundle or a run folder's JSON."""
 
     spec: DataSpec
-    vocab: Vocab | None = None
+    vocab: Vocab | SubwordVocab | None = None
     max_len: int = 0
     encoder: TableEncoder | None = None
 
@@ -102,6 +103,9 @@ class Preprocessor:
                             "[a-z0-9]+(?:'[a-z]+)?|[!?]) looked up in vocab (1 = unknown), padded with 0")
             out["max_len"] = self.max_len
             out["vocab"] = self.vocab.words if self.vocab is not None else []
+            if isinstance(self.vocab, SubwordVocab):
+                out["input"] += f"; then split into {self.vocab.kind} pieces by the `tokenizer` (HF tokenizers JSON)"
+                out["tokenizer"] = self.vocab.to_dict()["tokenizer"]
         else:
             out["input"] = ("float32 features [batch, n_features]: numeric columns with missing values filled, "
                             "then one-hot categories; normalization is part of the model")

@@ -7,8 +7,10 @@ from .bundle import DataBundle, DataSpec, Split
 from .cleaning import CleaningReport
 from .normalize import NormStats, compute_stats
 from .sources import Pool, load_pool
+from .subword import SubwordVocab, fit_tokens, tokens_from_summary, tokens_summary
 from .text import Vocab, tokenize
 
 __all__ = ["BatchAugment", "Batches", "CleaningReport", "DataBundle", "DataSpec", "NormStats", "Pool", "Split",
-           "Vocab", "assemble", "build_data", "compute_stats", "epoch_generator", "kfold_bundles",
-           "load_clean_pool", "load_pool", "rank_share", "tokenize", "torchvision_pipeline"]
+           "SubwordVocab", "Vocab", "assemble", "build_data", "compute_stats", "epoch_generator", "fit_tokens",
+           "kfold_bundles", "load_clean_pool", "load_pool", "rank_share", "tokenize", "tokens_from_summary",
+           "tokens_summary", "torchvision_pipeline"]

@@ -14,6 +14,7 @@ from .cleaning import CleaningReport, clean_pool
 from .normalize import NormStats, compute_stats, folder_stats
 from .sources import Pool, load_pool
 from .split import split_indices
+from .subword import SubwordVocab, fit_tokens
 from .tabular import encode_table
 from .text import Vocab
 
@@ -41,8 +42,11 @@ def _limited(pool: Pool, limit: int, seed: int) -> Pool:
 
 
 def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.ndarray,
-             val_idx: np.ndarray, test: Pool) -> DataBundle:
-    """Fit what is fitted (vocabulary, encoders, normalization) on the train rows and build splits."""
+             val_idx: np.ndarray, test: Pool, tokens: Vocab | SubwordVocab | None = None) -> DataBundle:
+    """Fit what is fitted (vocabulary, encoders, normalization) on the train rows and build splits.
+
+    ``tokens``: a tokenizer to reuse instead of fitting one (fine-tuning a pretrained text encoder keeps
+    the vocabulary it was pretrained with)."""
     cfg = recipe.data
     parts = {"train": pool.subset(train_idx), "val": pool.subset(val_idx), "test": test}
     labels = {k: p.labels for k, p in parts.items()}
@@ -50,8 +54,14 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     value_scale = 1.0
     lazy = bool(pool.info.get("lazy"))
     if pool.kind == "text":
-        vocab = Vocab.fit(parts["train"].inputs, cfg.min_freq, cfg.max_vocab)
+        vocab = tokens if tokens is not None else fit_tokens(parts["train"].inputs, cfg.tokenizer, cfg.max_vocab,
+                                                             cfg.min_freq)
         xs = {k: vocab.encode(p.inputs, cfg.max_len) for k, p in parts.items()}
+        report.notes = [n for n in report.notes if not n.startswith("truncated")]
+        long = {k: sum(n > cfg.max_len for n in vocab.lengths(p.inputs)) for k, p in parts.items()}
+        if any(long.values()):
+            report.notes.append(f"truncated to data.max_len {cfg.max_len} tokens: " +
+                                ", ".join(f"{v} {k}" for k, v in long.items() if v) + " sentences")
         norm = NormStats.identity()
         input_shape = [cfg.max_len]
     elif pool.kind == "tabular":
@@ -78,18 +88,19 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     return bundle
 
 
-def build_data(recipe: Recipe) -> DataBundle:
-    """recipe → loaded, cleaned, split, fitted data ready for training."""
+def build_data(recipe: Recipe, tokens: Vocab | SubwordVocab | None = None) -> DataBundle:
+    """recipe → loaded, cleaned, split, fitted data ready for training (``tokens``: see `assemble`)."""
     pool, report = load_clean_pool(recipe)
     cfg = recipe.data
     fixed = pool.fixed_test
     train_idx, val_idx, test_idx = split_indices(pool.labels, cfg.val_fraction, cfg.test_fraction, cfg.seed,
                                                  has_fixed_test=fixed is not None)
     test = fixed if fixed is not None else pool.subset(test_idx)
-    return assemble(recipe, pool, report, train_idx, val_idx, test)
+    return assemble(recipe, pool, report, train_idx, val_idx, test, tokens)
 
 
-def kfold_bundles(recipe: Recipe, folds: int) -> Iterator[tuple[int, DataBundle]]:
+def kfold_bundles(recipe: Recipe, folds: int,
+                  tokens: Vocab | SubwordVocab | None = None) -> Iterator[tuple[int, DataBundle]]:
     """One bundle per fold of stratified k-fold CV over the non-test samples.
 
     Each fold's held-out part serves as both its validation and test split; statistics,
@@ -109,5 +120,5 @@ def kfold_bundles(recipe: Recipe, folds: int) -> Iterator[tuple[int, DataBundle]
     splitter = (StratifiedKFold(folds, shuffle=True, random_state=cfg.seed) if counts.min() >= folds
                 else KFold(folds, shuffle=True, random_state=cfg.seed))
     for i, (tr, held) in enumerate(splitter.split(np.zeros(len(pool)), pool.labels)):
-        fold_report = CleaningReport(report.before, report.after, list(report.steps))
-        yield i, assemble(recipe, pool, fold_report, tr, held, pool.subset(held))
+        fold_report = CleaningReport(report.before, report.after, list(report.steps), list(report.notes))
+        yield i, assemble(recipe, pool, fold_report, tr, held, pool.subset(held), tokens)

@@ -20,6 +20,7 @@ from .batches import READY_CACHE_BYTES, Batches, FolderBatches, TensorBatches
 from .cleaning import CleaningReport
 from .normalize import NormStats, compute_stats, folder_stats
 from .sources import load_images
+from .subword import SubwordVocab
 from .tabular import TableEncoder
 from .text import Vocab
 
@@ -66,7 +67,7 @@ class DataBundle:
     cleaning: CleaningReport
     augment_ops: list[dict] = field(default_factory=list)
     value_scale: float = 1.0  # raw storage / value_scale gives [0, 1] images
-    vocab: Vocab | None = None
+    vocab: Vocab | SubwordVocab | None = None
     encoder: TableEncoder | None = None
     lazy: bool = False
     _ready: dict = field(default_factory=dict, repr=False)

@@ -11,6 +11,7 @@ import torch
 from ..errors import DataError
 from ..spec import CleanSection
 from .sources import Pool
+from .text import tokenize
 
 
 @dataclass
@@ -27,6 +28,7 @@ class CleaningReport:
     before: int = 0
     after: int = 0
     steps: list[CleaningStep] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)  # what changed samples without removing them
 
     def add(self, name: str, removed: int, detail: str) -> None:
         self.steps.append(CleaningStep(name, int(removed), detail))
@@ -37,11 +39,13 @@ class CleaningReport:
 
     def to_dict(self) -> dict:
         return {"before": self.before, "after": self.after,
-                "steps": [{"name": s.name, "removed": s.removed, "detail": s.detail} for s in self.steps]}
+                "steps": [{"name": s.name, "removed": s.removed, "detail": s.detail} for s in self.steps],
+                "notes": list(self.notes)}
 
     def __str__(self) -> str:
         lines = [f"{self.before} samples → {self.after} after cleaning"]
         lines += [f"  {s.name}: {s.removed} removed ({s.detail})" for s in self.steps]
+        lines += [f"  note: {n}" for n in self.notes]
         return "\n".join(lines)
 
 
@@ -92,6 +96,11 @@ def clean_pool(pool: Pool, cfg: CleanSection) -> tuple[Pool, CleaningReport]:
                 raise DataError("data.clean.missing", cfg.missing, f"drops {int((~keep).sum())} of {len(keep)} rows "
                                 f"(those with an empty cell), leaving {int(keep.sum())}; allowed: mean, median or "
                                 "most_frequent to fill empty cells from the train rows")
+            pool = pool.subset(np.flatnonzero(keep))
+    if pool.kind == "text":
+        keep = np.array([bool(tokenize(str(t))) for t in pool.inputs], dtype=bool)
+        if (~keep).any():
+            report.add("empty sentences", (~keep).sum(), "no word left after tokenizing")
             pool = pool.subset(np.flatnonzero(keep))
     if cfg.dedupe:
         keys = sample_keys(pool)

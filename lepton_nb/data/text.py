@@ -35,6 +35,10 @@ class Vocab:
     def __len__(self) -> int:
         return len(self.words)
 
+    def lengths(self, texts: list[str]) -> list[int]:
+        """Tokens of each sentence before cutting."""
+        return [len(tokenize(t)) for t in texts]
+
     def encode(self, texts: list[str], max_len: int) -> torch.Tensor:
         """Token ids [N, max_len], padded with 0 at the end, cut after max_len words."""
         out = torch.zeros((len(texts), max_len), dtype=torch.long)

@@ -1,4 +1,5 @@
-"""Interpretation with Captum: a method registry, `explain`, and attribution probes during training.
+"""Interpretation with Captum: a method registry, `explain`, attribution probes during training, and the
+attention maps and rollout of text transformers (`explain_attention`).
 
 The method registry is plain data in `lepton_nb.spec.methods` (the recipe validates against it);
 `explain` and the probes load captum and the trainer on first use, so importing stays cheap.
@@ -12,6 +13,8 @@ _LAZY = {
     "Explainable": "attribution", "Explanation": "attribution", "InterpretError": "attribution",
     "attribution_copy": "attribution", "check_method": "attribution", "explain": "attribution",
     "fitting_methods": "attribution",
+    "AttentionView": "attention", "attention_views": "attention", "explain_attention": "attention",
+    "rollout": "attention",
     "AttributionProbes": "probes", "probe_indices": "probes", "save_timeline": "probes",
 }
 

@@ -62,7 +62,8 @@ class LayerRow:
 
 
 def summarize(model: nn.Module, input_shape: list[int], dtype: torch.dtype = torch.float32) -> list[LayerRow]:
-    """One row per leaf layer: name, type, output shape for a batch of 2, parameter count."""
+    """One row per leaf layer: name, type, output shape for a batch of 2, parameter count; plus one row per
+    container holding parameters of its own, so the rows add up to `count_parameters`."""
     rows: list[LayerRow] = []
     hooks = []
     for name, module in model.named_modules():
@@ -84,4 +85,8 @@ def summarize(model: nn.Module, input_shape: list[int], dtype: torch.dtype = tor
         model.train(was_training)
         for h in hooks:
             h.remove()
+    for name, module in model.named_modules():  # parameters held by a container (a [CLS] vector, positions)
+        own = sum(p.numel() for p in module.parameters(recurse=False))
+        if own and len(list(module.children())) > 0:
+            rows.append(LayerRow(f"{name}.(own)" if name else "(own)", "Parameter", [], own))
     return rows

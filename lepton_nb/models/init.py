@@ -25,7 +25,10 @@ def init_weights(model: nn.Module, generator: torch.Generator) -> nn.Module:
         own = list(module.parameters(recurse=False))
         if not own:
             continue
-        if isinstance(module, _CONV_LINEAR):
+        if getattr(module, "zero_init", False):  # e.g. hashed bigram embeddings: they start neutral
+            for p in own:
+                p.zero_()
+        elif isinstance(module, _CONV_LINEAR):
             nn.init.kaiming_uniform_(module.weight, a=math.sqrt(5), generator=generator)
             if module.bias is not None:
                 fan_in = module.weight[0].numel()

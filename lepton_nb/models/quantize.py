@@ -10,6 +10,7 @@ import torch
 from torch import nn
 
 from ..errors import UsageError
+from .adapters import merge_lora
 from .layers import plain_dropout
 
 QUANT_DTYPES = {"qint8": torch.qint8, "float16": torch.float16}
@@ -24,5 +25,5 @@ def quantize_model(model: nn.Module, dtype: str = "qint8") -> nn.Module:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", DeprecationWarning)  # torch.ao.quantization announces its move to torchao
         warnings.filterwarnings("ignore", message=".*quantiz.*deprecated.*")
-        copied = plain_dropout(copy.deepcopy(model)).cpu().eval()
+        copied = plain_dropout(merge_lora(copy.deepcopy(model), inplace=True)).cpu().eval()
         return quantize_dynamic(copied, {nn.Linear, nn.LSTM}, dtype=QUANT_DTYPES[dtype])

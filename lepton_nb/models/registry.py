@@ -7,9 +7,11 @@ import torch
 from ..data.bundle import DataSpec
 from ..errors import ModelError
 from ..spec import ARCHS_FOR_KIND, ModelSection
+from .adapters import apply_adapter
 from .classifier import Classifier
 from .init import init_weights
-from .text import build_text
+from .text import build_bow, build_text
+from .transformer import MaskedLM, build_masked_lm, build_transformer
 from .vision import build_cnn, build_mlp, build_resnet, build_resnet18
 
 BUILDERS = {
@@ -19,16 +21,30 @@ BUILDERS = {
     "resnet": build_resnet,
     "text_cnn": build_text,
     "text_bilstm": build_text,
+    "text_transformer": build_transformer,
+    "text_bow": build_bow,
     "resnet18": build_resnet18,
 }
 
 
 def build_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> Classifier:
     """The recipe's architecture sized for the data, with initial weights drawn from a generator seeded by
-    ``seed`` (0 when None): the same weights whatever else runs in the process."""
+    ``seed`` (0 when None): the same weights whatever else runs in the process. With ``model.adapter``
+    the target layers carry LoRA adapters and only the parameters ``model.freeze`` leaves free learn."""
     if cfg.arch not in ARCHS_FOR_KIND[spec.kind]:
         raise ModelError(f"model.arch: {cfg.arch!r} — not for {spec.kind} data; allowed: "
                          f"{', '.join(ARCHS_FOR_KIND[spec.kind])}")
     with torch.random.fork_rng(devices=[]):  # the layers' own initialisation is redrawn below
         model = BUILDERS[cfg.arch](spec, cfg)
+    generator = torch.Generator().manual_seed(0 if seed is None else seed)
+    return apply_adapter(init_weights(model, generator), cfg, generator)
+
+
+def build_masked_lm_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> MaskedLM:
+    """The recipe's ``text_transformer`` encoder with a masked-token head (for `lnb.pretrain`), seeded."""
+    if cfg.arch != "text_transformer":
+        raise ModelError("model.arch", cfg.arch, "masked-token pretraining needs a transformer encoder; allowed: "
+                                                 "text_transformer")
+    with torch.random.fork_rng(devices=[]):
+        model = build_masked_lm(spec, cfg)
     return init_weights(model, torch.Generator().manual_seed(0 if seed is None else seed))

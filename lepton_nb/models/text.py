@@ -1,4 +1,4 @@
-"""Text architectures over word ids: a CNN over n-gram windows and a bidirectional LSTM."""
+"""Text architectures over token ids: a CNN over n-gram windows, a bidirectional LSTM, a bag of n-grams."""
 
 from __future__ import annotations
 
@@ -54,3 +54,43 @@ def build_text(spec: DataSpec, cfg: ModelSection) -> Classifier:
         body = TextBiLSTM(spec.vocab_size, cfg.embed_dim, cfg.hidden)
     head = nn.Sequential(Dropout(cfg.dropout), nn.Linear(body.out_features, spec.num_classes))
     return Classifier(body, head, cfg.arch)
+
+
+class TextBagOfNgrams(nn.Module):
+    """fastText-style (Joulin et al. 2017): the mean of word and hashed-bigram embeddings.
+
+    Works as ``nn.EmbeddingBag(mode="mean")`` over uni+bigrams but keeps the word embedding a plain
+    ``nn.Embedding`` [B, L, D], so word attributions (Layer Integrated Gradients) and ONNX export work as
+    for the other text models. Bigram (a, b) goes to bucket ``(a * 1000003 + b) % buckets``; bigram
+    vectors start at zero and grow only where a bigram helps.
+    """
+
+    def __init__(self, vocab_size: int, embed_dim: int, buckets: int):
+        super().__init__()
+        self.embedding = nn.Embedding(vocab_size, embed_dim, padding_idx=0)
+        self.buckets = buckets
+        self.bigrams = nn.Embedding(buckets + 1, embed_dim, padding_idx=0) if buckets else None
+        if self.bigrams is not None:  # most bigrams occur once: random vectors would drown the words in noise
+            self.bigrams.zero_init = True
+        self.out_features = embed_dim
+
+    def forward(self, ids: torch.Tensor) -> torch.Tensor:
+        keep = (ids != 0).unsqueeze(-1)
+        total = (self.embedding(ids) * keep).sum(1)
+        count = keep.sum(1)
+        if self.bigrams is not None and ids.shape[1] > 1:
+            a, b = ids[:, :-1], ids[:, 1:]
+            both = (a != 0) & (b != 0)
+            bucket = torch.where(both, (a * 1000003 + b) % self.buckets + 1, torch.zeros_like(a))
+            total = total + self.bigrams(bucket).sum(1)  # padding bucket 0 embeds to zeros
+            count = count + both.sum(1, keepdim=True)
+        return total / count.clamp_min(1).to(total.dtype)
+
+
+def build_bow(spec: DataSpec, cfg: ModelSection) -> Classifier:
+    """``text_bow``: mean of uni+bigram embeddings → dropout → Linear (a fast, strong baseline)."""
+    if spec.kind != "text" or spec.vocab_size < 2:
+        raise ModelError(f"model.arch: '{cfg.arch}' needs text (token ids and a vocabulary); this data is "
+                         f"{spec.kind}; allowed: {', '.join(ARCHS_FOR_KIND[spec.kind])}")
+    body = TextBagOfNgrams(spec.vocab_size, cfg.embed_dim, cfg.buckets)
+    return Classifier(body, nn.Sequential(Dropout(cfg.dropout), nn.Linear(cfg.embed_dim, spec.num_classes)), cfg.arch)

@@ -1,6 +1,6 @@
 """Figure builders for finished or small results. Each takes an axis or figure and never calls show()."""
 
-from . import attributions
+from . import attention, attributions
 from .figures import (
     new_figure,
     plot_confusion,
@@ -15,6 +15,7 @@ from .figures import (
 )
 
 __all__ = [
+    "attention",
     "attributions",
     "new_figure",
     "plot_confusion",

@@ -13,6 +13,7 @@ from .recipe import Recipe
 from .search import KINDS, SearchSection, allowed_text, check_space_for_search, searchable_fields
 from .sections import (
     SECTIONS,
+    AdapterSection,
     AdversarialSection,
     AugmentSection,
     CleanSection,
@@ -22,15 +23,16 @@ from .sections import (
     InterpretSection,
     ModelSection,
     NormalizeSection,
+    PretrainSection,
     TrainSection,
 )
 from .vocab import ARCHS_FOR_KIND, METRICS, MONITORS, SOURCE_KIND
 
 __all__ = [
     "ARCHS_FOR_KIND", "AUGMENT_OPS", "BASELINES", "METHODS", "METRICS", "MONITORS", "PRESETS", "SECTIONS",
-    "SOURCE_KIND", "AdversarialSection", "AugmentSection", "CleanSection", "DataSection", "EarlyStoppingSection",
-    "EvaluateSection",
-    "InterpretSection", "Method", "MethodParam", "ModelSection", "NormalizeSection", "OpSpec", "Param", "Problem",
-    "Recipe", "RecipeError", "TrainSection", "default_method", "default_op", "describe_fields", "methods_for_kind",
-    "setting", "KINDS", "SearchSection", "allowed_text", "check_space_for_search", "searchable_fields",
+    "SOURCE_KIND", "AdapterSection", "AdversarialSection", "AugmentSection", "CleanSection", "DataSection",
+    "EarlyStoppingSection", "EvaluateSection", "InterpretSection", "Method", "MethodParam", "ModelSection",
+    "NormalizeSection", "OpSpec", "Param", "PretrainSection", "Problem", "Recipe", "RecipeError", "TrainSection",
+    "default_method", "default_op", "describe_fields", "methods_for_kind", "setting", "KINDS", "SearchSection",
+    "allowed_text", "check_space_for_search", "searchable_fields",
 ]

@@ -30,6 +30,7 @@ from .sections import (
     InterpretSection,
     ModelSection,
     NormalizeSection,
+    PretrainSection,
     TrainSection,
 )
 from .vocab import ARCHS_FOR_KIND, SOURCE_KIND
@@ -47,6 +48,7 @@ class Recipe:
     train: TrainSection = setting(TrainSection(), "Training.")
     evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.")
     interpret: InterpretSection = setting(InterpretSection(), "Interpretation.")
+    pretrain: PretrainSection = setting(PretrainSection(), "Self-supervised pretraining (lnb.pretrain).")
     search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).")
 
     # ---- construction ------------------------------------------------------------------
@@ -278,10 +280,11 @@ class Recipe:
             out.append(Problem("model.init_from", m.init_from, "model.pretrained is also set; allowed: one "
                                                                 "source of initial weights ('' here, or "
                                                                 "model.pretrained false)"))
-        if m.freeze == "features" and not (m.init_from or m.pretrained):
+        if m.freeze == "features" and not (m.init_from or m.pretrained or m.adapter.kind != "none"):
             out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
                                                          "none, or set model.init_from (a run folder or "
                                                          "checkpoint) or model.pretrained"))
+        out.extend(_model_problems(m, kind))
         if t.batch_size < 2 and kind != "text" and (m.batch_norm or m.arch == "resnet18"):
             out.append(Problem("train.batch_size", t.batch_size, "batch normalization needs at least 2 samples per "
                                                                  "batch; allowed: 2 or more" +
@@ -302,3 +305,20 @@ class Recipe:
         t = self.train
         return (f"{self.data.source} · {self.model.arch} · {t.optimizer} lr={t.lr:g} "
                 f"bs={t.batch_size} ep={t.epochs} · {t.scheduler}")
+
+
+def _model_problems(m: ModelSection, kind: str) -> list[Problem]:
+    """Sizes of the transformer, adapters and freezing that do not fit together."""
+    out: list[Problem] = []
+    if m.arch == "text_transformer" and m.embed_dim % m.heads:
+        divisors = [h for h in range(1, min(m.embed_dim, 64) + 1) if m.embed_dim % h == 0]
+        out.append(Problem("model.heads", m.heads, f"model.embed_dim ({m.embed_dim}) must split evenly into heads; "
+                                                   f"allowed: {', '.join(map(str, divisors))}"))
+    if m.freeze == "all_but_adapters" and m.adapter.kind == "none":
+        out.append(Problem("model.freeze", m.freeze, "there are no adapters to train; allowed: none or features, or "
+                                                     "set model.adapter.kind to lora"))
+    if m.adapter.kind != "none" and m.arch in ("text_bilstm", "resnet18"):
+        out.append(Problem("model.adapter.kind", m.adapter.kind, f"not for arch {m.arch}; allowed with adapters: "
+                                                                 "text_transformer, text_cnn, text_bow, cnn, resnet, "
+                                                                 "mlp, tabular_mlp"))
+    return out

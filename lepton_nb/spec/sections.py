@@ -71,7 +71,11 @@ class DataSection:
                         applies_to=("text",))
     min_freq: int = setting(1, "A word needs this many train occurrences to enter the vocabulary.",
                          min=1, max=1000, applies_to=("text",))
-    max_vocab: int = setting(20000, "Largest vocabulary size.", min=10, max=1_000_000, applies_to=("text",))
+    max_vocab: int = setting(20000, "Largest vocabulary size (words, or subword pieces).", min=10, max=1_000_000,
+                          applies_to=("text",))
+    tokenizer: str = setting("word", "word: whole words (unseen words become <unk>); bpe: subword pieces "
+                                     "(byte-pair encoding) learned on the train split, so unseen words still get "
+                                     "pieces.", choices=("word", "bpe"), applies_to=("text",))
     clean: CleanSection = setting(CleanSection(), "Cleaning.")
 
 
@@ -99,28 +103,57 @@ class AugmentSection:
 
 
 @dataclass
+class AdapterSection:
+    """Low-rank adapters (LoRA, Hu et al. 2021) added to chosen layers; only they (and the head) need train."""
+
+    kind: str = setting("none", "none, or lora: add trainable low-rank updates B·A to the target layers.",
+                        choices=("none", "lora"), label="adapter")
+    r: int = setting(8, "Rank of each update (at most the layer's smaller side).", min=1, max=1024,
+                     applies_to=("lora",))
+    alpha: float = setting(16.0, "Scale: the update is multiplied by alpha / r.", min=0.0, max=10_000.0,
+                           applies_to=("lora",))
+    dropout: float = setting(0.0, "Dropout on the adapter's input.", min=0.0, max=0.9, applies_to=("lora",))
+    targets: list[str] = setting([], "Module names (or name endings) to adapt, e.g. q, v; [] = the attention "
+                                     "projections of a transformer, else every Linear/Conv2d of the features.",
+                                 applies_to=("lora",))
+
+
+@dataclass
 class ModelSection:
     """The architecture; its input and output sizes come from the data."""
 
     arch: str = setting("cnn", "Architecture (resnet18 is torchvision's ImageNet ResNet-18).",
-                     choices=("cnn", "resnet", "mlp", "tabular_mlp", "text_cnn", "text_bilstm", "resnet18"))
+                     choices=("cnn", "resnet", "mlp", "tabular_mlp", "text_cnn", "text_bilstm", "text_transformer",
+                              "text_bow", "resnet18"))
     width: int = setting(32, "Channels of the first conv block (doubled per block) or filters per "
                           "kernel size.", min=1, max=1024,
                       applies_to=("cnn", "resnet", "text_cnn"))
-    depth: int = setting(2, "Conv blocks (cnn), residual stages (resnet) or hidden layers (mlp).",
-                      min=1, max=8)
-    hidden: int = setting(128, "Units of hidden dense layers (and of the LSTM).", min=1, max=8192)
-    dropout: float = setting(0.1, "Dropout probability before dense layers.", min=0.0, max=0.9)
+    depth: int = setting(2, "Conv blocks (cnn), residual stages (resnet), hidden layers (mlp) or encoder blocks "
+                            "(text_transformer).", min=1, max=8)
+    hidden: int = setting(128, "Units of hidden dense layers, of the LSTM, or of a transformer block's "
+                               "feed-forward layer.", min=1, max=8192)
+    dropout: float = setting(0.1, "Dropout probability before dense layers (and inside transformer blocks).",
+                             min=0.0, max=0.9)
     batch_norm: bool = setting(True, "Batch normalization after convolutions/dense layers.")
-    embed_dim: int = setting(64, "Word embedding size.", min=2, max=2048,
-                          applies_to=("text_cnn", "text_bilstm"))
+    embed_dim: int = setting(64, "Word (or piece) embedding size; the transformer's model width.", min=2, max=2048,
+                          applies_to=("text_cnn", "text_bilstm", "text_transformer", "text_bow"))
+    heads: int = setting(4, "Attention heads per transformer block (embed_dim must be a multiple).", min=1, max=64,
+                         applies_to=("text_transformer",))
+    positions: str = setting("sinusoidal", "Position encoding: fixed sinusoids, or a learned table.",
+                             choices=("sinusoidal", "learned"), applies_to=("text_transformer",))
+    pooling: str = setting("cls", "Sentence vector: a learned [CLS] token's output, or the mean over tokens.",
+                           choices=("cls", "mean"), applies_to=("text_transformer",))
+    buckets: int = setting(20000, "Hashed bigram buckets of text_bow (0 = words only).", min=0, max=10_000_000,
+                           applies_to=("text_bow",))
     pretrained: bool = setting(False, "Start from torchvision's ImageNet weights (downloaded once into the torch "
                                    "hub cache; needs internet the first time).", applies_to=("resnet18",))
     init_from: str = setting("", "Fine-tune: start from another run's weights, given as its run folder or a "
                               "checkpoint file ('' = fresh weights). The head is reused only when the classes "
                               "match; otherwise it starts fresh.", label="initialize from")
-    freeze: str = setting("none", "Layers kept fixed while training: none, or features (train only the head on "
-                               "top of init_from or pretrained features).", choices=("none", "features"))
+    freeze: str = setting("none", "Layers kept fixed while training: none; features (train only the head, and "
+                                  "adapters if any); all_but_adapters (only the adapters train).",
+                          choices=("none", "features", "all_but_adapters"))
+    adapter: AdapterSection = setting(AdapterSection(), "Adapters (LoRA).")
 
 
 @dataclass
@@ -221,6 +254,19 @@ class InterpretSection:
                       max=500)
 
 
+@dataclass
+class PretrainSection:
+    """Self-supervised pretraining of a text encoder by masked-token prediction (BERT, Devlin et al. 2019)."""
+
+    path: str = setting("", "Unlabeled text: a .txt file (one sentence a line) or a folder of them; '' = the "
+                            "train split's sentences without labels (never validation or test sentences).")
+    mask_prob: float = setting(0.15, "Share of tokens to predict; of those 80 % become [MASK], 10 % a random "
+                                     "token, 10 % stay.", min=0.01, max=0.5)
+    epochs: int = setting(20, "Passes over the unlabeled text.", min=1, max=100_000)
+    lr: float = setting(1e-3, "Learning rate of pretraining.", min=1e-7, max=10.0, log=True, label="learning rate")
+    batch_size: int = setting(64, "Sentences per step.", min=1, max=65536)
+
+
 SECTIONS: dict[str, type] = {
     "data": DataSection,
     "normalize": NormalizeSection,
@@ -229,5 +275,6 @@ SECTIONS: dict[str, type] = {
     "train": TrainSection,
     "evaluate": EvaluateSection,
     "interpret": InterpretSection,
+    "pretrain": PretrainSection,
     "search": SearchSection,
 }

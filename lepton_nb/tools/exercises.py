@@ -37,6 +37,19 @@ def search_starter() -> Recipe:
     return Recipe.default().updated({**SEARCH_SETTINGS, "interpret.enabled": False, "name": "search-exercise"})
 
 
+def transformers_starter() -> Recipe:
+    """The Transformer exercise's recipe: a small text_transformer on the bundled review sentences, with
+    pretraining settings for `lnb.pretrain`."""
+    from ..datasets import reviews_path
+
+    return Recipe.preset("sentiment").updated({
+        "name": "transformers-exercise", "data.path": str(reviews_path()), "data.max_len": 24,
+        "model.arch": "text_transformer", "model.embed_dim": 32, "model.heads": 2, "model.depth": 2,
+        "model.hidden": 64, "model.dropout": 0.1, "augment.ops": [], "interpret.enabled": False,
+        "train.lr": 5e-3, "train.batch_size": 16, "train.epochs": 12,
+        "pretrain.epochs": 15, "pretrain.batch_size": 16, "pretrain.lr": 3e-3})
+
+
 @dataclass
 class Feedback:
     exercise: str
@@ -228,12 +241,47 @@ def check_search(study: Any = None, run: Any = None, **_: Any) -> Feedback:
     return fb
 
 
+def check_transformers(run: Any = None, view: Any = None, top_token: Any = "", **_: Any) -> Feedback:
+    """LoRA on a pretrained encoder (≤ 10 % of the parameters train, ≥ 70 % accuracy) and the token with the
+    largest attention-rollout share."""
+    fb = Feedback("transformers")
+    if not fb.ok(_is_run(run) and run.evaluation is not None and run.model is not None,
+                 "you passed a finished, evaluated run",
+                 "train it: run = lnb.train(lora_recipe, progress=False, out=workdir.name), then pass run=run"):
+        return fb
+    m = run.recipe.model
+    fb.ok(m.arch == "text_transformer", "it is a text_transformer", "keep model.arch text_transformer")
+    loaded = (run.extras.get("init") or {}).get("loaded", [])
+    fb.ok(bool(m.init_from) and "features" in loaded, "it starts from the pretrained encoder",
+          "set model.init_from to str(pre.dir): the pretrained run folder")
+    fb.ok(m.adapter.kind == "lora", f"it has LoRA adapters (r={m.adapter.r})",
+          'set model.adapter to {"kind": "lora", "r": 4, "alpha": 8, "targets": ["q", "v"]}')
+    trainable = sum(p.numel() for p in run.model.parameters() if p.requires_grad)
+    total = sum(p.numel() for p in run.model.parameters())
+    share = trainable / max(1, total)
+    fb.ok(share <= 0.10, f"{100 * share:.1f} % of the parameters trained (≤ 10 %)",
+          f"{100 * share:.1f} % of the parameters trained: freeze the rest (model.freeze 'features') and keep r small")
+    acc = float(run.metrics.get("accuracy", 0.0))
+    fb.ok(acc >= 0.70, f"test accuracy {100 * acc:.1f} % (≥ 70 %)",
+          f"test accuracy {100 * acc:.1f} %: adapters learn slowly at small rates; try train.lr 1e-2 or more epochs")
+    if not fb.ok(hasattr(view, "rollout") and hasattr(view, "tokens"), "you computed an attention view",
+                 'view = lnb.explain_attention(run, ["a sentence"])[0]'):
+        return fb
+    tokens, shares = list(view.tokens), np.asarray(view.rollout)
+    start = 1 if tokens and tokens[0] == "[CLS]" else 0
+    best = tokens[start + int(np.argmax(shares[start:]))] if len(tokens) > start else ""
+    fb.ok(top_token == best, f"'{best}' flows most into the sentence vector",
+          "top_token: the token of view.tokens (after [CLS]) whose view.rollout share is largest")
+    return fb
+
+
 EXERCISES: dict[str, Callable[..., Feedback]] = {
     "augmentation": check_augmentation,
     "lr_finder": check_lr_finder,
     "explain_misclassified": check_explain_misclassified,
     "robustness": check_robustness,
     "search": check_search,
+    "transformers": check_transformers,
 }
 
 

@@ -24,6 +24,7 @@ from torch import nn
 
 from ..artifacts import Predictor, RunFolder, as_predictor, run_dir_of
 from ..errors import ModelError, UsageError, user_path
+from ..models import merge_lora
 from ..models.layers import plain_dropout
 from .timing import median_ms
 
@@ -97,7 +98,7 @@ def export(source: Any, format: str = "onnx", path: str | Path | None = None, *,
         raise UsageError("path", str(path), f"its folder cannot be created ({exc.strerror}); allowed: a file in a "
                          "folder you can write to") from None
     # a copy: the run's own model keeps its device, mode and seeded dropout
-    model = plain_dropout(copy.deepcopy(predictor.model)).cpu().eval()
+    model = plain_dropout(merge_lora(copy.deepcopy(predictor.model), inplace=True)).cpu().eval()
     check = predictor.prepare(inputs) if inputs is not None else predictor.sample_inputs()
     if len(check) < 2:
         raise UsageError("inputs", len(check), "allowed: at least 2 samples to check the export with")

@@ -79,8 +79,8 @@ class SingleProcess:
 
     def batch_stats(self, loss: torch.Tensor, out: torch.Tensor, yb: torch.Tensor, stop_requested: bool,
                     accum: int) -> BatchStats:
-        return BatchStats(loss.item(), len(yb), (out.detach().argmax(1) == yb).sum(),
-                          loss / accum if accum > 1 else loss)
+        size, correct = target_counts(out, yb)
+        return BatchStats(loss.item(), size, correct, loss / accum if accum > 1 else loss)
 
     def agree_stop(self, requested: bool) -> bool:
         return requested
@@ -96,6 +96,16 @@ class SingleProcess:
 
     def to_dict(self) -> dict[str, Any]:
         return {"world_size": 1}
+
+
+def target_counts(out: torch.Tensor, yb: torch.Tensor) -> tuple[int, torch.Tensor]:
+    """(targets, correct predictions) of a batch: one per sample, or one per token where targets are
+    [B, L] with -100 at positions without a target (masked-token prediction)."""
+    hits = out.detach().argmax(1) == yb
+    if yb.dim() > 1:
+        valid = yb != -100
+        return int(valid.sum()), (hits & valid).sum()
+    return len(yb), hits.sum()
 
 
 @dataclass(frozen=True)
@@ -142,11 +152,11 @@ class DataParallel(SingleProcess):
     def batch_stats(self, loss: torch.Tensor, out: torch.Tensor, yb: torch.Tensor, stop_requested: bool,
                     accum: int) -> BatchStats:
         # one all-reduce: the global batch's loss and accuracy, and whether any process stops
-        right = int((out.detach().argmax(1) == yb).sum())
-        total, count, correct, stops = self.reduce_sum([loss.item() * len(yb), float(len(yb)), float(right),
+        size, right = target_counts(out, yb)
+        total, count, correct, stops = self.reduce_sum([loss.item() * size, float(size), float(right),
                                                         float(stop_requested)])
         # DDP averages gradients over processes: scale so the result is the global mean's gradient
-        scaled = loss * (len(yb) * self.world_size / count / accum)
+        scaled = loss * (size * self.world_size / count / accum)
         return BatchStats(total / count, int(count), int(correct), scaled, stops > 0)
 
     def agree_stop(self, requested: bool) -> bool:

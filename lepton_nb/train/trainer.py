@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from typing import Any
 
 import torch
@@ -45,6 +45,9 @@ from .optim import build_optimizer, build_scheduler, monitor_mode, resolve_devic
 from .store import RunStore
 from .strategy import SingleProcess
 
+# (inputs, labels, global step) -> (inputs, targets): a per-batch change of what the model sees and predicts
+BatchTransform = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
+
 
 class Trainer:
     """Fits a model on a `DataBundle` following a `TrainSection`.
@@ -53,14 +56,16 @@ class Trainer:
     through ``trainer.events`` (typed events) and ``trainer.history`` (every metric).
     ``strategy`` runs the loop on one process (default) or data-parallel (`strategy.DataParallel`);
     ``model`` stays the unwrapped module (what is checkpointed and evaluated). ``store`` (a run
-    folder) keeps checkpoints and the history; without one nothing is written.
+    folder) keeps checkpoints and the history; without one nothing is written. ``batch_transform``
+    changes each training batch before the forward pass; targets of shape [B, L] (-100 = none) are
+    scored per token, as masked-token pretraining needs.
     """
 
     def __init__(self, model: nn.Module, data: DataBundle, cfg: TrainSection, *,
                  metrics: Iterable[str] = ("accuracy",), history: History | None = None,
                  callbacks: Iterable[Any] = (), store: RunStore | None = None,
                  control: Control | None = None, device: str | torch.device | None = None,
-                 strategy: SingleProcess | None = None):
+                 strategy: SingleProcess | None = None, batch_transform: BatchTransform | None = None):
         data.check_finite()  # a NaN input would reach batch-norm statistics before the loss shows it
         self.cfg = cfg
         self.data = data
@@ -97,6 +102,7 @@ class Trainer:
         self.traceback = ""
         self.init_report: Any = None  # set by the fit workflow when the recipe fine-tunes
         self.adversary = Adversary.maybe(cfg.adversarial, data, cfg.seed)  # adversarial training, if asked
+        self.batch_transform = batch_transform  # e.g. masking of tokens for masked-token pretraining
         self.callbacks = list(callbacks)
         for cb in self.callbacks:
             cb.attach(self)
@@ -286,6 +292,8 @@ class Trainer:
                 paused_for += time.perf_counter() - p0
             if want_start:
                 bus.emit(BatchStart(epoch, step, self.global_step))
+            if self.batch_transform is not None:
+                xb, yb = self.batch_transform(xb, yb, self.global_step)
             if adversary is not None:
                 xb = adversary(self.model, xb, yb)
             boundary = (step + 1) % accum == 0 or step == n_batches - 1

@@ -67,6 +67,9 @@ class FieldControl:
             options = list(info["item_choices"])
             self.widget = W.SelectMultiple(options=options, rows=min(6, len(options)), layout=layout)
             self.kind = "multi"
+        elif typing.get_origin(typ) is list and typing.get_args(typ)[0] is str:
+            self.widget = W.Text(placeholder="comma-separated names", continuous_update=False, layout=layout)
+            self.kind = "names"
         elif typing.get_origin(typ) is list:
             self.widget = W.Text(placeholder="comma-separated numbers", continuous_update=False, layout=layout)
             self.kind = "floats"
@@ -89,6 +92,8 @@ class FieldControl:
             return list(value)
         if self.kind == "floats":
             return _parse_float_list(value)
+        if self.kind == "names":
+            return [p for p in re.split(r"[,\s]+", value.strip()) if p]
         if self.kind == "json":
             try:
                 return json.loads(value or ("{}" if typing.get_origin(self.info["type"]) is dict else "[]"))
@@ -101,6 +106,8 @@ class FieldControl:
             self.widget.value = tuple(v for v in value if v in self.widget.options)
         elif self.kind == "floats":
             self.widget.value = ", ".join(f"{v:g}" for v in value)
+        elif self.kind == "names":
+            self.widget.value = ", ".join(value)
         elif self.kind == "json":
             self.widget.value = json.dumps(value)
         else:
@@ -178,7 +185,7 @@ class RecipeForm:
         self.name.set(recipe.name)
         self.sections = {name: SectionForm(name, getattr(recipe, name), skip.get(name, ()))
                          for name in ("data", "normalize", "augment", "model", "train", "evaluate", "interpret",
-                                      "search")}
+                                      "pretrain", "search")}
         self.extra: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self.general_problems = W.HTML("")
         self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []

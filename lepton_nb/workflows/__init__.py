@@ -1,12 +1,14 @@
 """What a user runs: fit a recipe (`train`), cross-validate it, find a learning rate, fine-tune from
-another run, measure robustness curves, and a `Session` that trains in a background thread."""
+another run, pretrain a text encoder on unlabeled text, measure robustness curves, and a `Session` that trains
+in a background thread."""
 
 from .cross_validate import CVResult, cross_validate
 from .fit import as_recipe, data_summary, fit_bundle, make_trainer, train
 from .lr_find import LRFindResult, lr_find
+from .pretrain import pretrain
 from .robustness import remember as remember_robustness
 from .robustness import robustness
 from .session import Session
 
 __all__ = ["CVResult", "LRFindResult", "Session", "as_recipe", "cross_validate", "data_summary", "fit_bundle",
-           "lr_find", "make_trainer", "remember_robustness", "robustness", "train"]
+           "lr_find", "make_trainer", "pretrain", "remember_robustness", "robustness", "train"]

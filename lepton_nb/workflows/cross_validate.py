@@ -13,6 +13,7 @@ from ..errors import UsageError
 from ..evaluate import evaluate_model
 from ..spec import Recipe
 from ..train.control import Control
+from .finetune import source_tokens
 from .fit import fit_bundle
 
 
@@ -55,7 +56,7 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
                          "the data), or 0/None for evaluate.cv_folds")
     results: list[dict[str, float]] = []
     status = "completed"
-    for i, bundle in kfold_bundles(recipe, folds):
+    for i, bundle in kfold_bundles(recipe, folds, source_tokens(recipe)):
         model, fit_status = fit_bundle(recipe, bundle, progress=progress, control=control,
                                        desc=f"fold {i + 1}/{folds}")
         if fit_status == "stopped":

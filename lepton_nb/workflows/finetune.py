@@ -23,8 +23,11 @@ from torch import nn
 
 from ..artifacts.run_folder import checkpoint_file, folder_of
 from ..data.bundle import DataSpec
+from ..data.subword import SubwordVocab, tokens_from_summary
+from ..data.text import Vocab
 from ..errors import ModelError, user_path
-from ..spec import ModelSection
+from ..models.adapters import base_key, is_adapter_key
+from ..spec import ModelSection, Recipe
 from ..train.checkpoint import load_checkpoint
 
 PRETRAINED = {"resnet18": "https://download.pytorch.org/models/resnet18-f37072fd.pth"}
@@ -63,7 +66,32 @@ def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitRepor
         freeze_features(model)
         report = report or InitReport("fresh weights")
         report.frozen = ["features"]
+    elif cfg.freeze == "all_but_adapters":
+        model.frozen_features = True
+        model.train(model.training)
+        report = report or InitReport("fresh weights")
+        report.frozen = ["features", "head"]
+    if cfg.adapter.kind != "none":
+        report = report or InitReport("fresh weights")
+        trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+        total = sum(p.numel() for p in model.parameters())
+        report.note = (report.note + "; " if report.note else "") + (
+            f"LoRA r={cfg.adapter.r}: {trainable:,} of {total:,} parameters train ({100 * trainable / total:.1f} %)")
     return report
+
+
+def source_tokens(recipe: Recipe) -> Vocab | SubwordVocab | None:
+    """The tokenizer of the run ``model.init_from`` names, for a text recipe (None otherwise).
+
+    A fine-tuned text model must read token ids as its source did: the vocabulary (or subword pieces)
+    of a pretrained encoder is reused instead of fitting a new one on this recipe's train split.
+    """
+    if recipe.kind != "text" or not recipe.model.init_from:
+        return None
+    data_file = folder_of(Path(recipe.model.init_from).expanduser()).path / "data.json"
+    if not data_file.is_file():
+        return None
+    return tokens_from_summary(json.loads(data_file.read_text(encoding="utf-8")))
 
 
 def freeze_features(model: nn.Module) -> None:
@@ -71,8 +99,9 @@ def freeze_features(model: nn.Module) -> None:
     if not hasattr(model, "features") or not hasattr(model, "head"):
         raise ModelError(f"model.freeze: 'features' — {type(model).__name__} has no `features`/`head` parts; "
                          "allowed: none for this model, or a lepton_nb architecture")
-    for p in model.features.parameters():
-        p.requires_grad_(False)
+    for name, p in model.features.named_parameters():
+        if not is_adapter_key(name):  # LoRA adapters on the features keep learning
+            p.requires_grad_(False)
     model.frozen_features = True
     model.train(model.training)  # puts the features in eval mode right away
 
@@ -104,7 +133,9 @@ def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitR
     if data_file.is_file():
         found = _json_at(data_file, "spec", "classes")
         source_classes = found if isinstance(found, list) else None
-    own = model.state_dict()
+    # a model with adapters loads the source's plain weights into its wrapped layers; adapters start fresh
+    own = {k: v for k, v in model.state_dict().items() if not is_adapter_key(k)}
+    weights = {k: weights[base_key(k)] for k in own if base_key(k) in weights}
     feature_keys = [k for k in own if k.startswith("features.")]
     head_keys = [k for k in own if k.startswith("head.")]
     if not feature_keys:
@@ -120,7 +151,7 @@ def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitR
         raise ModelError(f"{where} — its feature layers do not fit this model: {details}{hint}; allowed: a run "
                          "of the same model.arch, width, depth, hidden and embed_dim on data with the same "
                          "channels/features")
-    new_state = dict(own)
+    new_state = dict(model.state_dict())
     new_state.update({k: weights[k] for k in feature_keys})
     report = InitReport(str(ckpt_path), loaded=["features"])
     head_fits = all(k in weights and _shape(weights[k]) == _shape(own[k]) for k in head_keys)

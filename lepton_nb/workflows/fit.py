@@ -19,7 +19,7 @@ from torch import nn
 
 from ..artifacts import Preprocessor, Run, RunFolder
 from ..artifacts.run_folder import checkpoint_file, folder_of
-from ..data import DataBundle, build_data
+from ..data import DataBundle, build_data, tokens_summary
 from ..errors import Problem, RecipeError
 from ..interpret.probes import AttributionProbes
 from ..models import build_model
@@ -30,7 +30,7 @@ from ..train.control import Control
 from ..train.history import History
 from ..train.strategy import SingleProcess, check_batch_size, from_environment
 from ..train.trainer import Trainer
-from .finetune import initialize
+from .finetune import initialize, source_tokens
 
 MAX_EPOCHS_ENV = "LEPTON_NB_MAX_EPOCHS"
 
@@ -130,7 +130,7 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     folder = RunFolder.create(out, recipe.name) if out is not None and strategy.is_main else None
     if folder is not None:
         folder.write_recipe(recipe)
-    data = data if data is not None else build_data(recipe)
+    data = data if data is not None else build_data(recipe, source_tokens(recipe))
     if folder is not None:
         folder.write_json("data.json", data_summary(data))
     trainer = make_trainer(recipe, data, model=model, progress=progress and strategy.is_main, callbacks=callbacks,
@@ -171,7 +171,7 @@ def data_summary(data: DataBundle) -> dict[str, Any]:
     out = {"spec": data.spec().to_dict(), "sizes": data.sizes(), "normalization": data.norm.to_dict(),
            "cleaning": data.cleaning.to_dict(), "augment": data.augment_ops}
     if data.vocab is not None:
-        out["vocab"] = data.vocab.words
+        out.update(tokens_summary(data.vocab))
     if data.encoder is not None:
         out["encoder"] = data.encoder.to_dict()
     return out

@@ -28,6 +28,7 @@ from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, set_png, table_html
 from ..tasks import Latest
+from ..views.attention import AttentionExplorer
 from ..views.timeline import AttributionTimeline
 from .samples import SamplePicker
 
@@ -65,6 +66,7 @@ class InterpretPanel:
         self.class_image = W.Image(format="png", layout=W.Layout(display="none"))
         self.class_html = W.HTML()
         self.timeline = AttributionTimeline()
+        self.attention = AttentionExplorer()
         self.task = Latest(self._explain_work, self._explained, self._failed, name="lepton_nb-explain")
         self.class_task = Latest(self._class_work, self._class_done, self._failed, name="lepton_nb-explain-classes")
         self.method.observe(lambda _: self._build_params(), names="value")
@@ -79,6 +81,7 @@ class InterpretPanel:
         self.box = W.VBox([
             W.HBox([controls, W.VBox([self.image, self.html], layout=W.Layout(flex="1 1 auto"))],
                    layout=W.Layout(flex_flow="row wrap")),
+            self.attention.box,
             W.HTML("<h4>Average attribution per class</h4>"), self.class_image, self.class_html,
             W.HTML("<h4>Live attribution timeline</h4>"), self.timeline,
             W.HTML("<h4>Probes during training</h4>"), ctx.form.sections["interpret"].box,
@@ -99,6 +102,7 @@ class InterpretPanel:
     def show_run(self, run: Run) -> None:
         """Offer the methods that fit this run's model and data."""
         self.run = run
+        self.attention.show_run(run)
         if run.model is None or run.data is None:
             self.status.value = f"<span style='{MUTED}'>This run's model was released.</span>"
             return

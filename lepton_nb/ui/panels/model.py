@@ -7,6 +7,7 @@ import torch
 
 from ...data import DataBundle
 from ...models import build_model, count_parameters, summarize
+from ...models.transformer import explain_sizes
 from ...spec import Recipe
 from ..context import StudioContext
 from ..render import error_html, table_html
@@ -35,8 +36,18 @@ class ModelPanel:
         rows = summarize(model, data.input_shape, torch.long if data.kind == "text" else torch.float32)
         table = [{"layer": r.name, "type": r.kind, "output": "×".join(map(str, r.output_shape[1:])),
                   "params": f"{r.params:,}"} for r in rows]
-        return (f"<p><b>{count_parameters(model):,}</b> parameters · input {tuple(data.input_shape)} → "
-                f"{len(data.classes)} classes</p>" + table_html(table, left=("layer", "type")))
+        total, trainable = count_parameters(model), count_parameters(model, trainable_only=True)
+        share = f"{100 * trainable / total:.1f} %"
+        train_note = "" if trainable == total else f" · <b>{trainable:,}</b> trainable ({share})"
+        sizes = ""
+        if recipe.model.arch == "text_transformer":
+            parts = [{"part": label, "params": f"{n:,}"} for label, n in explain_sizes(recipe.model, data.spec())]
+            sizes = ("<p>Each token becomes a vector of embed_dim numbers; every block lets each token look at the "
+                     "others (attention, split into heads) and then transforms it (feed-forward of hidden units). "
+                     "LoRA adapters, if set, add r×(in+out) weights per target layer.</p>"
+                     + table_html(parts, left=("part",)))
+        return (f"<p><b>{total:,}</b> parameters{train_note} · input {tuple(data.input_shape)} → "
+                f"{len(data.classes)} classes</p>" + sizes + table_html(table, left=("layer", "type")))
 
     def _done(self, text: str) -> None:
         self.info.value = text

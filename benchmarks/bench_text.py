@@ -1,0 +1,169 @@
+"""Text classifiers on the 1,000 labelled IMDb sentences: 5-fold CV, the same folds for every model.
+
+TF-IDF (1–2-grams) + logistic regression (C=10) is the line to beat (DESIGN.md: 77.9 %). Against it:
+the text CNN preset, the fastText-style bag of uni+bigrams (text_bow), a transformer trained from
+scratch, the same transformer pretrained by masked-token prediction on the fold's *training* sentences
+(labels unused, never the held-out fold) then fine-tuned, and that pretrained encoder with LoRA
+adapters (q, v; r=8) and only adapters + head training. Reported: mean ± std accuracy over the folds,
+trainable parameters and seconds per training epoch (one thread: this machine's 2 cores are shared).
+
+Run: ``.venv/bin/python benchmarks/bench_text.py [--folds 5] [--only text_bow,...]``; writes
+``benchmarks/results/bench_text.json``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+import lepton_nb as lnb
+from lepton_nb.data import DataBundle, kfold_bundles
+from lepton_nb.data.pretrain import MaskTokens, corpus_bundle
+from lepton_nb.evaluate import evaluate_model
+from lepton_nb.models import build_masked_lm_model, build_model, count_parameters
+from lepton_nb.models.adapters import base_key, is_adapter_key
+from lepton_nb.train.trainer import Trainer
+from lepton_nb.workflows import make_trainer
+from lepton_nb.workflows.pretrain import pretrain_settings
+
+ROOT = Path(__file__).resolve().parents[1]
+IMDB = Path(os.environ.get("LEPTON_NB_SHARED", ROOT.parent / "shared")) / "data" / "sentiment" / "imdb_labelled.txt"
+RESULTS = ROOT / "benchmarks" / "results"
+
+TRANSFORMER = {"model.arch": "text_transformer", "model.embed_dim": 64, "model.heads": 4, "model.depth": 2,
+               "model.hidden": 128, "model.dropout": 0.2, "train.lr": 3e-3, "train.epochs": 20,
+               "train.weight_decay": 1e-2, "augment.ops": []}
+BOW = {"model.arch": "text_bow", "model.embed_dim": 32, "model.dropout": 0.5, "train.lr": 1e-2, "train.epochs": 15}
+PRETRAIN = {"pretrain.epochs": 20, "pretrain.lr": 2e-3, "pretrain.batch_size": 32}
+LORA = {"model.adapter": {"kind": "lora", "r": 8, "alpha": 16, "targets": ["q", "v"]}, "model.freeze": "features",
+        "train.lr": 3e-3}
+
+
+def base_recipe() -> lnb.Recipe:
+    return lnb.Recipe.preset("sentiment").updated({"data.path": str(IMDB), "data.test_fraction": 0.0,
+                                                   "interpret.enabled": False, "train.checkpoint": False,
+                                                   "train.device": "cpu"})
+
+
+def variants() -> dict[str, dict]:
+    return {
+        "text_cnn": {},
+        "text_bow (uni+bigrams)": BOW,
+        "text_bow (words only)": {**BOW, "model.buckets": 0},
+        "transformer (scratch)": TRANSFORMER,
+        "transformer (pretrained + fine-tuned)": {**TRANSFORMER, **PRETRAIN, "_pretrain": True},
+        "transformer (pretrained + LoRA)": {**TRANSFORMER, **PRETRAIN, **LORA, "_pretrain": True},
+    }
+
+
+_ENCODERS: dict[tuple[int, str], dict[str, torch.Tensor]] = {}  # one pretraining per fold, shared by two variants
+
+
+def pretrained_encoder(recipe: lnb.Recipe, bundle: DataBundle) -> dict[str, torch.Tensor]:
+    """Masked-token pretraining on the fold's training sentences only; returns the encoder weights."""
+    model = {k: v for k, v in recipe.to_dict()["model"].items() if k not in ("adapter", "freeze", "init_from")}
+    key = (id(bundle), json.dumps({"model": model, "pretrain": recipe.to_dict()["pretrain"]}))
+    if key not in _ENCODERS:
+        _ENCODERS.clear()
+        _ENCODERS[key] = _pretrain(recipe, bundle)
+    return _ENCODERS[key]
+
+
+def _pretrain(recipe: lnb.Recipe, bundle: DataBundle) -> dict[str, torch.Tensor]:
+    corpus = corpus_bundle(list(bundle.train.texts), bundle.vocab, recipe.data.max_len)
+    model = build_masked_lm_model(recipe.model, corpus.spec(), seed=recipe.train.seed)
+    Trainer(model, corpus, pretrain_settings(recipe),
+            batch_transform=MaskTokens(bundle.vocab, recipe.pretrain.mask_prob, recipe.train.seed)).fit()
+    return {k: v for k, v in model.state_dict().items() if k.startswith("features.")}
+
+
+def load_encoder(model: torch.nn.Module, encoder: dict[str, torch.Tensor]) -> None:
+    state = model.state_dict()
+    state.update({k: encoder[base_key(k)] for k in state if k.startswith("features.") and not is_adapter_key(k)})
+    model.load_state_dict(state)
+
+
+def run_fold(name: str, changes: dict, bundle: DataBundle) -> dict[str, float]:
+    changes = dict(changes)
+    pre = changes.pop("_pretrain", False)
+    recipe = base_recipe().updated(changes)
+    t0 = time.perf_counter()
+    model = build_model(recipe.model, bundle.spec(), seed=recipe.train.seed)
+    pretrain_s = 0.0
+    if pre:  # the fold's encoder, then the recipe's adapters and freezing (make_trainer) on top of it
+        encoder = pretrained_encoder(recipe.updated({"model.adapter.kind": "none", "model.freeze": "none"}), bundle)
+        pretrain_s = time.perf_counter() - t0
+        load_encoder(model, encoder)
+    trainer = make_trainer(recipe, bundle, model=model)
+    trainer.fit()
+    acc = evaluate_model(trainer.model, bundle, "test", ["accuracy"]).metrics["accuracy"]
+    epochs = [e["seconds"] for e in trainer.history.epochs]
+    return {"accuracy": acc, "trainable": count_parameters(trainer.model, trainable_only=True),
+            "total": count_parameters(trainer.model), "epoch_s": float(np.mean(epochs)), "pretrain_s": pretrain_s}
+
+
+def tfidf_fold(bundle: DataBundle) -> dict[str, float]:
+    from sklearn.feature_extraction.text import TfidfVectorizer
+    from sklearn.linear_model import LogisticRegression
+
+    vec = TfidfVectorizer(ngram_range=(1, 2))
+    t0 = time.perf_counter()
+    x = vec.fit_transform(bundle.train.texts)
+    clf = LogisticRegression(C=10, max_iter=2000).fit(x, bundle.train.y.numpy())
+    seconds = time.perf_counter() - t0
+    acc = float((clf.predict(vec.transform(bundle.test.texts)) == bundle.test.y.numpy()).mean())
+    return {"accuracy": acc, "trainable": float(x.shape[1] + 1), "total": float(x.shape[1] + 1), "epoch_s": seconds,
+            "pretrain_s": 0.0}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--folds", type=int, default=5)
+    parser.add_argument("--only", default="", help="comma-separated model names")
+    parser.add_argument("--max-folds", type=int, default=0, help="stop after this many folds (quick checks)")
+    args = parser.parse_args()
+    torch.set_num_threads(1)
+    chosen = [n for n in ["tfidf+lr", *variants()] if not args.only or n in args.only.split(",")]
+    per: dict[str, list[dict[str, float]]] = {n: [] for n in chosen}
+    for i, bundle in kfold_bundles(base_recipe(), args.folds):
+        if args.max_folds and i >= args.max_folds:
+            break
+        for name in chosen:
+            res = tfidf_fold(bundle) if name == "tfidf+lr" else run_fold(name, variants()[name], bundle)
+            per[name].append(res)
+            print(f"fold {i}: {name:<40} acc {res['accuracy']:.3f}  epoch {res['epoch_s']:.2f}s  "
+                  f"pretrain {res['pretrain_s']:.0f}s", flush=True)
+        write(per, args.folds)
+    summary = write(per, args.folds)
+    print(f"\n{'model':<40} {'accuracy':>14} {'trainable':>10} {'epoch s':>8} {'pretrain s':>10}")
+    for name, s in summary.items():
+        print(f"{name:<40} {100 * s['accuracy_mean']:6.1f} ± {100 * s['accuracy_std']:4.1f} % "
+              f"{int(s['trainable']):>10,} {s['epoch_s']:8.2f} {s['pretrain_s']:10.0f}")
+
+
+def write(per: dict[str, list[dict[str, float]]], folds: int) -> dict[str, dict]:
+    """Summaries of the folds done so far, written after every fold (a long run leaves partial results)."""
+    summary = {}
+    for name, rows in per.items():
+        if not rows:
+            continue
+        accs = [r["accuracy"] for r in rows]
+        summary[name] = {"accuracy_mean": float(np.mean(accs)),
+                         "accuracy_std": float(np.std(accs, ddof=1)) if len(accs) > 1 else 0.0, "folds": accs,
+                         "trainable": rows[0]["trainable"], "total": rows[0]["total"],
+                         "epoch_s": float(np.mean([r["epoch_s"] for r in rows])),
+                         "pretrain_s": float(np.mean([r["pretrain_s"] for r in rows]))}
+    RESULTS.mkdir(exist_ok=True)
+    (RESULTS / "bench_text.json").write_text(json.dumps({"folds": folds, "folds_done": min(map(len, per.values())),
+                                                         "results": summary}, indent=2))
+    return summary
+
+
+if __name__ == "__main__":
+    main()
