@@ -1,0 +1,98 @@
+"""What a Trainer keeps to resume: its state in types ``torch.load(weights_only=True)`` accepts, and the
+checks that refuse a checkpoint that does not fit (a best.pt, another model or optimizer)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError
+
+
+class TrainerState:
+    """Mixed into `Trainer`: ``state_dict`` / ``load_state_dict`` of the model, optimizer, scheduler, scaler,
+    counters, best value, dropout generator, callbacks and history."""
+
+    model: Any
+    optimizer: Any
+    scheduler: Any
+    scaler: Any
+    cfg: Any
+    epoch: int
+    global_step: int
+    best_value: float | None
+    best_epoch: int | None
+    monitor: str
+    dropout_rng: Any
+    callbacks: list[Any]
+    history: Any
+
+    def state_dict(self) -> dict[str, Any]:
+        """Everything needed to resume, in types ``torch.load(weights_only=True)`` accepts."""
+        return {
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": self.scheduler.state_dict() if self.scheduler is not None else {},
+            "scaler": self.scaler.state_dict() if self.scaler is not None else {},
+            "epoch": self.epoch,
+            "global_step": self.global_step,
+            "best_value": self.best_value,
+            "best_epoch": self.best_epoch,
+            "monitor": self.monitor,
+            "dropout_rng": self.dropout_rng.get_state(),
+            "callbacks": self._callback_states(),
+            "history": self.history.to_dict(),
+        }
+
+    def load_state_dict(self, state: dict[str, Any]) -> None:
+        """Continue from ``state``; a checkpoint that does not fit is refused with a `CheckpointError`."""
+        if not isinstance(state.get("model"), dict):
+            raise CheckpointError("resume", "checkpoint", "holds no model weights; allowed: a last.pt or a run "
+                                  "folder written by lepton_nb")
+        if not isinstance(state.get("optimizer"), dict) or "epoch" not in state or "global_step" not in state:
+            raise CheckpointError("resume", "checkpoint", "holds weights only (a best.pt?); allowed: a last.pt or "
+                                  "a run folder, which keep the optimizer state needed to continue")
+        try:
+            self.model.load_state_dict(state["model"])
+        except RuntimeError as exc:
+            raise CheckpointError("resume", "checkpoint", f"does not fit this recipe's model ({str(exc)[:300]}); "
+                                  "allowed: a last.pt of a run with the same model settings") from None
+        try:
+            self.optimizer.load_state_dict(state["optimizer"])
+        except (ValueError, KeyError, RuntimeError) as exc:
+            raise CheckpointError("resume", "checkpoint", f"its optimizer state does not fit train.optimizer "
+                                  f"{self.cfg.optimizer!r} ({str(exc)[:200]}); allowed: a last.pt of a run with the "
+                                  "same model and optimizer settings") from None
+        if self.scheduler is not None and state.get("scheduler"):
+            self.scheduler.load_state_dict(state["scheduler"])
+        if self.scaler is not None and state.get("scaler"):
+            self.scaler.load_state_dict(state["scaler"])
+        self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
+        self.best_value, self.best_epoch = state.get("best_value"), state.get("best_epoch")
+        if isinstance(state.get("dropout_rng"), torch.Tensor):
+            self.dropout_rng.set_state(state["dropout_rng"])
+        saved = state.get("callbacks")
+        if isinstance(saved, dict):
+            for key, cb in self._callback_keys():
+                if saved.get(key) and hasattr(cb, "load_state_dict"):
+                    cb.load_state_dict(saved[key])
+        self.history.restore(state.get("history", {}), self.epoch)
+
+    def _callback_keys(self) -> list[tuple[str, Any]]:
+        """Callbacks keyed by class name and occurrence ("EarlyStopping#0"): a resumed run may have other
+        callbacks around them (a progress bar, a one-off stopper) and still finds each one's state."""
+        seen: dict[str, int] = {}
+        out = []
+        for cb in self.callbacks:
+            name = type(cb).__qualname__
+            out.append((f"{name}#{seen.get(name, 0)}", cb))
+            seen[name] = seen.get(name, 0) + 1
+        return out
+
+    def _callback_states(self) -> dict[str, Any]:
+        return {key: cb.state_dict() for key, cb in self._callback_keys() if hasattr(cb, "state_dict")}
+
+    def resume_from(self, state: dict[str, Any]) -> None:
+        """Continue from a checkpoint's state (typically a run folder's last checkpoint)."""
+        self.load_state_dict(state)
