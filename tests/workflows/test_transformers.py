@@ -18,11 +18,12 @@ def text_recipe(path, **changes) -> lnb.Recipe:
     return tiny_recipe(**base)
 
 
-@pytest.mark.parametrize("arch,tokenizer,lr", [("text_transformer", "bpe", 3e-3), ("text_bow", "word", 3e-2)])
-def test_text_run_loads_predicts_and_exports(tmp_path, arch, tokenizer, lr):
+@pytest.mark.parametrize("arch,tokenizer,lr,epochs", [("text_transformer", "bpe", 3e-3, 4),
+                                                     ("text_bow", "word", 3e-2, 8)])
+def test_text_run_loads_predicts_and_exports(tmp_path, arch, tokenizer, lr, epochs):
     path = write_sentiment(tmp_path / "reviews.tsv")
-    run = lnb.train(text_recipe(path, **{"model.arch": arch, "data.tokenizer": tokenizer, "train.lr": lr}),
-                    out=tmp_path / "runs", progress=False)
+    run = lnb.train(text_recipe(path, **{"model.arch": arch, "data.tokenizer": tokenizer, "train.lr": lr,
+                                         "train.epochs": epochs}), out=tmp_path / "runs", progress=False)
     assert run.metrics["accuracy"] > 0.8
     loaded = lnb.load_run(run.dir)
     sentences = run.data.test.texts
