@@ -121,16 +121,22 @@ class InterpretPanel:
         """(split, indices) from the picker: typed test indices, the Evaluation tab's cell, or the probes."""
         return self.picker.chosen(self.run)
 
-    def explain(self) -> bool:
+    def _samples_or_say(self, status: W.HTML) -> tuple[str, list[int]] | None:
+        """The chosen samples of a run still in memory; otherwise None, with the reason in ``status``."""
         run = self.run
-        if run is None or run.model is None or run.data is None:
-            self.status.value = error_html(ValueError("train a run first (its model must still be in memory)"))
-            return False
         try:
-            split, idx = self.chosen_indices()
+            if run is None or run.model is None or run.data is None:
+                raise ValueError("train a run first (its model must still be in memory)")
+            return self.chosen_indices()
         except ValueError as exc:
-            self.status.value = error_html(exc)
+            status.value = error_html(exc)
+            return None
+
+    def explain(self) -> bool:
+        run, chosen = self.run, self._samples_or_say(self.status)
+        if chosen is None:
             return False
+        split, idx = chosen
         self.status.value = f"<span style='{MUTED}'>explaining {len(idx)} sample(s)…</span>"
         self.image.layout.opacity = "0.3"  # busy: the previous pictures stay, dimmed, until the new ones come
         params = {k: w.value for k, w in self.params.items()}
@@ -197,15 +203,10 @@ class InterpretPanel:
     # ---- are the attributions trustworthy? ------------------------------------------------------
 
     def check_trust(self) -> bool:
-        run = self.run
-        if run is None or run.model is None or run.data is None:
-            self.trust_html.value = error_html(ValueError("train a run first (its model must still be in memory)"))
+        run, chosen = self.run, self._samples_or_say(self.trust_html)
+        if chosen is None:
             return False
-        try:
-            split, idx = self.chosen_indices()
-        except ValueError as exc:
-            self.trust_html.value = error_html(exc)
-            return False
+        split, idx = chosen
         self.trust_html.value = f"<span style='{MUTED}'>checking {len(idx)} sample(s)…</span>"
         params = {k: w.value for k, w in self.params.items()}
         self.trust_task(run, split, idx[:8], self.method.value, self.target.value, params)

@@ -16,7 +16,7 @@ from ...plotting import new_figure, to_png
 from ...plotting.attributions import plot_attribution_grid
 from ...robust import AttackResult, RobustnessCurve, attack, plot_attack, plot_robustness
 from ...robust.attacks import default_alpha
-from ...workflows import remember_robustness, robustness
+from ...workflows import robustness
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, set_png, table_html
@@ -229,7 +229,6 @@ class RobustnessPanel:
 
     def _curve_done(self, curve: RobustnessCurve) -> None:
         self.curve = curve
-        remember_robustness(self.run, curve, save=False)  # already saved; keeps the list below current
         self.refresh_compare()
         here = next((i for i, r in enumerate(self.ctx.runs) if r is self.run), None)
         if here is not None and here not in self.compare.value:
