@@ -35,7 +35,17 @@ from .tools import (
 from .train.control import Control
 from .train.history import History
 from .train.trainer import Trainer
-from .workflows import CVResult, LRFindResult, Session, cross_validate, lr_find, pretrain, robustness, train
+from .workflows import (
+    CVResult,
+    LRFindResult,
+    Session,
+    WorkerSession,
+    cross_validate,
+    lr_find,
+    pretrain,
+    robustness,
+    train,
+)
 
 __version__ = "0.1.0"
 
@@ -71,6 +81,7 @@ __all__ = [
     "Study",
     "Trainer",
     "UsageError",
+    "WorkerSession",
     "build_data",
     "build_model",
     "count_parameters",

@@ -1,6 +1,7 @@
 """The training studio: one displayed object to configure, train, watch, evaluate and compare.
 
-``lnb.Studio()`` in a notebook. Training runs in a background `Session`; the live monitor
+``lnb.Studio()`` in a notebook. Training runs in a warm worker process (`WorkerSession`; ``worker="thread"``
+trains in a background thread of the kernel instead); the live monitor
 (an anywidget) is fed a few times per second with only the new points. Every button has a
 programmatic twin: ``start()``, ``pause()``, ``resume()``, ``stop()``, ``wait()``.
 """
@@ -22,7 +23,7 @@ from ..errors import LeptonError, Problem, RecipeError
 from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..train.events import Changed
 from ..warmup import warm_up_in_background
-from ..workflows import Session, as_recipe
+from ..workflows import WorkerSession, as_recipe, open_session
 from .assets import in_dashboard
 from .forms import RecipeForm
 from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
@@ -49,13 +50,15 @@ class Studio(ButtonTwins):
 
     ``keep_models`` finished runs keep their model and data in memory (for evaluation and
     attribution); older runs keep only their recipe, history and metrics, so a kernel that trains
-    many runs stays lean.
+    many runs stays lean. ``worker``: ``"process"`` (default) trains in a worker process started when the
+    studio is displayed and kept warm, at the speed of a plain script, whatever the kernel does meanwhile;
+    ``"thread"`` trains in a thread of the kernel (where a notebook server cannot start processes).
     """
 
     def __init__(self, recipe: Recipe | dict | str | Path | None = None, *, out: str | Path | None = "runs",
-                 hz: float = 4.0, keep_models: int = 1):
+                 hz: float = 4.0, keep_models: int = 1, worker: str | None = None):
         warm_up_in_background()
-        self.session = Session(out=out)
+        self.session = open_session(worker, out)
         self.out, self.hz, self.keep_models = out, hz, keep_models
         self._lock = threading.RLock()
         self.data: DataBundle | None = None
@@ -111,6 +114,8 @@ class Studio(ButtonTwins):
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
+        if isinstance(self.session, WorkerSession):
+            self.session.warm_up()  # torch imported in the worker while the user reads the panels
         display(self.widget)
         # a placeholder the run's static summary replaces (update_display works from any thread)
         self._handles.append(display(HTML(self.last_snapshot or "<div class='lnb-snapshot'></div>"),
@@ -379,6 +384,8 @@ class Studio(ButtonTwins):
         self.runs_panel.deploy.control.stop()
         self.search_panel.close(timeout)
         self.session.wait(timeout)
+        if isinstance(self.session, WorkerSession):
+            self.session.close()
         if self.feed is not None:
             self.feed.stop()
             self.feed.join(timeout)

@@ -34,7 +34,7 @@ class Session:
     def __init__(self, out: str | Path | None = "runs", progress: bool = False):
         self.out = out
         self.progress = progress
-        self._lock = threading.Lock()
+        self._lock = threading.RLock()
         self._thread: threading.Thread | None = None
         self._done = threading.Event()
         self._done.set()
@@ -99,10 +99,13 @@ class Session:
             self._done.clear()
             self.started_at = time.perf_counter()
             self._set_state("starting", "loading data and building the model…")
-            self._thread = threading.Thread(target=self._work, args=(recipe, train_kwargs),
-                                            name="lepton_nb-training", daemon=True)
-            self._thread.start()
+            self._launch(recipe, train_kwargs)
             return True
+
+    def _launch(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
+        self._thread = threading.Thread(target=self._work, args=(recipe, train_kwargs),
+                                        name="lepton_nb-training", daemon=True)
+        self._thread.start()
 
     def pause(self) -> None:
         self.control.pause()
@@ -119,6 +122,9 @@ class Session:
             problems = check_changes(trainer.cfg, changes, trainer.epoch)
             if problems:
                 raise RecipeError(problems)
+        self._send_resume(changes)
+
+    def _send_resume(self, changes: dict[str, Any] | None) -> None:
         self.control.resume(changes)
 
     def stop(self, reason: str = "stopped by user") -> None:

@@ -78,12 +78,14 @@ def test_invalid_input_disables_start(studio):
     assert studio.monitor.can_start
 
 
-def test_training_thread_exception_is_shown_with_traceback(studio, monkeypatch):
+def test_training_thread_exception_is_shown_with_traceback(tmp_path, monkeypatch):
     import lepton_nb.workflows.fit as run_module
 
     def broken(*a, **k):
         raise RuntimeError("CUDA out of memory (simulated)")
 
+    studio = lnb.Studio(tiny_recipe(), out=tmp_path, hz=20, worker="thread")
+    assert isinstance(studio.session, lnb.Session) and not isinstance(studio.session, lnb.WorkerSession)
     monkeypatch.setattr(run_module, "build_model", broken)
     assert studio.start()
     assert studio.wait(30)
@@ -93,6 +95,7 @@ def test_training_thread_exception_is_shown_with_traceback(studio, monkeypatch):
     assert studio.run.status == "error"  # listed in Runs with what it logged
     monkeypatch.undo()
     assert studio.start() and studio.wait(60) and studio.session.state == "completed"  # kernel fine
+    studio.close()
 
 
 def test_evaluation_panel_and_confusion_cell_selection(studio):

@@ -1,0 +1,306 @@
+"""A `Session` whose runs train in a warm worker process (see `workflows.worker` for why and the protocol).
+
+The kernel keeps everything the views read: a `History` that replays the worker's journalled writes
+before each event is delivered, and a `WorkerTrainer` mirror (settings after mid-run changes, position,
+run folder, data, event bus) standing in for the trainer of a thread session. Pause, Resume (with
+mid-run changes) and Stop travel to the worker as commands and act before its next batch. When the
+worker dies (crash, out of memory, killed), the run ends as an error that says so, the kernel goes on,
+and the next Start starts a fresh worker.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import socket
+import subprocess
+import sys
+import threading
+import traceback
+from dataclasses import dataclass, field
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+from ..data import DataBundle
+from ..errors import UsageError
+from ..spec import Recipe, TrainSection
+from ..train.events import EventBus
+from ..train.journal import replay
+from .session import Session
+from .worker import receive, send
+
+ENTRY = "import sys; from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))"
+START_TIMEOUT = 120.0  # seconds for a fresh worker to import torch and report ready
+
+
+@dataclass
+class WorkerTrainer:
+    """The kernel's view of the trainer in the worker: what views and mid-run edits read."""
+
+    cfg: TrainSection
+    data: DataBundle | None
+    epoch: int = 0
+    global_step: int = 0
+    steps_per_epoch: int = 0
+    folder: Path | None = None
+    events: EventBus = field(default_factory=EventBus)
+
+    @property
+    def train_batches(self) -> range:
+        return range(self.steps_per_epoch)
+
+    @property
+    def store(self) -> Any:
+        return None if self.folder is None else _Folder(self.folder)
+
+    def update(self, state: dict[str, Any] | None) -> None:
+        if state is None:
+            return
+        self.cfg, self.epoch, self.global_step = state["cfg"], state["epoch"], state["global_step"]
+        self.steps_per_epoch, self.folder = state["steps_per_epoch"], state["folder"]
+
+
+@dataclass
+class _Folder:
+    path: Path
+
+
+class TrainingWorker:
+    """One worker process and the kernel's end of its socket pair; started in the background."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.conn: Connection | None = None
+        self.pid: int | None = None
+        self.ready = threading.Event()
+        self.error = ""
+        self.data_key: str | None = None  # the data the worker keeps
+        self._send_lock = threading.Lock()
+
+    def spawn(self) -> None:
+        """Start the process (returns at once); `wait_ready` blocks until it has imported torch."""
+        ours, theirs = socket.socketpair()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        self.proc = subprocess.Popen([sys.executable, "-c", ENTRY, str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(ours.detach())
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        """Block until the worker says it is ready; False (with ``error``) when it died or timed out."""
+        if self.ready.is_set():
+            return True
+        assert self.conn is not None
+        if not self.conn.poll(timeout):
+            self.error = f"the training worker did not start within {timeout:.0f} s"
+            return False
+        try:
+            kind, self.pid = receive(self.conn)
+        except (EOFError, OSError):
+            self.error = f"the training worker exited while starting (exit code {self.exit_code()})"
+            return False
+        self.ready.set()
+        return kind == "ready"
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        assert self.conn is not None
+        with self._send_lock:
+            send(self.conn, message)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def exit_code(self) -> int | None:
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close(self) -> None:
+        """End the process (it also ends by itself when the kernel goes away)."""
+        if self.conn is not None:
+            self.conn.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+def died_message(code: int | None) -> str:
+    """Why the worker vanished, in words (a negative code is the signal that killed it)."""
+    if code is not None and code < 0:
+        import signal
+
+        name = signal.Signals(-code).name if -code in signal.Signals._value2member_map_ else str(-code)
+        hint = " (out of memory?)" if name == "SIGKILL" else ""
+        return f"the training worker process was killed by {name}{hint}; the kernel is fine: press Start again"
+    return f"the training worker process ended unexpectedly (exit code {code}); press Start again"
+
+
+class WorkerSession(Session):
+    """Like `Session`, but each run trains in a worker process kept warm between runs."""
+
+    def __init__(self, out: str | Path | None = "runs", progress: bool = False):
+        super().__init__(out=out, progress=progress)
+        self.worker: TrainingWorker | None = None
+        self._data_sent: Any = None  # the splits object the worker holds (kept alive so its id stays unique)
+        self._job_sent = threading.Event()
+
+    def warm_up(self) -> None:
+        """Start the worker now (it imports torch in the background) so that Start does not wait for it."""
+        with self._lock:
+            if self.worker is None or not self.worker.alive():
+                self.worker = TrainingWorker()
+                self.worker.spawn()
+                self._data_sent = None
+
+    def close(self) -> None:
+        with self._lock:
+            if self.worker is not None:
+                self.worker.close()
+                self.worker = None
+
+    def start(self, recipe: Recipe, **train_kwargs: Any) -> bool:
+        if train_kwargs.get("model") is not None:  # a model object of the kernel cannot travel by pickle
+            raise UsageError("model", type(train_kwargs["model"]).__name__,
+                             "a recipe's model here; your own nn.Module trains in a thread (worker='thread')")
+        return super().start(recipe, **train_kwargs)
+
+    def _launch(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
+        self._job_sent.clear()
+        self.warm_up()
+        self._thread = threading.Thread(target=self._work, args=(recipe, train_kwargs),
+                                        name="lepton_nb-worker-reader", daemon=True)
+        self._thread.start()
+
+    def pause(self) -> None:
+        self.control.pause()
+        self._command(("pause",))
+
+    def stop(self, reason: str = "stopped by user") -> None:
+        self.control.stop(reason)
+        self._command(("stop", reason))
+
+    def _send_resume(self, changes: dict[str, Any] | None) -> None:
+        self.control.resume(changes)
+        self._command(("resume", changes))
+
+    def _command(self, message: tuple[Any, ...]) -> None:
+        """Send to the worker once its job is there (the local ``control`` keeps earlier commands)."""
+        with self._lock:
+            self._send_now(message)
+
+    def _send_now(self, message: tuple[Any, ...]) -> None:
+        worker = self.worker
+        if worker is not None and self._job_sent.is_set() and self.busy:
+            with contextlib.suppress(OSError):  # a dead worker is reported by the reader
+                worker.send(message)
+
+    def _job(self, recipe: Recipe, kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        """The train message: data travels once per data recipe (by the identity of its splits)."""
+        data: DataBundle | None = kwargs.pop("data", None)
+        if data is None:
+            return ("train", recipe, kwargs, None, None, self.out)
+        key = f"{os.getpid()}:{id(data.splits)}"
+        if self.worker is not None and self.worker.data_key == key:
+            import dataclasses
+
+            return ("train", recipe, kwargs, key, dataclasses.replace(data, splits=None, _ready={}), self.out)
+        self._data_sent = data.splits
+        return ("train", recipe, kwargs, key, data, self.out)
+
+    def _work(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
+        worker = self.worker
+        assert worker is not None
+        data = train_kwargs.get("data")
+        try:
+            if not worker.wait_ready():
+                raise RuntimeError(worker.error)
+            job = self._job(recipe, dict(train_kwargs))
+            with self._lock:  # commands given while the worker started follow the job
+                worker.send(job)
+                worker.data_key = job[3]
+                self._job_sent.set()
+                if self.control.stop_requested:
+                    worker.send(("stop", self.control.reason))
+                elif self.control.paused:
+                    worker.send(("pause",))
+            self._follow(worker, recipe, data)
+        except BaseException as exc:  # everything, so the reader never dies silently
+            self.error = exc
+            self.traceback = traceback.format_exc()
+            self._set_state("error", f"{type(exc).__name__}: {exc}")
+            if not worker.alive():
+                self.worker = None
+        finally:
+            self._done.set()
+
+    def _follow(self, worker: TrainingWorker, recipe: Recipe, data: DataBundle | None) -> None:
+        """Mirror the run's messages until it ends (done, failed, or the worker died)."""
+        assert worker.conn is not None
+        mirror = WorkerTrainer(recipe.train, data)
+        while True:
+            try:
+                msg = receive(worker.conn)
+            except (EOFError, OSError):
+                self.worker = None
+                code = worker.exit_code()
+                self.error = RuntimeError(died_message(code))
+                self.traceback = ""
+                worker.data_key = None
+                self._set_state("error", died_message(code))
+                return
+            kind = msg[0]
+            if kind == "attached":
+                mirror.update(msg[1])
+                if mirror.data is None:  # built by the worker: the views get its copy
+                    mirror.data = data = msg[2]
+                self._attach(mirror)  # type: ignore[arg-type]  # the mirror has what views read
+            elif kind == "events":
+                _, ops, events, state = msg
+                replay(self.history, ops)
+                mirror.update(state)
+                for event in events:
+                    if hasattr(event, "global_step"):
+                        mirror.global_step, mirror.epoch = event.global_step, event.epoch
+                    mirror.events.emit(event)
+            elif kind == "done":
+                _, run, ops, state = msg
+                replay(self.history, ops)
+                mirror.update(state)
+                run.history, run.data = self.history, data if data is not None else run.data
+                self.run = run
+                self._set_state(run.status, run.message or run.status)
+                return
+            elif kind == "failed":
+                _, exc, message, tb, ops, state = msg
+                replay(self.history, ops)
+                mirror.update(state)
+                self.error, self.traceback = exc, tb
+                self._set_state("error", message)
+                return
+
+
+WORKER_ENV = "LEPTON_NB_WORKER"
+WORKERS = ("process", "thread")
+
+
+def open_session(worker: str | None = None, out: str | Path | None = "runs") -> Session:
+    """The session a studio trains in: ``"process"`` (a warm worker process; the default) or ``"thread"``.
+
+    ``None`` reads the environment variable LEPTON_NB_WORKER (default ``"process"``). Use ``"thread"``
+    where a notebook server cannot start processes, or to train your own ``nn.Module`` object. Windows
+    has no socket pairs to hand to a child process, so it trains in a thread there.
+    """
+    chosen = worker if worker is not None else os.environ.get(WORKER_ENV, "").strip() or "process"
+    if chosen not in WORKERS:
+        field_name = "worker" if worker is not None else WORKER_ENV
+        raise UsageError(field_name, chosen, "allowed: 'process' (train in a worker process) or 'thread'")
+    if chosen == "thread" or os.name == "nt":
+        return Session(out=out)
+    return WorkerSession(out=out)

@@ -1,0 +1,166 @@
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+
+import pytest
+import torch
+
+import lepton_nb as lnb
+from lepton_nb.errors import UsageError
+from lepton_nb.train.events import Changed, EpochEnd, Paused
+from lepton_nb.workflows import Session, WorkerSession, open_session
+from tests.conftest import tiny_recipe, wait_for
+
+
+@pytest.fixture(scope="module")
+def session():
+    s = WorkerSession(out=None)
+    s.warm_up()
+    yield s
+    s.close()
+
+
+def long_recipe():
+    return tiny_recipe(train__epochs=200, data__limit=0)
+
+
+def test_a_worker_run_matches_the_same_run_in_the_kernel(session, tmp_path):
+    session.out = tmp_path
+    epochs = []
+    session.on_event(lambda e: epochs.append(e.epoch) if isinstance(e, EpochEnd) else None)
+    try:
+        assert session.start(tiny_recipe(train__epochs=3))
+        assert session.wait(120) and session.state == "completed", session.message
+    finally:
+        session.out = None
+        session._event_listeners.clear()
+    here = lnb.train(tiny_recipe(train__epochs=3), progress=False, out=None, report=False)
+    run = session.run
+    a, b = here.model.state_dict(), run.model.state_dict()
+    assert all(torch.equal(a[k], b[k]) for k in a)  # seeded: the same weights, bit for bit
+    assert run.metrics == here.metrics and epochs == [0, 1, 2]
+    assert run.history is session.history  # the kernel's copy, filled from the worker's journal
+    assert [e["epoch"] for e in run.history.epochs] == [0, 1, 2]
+    assert run.history.series("train/loss")[1].tolist() == here.history.series("train/loss")[1].tolist()
+    assert run.history.meta["recipe"] == here.history.meta["recipe"]
+    assert session.trainer.global_step == here.history.epochs[-1]["step"]
+    assert (run.dir / "report.html").exists() and json.loads((run.dir / "metrics.json").read_text())["status"]
+    assert run.predict(run.data.inputs("test")[:3]) and run.data is not None
+
+
+def test_data_sent_once_is_kept_by_the_worker(session):
+    data = lnb.train(tiny_recipe(train__epochs=1), progress=False, out=None, report=False).data
+    assert session.start(tiny_recipe(train__epochs=1), data=data)
+    assert session.wait(60) and session.state == "completed"
+    key = session.worker.data_key
+    assert key is not None
+    # a rebinding (other normalization) shares the splits: the worker reuses what it holds
+    assert session.start(tiny_recipe(train__epochs=1), data=data.rebind(tiny_recipe()))
+    assert session.wait(60) and session.state == "completed" and session.worker.data_key == key
+    assert session.run.data.splits is data.splits  # the kernel's data, not a copy back
+
+
+def test_pause_resume_with_changes_and_stop_act_in_the_worker(session):
+    changed = []
+    session.on_event(lambda e: changed.append(e) if isinstance(e, (Changed, Paused)) else None)
+    try:
+        assert session.start(long_recipe())
+        assert wait_for(lambda: session.state == "running" and session.trainer.global_step > 5, 60)
+        session.pause()
+        assert wait_for(lambda: session.state == "paused", 10)
+        step = session.trainer.global_step
+        time.sleep(0.3)
+        assert session.history.length("train/loss") == step  # nothing trains while paused
+        session.resume({"train.lr": 0.0005})
+        assert wait_for(lambda: any(isinstance(e, Changed) for e in changed), 10)
+        assert session.trainer.cfg.lr == 0.0005  # the mirror shows the changed settings
+        assert wait_for(lambda: session.trainer.global_step > step + 2, 10)
+        session.stop()
+        t0 = time.perf_counter()
+        assert session.wait(30) and session.state == "stopped"
+        stop_seconds = time.perf_counter() - t0
+    finally:
+        session._event_listeners.clear()
+    assert session.run.epochs_done < 200 and session.history.meta["changes"][0]["field"] == "train.lr"
+    assert stop_seconds < 20  # generous: a loaded CI machine; the benchmark measures it
+
+
+def test_commands_given_before_the_worker_is_ready_are_kept():
+    s = WorkerSession(out=None)
+    try:
+        assert s.start(long_recipe())
+        s.stop()  # the worker is still importing torch
+        assert s.wait(120) and s.state == "stopped", s.message
+        assert s.run.epochs_done <= 1
+    finally:
+        s.close()
+
+
+def test_an_error_in_the_worker_is_the_sessions_error_and_the_worker_goes_on(session, tmp_path):
+    missing = tmp_path / "gone"
+    assert session.start(tiny_recipe().updated({"data.source": "image_folder", "data.root": str(missing)}))
+    assert session.wait(60) and session.state == "error"
+    assert str(missing) in session.message and "Traceback" in session.traceback
+    assert isinstance(session.error, lnb.LeptonError)  # the worker's own exception, not a copy of its text
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60) and session.state == "completed"
+
+
+def test_a_killed_worker_is_an_error_and_the_next_start_gets_a_new_one(session):
+    assert session.start(long_recipe())
+    assert wait_for(lambda: session.state == "running", 60)
+    pid = session.worker.pid
+    os.kill(pid, signal.SIGKILL)
+    assert session.wait(30) and session.state == "error"
+    assert "killed by SIGKILL" in session.message and "press Start again" in session.message
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(120) and session.state == "completed"
+    assert session.worker.pid != pid
+
+
+def test_interrupting_the_kernel_does_not_stop_the_worker(session):
+    assert session.start(tiny_recipe(train__epochs=6))
+    assert wait_for(lambda: session.state == "running", 60)
+    os.kill(session.worker.pid, signal.SIGINT)  # Jupyter interrupts the kernel's whole process group
+    assert session.wait(60) and session.state == "completed"
+
+
+def test_the_worker_never_outlives_its_kernel(tmp_path):
+    kernel = ("import lepton_nb as lnb, sys; s = lnb.WorkerSession(out=None); s.warm_up(); "
+              "assert s.worker.wait_ready(); print(s.worker.pid, flush=True); sys.stdin.read()")
+    proc = subprocess.Popen([sys.executable, "-c", kernel], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
+                            text=True, cwd=os.getcwd())
+    pid = int(proc.stdout.readline())
+    assert alive(pid)
+    proc.kill()  # like a kernel restart: no chance to clean up
+    proc.wait()
+    assert wait_for(lambda: not alive(pid), 10)
+
+
+def alive(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/stat") as f:
+            return f.read().split(") ")[1][0] != "Z"
+    except FileNotFoundError:
+        return False
+
+
+def test_open_session_chooses_and_validates(monkeypatch):
+    assert isinstance(open_session("process", None), WorkerSession)
+    thread = open_session("thread", None)
+    assert isinstance(thread, Session) and not isinstance(thread, WorkerSession)
+    monkeypatch.setenv("LEPTON_NB_WORKER", "thread")
+    assert not isinstance(open_session(None, None), WorkerSession)
+    with pytest.raises(UsageError, match="worker.*'gpu'.*allowed: 'process'"):
+        open_session("gpu", None)
+    monkeypatch.setenv("LEPTON_NB_WORKER", "fork")
+    with pytest.raises(UsageError, match="LEPTON_NB_WORKER.*'fork'"):
+        open_session(None, None)
+
+
+def test_a_custom_model_object_is_refused_clearly():
+    s = WorkerSession(out=None)
+    with pytest.raises(UsageError, match="model.*Linear.*worker='thread'"):
+        s.start(tiny_recipe(), model=torch.nn.Linear(64, 10))
+    assert s.state == "idle" and s.worker is None  # nothing started
