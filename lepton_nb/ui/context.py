@@ -12,6 +12,7 @@ from typing import Protocol
 from ..artifacts import Run
 from ..data import DataBundle
 from ..spec import Recipe
+from ..workflows import Session
 from .forms import RecipeForm
 
 
@@ -21,6 +22,7 @@ class StudioContext(Protocol):
     runs: list[Run]
     job_message: str
     out: str | Path | None  # where runs (and studies) are written; None: nowhere
+    session: Session  # trains runs, and runs the LR finder and cross-validation, where runs train
 
     @property
     def recipe(self) -> Recipe:

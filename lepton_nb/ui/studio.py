@@ -213,8 +213,12 @@ class Studio(ButtonTwins):
         self.data_panel.failed(exc, tb)
 
     def wait_data(self, timeout: float | None = 60) -> DataBundle | None:
-        """Block until the data shown in the panels has loaded (notebooks and tests)."""
+        """Block until the data shown in the panels has loaded and the panels drew it (normalization
+        histogram, augmentation preview, model summary): a Start right after it competes with nothing."""
+        end = None if timeout is None else time.monotonic() + timeout
         self.data_task.wait(timeout)
+        for task in (self.data_panel.norm_task, self.augment_panel.task, self.model_panel.task):
+            task.wait(None if end is None else max(0.0, end - time.monotonic()))
         return self.data
 
     def data_for(self, recipe: Recipe) -> DataBundle | None:

@@ -28,6 +28,19 @@ from .fit import train
 ACTIVE = ("starting", "running", "paused", "finishing")
 
 
+def run_call(name: str, recipe: Recipe, *, control: Control | None, data: Any,
+             on_progress: Callable[..., None] | None, **kwargs: Any) -> Any:
+    """The workflows a studio runs besides training, by name (the same in a thread and in the worker)."""
+    from .cross_validate import cross_validate
+    from .lr_find import lr_find
+
+    if name == "lr_find":
+        return lr_find(recipe, data, control=control, **kwargs)
+    if name == "cross_validate":
+        return cross_validate(recipe, control=control, on_fold=on_progress, **kwargs)
+    raise UsageError("name", name, "allowed: 'lr_find' or 'cross_validate'")
+
+
 class Session:
     """Start, pause, resume and stop one training run at a time without blocking the caller."""
 
@@ -106,6 +119,12 @@ class Session:
         self._thread = threading.Thread(target=self._work, args=(recipe, train_kwargs),
                                         name="lepton_nb-training", daemon=True)
         self._thread.start()
+
+    def call(self, name: str, recipe: Recipe, *, control: Control | None = None, data: Any = None,
+             on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
+        """Run ``"lr_find"`` or ``"cross_validate"`` where this session trains (here: in the calling thread),
+        blocking; ``control`` stops it, ``on_progress`` gets cross-validation's per-fold metrics."""
+        return run_call(name, recipe, control=control, data=data, on_progress=on_progress, **kwargs)
 
     def pause(self) -> None:
         self.control.pause()

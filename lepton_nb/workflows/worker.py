@@ -8,9 +8,11 @@ state. The worker imports torch once and stays warm between runs, keeping the la
 Protocol: pickled tuples over a socket pair (`send`/`receive`; plain pickle, so tensors are copied, not
 moved to shared memory: the data is sent once per data recipe and kept, and the kernel's tensors stay its own):
 kernel → worker: ``("train", recipe, kwargs, data_key, data_or_None, out)``, ``("pause",)``,
+``("call", name, recipe, kwargs, data_key, data_or_None)`` (LR finder, cross-validation),
 ``("resume", changes)``, ``("stop", reason)``, ``("quit",)``;
 worker → kernel: ``("ready", pid)``, ``("attached", state, data_or_None)``, ``("events", ops, events, state)``,
-``("done", run, ops, state)``, ``("failed", error, message, traceback, ops, state)``.
+``("done", run, ops, state)``, ``("progress", *args)``, ``("result", value)``,
+``("failed", error, message, traceback, ops, state)``.
 The main thread trains; a reader thread applies commands to the run's `Control` at once and ends the
 worker when the kernel goes away (the connection closes: kernel restart, crash or kill).
 """
@@ -114,7 +116,7 @@ class Worker:
             elif kind == "stop":
                 self.control.stop(msg[1])
             else:
-                if kind == "train":  # commands that follow the job act on its run
+                if kind in ("train", "call"):  # commands that follow the job act on it
                     self.control = Control()
                 self.jobs.put(msg)
 
@@ -127,6 +129,8 @@ class Worker:
                 return
             if msg[0] == "train":
                 self.train(*msg[1:])
+            elif msg[0] == "call":
+                self.call(*msg[1:])
 
     def bundle(self, key: str | None, data: Any) -> Any:
         """The data to train on: sent now, or the splits kept from an earlier job with the same key."""
@@ -138,6 +142,19 @@ class Worker:
             return dataclasses.replace(data, splits=self.data[1])
         self.data = (key, data.splits) if key is not None else None
         return data
+
+    def call(self, name: str, recipe: Any, kwargs: dict[str, Any], key: str | None, data: Any) -> None:
+        """The LR finder or cross-validation (`session.run_call`), with per-fold progress sent back."""
+        from .session import run_call
+
+        try:
+            result = run_call(name, recipe, control=self.control, data=self.bundle(key, data),
+                              on_progress=lambda *args: send(self.conn, ("progress", *args)), **kwargs)
+        except BaseException as exc:
+            send(self.conn, ("failed", picklable(exc), f"{type(exc).__name__}: {exc}", traceback.format_exc(),
+                             [], None))
+            return
+        send(self.conn, ("result", result))
 
     def train(self, recipe: Any, kwargs: dict[str, Any], key: str | None, data: Any, out: Any) -> None:
         from .fit import train

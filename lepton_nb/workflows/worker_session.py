@@ -11,12 +11,14 @@ and the next Start starts a fresh worker.
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import socket
 import subprocess
 import sys
 import threading
 import traceback
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from multiprocessing.connection import Connection
 from pathlib import Path
@@ -25,6 +27,7 @@ from typing import Any
 from ..data import DataBundle
 from ..errors import UsageError
 from ..spec import Recipe, TrainSection
+from ..train.control import Control
 from ..train.events import EventBus
 from ..train.journal import replay
 from .session import Session
@@ -150,6 +153,7 @@ class WorkerSession(Session):
         self.worker: TrainingWorker | None = None
         self._data_sent: Any = None  # the splits object the worker holds (kept alive so its id stays unique)
         self._job_sent = threading.Event()
+        self._calling = False
 
     def warm_up(self) -> None:
         """Start the worker now (it imports torch in the background) so that Start does not wait for it."""
@@ -169,6 +173,9 @@ class WorkerSession(Session):
         if train_kwargs.get("model") is not None:  # a model object of the kernel cannot travel by pickle
             raise UsageError("model", type(train_kwargs["model"]).__name__,
                              "a recipe's model here; your own nn.Module trains in a thread (worker='thread')")
+        if self._calling:
+            self.message = "the worker is running the LR finder or cross-validation: wait for it first"
+            return False
         return super().start(recipe, **train_kwargs)
 
     def _launch(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
@@ -201,18 +208,56 @@ class WorkerSession(Session):
             with contextlib.suppress(OSError):  # a dead worker is reported by the reader
                 worker.send(message)
 
-    def _job(self, recipe: Recipe, kwargs: dict[str, Any]) -> tuple[Any, ...]:
-        """The train message: data travels once per data recipe (by the identity of its splits)."""
-        data: DataBundle | None = kwargs.pop("data", None)
+    def _payload(self, data: DataBundle | None) -> tuple[str | None, DataBundle | None]:
+        """(key, data to send): data travels once per data recipe (by the identity of its splits)."""
         if data is None:
-            return ("train", recipe, kwargs, None, None, self.out)
+            return None, None
         key = f"{os.getpid()}:{id(data.splits)}"
         if self.worker is not None and self.worker.data_key == key:
-            import dataclasses
-
-            return ("train", recipe, kwargs, key, dataclasses.replace(data, splits=None, _ready={}), self.out)
+            return key, dataclasses.replace(data, splits=None, _ready={})
         self._data_sent = data.splits
+        return key, data
+
+    def _job(self, recipe: Recipe, kwargs: dict[str, Any]) -> tuple[Any, ...]:
+        key, data = self._payload(kwargs.pop("data", None))
         return ("train", recipe, kwargs, key, data, self.out)
+
+    def call(self, name: str, recipe: Recipe, *, control: Control | None = None, data: DataBundle | None = None,
+             on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
+        """Run the LR finder or cross-validation in the worker (blocking; ``control`` stops it)."""
+        with self._lock:
+            if self.busy or self._calling:
+                raise UsageError("worker", "busy", "one job at a time: wait for the run (or the job) to end")
+            self._calling = True
+        try:
+            self.warm_up()
+            worker = self.worker
+            assert worker is not None and worker.conn is not None
+            if not worker.wait_ready():
+                raise RuntimeError(worker.error)
+            key, payload = self._payload(data)
+            worker.send(("call", name, recipe, kwargs, key, payload))
+            worker.data_key = key
+            stop_sent = False
+            while True:
+                if control is not None and control.stop_requested and not stop_sent:
+                    worker.send(("stop", control.reason))
+                    stop_sent = True
+                try:
+                    if not worker.conn.poll(0.1):
+                        continue
+                    msg = receive(worker.conn)
+                except (EOFError, OSError):
+                    self.worker = None
+                    raise RuntimeError(died_message(worker.exit_code())) from None
+                if msg[0] == "progress" and on_progress is not None:
+                    on_progress(*msg[1:])
+                elif msg[0] == "result":
+                    return msg[1]
+                elif msg[0] == "failed":
+                    raise msg[1]
+        finally:
+            self._calling = False
 
     def _work(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
         worker = self.worker

@@ -164,3 +164,21 @@ def test_a_custom_model_object_is_refused_clearly():
     with pytest.raises(UsageError, match="model.*Linear.*worker='thread'"):
         s.start(tiny_recipe(), model=torch.nn.Linear(64, 10))
     assert s.state == "idle" and s.worker is None  # nothing started
+
+
+def test_lr_finder_and_cross_validation_run_in_the_worker(session):
+    recipe = tiny_recipe()
+    here = lnb.lr_find(recipe)
+    there = session.call("lr_find", recipe)
+    assert there.lrs == here.lrs and there.losses == here.losses and there.suggestion == here.suggestion
+    folds = []
+    cv = session.call("cross_validate", tiny_recipe(train__epochs=1), folds=3,
+                      on_progress=lambda i, metrics: folds.append((i, round(metrics["accuracy"], 6))))
+    assert [i for i, _ in folds] == [0, 1, 2] and [a for _, a in folds] == [round(f["accuracy"], 6) for f in cv.folds]
+    control = lnb.Control()
+    control.stop()
+    stopped = session.call("cross_validate", long_recipe(), folds=5, control=control)
+    assert len(stopped.folds) < 5 and stopped.status != "completed"
+    with pytest.raises(UsageError, match="name.*'train'"):
+        session.call("train", recipe)
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again

@@ -14,7 +14,7 @@ from ...plotting import new_figure, plot_cv, plot_per_class, to_png
 from ...spec import Recipe
 from ...spec.labels import metric_help, metric_label
 from ...train.control import Control
-from ...workflows import CVResult, cross_validate
+from ...workflows import CVResult
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
@@ -157,7 +157,8 @@ class EvaluatePanel:
             self.cv_status.value = (f"<span style='{MUTED}'>fold {i + 1}/{folds}: accuracy "
                                     f"{metrics.get('accuracy', float('nan')):.4f}</span>")
 
-        return cross_validate(recipe, folds, control=self.cv_control, on_fold=on_fold)
+        return self.ctx.session.call("cross_validate", recipe, folds=folds, control=self.cv_control,
+                                     on_progress=on_fold)  # in the worker process, like training
 
     def _cv_done(self, result: CVResult) -> None:
         self.ctx.release_job()

@@ -10,7 +10,7 @@ import ipywidgets as W
 from ...plotting import new_figure, plot_lr_find, to_png
 from ...spec import Recipe
 from ...train.control import Control
-from ...workflows import LRFindResult, lr_find
+from ...workflows import LRFindResult
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, set_png
@@ -58,7 +58,7 @@ class TrainPanel:
         self.lr_task(recipe, self.ctx.data_for(recipe))
 
     def _find(self, recipe: Recipe, data: Any) -> LRFindResult:
-        return lr_find(recipe, data, control=self.lr_control)
+        return self.ctx.session.call("lr_find", recipe, data=data, control=self.lr_control)  # where runs train
 
     def _found(self, result: LRFindResult) -> None:
         self.ctx.release_job()
