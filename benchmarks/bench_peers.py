@@ -12,7 +12,7 @@ optimizer and loss for every contender, built as lepton_nb's Trainer builds them
 validation split, attribution probes off):
   mnist_cnn   the MNIST preset's CNN on MNIST-10k (the real test split from ../shared/data), 8,000 train / 2,000 test
   mnist_mlp   an MLP (2 x 256, batch norm, dropout 0.1) on the same data
-  digits_cnn  the default recipe (scikit-learn's 8x8 digits, affine augmentation), 1,437 train / 360 test
+  digits_cnn  the default recipe (scikit-learn's 8x8 digits, affine augmentation), 1,438 train / 359 test
 Timed, for every contender: build model and optimizer, train the epochs, evaluate the test split once; the data is
 loaded before. Notebook contenders run in a real Jupyter kernel (nbclient, one kernel each, kept for all rounds)
 and time their training cell inside the kernel with ``time.perf_counter()``.
@@ -32,6 +32,11 @@ Rows:
 ratio = median seconds / median seconds of the bare loop in a process (in brackets: min / min), rounds interleaved
 (every round runs every contender once per workload, the order rotated each round).
 Targets: Studio ≤ 1.05x on mnist_cnn and ≤ 1.3x on digits_cnn.
+Before the timed rounds, one untimed round runs every contender on every workload (first-call costs: oneDNN
+kernels per shape, matplotlib's first figure, lazy imports). Run it on a quiet machine: under CPU contention
+PyTorch's OpenMP threads spin-wait for cores that other processes hold, which slows main-thread loops far more
+than a background thread's (whose OpenMP team waits passively), and the ratios say more about the load than
+about the contenders.
 
 Time to accuracy: the MNIST preset as a user gets it (one-cycle, 4 epochs, probes on) on MNIST-10k 8,000 / 2,000,
 headless (this process) and Studio (a kernel, training thread): seconds from start until the test accuracy,
@@ -148,15 +153,17 @@ class Kernel:
     def run(self, code: str) -> str:
         cell = self.nbformat.v4.new_code_cell(code)
         self.client.nb.cells.append(cell)
+        index = len(self.client.nb.cells) - 1
         try:
-            self.client.execute_cell(cell, len(self.client.nb.cells) - 1)
+            self.client.execute_cell(cell, index)
             return "".join(o.get("text", "") for o in cell.outputs if o.get("output_type") == "stream")
-        finally:
-            cell.outputs = []  # plots and progress bars: not kept
+        finally:  # plots and progress bars are not kept (nor the display ids that point at them)
+            cell.outputs = []
+            self.client.clear_display_id_mapping(index)
 
     def close(self) -> None:
         with contextlib.suppress(Exception):
-            self.client.km.shutdown_kernel(now=True)
+            self.client._cleanup_kernel()
 
 
 def _result(text: str) -> dict:
@@ -312,14 +319,16 @@ def main(argv: list[str] | None = None) -> int:
             return _result(kernels[k].run(timed_cell(k, n)))
 
         live = [k for k in keys if k not in failed]
-        warm = names[-1]  # one untimed run of every contender on the smallest workload pays one-off costs
-        print(f"warm-up ({warm}) …", flush=True)
-        for k in live:
-            try:
-                once(k, warm)
-            except Exception as exc:
-                failed[k] = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[-1]}"
-                print(f"  {k} failed: {failed[k]}")
+        print("warm-up round (untimed) …", flush=True)
+        for n in names:
+            for k in live:
+                if k in failed:
+                    continue
+                try:
+                    once(k, n)
+                except Exception as exc:
+                    failed[k] = f"{type(exc).__name__}: {(str(exc).strip().splitlines() or [''])[-1]}"
+                    print(f"  {k} failed: {failed[k]}")
         live = [k for k in live if k not in failed]
         for r in range(repeats):
             print(f"round {r + 1}/{repeats} …", flush=True)
