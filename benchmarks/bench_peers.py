@@ -1,7 +1,11 @@
 """lepton_nb against its peers, side by side: training wall time relative to a bare PyTorch loop.
 
-Run:  ``.venv/bin/python benchmarks/bench_peers.py``          full: 3 epochs, 5 interleaved rounds
+Run:  ``.venv/bin/python benchmarks/bench_peers.py``          full: 3 epochs, 5 interleaved rounds (estimated
+                                                               10-15 minutes on 2 quiet cores)
       ``.venv/bin/python benchmarks/bench_peers.py --quick``  smoke run: 1 round, 1 epoch, 3,000 MNIST images
+                                                               (about 5 minutes)
+Needs ``.venv`` with the dev extras (nbclient, ipykernel, ipywidgets, matplotlib) and pip access to the registry
+the first time. ``--contenders`` and ``--workloads`` take comma-separated subsets; ``--no-tta`` skips part 2.
 The first run installs the peers into ``benchmarks/.peers-site`` (``pip install --no-deps --target``, so the
 project's torch is never replaced) and puts that folder on the peer kernels' PYTHONPATH only; a peer that cannot
 be installed or imported is skipped, and the table says why. Results: ``benchmarks/results/peers.json``
@@ -26,20 +30,22 @@ Rows:
                            ``worker=`` is passed only if Studio accepts it (``--studio-worker``), the mode is shown
   livelossplot             PlotLosses (matplotlib) updated every 25 batches and at each epoch end
   fastai                   Learner.fit with the same torch optimizer (OptimWrapper), ShowGraphCallback and its
-                           progress bars; fastai validates every epoch, on the test split (its curves need it)
+                           progress bars; fastai validates every epoch, on the test split (its curves need it):
+                           one extra pass over the test images per epoch that the others do not make
   trainplot                TrainPlot (anywidget) given the loss after every batch
   ignite                   an ignite Engine running the same step, with its tqdm ProgressBar
 ratio = median seconds / median seconds of the bare loop in a process (in brackets: min / min), rounds interleaved
 (every round runs every contender once per workload, the order rotated each round).
 Targets: Studio ≤ 1.05x on mnist_cnn and ≤ 1.3x on digits_cnn.
 Before the timed rounds, one untimed round runs every contender on every workload (first-call costs: oneDNN
-kernels per shape, matplotlib's first figure, lazy imports). Run it on a quiet machine: under CPU contention
-PyTorch's OpenMP threads spin-wait for cores that other processes hold, which slows main-thread loops far more
-than a background thread's (whose OpenMP team waits passively), and the ratios say more about the load than
-about the contenders.
+kernels per shape, matplotlib's first figure, lazy imports). Run it on a quiet machine: in smoke runs on a
+loaded machine (load ~5 on 2 cores) loops in a main thread were slowed far more than those in a background thread
+(likely OpenMP spin-waiting for cores other processes hold; see bench_studio.py on libgomp), and the ratios said
+more about the load than about the contenders.
 
 Time to accuracy: the MNIST preset as a user gets it (one-cycle, 4 epochs, probes on) on MNIST-10k 8,000 / 2,000,
-headless (this process) and Studio (a kernel, training thread): seconds from start until the test accuracy,
+headless (this process) and Studio (a kernel; its Session's events give the epoch ends, so the Studio here is
+built without ``worker=``): seconds from start until the test accuracy,
 measured after each epoch on the honest test split (evaluation time subtracted), first reaches 98 %.
 """
 
