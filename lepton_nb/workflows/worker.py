@@ -11,7 +11,7 @@ kernel → worker: ``("train", recipe, kwargs, data_key, data_or_None, out)``, `
 ``("call", name, recipe, kwargs, data_key, data_or_None)`` (LR finder, cross-validation),
 ``("resume", changes)``, ``("stop", reason)``, ``("quit",)``;
 worker → kernel: ``("ready", pid)``, ``("attached", state, data_or_None)``, ``("events", ops, events, state)``,
-``("done", run, ops, state)``, ``("progress", *args)``, ``("result", value)``,
+``("done", run, ops, state)`` then ``("reported", problem)``, ``("progress", *args)``, ``("result", value)``,
 ``("failed", error, message, traceback, ops, state)``.
 The main thread trains; a reader thread applies commands to the run's `Control` at once and ends the
 worker when the kernel goes away (the connection closes: kernel restart, crash or kill).
@@ -162,9 +162,10 @@ class Worker:
         control = self.control
         history = JournalHistory()
         forward = Forwarder(self.conn, history, send_data=data is None)
+        report = kwargs.pop("report", True)
         try:
             run = train(recipe, progress=False, out=out, control=control, history=history,
-                        data=self.bundle(key, data), on_trainer=forward.attach, **kwargs)
+                        data=self.bundle(key, data), on_trainer=forward.attach, report=False, **kwargs)
         except BaseException as exc:  # reported to the kernel; the worker serves the next job
             forward.pending.clear()
             state = trainer_state(forward.trainer) if forward.trainer is not None else None
@@ -175,6 +176,14 @@ class Worker:
         state = trainer_state(forward.trainer) if forward.trainer is not None else None
         # the kernel keeps its own copies of the history and the data
         send(self.conn, ("done", dataclasses.replace(run, history=None, data=None), history.take(), state))
+        # the report (seconds of matplotlib) is written after the kernel has the run: the studio is usable
+        problem = ""
+        if report and run.dir is not None:
+            try:
+                run.report()
+            except Exception as exc:  # the run stands without its report; the kernel says why
+                problem = f"the report could not be written: {type(exc).__name__}: {exc}"
+        send(self.conn, ("reported", problem))
 
 
 def main(argv: list[str]) -> int:

@@ -154,6 +154,7 @@ class WorkerSession(Session):
         self._data_sent: Any = None  # the splits object the worker holds (kept alive so its id stays unique)
         self._job_sent = threading.Event()
         self._calling = False
+        self._reader: threading.Thread | None = None
 
     def warm_up(self) -> None:
         """Start the worker now (it imports torch in the background) so that Start does not wait for it."""
@@ -181,8 +182,9 @@ class WorkerSession(Session):
     def _launch(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
         self._job_sent.clear()
         self.warm_up()
-        self._thread = threading.Thread(target=self._work, args=(recipe, train_kwargs),
-                                        name="lepton_nb-worker-reader", daemon=True)
+        previous = self._reader  # still reading the last run's report, maybe
+        self._thread = self._reader = threading.Thread(target=self._work, args=(recipe, train_kwargs, previous),
+                                                       name="lepton_nb-worker-reader", daemon=True)
         self._thread.start()
 
     def pause(self) -> None:
@@ -230,6 +232,8 @@ class WorkerSession(Session):
                 raise UsageError("worker", "busy", "one job at a time: wait for the run (or the job) to end")
             self._calling = True
         try:
+            if self._reader is not None:
+                self._reader.join()  # the last run's report is still being written
             self.warm_up()
             worker = self.worker
             assert worker is not None and worker.conn is not None
@@ -259,10 +263,13 @@ class WorkerSession(Session):
         finally:
             self._calling = False
 
-    def _work(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
+    def _work(self, recipe: Recipe, train_kwargs: dict[str, Any], previous: threading.Thread | None) -> None:
         worker = self.worker
         assert worker is not None
         data = train_kwargs.get("data")
+        if previous is not None:
+            previous.join()  # the last run's report: one reader of the connection at a time
+        me = threading.current_thread()
         try:
             if not worker.wait_ready():
                 raise RuntimeError(worker.error)
@@ -283,7 +290,8 @@ class WorkerSession(Session):
             if not worker.alive():
                 self.worker = None
         finally:
-            self._done.set()
+            if self._reader is me:  # not when the next run started while this one's report was written
+                self._done.set()
 
     def _follow(self, worker: TrainingWorker, recipe: Recipe, data: DataBundle | None) -> None:
         """Mirror the run's messages until it ends (done, failed, or the worker died)."""
@@ -314,13 +322,16 @@ class WorkerSession(Session):
                     if hasattr(event, "global_step"):
                         mirror.global_step, mirror.epoch = event.global_step, event.epoch
                     mirror.events.emit(event)
-            elif kind == "done":
+            elif kind == "done":  # the run is the kernel's now; its report follows ("reported")
                 _, run, ops, state = msg
                 replay(self.history, ops)
                 mirror.update(state)
                 run.history, run.data = self.history, data if data is not None else run.data
                 self.run = run
                 self._set_state(run.status, run.message or run.status)
+            elif kind == "reported":
+                if msg[1] and self.run is not None:
+                    self.run.message = f"{self.run.message}; {msg[1]}" if self.run.message else msg[1]
                 return
             elif kind == "failed":
                 _, exc, message, tb, ops, state = msg

@@ -182,3 +182,17 @@ def test_lr_finder_and_cross_validation_run_in_the_worker(session):
     with pytest.raises(UsageError, match="name.*'train'"):
         session.call("train", recipe)
     assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again
+
+
+def test_the_report_is_written_after_the_run_is_handed_over_and_a_new_start_waits_for_it(session, tmp_path):
+    session.out = tmp_path
+    try:
+        assert session.start(tiny_recipe(train__epochs=1, name="first"))
+        assert wait_for(lambda: session.state == "completed", 120)  # the run is ours; its report may follow
+        first = session.run
+        assert session.start(tiny_recipe(train__epochs=1, name="second"))
+        assert session.wait(120) and session.state == "completed" and session.run is not first
+    finally:
+        session.out = None
+    assert (first.dir / "report.html").exists() and (session.run.dir / "report.html").exists()
+    assert first.dir.name.startswith("first") and session.run.dir.name.startswith("second")
