@@ -1,9 +1,8 @@
 """The training studio: one displayed object to configure, train, watch, evaluate and compare.
 
-``lnb.Studio()`` in a notebook. Training runs in a warm worker process (`WorkerSession`; ``worker="thread"``
-trains in a background thread of the kernel instead); the live monitor
-(an anywidget) is fed a few times per second with only the new points. Every button has a
-programmatic twin: ``start()``, ``pause()``, ``resume()``, ``stop()``, ``wait()``.
+``lnb.Studio()`` in a notebook. Training runs in a warm worker process (or a thread); the live monitor (an
+anywidget) is fed a few times per second with only the new points. Every button has a programmatic twin:
+``start()``, ``pause()``, ``resume()``, ``stop()``, ``wait()``.
 """
 
 from __future__ import annotations
@@ -23,7 +22,7 @@ from ..errors import LeptonError, Problem, RecipeError
 from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..train.events import Changed
 from ..warmup import warm_up_in_background
-from ..workflows import WorkerSession, as_recipe, open_session
+from ..workflows import as_recipe, open_session
 from .assets import in_dashboard
 from .forms import RecipeForm
 from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
@@ -50,9 +49,8 @@ class Studio(ButtonTwins):
 
     ``keep_models`` finished runs keep their model and data in memory (for evaluation and
     attribution); older runs keep only their recipe, history and metrics, so a kernel that trains
-    many runs stays lean. ``worker``: ``"process"`` (default) trains in a worker process started when the
-    studio is displayed and kept warm, at the speed of a plain script, whatever the kernel does meanwhile;
-    ``"thread"`` trains in a thread of the kernel (where a notebook server cannot start processes).
+    many runs stays lean. ``worker``: ``"process"`` (default: a warm worker process, see `WorkerSession`) or
+    ``"thread"`` (a thread of the kernel, where a notebook server cannot start processes).
     """
 
     def __init__(self, recipe: Recipe | dict | str | Path | None = None, *, out: str | Path | None = "runs",
@@ -114,8 +112,7 @@ class Studio(ButtonTwins):
     def _ipython_display_(self) -> None:
         from IPython.display import HTML, display
 
-        if isinstance(self.session, WorkerSession):
-            self.session.warm_up()  # torch imported in the worker while the user reads the panels
+        self.session.warm_up()  # a worker imports torch while the user reads the panels
         display(self.widget)
         # a placeholder the run's static summary replaces (update_display works from any thread)
         self._handles.append(display(HTML(self.last_snapshot or "<div class='lnb-snapshot'></div>"),
@@ -213,8 +210,7 @@ class Studio(ButtonTwins):
         self.data_panel.failed(exc, tb)
 
     def wait_data(self, timeout: float | None = 60) -> DataBundle | None:
-        """Block until the data shown in the panels has loaded and the panels drew it (normalization
-        histogram, augmentation preview, model summary): a Start right after it competes with nothing."""
+        """Block until the data has loaded and the panels drew it: a Start right after it competes with nothing."""
         end = None if timeout is None else time.monotonic() + timeout
         self.data_task.wait(timeout)
         for task in (self.data_panel.norm_task, self.augment_panel.task, self.model_panel.task):
@@ -388,8 +384,7 @@ class Studio(ButtonTwins):
         self.runs_panel.deploy.control.stop()
         self.search_panel.close(timeout)
         self.session.wait(timeout)
-        if isinstance(self.session, WorkerSession):
-            self.session.close()
+        self.session.close()
         if self.feed is not None:
             self.feed.stop()
             self.feed.join(timeout)

@@ -126,6 +126,12 @@ class Session:
         blocking; ``control`` stops it, ``on_progress`` gets cross-validation's per-fold metrics."""
         return run_call(name, recipe, control=control, data=data, on_progress=on_progress, **kwargs)
 
+    def warm_up(self) -> None:
+        """Prepare for a run ahead of Start (a thread session has nothing to prepare)."""
+
+    def close(self) -> None:
+        """Release what the session holds between runs (a thread session holds nothing)."""
+
     def pause(self) -> None:
         self.control.pause()
 
