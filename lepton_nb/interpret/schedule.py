@@ -8,8 +8,9 @@ at every remaining epoch, every epoch. The last epoch always gets a frame: the t
 Budget: training seconds T (the epochs' own time) are projected at each epoch end as the time so far
 plus the epochs left at the fastest epoch yet, P (a first slow epoch does not inflate it). A frame
 before the last is taken only when the seconds spent plus this frame plus the last frame, at the
-estimated cost, fit in ``budget`` × P. The estimate is the last measured probe, and before any was
-measured ``prior`` × the fastest epoch. Hence, precisely (``test_schedule.py`` checks it):
+estimated cost, fit in ``budget`` × P. The estimate is the lower median of the probe seconds measured
+(one slow probe on a busy machine does not stop the timeline), before any ``prior`` × the fastest epoch.
+Hence, precisely (``test_schedule.py`` checks it):
 
     spent ≤ budget × max(T, P_max) + 2 × overrun,  or only the last frame was taken,
 
@@ -20,6 +21,7 @@ When not even the last frame fits, it is taken anyway and ``note`` says why ther
 
 from __future__ import annotations
 
+import statistics
 from dataclasses import dataclass, field
 
 
@@ -34,7 +36,7 @@ class ProbeSchedule:
     spacing: float = 1.25
     trained: float = 0.0  # seconds of training so far
     spent: float = 0.0  # seconds of probes so far
-    estimate: float | None = None  # seconds the next probe is expected to take
+    costs: list[float] = field(default_factory=list)  # probe seconds measured (before training too)
     fastest: float = float("inf")
     frames: list[int] = field(default_factory=list)
     estimates: list[float] = field(default_factory=list)  # the estimate each frame was taken with
@@ -50,7 +52,7 @@ class ProbeSchedule:
         """Record an epoch's training seconds; whether its end gets a frame."""
         self.trained += max(0.0, epoch_seconds)
         self.fastest = min(self.fastest, max(0.0, epoch_seconds))
-        cost = self.estimate if self.estimate is not None else self.prior * self.fastest
+        cost = statistics.median_low(self.costs) if self.costs else self.prior * self.fastest
         last = epoch + 1 >= self.epochs
         if self.frames and epoch <= self.frames[-1]:
             return False
@@ -82,8 +84,8 @@ class ProbeSchedule:
         return True
 
     def record(self, epoch: int, seconds: float) -> None:
-        """A probe taken at ``epoch`` took ``seconds``: spend them and estimate the next probe by them."""
+        """A probe taken at ``epoch`` took ``seconds``: spend them and estimate the next probes with them."""
         self.frames.append(epoch)
         self.spent += seconds
         self.overrun += max(0.0, seconds - self.estimates[len(self.frames) - 1])
-        self.estimate = seconds
+        self.costs.append(seconds)

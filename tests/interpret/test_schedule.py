@@ -33,7 +33,7 @@ def test_any_durations_and_costs_keep_the_stated_bound(data, epochs, budget, pri
 @given(st.data(), st.integers(1, 40), st.floats(0.001, 1.0), st.floats(0.0001, 1.0))
 def test_exact_costs_and_epochs_no_faster_than_before_stay_within_budget(data, epochs, budget, cost):
     durations = sorted(data.draw(st.lists(seconds, min_size=epochs, max_size=epochs)))
-    s = simulate(ProbeSchedule(epochs, budget, estimate=cost), durations, [cost])
+    s = simulate(ProbeSchedule(epochs, budget, costs=[cost]), durations, [cost])
     assert s.overrun == 0 and s.projected_max <= sum(durations) + 1e-9
     assert s.spent <= budget * sum(durations) + 1e-9 or s.frames == [epochs - 1]
     if s.frames == [epochs - 1] and epochs > 1 and 2 * cost > budget * sum(durations):
@@ -76,3 +76,9 @@ def test_short_run_where_two_probes_do_not_fit_takes_the_last_only_and_says_so()
 def test_short_run_with_cheap_probes_gets_several_frames():
     s = simulate(ProbeSchedule(3, 0.05, prior=0.03), [0.14] * 3, [0.004])
     assert s.frames == [0, 1, 2] and s.note == "" and s.spent <= 0.05 * 3 * 0.14
+
+
+def test_one_slow_probe_spends_its_seconds_but_does_not_raise_the_estimate():
+    s = simulate(ProbeSchedule(12, 0.1, costs=[0.009]), [0.14] * 12, [0.009, 0.05, 0.009, 0.009, 0.009])
+    assert set(s.estimates) == {0.009} and len(s.frames) >= 8
+    assert s.spent <= 0.1 * 12 * 0.14 + 2 * s.overrun
