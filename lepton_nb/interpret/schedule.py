@@ -9,7 +9,8 @@ Budget: training seconds T (the epochs' own time) are projected at each epoch en
 plus the epochs left at the fastest epoch yet, P (a first slow epoch does not inflate it). A frame
 before the last is taken only when the seconds spent plus this frame plus the last frame, at the
 estimated cost, fit in ``budget`` × P. The estimate is the lower median of the probe seconds measured
-(one slow probe on a busy machine does not stop the timeline), before any ``prior`` × the fastest epoch.
+(one slow probe on a busy machine does not stop the timeline), and at least ``prior`` × the fastest
+epoch (a cost in step with the epochs: a machine that got busier since the measurement slows both).
 Hence, precisely (``test_schedule.py`` checks it):
 
     spent ≤ budget × max(T, P_max) + 2 × overrun,  or only the last frame was taken,
@@ -52,7 +53,8 @@ class ProbeSchedule:
         """Record an epoch's training seconds; whether its end gets a frame."""
         self.trained += max(0.0, epoch_seconds)
         self.fastest = min(self.fastest, max(0.0, epoch_seconds))
-        cost = statistics.median_low(self.costs) if self.costs else self.prior * self.fastest
+        cost = max(statistics.median_low(self.costs), self.prior * self.fastest) if self.costs else \
+            self.prior * self.fastest
         last = epoch + 1 >= self.epochs
         if self.frames and epoch <= self.frames[-1]:
             return False
