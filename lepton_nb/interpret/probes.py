@@ -2,9 +2,10 @@
 
 Each probe runs on a frozen copy of the weights taken at the epoch boundary (the optimizer never
 moves them mid-computation), under a forked RNG, so training with and without probes gives the
-same weights. Frames go to the run's History as artifacts ("attributions") for live views and
-reports (the run folder keeps them as ``attributions.npz``); a failure is recorded and stops the
-probes, never the training.
+same weights. `ProbeSchedule` picks the epochs (each of the first, then spaced, always the last,
+within ``interpret.budget``); ``history.meta["probe_note"]`` says why when few fit. Frames go to the
+run's History as artifacts ("attributions") for live views and reports (the run folder keeps them
+as ``attributions.npz``); a failure is recorded and stops the probes, never the training.
 """
 
 from __future__ import annotations
@@ -20,7 +21,8 @@ from ..spec import METHODS, InterpretSection
 from ..train.callbacks import Callback
 from ..train.events import EpochEnd, FitEnd, FitStart
 from ..train.trainer import Trainer
-from .attribution import explain
+from .attribution import attribution_copy, explain
+from .schedule import ProbeSchedule
 
 
 def probe_indices(labels: torch.Tensor, n: int) -> list[int]:
@@ -37,8 +39,18 @@ def probe_indices(labels: torch.Tensor, n: int) -> list[int]:
     return sorted(out, key=lambda i: (int(y[i]), i))
 
 
+def prior_share(data: DataBundle, cfg: InterpretSection, method: str) -> float:
+    """A guess of one probe's cost as a share of an epoch, before one was measured: sample passes of the
+    probe (each about half a training pass: gradients for the inputs only, no optimizer) over the train split's."""
+    params = METHODS[method].params
+    passes = next((cfg.steps if k == "n_steps" else int(params[k].default)
+                   for k in ("n_steps", "nt_samples", "n_samples") if k in params), 1)
+    return 0.5 * cfg.probes * (passes + 2) / max(1, len(data.splits["train"]))
+
+
 class AttributionProbes(Callback):
-    """Explains the probe set at epoch ends: every ``every_n_epochs``, or within a time budget."""
+    """Explains the probe set at epoch ends: every ``every_n_epochs``, or as `ProbeSchedule` decides
+    within the time budget (a frame at each of the first epochs, then spaced; always the last)."""
 
     def __init__(self, data: DataBundle, cfg: InterpretSection, method: str):
         self.data, self.cfg, self.method = data, cfg, method
@@ -48,10 +60,16 @@ class AttributionProbes(Callback):
         self.labels = data.labels(self.split)[torch.as_tensor(self.indices)]
         import captum.attr  # noqa: F401 - a one-off import (~0.5 s), paid before training, not in epoch 1
 
-        self.seconds = 0.0  # spent on probes
-        self.train_seconds = 0.0  # spent on training epochs
-        self.last_cost: float | None = None
+        self.params = {"n_steps": cfg.steps} if "n_steps" in METHODS[method].params else {}
+        self.net: torch.nn.Module | None = None  # the frozen copy explained, its weights refreshed per frame
+        self.schedule = ProbeSchedule(1, cfg.budget, cfg.every_n_epochs, prior_share(data, cfg, method))
+        self.warmup_seconds = 0.0
         self.failed = False
+
+    @property
+    def seconds(self) -> float:
+        """Seconds spent on probes at epoch ends (the warm-up before training not included)."""
+        return self.schedule.spent
 
     def attach(self, trainer: Trainer) -> None:
         super().attach(trainer)
@@ -61,22 +79,30 @@ class AttributionProbes(Callback):
                                           "kind": self.data.kind}
 
     def on_fit_start(self, event: FitStart) -> None:
-        self.trainer.history.meta.pop("interpret_error", None)
-
-    def due(self, epoch: int) -> bool:
-        """Every n epochs, or (n = 0) whenever the time spent stays within the budget; always the last."""
-        if epoch + 1 == self.trainer.cfg.epochs:
-            return True
-        if self.cfg.every_n_epochs:
-            return (epoch + 1) % self.cfg.every_n_epochs == 0
-        if self.last_cost is None:  # the first probe measures what one costs
-            return True
-        # this probe and the final one (always taken) must fit in the budget of the time trained so far
-        return self.seconds + 2 * self.last_cost <= self.cfg.budget * self.train_seconds
+        meta = self.trainer.history.meta
+        meta.pop("interpret_error", None)
+        meta.pop("probe_note", None)
+        # before training: a first explanation pays the one-off costs (the copy, first-call set-up of the
+        # kernels), like captum's import; two more measure what a probe costs, for the schedule (the faster:
+        # a busy machine's one slow moment would otherwise keep the timeline short)
+        t0 = time.perf_counter()
+        costs = []
+        try:
+            self.explanation()
+            for _ in range(2):
+                t1 = time.perf_counter()
+                self.explanation()
+                costs.append(time.perf_counter() - t1)
+            costs = [min(costs)]
+        except Exception:  # noqa: BLE001 - the first frame reports it
+            self.net, costs = None, []
+        self.warmup_seconds = time.perf_counter() - t0
+        self.schedule = ProbeSchedule(self.trainer.cfg.epochs, self.cfg.budget, self.cfg.every_n_epochs,
+                                      self.schedule.prior, costs=costs)
 
     def on_epoch_end(self, event: EpochEnd) -> None:
-        self.train_seconds += event.seconds
-        if self.failed or not self.due(event.epoch):
+        if self.failed or not self.schedule.due(event.epoch, event.seconds):
+            self._note()
             return
         t0 = time.perf_counter()
         try:
@@ -86,16 +112,31 @@ class AttributionProbes(Callback):
             self.trainer.history.meta["interpret_error"] = f"{type(exc).__name__}: {exc}"
             return
         finally:
-            self.last_cost = time.perf_counter() - t0
-            self.seconds += self.last_cost
+            self.schedule.record(event.epoch, time.perf_counter() - t0)
         self.trainer.history.add_artifact("attributions", frame)
+        self._note()
+
+    def _note(self) -> None:
+        meta = self.trainer.history.meta
+        if self.schedule.note:
+            meta["probe_note"] = self.schedule.note
+        else:
+            meta.pop("probe_note", None)
+
+    def explanation(self) -> Any:
+        """The probe set explained with the model's current weights (on a frozen copy kept between frames)."""
+        model = self.trainer.model
+        if self.net is None:
+            self.net = attribution_copy(model)
+            if self.data.kind == "image":  # convolutions on CPU about twice as fast; equal to 1e-7
+                self.net = self.net.to(memory_format=torch.channels_last)
+        else:
+            self.net.load_state_dict(model.state_dict())
+        return explain(self.net, self.inputs, self.method, target=self.cfg.target, labels=self.labels,
+                       baseline=self.cfg.baseline, data=self.data, copy_model=False, **self.params)
 
     def frame(self, epoch: int) -> dict[str, Any]:
-        # explain() works on its own frozen copy of the weights: the snapshot at this epoch boundary
-        snapshot = self.trainer.model
-        params = {"n_steps": self.cfg.steps} if "n_steps" in METHODS[self.method].params else {}
-        exp = explain(snapshot, self.inputs, self.method, target=self.cfg.target, labels=self.labels,
-                      baseline=self.cfg.baseline, data=self.data, **params)
+        exp = self.explanation()  # the snapshot at this epoch boundary
         return {"epoch": epoch, "step": self.trainer.global_step,
                 "attributions": exp.attributions.numpy().astype(np.float16),
                 "predictions": exp.predictions.tolist(), "confidence": [round(float(c), 4) for c in exp.confidence],
@@ -103,7 +144,9 @@ class AttributionProbes(Callback):
                 "delta": None if exp.delta is None else float(exp.delta.abs().max())}
 
     def on_fit_end(self, event: FitEnd) -> None:
-        self.trainer.history.meta["probe_seconds"] = self.seconds
+        meta = self.trainer.history.meta
+        meta["probe_seconds"] = self.schedule.spent
+        meta["probe_warmup_seconds"] = self.warmup_seconds
 
 
 def save_timeline(path: Any, frames: list[dict[str, Any]], probes: dict[str, Any]) -> None:

@@ -246,8 +246,8 @@ class InterpretSection:
                                   "train mean.", choices=BASELINES)
     probes: int = setting(8, "Probe samples (stratified: one per class first).", min=1, max=64)
     every_n_epochs: int = setting(0, "Explain the probes every this many epochs (and after the last); 0 = as "
-                                  "often as `budget` allows: every epoch unless epochs are very short.", min=0,
-                               max=10_000)
+                                  "often as `budget` allows: each of the first epochs, then spaced, always the last.",
+                               min=0, max=10_000)
     budget: float = setting(0.05, "With every_n_epochs 0: the largest share of training time probes may take.",
                          min=0.001, max=1.0)
     steps: int = setting(16, "Integration steps for the Integrated Gradients methods during training.", min=4,

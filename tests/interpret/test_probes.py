@@ -39,16 +39,22 @@ def test_frames_record_epoch_predictions_and_are_saved(tmp_path):
     assert "<h2>Attributions</h2>" in html and "Timeline" in html
 
 
-def test_budget_bounds_the_probe_time():
-    run = lnb.train(lnb.Recipe.default().updated({"interpret.every_n_epochs": 0, "interpret.budget": 0.05}),
+def test_budgeted_probes_give_a_timeline_from_the_first_to_the_last_epoch():
+    # structure only: how many seconds the probes take is a benchmark (benchmarks/bench_probes.py), not a test
+    run = lnb.train(tiny_recipe(train__epochs=4).updated({"interpret.every_n_epochs": 0, "interpret.budget": 1.0}),
                     progress=False, out=None, report=False)
-    frames = run.history.artifacts["attributions"]
-    train_s = sum(e["seconds"] for e in run.history.epochs)
-    assert frames[0]["epoch"] == 0 and frames[-1]["epoch"] == run.recipe.train.epochs - 1
-    # within budget, give or take the first probe (it measures the cost) and timing noise
-    per_probe = run.history.meta["probe_seconds"] / len(frames)
-    assert run.history.meta["probe_seconds"] <= 0.05 * train_s + per_probe
-    assert len(frames) >= 2
+    epochs = [f["epoch"] for f in run.history.artifacts["attributions"]]
+    assert epochs[0] == 0 and epochs[-1] == 3 and len(epochs) >= 2
+    assert all(a < b for a, b in zip(epochs, epochs[1:]))
+    meta = run.history.meta
+    assert meta["probe_seconds"] > 0 and meta["probe_warmup_seconds"] > 0 and "probe_note" not in meta
+
+
+def test_a_budget_too_small_for_two_probes_explains_the_last_epoch_and_says_why():
+    run = lnb.train(tiny_recipe(train__epochs=3).updated({"interpret.every_n_epochs": 0, "interpret.budget": 0.001}),
+                    progress=False, out=None, report=False)
+    assert [f["epoch"] for f in run.history.artifacts["attributions"]] == [2]
+    assert "last epoch only" in run.history.meta["probe_note"]
 
 
 class NoConv(nn.Module):

@@ -114,3 +114,18 @@ def test_trust_checks_in_the_interpret_tab(studio):
     assert "infidelity" in html and "max-sensitivity" in html and "model randomization" in html
     panel.indices.value = "x"
     assert not panel.check_trust() and "allowed" in panel.trust_html.value
+
+
+def test_timeline_note_says_why_there_are_few_frames(digits_bundle):
+    from lepton_nb.train.history import History
+    from lepton_nb.ui.views.timeline import AttributionTimeline
+
+    history = History()
+    history.meta["probes"] = {"split": "val", "indices": [0, 1], "labels": [0, 1], "method": "integrated_gradients"}
+    timeline = AttributionTimeline()
+    captured(timeline)
+    timeline.bind(history, digits_bundle)
+    assert "probe samples" in timeline.note and "last epoch only" not in timeline.note
+    history.meta["probe_note"] = "probes explained at the last epoch only: two probes do not fit"
+    timeline.push()
+    assert timeline.note.endswith("· probes explained at the last epoch only: two probes do not fit")

@@ -54,6 +54,7 @@ class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
         self._data: DataBundle | Callable[[], DataBundle | None] | None = None
         self._sent = 0
         self._lengths: list[int] = []
+        self._base_note = ""
         self.on_msg(self._on_msg)
 
     def bind(self, history: History, data: DataBundle | Callable[[], DataBundle | None] | None) -> None:
@@ -94,9 +95,17 @@ class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
             probes = [{"label": label, "features": data.feature_names} for label in meta["labels"]]
         with self.hold_sync():
             self.kind, self.classes, self.probes = data.kind, list(data.classes), probes
-            self.note = (f"{meta['method']} on {len(probes)} probe samples of the {split} split · red: evidence for "
-                         f"the predicted class, blue: against · one colour scale per epoch")
+            self._base_note = (f"{meta['method']} on {len(probes)} probe samples of the {split} split · red: evidence "
+                               f"for the predicted class, blue: against · one colour scale per epoch")
+            self._show_note()
         return True
+
+    def _show_note(self) -> None:
+        """The probe description, and why the timeline has few frames when the run says so (``probe_note``)."""
+        why = self._history.meta.get("probe_note") if self._history is not None else None
+        note = f"{self._base_note} · {why}" if why else self._base_note
+        if note and note != self.note:
+            self.note = note
 
     def _frames(self, start: int) -> list[dict[str, Any]]:
         frames = self._history.artifacts.get("attributions", []) if self._history is not None else []
@@ -114,6 +123,7 @@ class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
         with self._lock:
             if self._history is None or not self._ensure_probes():
                 return 0
+            self._show_note()
             frames = self._frames(self._sent)
             if frames:
                 self.send({"type": "frames", "start": self._sent, "frames": frames})
