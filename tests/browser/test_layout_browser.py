@@ -48,9 +48,14 @@ CLIPPED_JS = """(selector) => {
     if (ownText(el)) why.push('text spills');
     if (el.matches('.widget-label, .widget-button, button, label, td, th')) why.push('label/cell');
     if (!why.length) continue;
+    // what sticks out: the last (deepest) descendant whose right edge passes this element's
+    const right = el.getBoundingClientRect().left + el.clientLeft + el.clientWidth + 1;
+    const out = Array.from(el.querySelectorAll('*')).filter((d) => d.getBoundingClientRect().right > right).pop();
     found.push({tag: el.tagName.toLowerCase(), cls: String(el.className).slice(0, 80),
                 text: (el.innerText || '').trim().replace(/\\s+/g, ' ').slice(0, 60),
-                scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, why: why.join(', ')});
+                scrollWidth: el.scrollWidth, clientWidth: el.clientWidth, why: why.join(', '),
+                sticksOut: out ? `<${out.tagName.toLowerCase()} class='${String(out.className).slice(0, 60)}'> `
+                  + (out.innerText || out.getAttribute('alt') || '').trim().slice(0, 30) : ''});
   }
   return found;
 }"""
@@ -102,6 +107,6 @@ def test_no_text_of_the_studio_is_clipped_at_1024_1280_and_1440_px(page, lab):
     (ARTIFACTS / "layout-clipped.json").write_text(json.dumps(report, indent=1))
     counts = {label: sum(len(v) for v in tabs.values()) for label, tabs in report.items()}
     lines = [f"{label} · {tab}: <{e['tag']} class='{e['cls']}'> {e['text']!r} "
-             f"scrollWidth={e['scrollWidth']} clientWidth={e['clientWidth']} ({e['why']})"
+             f"scrollWidth={e['scrollWidth']} clientWidth={e['clientWidth']} ({e['why']}) {e['sticksOut']}"
              for label, tabs in report.items() for tab, items in tabs.items() for e in items]
     assert not lines, f"clipped elements per width {counts}:\n" + "\n".join(lines[:80])
