@@ -2,8 +2,9 @@
 
 One builder serves every section: the widget kind comes from the field's type and metadata
 (choices → dropdown, bool → checkbox, numbers → text boxes, metric lists → multi-select), the
-help text sits beside the field, and problems found by ``Recipe.from_dict`` appear inline under
-the field they concern, with Start disabled until none are left.
+help text sits beside the field (under it when the form is narrow), and problems found by
+``Recipe.from_dict`` appear inline under the field they concern, with Start disabled until none
+are left.
 """
 
 from __future__ import annotations
@@ -22,6 +23,10 @@ from ..spec import Problem, Recipe, RecipeError, describe_fields
 
 LABEL_WIDTH = "130px"
 INPUT_WIDTH = "170px"
+# Two-column panels: a form column holds label, field and 200 px of help side by side; when the
+# notebook is too narrow for both columns, the row of columns wraps and they stack, full width.
+FORM_COLUMN = "1 1 520px"
+SIDE_COLUMN = "1 1 360px"
 
 
 def _label(name: str, meta: dict[str, Any]) -> str:
@@ -78,13 +83,17 @@ class FieldControl:
         self.widget.add_class(f"lnb-field-{path.replace('.', '-')}")
         self.label = W.HTML(f"<b>{html.escape(_label(self.name, info))}</b>",
                             layout=W.Layout(width=LABEL_WIDTH), tooltip=info.get("help", ""))
+        self.label.add_class("lnb-field-label")
         help_text = html.escape(info.get("help", ""), quote=True)
-        self.help = W.HTML(f"<div title=\"{help_text}\" style='color:var(--jp-ui-font-color2,#666);font-size:11px;"
-                           f"white-space:nowrap;overflow:hidden;text-overflow:ellipsis'>{help_text}</div>",
-                           layout=W.Layout(flex="1 1 0", min_width="0", overflow="hidden"))
+        # the help wraps beside the field, or under it when the form is narrow (the studio's CSS)
+        self.help = W.HTML(f"<div class='lnb-help-text' title=\"{help_text}\">{help_text}</div>")
+        self.help.add_class("lnb-help")
         self.error = W.HTML("", layout=W.Layout(display="none"))
-        self.row = W.HBox([self.label, self.widget, self.help], layout=W.Layout(align_items="center", width="100%"))
-        self.box = W.VBox([self.row, self.error])
+        self.row = W.HBox([self.widget, self.help])  # the field, its search tick (Search tab) and its help
+        self.row.add_class("lnb-field-row")
+        self.line = W.HBox([self.label, self.row])
+        self.line.add_class("lnb-field-line")
+        self.box = W.VBox([self.line, self.error])
 
     def get(self) -> Any:
         value = self.widget.value

@@ -47,13 +47,15 @@ def table_html(rows: list[dict[str, Any]], left: Sequence[str] = (), max_rows: i
         align = "left" if c in left else "right"
         hint = getattr(v, "hint", "")
         title = f" title='{html.escape(hint, quote=True)}'" if hint else ""
-        return f"<{tag} style='{cell};text-align:{align}'{title}>{html.escape(fmt(v))}</{tag}>"
+        num = " class='lnb-num'" if align == "right" and tag == "td" else ""
+        return f"<{tag}{num} style='{cell};text-align:{align}'{title}>{html.escape(fmt(v))}</{tag}>"
 
     # metric columns read as words, with their meaning on hover; the machine keys stay in exports
     head = "".join(td(c, Hint(metric_label(c), metric_help(c)), "th") for c in cols)
     body = "".join("<tr>" + "".join(td(c, r.get(c)) for c in cols) + "</tr>" for r in rows[:max_rows])
     more = f"<p style='{MUTED}'>… {len(rows) - max_rows} more</p>" if len(rows) > max_rows else ""
-    return f"<table style='border-collapse:collapse;font-size:12px'><tr>{head}</tr>{body}</table>{more}"
+    table = "<table class='lnb-table' style='border-collapse:collapse;font-size:12px'>"
+    return f"{table}<tr>{head}</tr>{body}</table>{more}"
 
 
 def fmt(v: Any) -> str:

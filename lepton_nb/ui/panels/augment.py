@@ -86,11 +86,11 @@ class AugmentPanel:
         left = W.VBox([ctx.form.sections["augment"].box,
                        W.HTML("<h4>Pipeline</h4><p style='font-size:11px;color:var(--jp-ui-font-color2,#666)'>"
                               "Applied to training batches from top to bottom; an op may appear more than once.</p>"),
-                       self.pipeline, W.HBox([self.add_choice, self.add_button])], layout=W.Layout(flex="1 1 50%"))
+                       self.pipeline, W.HBox([self.add_choice, self.add_button])], layout=W.Layout(flex="1 1 420px"))
         right = W.VBox([W.HTML("<h4>Preview</h4><p style='font-size:11px;color:var(--jp-ui-font-color2,#666)'>"
                                "Top row: original samples; below: random variants as training sees them "
                                "(before normalization). Seeded: the same settings show the same variants.</p>"),
-                        self.resample, self.status, self.preview, self.preview_html], layout=W.Layout(flex="1 1 50%"))
+                        self.resample, self.status, self.preview, self.preview_html], layout=W.Layout(flex="1 1 420px"))
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
     def ops(self) -> list[dict[str, Any]]:

@@ -14,7 +14,7 @@ from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
 from ...spec import NormalizeSection, Recipe
 from ..context import StudioContext
-from ..forms import button
+from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, error_html, sample_view, set_png, table_html
 from ..tasks import Latest
 
@@ -39,11 +39,11 @@ class DataPanel:
         self.norm_task = Latest(self._norm_work, self._norm_done, self._norm_error, delay=0.2, name="lepton_nb-norm")
         left = W.VBox([W.HTML("<h4>Source and splits</h4>"), form.sections["data"].box,
                        W.HTML("<h4>Normalization</h4>"), form.sections["normalize"].box],
-                      layout=W.Layout(flex="1 1 55%"))
+                      layout=W.Layout(flex=FORM_COLUMN))
         right = W.VBox([W.HBox([self.reload, self.recompute]), self.status, self.summary,
                         W.HTML("<h4>Samples</h4>"), self.samples, self.samples_html,
                         W.HTML("<h4>Normalization statistics (train split only)</h4>"), self.stats, self.hist],
-                       layout=W.Layout(flex="1 1 45%"))
+                       layout=W.Layout(flex=SIDE_COLUMN))
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
     def loading(self) -> None:

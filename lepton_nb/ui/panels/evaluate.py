@@ -52,10 +52,10 @@ class EvaluatePanel:
         self.cv_button.on_click(lambda _: self.start_cv())
         self.cv_stop.on_click(lambda _: self.cv_control.stop())
         self.box = W.VBox([
-            W.HBox([W.VBox([W.HTML("<h4>Test metrics</h4>"), self.metrics], layout=W.Layout(flex="1 1 30%")),
+            W.HBox([W.VBox([W.HTML("<h4>Test metrics</h4>"), self.metrics], layout=W.Layout(flex="1 1 220px")),
                     W.VBox([W.HTML("<h4>Confusion matrix</h4><p style='font-size:11px;color:var(--jp-ui-font-color2,"
                                    "#666)'>Click a cell to see those samples.</p>"), self.confusion],
-                           layout=W.Layout(flex="1 1 70%"))], layout=W.Layout(flex_flow="row wrap")),
+                           layout=W.Layout(flex="1 1 420px"))], layout=W.Layout(flex_flow="row wrap")),
             self.cell_title, self.cell_png, self.cell_html,
             W.HTML("<h4>Per class</h4>"), self.per_class_png, self.per_class,
             self.top_title, self.top_png, self.top_html,

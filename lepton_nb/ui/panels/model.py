@@ -10,6 +10,7 @@ from ...models import build_model, count_parameters, summarize
 from ...models.transformer import explain_sizes
 from ...spec import Recipe
 from ..context import StudioContext
+from ..forms import FORM_COLUMN, SIDE_COLUMN
 from ..render import error_html, table_html
 from ..tasks import Latest
 
@@ -22,8 +23,8 @@ class ModelPanel:
         self.info = W.HTML()
         self.task = Latest(self._summarize, self._done, self._failed, delay=0.2, name="lepton_nb-model")
         left = W.VBox([W.HTML("<h4>Architecture</h4>"), ctx.form.sections["model"].box],
-                      layout=W.Layout(flex="1 1 50%"))
-        right = W.VBox([W.HTML("<h4>Summary</h4>"), self.info], layout=W.Layout(flex="1 1 50%"))
+                      layout=W.Layout(flex=FORM_COLUMN))
+        right = W.VBox([W.HTML("<h4>Summary</h4>"), self.info], layout=W.Layout(flex=SIDE_COLUMN))
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
     def refresh(self, recipe: Recipe | None) -> None:

@@ -21,7 +21,7 @@ from ...errors import UsageError
 from ...spec import Problem, Recipe
 from ...train.control import Control
 from ..context import StudioContext
-from ..forms import button
+from ..forms import FORM_COLUMN, button
 from ..render import MUTED, error_html
 from ..tasks import Latest
 from ..views.space import SpaceEditor
@@ -62,10 +62,10 @@ class SearchPanel:
         self.task = Latest(self._work, self._done, self._failed, name="lepton_nb-search")
         left = W.VBox([W.HTML("<h4>Search space</h4><p style='font-size:12px'>Tick the fields to search; each "
                               "row shows what the field allows.</p>"), self.editor.box, self.problems],
-                      layout=W.Layout(flex="1 1 55%"))
+                      layout=W.Layout(flex="1 1 660px"))
         right = W.VBox([W.HTML("<h4>Search</h4>"), ctx.form.sections["search"].box, self.resume,
                         W.HBox([self.start_button, self.stop_button, self.apply_button]), self.status,
-                        W.HTML("<h4>Trials</h4>"), self.view.box], layout=W.Layout(flex="1 1 45%"))
+                        W.HTML("<h4>Trials</h4>"), self.view.box], layout=W.Layout(flex=FORM_COLUMN))
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
     # ---- editing --------------------------------------------------------------------------------
@@ -82,7 +82,7 @@ class SearchPanel:
                               tooltip=f"search {key} (Search tab)")
             tick.add_class("lnb-search-tick")
             W.link((row.tick, "value"), (tick, "value"))  # the editor (the recipe) is the source at first
-            control.row.children = (*control.row.children[:2], tick, *control.row.children[2:])
+            control.row.children = (control.row.children[0], tick, *control.row.children[1:])
             ticks[key] = tick
         return ticks
 

@@ -12,7 +12,7 @@ from ...spec import Recipe
 from ...train.control import Control
 from ...workflows import LRFindResult
 from ..context import StudioContext
-from ..forms import button
+from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, error_html, set_png
 from ..tasks import Latest
 
@@ -38,10 +38,10 @@ class TrainPanel:
         self.box = W.HBox([
             W.VBox([W.HTML("<h4>Hyperparameters</h4>"), W.HBox([W.HTML("<b>run name</b>", layout=W.Layout(
                 width="150px")), ctx.form.name.widget]), ctx.form.sections["train"].box],
-                layout=W.Layout(flex="1 1 55%")),
+                layout=W.Layout(flex=FORM_COLUMN)),
             W.VBox([W.HTML("<h4>Learning-rate finder</h4>"), W.HBox([self.lr_button, self.lr_apply]),
                     self.lr_status, self.lr_plot, W.HTML("<h4>Last run</h4>"), self.error],
-                   layout=W.Layout(flex="1 1 45%")),
+                   layout=W.Layout(flex=SIDE_COLUMN)),
         ], layout=W.Layout(flex_flow="row wrap"))
 
     def find_lr(self) -> None:

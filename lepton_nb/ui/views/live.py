@@ -94,7 +94,8 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     """
 
     _esm = asset("live_monitor.js")
-    _css = asset("live_monitor.css")
+    # the studio's own layout rules travel with its monitor (scoped to .lnb-studio)
+    _css = asset("live_monitor.css").read_text() + asset("studio.css").read_text()
 
     state = t.Unicode("idle").tag(sync=True)
     message = t.Unicode("").tag(sync=True)

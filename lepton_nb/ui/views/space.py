@@ -69,6 +69,7 @@ class SpaceRow:
                               layout=W.Layout(width="186px"))
         self.allowed = W.HTML(f"<span style='color:var(--jp-ui-font-color2,#666);font-size:11px'>"
                               f"{html.escape(allowed_text(typ, meta))}</span>")
+        self.allowed.add_class("lnb-allowed")
         self.box = W.HBox([self.tick, self.kind, self.low, self.high, self.choices, self.allowed],
                           layout=W.Layout(align_items="center"))
         self._show_inputs()
