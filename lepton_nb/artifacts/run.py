@@ -44,6 +44,11 @@ class Run:
     extras: dict[str, Any] = field(default_factory=dict)
     preprocessor: Preprocessor | None = None
 
+    @classmethod
+    def logged(cls, recipe: Recipe, folder: Path | None, history: History, status: str, message: str) -> Run:
+        """What a run that failed before it finished leaves: its recipe, folder and what it logged."""
+        return cls(recipe, folder, history, None, None, None, None, status, message, started="")
+
     @property
     def name(self) -> str:
         return self.dir.name if self.dir is not None else self.recipe.name

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
+from IPython.display import HTML, display
 
 from ..artifacts import Run
 from ..data import DataBundle, build_data
@@ -66,6 +67,8 @@ class Studio(ButtonTwins):
         self.feed: LiveFeed | None = None
         self._feed_done = threading.Event()
         self._feed_done.set()  # no feed is running
+        self._listed = threading.Event()  # the last run is in ``runs`` (its panels may still be drawn)
+        self._listed.set()
         self._job: str | None = None
         self.job_message = ""
         self._handles: list[Any] = []
@@ -110,8 +113,6 @@ class Studio(ButtonTwins):
     # ---- display -------------------------------------------------------------------------------
 
     def _ipython_display_(self) -> None:
-        from IPython.display import HTML, display
-
         self.session.warm_up()  # a worker imports torch while the user reads the panels
         display(self.widget)
         # a placeholder the run's static summary replaces (update_display works from any thread)
@@ -270,9 +271,11 @@ class Studio(ButtonTwins):
         with self._lock:
             if self._job is not None:
                 return self._refuse(f"cannot start: {self._job} is running")
+            self._feed_done.wait(30)  # the last run's panels are drawn before a new run starts
             if not self.session.start(recipe, data=self.data_for(recipe)):
                 return self._refuse(self.session.message)
             self._feed_done.clear()
+            self._listed.clear()
             self.monitor.panels = panels_for(recipe.train.adversarial.method != "none")
             self.monitor.marks, self._started = [], mid_run_values(self.form)
             self.monitor.bind(self.session.history)
@@ -320,12 +323,14 @@ class Studio(ButtonTwins):
         self.evaluate_panel.cv_control.stop()
         self.search_panel.stop()
 
-    def wait(self, timeout: float | None = None) -> bool:
-        """Block until the current run has ended and the panels show it (True), or time runs out."""
+    def wait(self, timeout: float | None = None, panels: bool = True) -> bool:
+        """Block until the current run has ended, is listed and (``panels``) the panels show it (True), or
+        time runs out. The finished-run panels are drawn after the run is listed, while the studio is usable."""
         end = None if timeout is None else time.monotonic() + timeout
         if not self.session.wait(timeout):
             return False
-        return self._feed_done.wait(None if end is None else max(0.0, end - time.monotonic()))
+        return (self._feed_done if panels else self._listed).wait(None if end is None else
+                                                                 max(0.0, end - time.monotonic()))
 
     @property
     def run(self) -> Run | None:
@@ -337,17 +342,16 @@ class Studio(ButtonTwins):
             session = self.session
             run = session.run
             if run is None:  # the run failed: keep what it logged
-                recipe = session.recipe or self.recipe
-                trainer = session.trainer
-                folder = getattr(trainer.store, "path", None) if trainer else None
-                run = Run(recipe, folder, session.history, None, None, None, None, session.state, session.message,
-                          started="")
+                folder = getattr(session.trainer.store, "path", None) if session.trainer else None
+                run = Run.logged(session.recipe or self.recipe, folder, session.history, session.state,
+                                 session.message)
             with self._lock:
                 self.runs.append(run)
                 finished = [r for r in self.runs if r.model is not None or r.data is not None]
                 for old in finished[:-self.keep_models] if self.keep_models else finished:
                     old.release()
             self.train_panel.show_error(session, self.feed.error if self.feed else None)
+            self._listed.set()
             if run.evaluation is not None:
                 self.evaluate_panel.show_run(run, visible=self.tabs.selected_index == TABS.index("Evaluation"))
                 self.interpret_panel.show_run(run)
@@ -355,10 +359,9 @@ class Studio(ButtonTwins):
             self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
             self.last_snapshot = snapshot_html(run)
             for handle in self._handles:
-                from IPython.display import HTML
-
                 handle.update(HTML(self.last_snapshot))
         finally:
+            self._listed.set()
             self._feed_done.set()
 
     def _tab_selected(self, change: Any) -> None:
@@ -374,11 +377,8 @@ class Studio(ButtonTwins):
         self.tabs.selected_index = TABS.index(name)
 
     def close(self, timeout: float = 60.0) -> None:
-        """Stop all background work, wait for its threads to end, and close the widgets.
-
-        Nothing keeps running inside torch afterwards (a thread still in torch when the process exits
-        makes it abort).
-        """
+        """Stop all background work, wait for its threads to end (none is left inside torch when the process
+        exits: that makes it abort), end the worker process, and close the widgets."""
         self.stop()
         self.train_panel.lr_control.stop()
         self.runs_panel.deploy.control.stop()

@@ -84,7 +84,9 @@ class TrainingWorker:
     def spawn(self) -> None:
         """Start the process (returns at once); `wait_ready` blocks until it has imported torch."""
         ours, theirs = socket.socketpair()
-        env = {**os.environ, "PYTHONUNBUFFERED": "1"}
+        root = str(Path(__file__).resolve().parents[2])  # this lepton_nb, however the kernel found it
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
         self.proc = subprocess.Popen([sys.executable, "-c", ENTRY, str(theirs.fileno())],
                                      pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
         theirs.close()
@@ -155,14 +157,21 @@ class WorkerSession(Session):
         self._job_sent = threading.Event()
         self._calling = False
         self._reader: threading.Thread | None = None
+        self.spawn_error = ""
 
     def warm_up(self) -> None:
         """Start the worker now (it imports torch in the background) so that Start does not wait for it."""
         with self._lock:
             if self.worker is None or not self.worker.alive():
-                self.worker = TrainingWorker()
-                self.worker.spawn()
-                self._data_sent = None
+                worker = TrainingWorker()
+                try:
+                    worker.spawn()
+                except OSError as exc:  # e.g. a server that forbids new processes
+                    self.worker, self.spawn_error = None, (
+                        f"cannot start a worker process here ({type(exc).__name__}: {exc}); train in a thread "
+                        "instead: lnb.Studio(worker='thread')")
+                    return
+                self.worker, self._data_sent, self.spawn_error = worker, None, ""
 
     def close(self) -> None:
         with self._lock:
@@ -182,6 +191,11 @@ class WorkerSession(Session):
     def _launch(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
         self._job_sent.clear()
         self.warm_up()
+        if self.worker is None:
+            self.error = RuntimeError(self.spawn_error)
+            self._set_state("error", self.spawn_error)
+            self._done.set()
+            return
         previous = self._reader  # still reading the last run's report, maybe
         self._thread = self._reader = threading.Thread(target=self._work, args=(recipe, train_kwargs, previous),
                                                        name="lepton_nb-worker-reader", daemon=True)
@@ -236,7 +250,8 @@ class WorkerSession(Session):
                 self._reader.join()  # the last run's report is still being written
             self.warm_up()
             worker = self.worker
-            assert worker is not None and worker.conn is not None
+            if worker is None or worker.conn is None:
+                raise RuntimeError(self.spawn_error)
             if not worker.wait_ready():
                 raise RuntimeError(worker.error)
             key, payload = self._payload(data)

@@ -196,3 +196,16 @@ def test_the_report_is_written_after_the_run_is_handed_over_and_a_new_start_wait
         session.out = None
     assert (first.dir / "report.html").exists() and (session.run.dir / "report.html").exists()
     assert first.dir.name.startswith("first") and session.run.dir.name.startswith("second")
+
+
+def test_a_server_that_forbids_processes_gets_a_clear_error_not_a_crash(monkeypatch):
+    def forbidden(*a, **k):
+        raise PermissionError("Operation not permitted")
+
+    monkeypatch.setattr(subprocess, "Popen", forbidden)
+    s = WorkerSession(out=None)
+    s.warm_up()  # what displaying a studio does: no exception
+    assert s.start(tiny_recipe()) and s.wait(5) and s.state == "error"
+    assert "cannot start a worker process here" in s.message and "worker='thread'" in s.message
+    with pytest.raises(RuntimeError, match="worker='thread'"):
+        s.call("lr_find", tiny_recipe())
