@@ -271,7 +271,8 @@ class Studio(ButtonTwins):
         with self._lock:
             if self._job is not None:
                 return self._refuse(f"cannot start: {self._job} is running")
-            self._feed_done.wait(30)  # the last run's panels are drawn before a new run starts
+            if not self.session.busy:  # the last run's panels are drawn before a new run starts
+                self._feed_done.wait(30)
             if not self.session.start(recipe, data=self.data_for(recipe)):
                 return self._refuse(self.session.message)
             self._feed_done.clear()
@@ -324,13 +325,12 @@ class Studio(ButtonTwins):
         self.search_panel.stop()
 
     def wait(self, timeout: float | None = None, panels: bool = True) -> bool:
-        """Block until the current run has ended, is listed and (``panels``) the panels show it (True), or
-        time runs out. The finished-run panels are drawn after the run is listed, while the studio is usable."""
+        """Block until the run has ended, is listed and (``panels``) shown in the panels: True; False on timeout."""
         end = None if timeout is None else time.monotonic() + timeout
         if not self.session.wait(timeout):
             return False
-        return (self._feed_done if panels else self._listed).wait(None if end is None else
-                                                                 max(0.0, end - time.monotonic()))
+        left = None if end is None else max(0.0, end - time.monotonic())
+        return (self._feed_done if panels else self._listed).wait(left)
 
     @property
     def run(self) -> Run | None:
