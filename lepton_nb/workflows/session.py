@@ -75,9 +75,15 @@ class Session:
     def busy(self) -> bool:
         return self._state in ACTIVE
 
-    def on_state(self, callback: Callable[[str], None]) -> None:
-        """Call ``callback(state)`` on every state change (from whichever thread changed it)."""
+    def on_state(self, callback: Callable[[str], None]) -> Callable[[], None]:
+        """Call ``callback(state)`` on every state change (from whichever thread changed it); returns an
+        unsubscriber."""
         self._listeners.append(callback)
+
+        def unsubscribe() -> None:
+            if callback in self._listeners:
+                self._listeners.remove(callback)
+        return unsubscribe
 
     def on_event(self, callback: Callable[[Event], None]) -> None:
         """Subscribe ``callback`` to every trainer event of every future run."""

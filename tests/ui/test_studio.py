@@ -306,3 +306,14 @@ def test_a_dashboard_page_load_never_starts_training_but_a_click_does(studio, mo
     assert studio.session.state == "idle"
     studio.monitor._on_msg(studio.monitor, {"type": "command", "name": "start"}, [])  # the button
     assert studio.session.state != "idle" and studio.wait(60)
+
+
+def test_the_end_of_a_run_wakes_the_live_feed_at_once(tmp_path):
+    studio = lnb.Studio(tiny_recipe(), out=None, hz=0.05)  # a tick every 20 s once the first point is out
+    try:
+        assert studio.wait_data(60) is not None and studio.start()
+        assert studio.wait(15, panels=False)  # listed long before the next tick would have noticed the end
+        assert studio.run is not None and studio.run.status == "completed"
+        assert studio.wait(60)
+    finally:
+        studio.close()

@@ -186,6 +186,7 @@ class LiveFeed:
     def __init__(self, monitor: LiveMonitor, session: Any, hz: float = 4.0):
         self.monitor, self.session, self.period = monitor, session, 1.0 / hz
         self._stop = threading.Event()
+        self._wake = threading.Event()  # set on stop and when the run ends: no tick of delay
         self._thread: threading.Thread | None = None
         self._rate: list[tuple[float, int]] = []
         self.ticks = 0
@@ -196,28 +197,40 @@ class LiveFeed:
 
     def start(self) -> None:
         self._stop.clear()
-        self._thread = threading.Thread(target=self._loop, name="lepton_nb-live-view", daemon=True)
+        on_state = getattr(self.session, "on_state", None)
+        unsubscribe = on_state(self._state_changed) if on_state is not None else None
+        self._thread = threading.Thread(target=self._loop, args=(unsubscribe,), name="lepton_nb-live-view",
+                                        daemon=True)
         self._thread.start()
 
     def stop(self) -> None:
         self._stop.set()
+        self._wake.set()
+
+    def _state_changed(self, state: str) -> None:
+        if not self.session.busy:
+            self._wake.set()
 
     def join(self, timeout: float | None = None) -> None:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def _loop(self) -> None:
+    def _loop(self, unsubscribe: Callable[[], None] | None) -> None:
         cpu0 = time.thread_time()
         first_point = False
         try:
-            # poll quickly until the first point is out (a snappy start), then at the wall-clock rate
-            while not self._stop.wait(self.period if first_point else min(self.period, 0.05)):
+            # poll quickly until the first point is out (a snappy start), then at the wall-clock rate; the run's
+            # end wakes the loop at once
+            while not self._stop.is_set():
+                self._wake.wait(self.period if first_point else min(self.period, 0.05))
+                if self._stop.is_set() or not self.session.busy:
+                    break
                 self._safe_tick()
                 first_point = first_point or self.monitor.history.length("train/loss") > 0
-                if not self.session.busy:
-                    break
             self._safe_tick()
         finally:  # whatever a view did, the studio learns that the run's views are done
+            if unsubscribe is not None:
+                unsubscribe()
             self.cpu_seconds = time.thread_time() - cpu0
             if self.on_finish is not None:
                 self.on_finish()
