@@ -31,11 +31,13 @@ from multiprocessing.connection import Connection
 from typing import Any
 
 from ..train.control import Control
-from ..train.events import BatchEnd, BatchStart, Event
+from ..train.events import EVENT_TYPES, BatchEnd, BatchStart, Changed, Event
 from ..train.journal import JournalHistory
 from ..train.trainer import Trainer
 
 FLUSH_SECONDS = 0.05  # batch events are sent in bundles at most this old; every other event at once
+# what the kernel's views use: not BatchStart, so the training loop does not build one per batch for us
+FORWARDED = tuple(t for t in (*EVENT_TYPES, Changed) if t is not BatchStart)
 
 
 def send(conn: Connection, message: tuple[Any, ...]) -> None:
@@ -63,12 +65,10 @@ class Forwarder:
 
     def attach(self, trainer: Trainer) -> None:
         self.trainer = trainer
-        trainer.events.subscribe(self.on_event, observer=False)  # a broken pipe must end the run
+        trainer.events.subscribe(self.on_event, *FORWARDED, observer=False)  # a broken pipe must end the run
         send(self.conn, ("attached", trainer_state(trainer), trainer.data if self.send_data else None))
 
     def on_event(self, event: Event) -> None:
-        if isinstance(event, BatchStart):
-            return
         self.pending.append(event)
         now = time.perf_counter()
         if isinstance(event, BatchEnd) and now - self.last < FLUSH_SECONDS:

@@ -209,3 +209,23 @@ def test_a_server_that_forbids_processes_gets_a_clear_error_not_a_crash(monkeypa
     assert "cannot start a worker process here" in s.message and "worker='thread'" in s.message
     with pytest.raises(RuntimeError, match="worker='thread'"):
         s.call("lr_find", tiny_recipe())
+
+
+def test_the_forwarder_adds_no_per_batch_event_the_kernel_does_not_use():
+    import socket
+    from multiprocessing.connection import Connection
+
+    from lepton_nb.train.events import BatchEnd, BatchStart
+    from lepton_nb.train.journal import JournalHistory
+    from lepton_nb.workflows import make_trainer
+    from lepton_nb.workflows.worker import Forwarder, receive
+
+    ours, theirs = socket.socketpair()
+    kernel, worker = Connection(ours.detach()), Connection(theirs.detach())
+    recipe = tiny_recipe()
+    trainer = make_trainer(recipe, lnb.build_data(recipe), history=JournalHistory())
+    Forwarder(worker, trainer.history, send_data=False).attach(trainer)
+    assert receive(kernel)[0] == "attached"
+    assert trainer.events.wants(BatchEnd) and not trainer.events.wants(BatchStart)
+    kernel.close()
+    worker.close()
