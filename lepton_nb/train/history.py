@@ -28,6 +28,17 @@ class History:
         self.artifacts: dict[str, list[Any]] = {}
         self.meta: dict[str, Any] = {}
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A copy for another process (a search trial's run sent from the worker): everything but the lock."""
+        with self._lock:
+            state = dict(self.__dict__)
+        del state["_lock"]
+        return state
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._lock = threading.Lock()
+
     # ---- writing -------------------------------------------------------------------------
 
     def log(self, name: str, x: float, y: float) -> None:

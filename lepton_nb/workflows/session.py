@@ -23,22 +23,30 @@ from ..train.control import Control
 from ..train.events import Event, FitEnd, Paused, Resumed
 from ..train.history import History
 from ..train.trainer import Trainer
+from ..warmup import warm_up_in_background
 from .fit import train
 
 ACTIVE = ("starting", "running", "paused", "finishing")
 
 
-def run_call(name: str, recipe: Recipe, *, control: Control | None, data: Any,
+def run_call(job: str | Callable[..., Any], recipe: Recipe, *, control: Control | None, data: Any,
              on_progress: Callable[..., None] | None, **kwargs: Any) -> Any:
-    """The workflows a studio runs besides training, by name (the same in a thread and in the worker)."""
+    """A job a studio runs besides training (the same in a thread and in the worker process).
+
+    ``job`` is ``"lr_find"``, ``"cross_validate"``, or a module-level function of a higher layer (a search,
+    `lepton_nb.search.job.search_job`) called as ``job(recipe, control=, data=, on_progress=, **kwargs)``;
+    it travels to the worker by reference, as multiprocessing sends functions.
+    """
     from .cross_validate import cross_validate
     from .lr_find import lr_find
 
-    if name == "lr_find":
+    if callable(job):
+        return job(recipe, control=control, data=data, on_progress=on_progress, **kwargs)
+    if job == "lr_find":
         return lr_find(recipe, data, control=control, **kwargs)
-    if name == "cross_validate":
+    if job == "cross_validate":
         return cross_validate(recipe, control=control, on_fold=on_progress, **kwargs)
-    raise UsageError("name", name, "allowed: 'lr_find' or 'cross_validate'")
+    raise UsageError("job", job, "allowed: 'lr_find', 'cross_validate' or a module-level job function")
 
 
 class Session:
@@ -126,14 +134,16 @@ class Session:
                                         name="lepton_nb-training", daemon=True)
         self._thread.start()
 
-    def call(self, name: str, recipe: Recipe, *, control: Control | None = None, data: Any = None,
-             on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
-        """Run ``"lr_find"`` or ``"cross_validate"`` where this session trains (here: in the calling thread),
-        blocking; ``control`` stops it, ``on_progress`` gets cross-validation's per-fold metrics."""
-        return run_call(name, recipe, control=control, data=data, on_progress=on_progress, **kwargs)
+    def call(self, job: str | Callable[..., Any], recipe: Recipe, *, control: Control | None = None,
+             data: Any = None, on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
+        """Run a job (`run_call`: the LR finder, cross-validation, a search) where this session trains (here:
+        in the calling thread), blocking; ``control`` stops it, ``on_progress`` gets the job's progress."""
+        return run_call(job, recipe, control=control, data=data, on_progress=on_progress, **kwargs)
 
     def warm_up(self) -> None:
-        """Prepare for a run ahead of Start (a thread session has nothing to prepare)."""
+        """Prepare for a run ahead of Start: this session trains in this process, so pay its one-off imports
+        (torch._dynamo, scikit-learn, captum) now in a background thread (`lepton_nb.warmup`)."""
+        warm_up_in_background()
 
     def close(self) -> None:
         """Release what the session holds between runs (a thread session holds nothing)."""

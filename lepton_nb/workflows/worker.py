@@ -8,7 +8,7 @@ state. The worker imports torch once and stays warm between runs, keeping the la
 Protocol: pickled tuples over a socket pair (`send`/`receive`; plain pickle, so tensors are copied, not
 moved to shared memory: the data is sent once per data recipe and kept, and the kernel's tensors stay its own):
 kernel → worker: ``("train", recipe, kwargs, data_key, data_or_None, out)``, ``("pause",)``,
-``("call", name, recipe, kwargs, data_key, data_or_None)`` (LR finder, cross-validation),
+``("call", job, recipe, kwargs, data_key, data_or_None)`` (LR finder, cross-validation, a search),
 ``("resume", changes)``, ``("stop", reason)``, ``("quit",)``;
 worker → kernel: ``("ready", pid)``, ``("attached", state, data_or_None)``, ``("events", ops, events, state)``,
 ``("done", run, ops, state)`` then ``("reported", problem)``, ``("progress", *args)``, ``("result", value)``,
@@ -108,6 +108,10 @@ class Worker:
                 msg = receive(self.conn)
             except (EOFError, OSError):
                 os._exit(0)  # the kernel is gone: never outlive it
+            except Exception as exc:  # a job that cannot be unpickled here (e.g. its module does not import)
+                send(self.conn, ("failed", picklable(exc), f"{type(exc).__name__}: {exc}", traceback.format_exc(),
+                                 [], None))
+                continue
             kind = msg[0]
             if kind == "pause":
                 self.control.pause()
@@ -143,12 +147,12 @@ class Worker:
         self.data = (key, data.splits) if key is not None else None
         return data
 
-    def call(self, name: str, recipe: Any, kwargs: dict[str, Any], key: str | None, data: Any) -> None:
-        """The LR finder or cross-validation (`session.run_call`), with per-fold progress sent back."""
+    def call(self, job: Any, recipe: Any, kwargs: dict[str, Any], key: str | None, data: Any) -> None:
+        """A job of `session.run_call` (LR finder, cross-validation, a search), its progress sent back."""
         from .session import run_call
 
         try:
-            result = run_call(name, recipe, control=self.control, data=self.bundle(key, data),
+            result = run_call(job, recipe, control=self.control, data=self.bundle(key, data),
                               on_progress=lambda *args: send(self.conn, ("progress", *args)), **kwargs)
         except BaseException as exc:
             send(self.conn, ("failed", picklable(exc), f"{type(exc).__name__}: {exc}", traceback.format_exc(),

@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import os
+import pickle
 import socket
 import subprocess
 import sys
@@ -136,6 +137,16 @@ class TrainingWorker:
                 self.proc.kill()
 
 
+def check_job(job: Callable[..., Any]) -> None:
+    """A job function travels to the worker by name: it must be importable there (module level)."""
+    try:
+        pickle.dumps(job)
+    except (pickle.PicklingError, AttributeError, TypeError) as exc:
+        raise UsageError("job", getattr(job, "__qualname__", repr(job)),
+                         f"allowed: a function defined at module level, which the worker imports by name ({exc})"
+                         ) from None
+
+
 def died_message(code: int | None) -> str:
     """Why the worker vanished, in words (a negative code is the signal that killed it)."""
     if code is not None and code < 0:
@@ -232,15 +243,16 @@ class WorkerSession(Session):
         if self.worker is not None and self.worker.data_key == key:
             return key, dataclasses.replace(data, splits=None, _ready={})
         self._data_sent = data.splits
-        return key, data
+        return key, dataclasses.replace(data, _ready={})  # the worker prepares its own batches
 
     def _job(self, recipe: Recipe, kwargs: dict[str, Any]) -> tuple[Any, ...]:
         key, data = self._payload(kwargs.pop("data", None))
         return ("train", recipe, kwargs, key, data, self.out)
 
-    def call(self, name: str, recipe: Recipe, *, control: Control | None = None, data: DataBundle | None = None,
-             on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
-        """Run the LR finder or cross-validation in the worker (blocking; ``control`` stops it)."""
+    def call(self, job: str | Callable[..., Any], recipe: Recipe, *, control: Control | None = None,
+             data: DataBundle | None = None, on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
+        """Run a job (`run_call`: the LR finder, cross-validation, a search) in the worker, blocking;
+        ``control`` stops it, ``on_progress`` gets what the job reports, in the calling thread."""
         with self._lock:
             if self.busy or self._calling:
                 raise UsageError("worker", "busy", "one job at a time: wait for the run (or the job) to end")
@@ -254,8 +266,10 @@ class WorkerSession(Session):
                 raise RuntimeError(self.spawn_error)
             if not worker.wait_ready():
                 raise RuntimeError(worker.error)
+            if callable(job):
+                check_job(job)
             key, payload = self._payload(data)
-            worker.send(("call", name, recipe, kwargs, key, payload))
+            worker.send(("call", job, recipe, kwargs, key, payload))
             worker.data_key = key
             stop_sent = False
             while True:

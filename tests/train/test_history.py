@@ -66,3 +66,16 @@ def test_truncate_epochs_drops_a_partial_epoch():
             h.log("val_loss", step, 0.5)
     h.truncate_epochs(2)
     assert h.length("train/loss") == 8 and h.length("val_loss") == 2 and len(h.epochs) == 2
+
+
+def test_a_pickled_copy_has_every_point_and_a_lock_of_its_own():
+    import pickle
+
+    h = History()
+    h.log_many(1, {"loss": 0.5, "acc": 0.9})
+    h.log_epoch({"epoch": 0, "loss": 0.5})
+    h.meta["classes"] = ["a", "b"]
+    copy = pickle.loads(pickle.dumps(h))
+    assert copy.series("loss")[1].tolist() == [0.5] and copy.epochs == h.epochs and copy.meta == h.meta
+    copy.log("loss", 2, 0.25)  # its own lock works; the original is untouched
+    assert h.length("loss") == 1 and copy.length("loss") == 2

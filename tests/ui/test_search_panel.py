@@ -70,7 +70,7 @@ def test_every_proposed_range_is_valid(key):
 def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, tmp_path):
     panel = studio.search_panel
     panel.period = 0.02  # refresh the view often: trials here last about a second
-    studio.update({"search.trials": 2, "train.epochs": 4})
+    studio.update({"search.trials": 2, "train.epochs": 25})  # trials train in the worker at full speed: ~2 s
     seen = {}
 
     def running_shown() -> bool:  # a snapshot of the table while a trial runs
@@ -118,3 +118,19 @@ def test_a_search_without_a_space_explains_itself(tmp_path):
         assert "search.space" in s.search_panel.status.value and "at least one field" in s.search_panel.status.value
     finally:
         s.close()
+
+
+def test_trials_train_in_the_worker_process_not_in_the_kernel(studio, monkeypatch):
+    import lepton_nb.search.engine as engine
+
+    def kernel_train(*args, **kwargs):
+        raise AssertionError("a trial trained in the kernel")
+
+    monkeypatch.setattr(engine, "train", kernel_train)  # the kernel's copy only: the worker has its own
+    studio.update({"search.trials": 2, "train.epochs": 1})
+    panel = studio.search_panel
+    assert panel.start() and panel.task.wait(120)
+    assert panel.error is None and panel.study.counts() == {"complete": 2}
+    assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]
+    assert studio.runs[0].history.epochs and studio.runs[0].model is None  # its curves came over, not its model
+    assert studio.session.worker is not None and studio.session.worker.alive()

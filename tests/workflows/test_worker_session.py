@@ -179,7 +179,7 @@ def test_lr_finder_and_cross_validation_run_in_the_worker(session):
     control.stop()
     stopped = session.call("cross_validate", long_recipe(), folds=5, control=control)
     assert len(stopped.folds) < 5 and stopped.status != "completed"
-    with pytest.raises(UsageError, match="name.*'train'"):
+    with pytest.raises(UsageError, match="job.*'train'"):
         session.call("train", recipe)
     assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again
 
@@ -229,3 +229,24 @@ def test_the_forwarder_adds_no_per_batch_event_the_kernel_does_not_use():
     assert trainer.events.wants(BatchEnd) and not trainer.events.wants(BatchStart)
     kernel.close()
     worker.close()
+
+
+def report_pid(recipe, *, control, data, on_progress, label):
+    """A job of a higher layer, as the search's is: it runs where the session trains."""
+    on_progress("pid", os.getpid())
+    return f"{label}:{recipe.name}:{len(data.train)}"
+
+
+def test_a_module_level_job_runs_in_the_worker_with_its_progress(session):
+    recipe = tiny_recipe()
+    progress = []
+    result = session.call(report_pid, recipe, data=lnb.build_data(recipe), label="x",
+                          on_progress=lambda *args: progress.append(args))
+    assert result == f"x:{recipe.name}:{len(lnb.build_data(recipe).train)}"
+    assert progress == [("pid", session.worker.pid)] and session.worker.pid != os.getpid()
+    assert Session().call(report_pid, recipe, data=lnb.build_data(recipe), label="y",  # a thread session: here
+                          on_progress=lambda *args: progress.append(args)).startswith("y:")
+    assert progress[-1] == ("pid", os.getpid())
+    with pytest.raises(UsageError, match="job.*module level"):
+        session.call(lambda recipe, **kw: 1, recipe)
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again

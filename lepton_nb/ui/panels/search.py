@@ -16,7 +16,6 @@ from typing import Any
 
 import ipywidgets as W
 
-from ...artifacts import Run
 from ...errors import UsageError
 from ...spec import Problem, Recipe
 from ...train.control import Control
@@ -145,17 +144,21 @@ class SearchPanel:
     # ---- the work (background thread) -------------------------------------------------------------
 
     def _work(self, recipe: Recipe, out: Path, resume: bool, data: Any) -> Any:
-        from ...search import tune
+        from ...search import Study
+        from ...search.job import search_job
 
-        def opened(study: Any) -> None:
-            self._optuna = study
+        # the trials train where the studio trains: in its worker process (or its thread with worker="thread")
+        folder = self.ctx.session.call(search_job, recipe, control=self.control, data=data,
+                                       on_progress=self._progress, out=str(out), resume=resume)
+        return Study.load(folder)
 
-        return tune(recipe, out, resume=resume, progress=False, control=self.control, on_study=opened,
-                    on_run=self._on_run, data=data)
+    def _progress(self, kind: str, value: Any) -> None:
+        if kind == "study":  # the kernel reads the running trials from the study's database
+            from ...search import Study
 
-    def _on_run(self, run: Run) -> None:
-        run.release()  # a search makes many runs: the Runs tab keeps their recipes, curves and metrics
-        self.ctx.add_run(run)
+            self._optuna = Study.load(value).optuna
+        elif kind == "run":
+            self.ctx.add_run(value)
 
     def _poll(self, recipe: Recipe) -> None:
         """Refresh the trials view from the study's database until the search ends."""
