@@ -6,6 +6,8 @@
      ≤ 1.3x on the digits CNN);
   2. peak memory of kernel + worker together during a run (target ≤ 1.5 GB on the default digits run): the
      sum of their proportional set sizes (PSS), so torch's shared libraries, mapped by both, count once;
+     measured in a fresh kernel per mode that displays one studio and runs the default recipe (as a user's
+     kernel; the target), and also in the kernel of part 1, which holds both studios and trained in a thread;
   3. a cold worker: from ``warm_up()`` to ready (torch imported), and ``Studio()`` displayed → first live
      point; a warm worker: ``start()`` → first live point;
   4. Stop: from ``stop()`` to the run's last batch (state leaves running) and to the run being done.
@@ -22,6 +24,7 @@ import statistics
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 from jupyter_client.manager import start_new_kernel
 
@@ -40,6 +43,20 @@ def recipes(epochs):
     return out
 """
 
+PEAK = """
+import psutil, time
+def peak_memory(studio, box):
+    me = psutil.Process()
+    while not box.get("done"):
+        procs = [me] + ([psutil.Process(studio.session.worker.pid)] if getattr(studio.session, "worker", None)
+                        and studio.session.worker.pid else [])
+        try:
+            box["peak"] = max(box.get("peak", 0), sum(p.memory_full_info().pss for p in procs))
+        except psutil.Error:
+            pass
+        time.sleep(0.2)
+"""
+
 HEADLESS = RECIPES + """
 import json, sys
 name, repeats = sys.argv[1], int(sys.argv[2])
@@ -51,7 +68,7 @@ seconds = [lnb.train(recipe, data=data.rebind(recipe), progress=False, out=None,
 print("RESULT" + json.dumps(seconds))
 """
 
-SETUP = RECIPES + """
+SETUP = RECIPES + PEAK + """
 import json, os, time, threading, psutil
 from IPython.display import display
 t0 = time.perf_counter()
@@ -72,17 +89,6 @@ studio.wait(600)
 thread_studio = lnb.Studio(recipes(EPOCHS)["digits_cnn"], out=None, worker="thread")
 display(thread_studio)
 thread_studio.wait_data(300)
-
-def peak_memory(studio, box):
-    me = psutil.Process()
-    while not box.get("done"):
-        procs = [me] + ([psutil.Process(studio.session.worker.pid)] if getattr(studio.session, "worker", None)
-                        and studio.session.worker.pid else [])
-        try:
-            box["peak"] = max(box.get("peak", 0), sum(p.memory_full_info().pss for p in procs))
-        except psutil.Error:
-            pass
-        time.sleep(0.2)
 """
 
 MEASURE = """
@@ -150,11 +156,35 @@ def headless(code: str, name: str, repeats: int) -> list[float]:
     return json.loads(next(line for line in out.splitlines() if line.startswith("RESULT"))[6:])
 
 
+MEMORY = RECIPES + PEAK + """
+import json, time, threading, psutil
+from IPython.display import display
+studio = lnb.Studio(recipes(EPOCHS)["digits_cnn"], out=None, worker=MODE)
+display(studio)
+box = {}
+watcher = threading.Thread(target=peak_memory, args=(studio, box))
+watcher.start()
+studio.wait_data(300)
+for _ in range(REPEATS):
+    assert studio.start(), studio.monitor.message
+    assert studio.wait(1200)  # the finished-run panels too
+box["done"] = True
+watcher.join()
+print("RESULT" + json.dumps({"peak_pss_mb": box["peak"] / 2**20}))
+"""
+
+
+def fresh_kernel_memory(fill: Any, mode: str) -> float:
+    """Peak PSS of a kernel that uses one studio only (as a user's), with its worker when it has one."""
+    return run_in_kernel([fill(MEMORY).replace("MODE", repr(mode))])["peak_pss_mb"]
+
+
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--epochs", type=int, default=12, help="digits epochs (the default recipe's 12)")
     parser.add_argument("--repeats", type=int, default=3)
     parser.add_argument("--quick", action="store_true", help="3 epochs, 1 repeat")
+    parser.add_argument("--memory-only", action="store_true", help="only part 2 in fresh kernels (printed)")
     parser.add_argument("--out", default=str(RESULTS / "worker.json"))
     args = parser.parse_args(argv)
     if args.quick:
@@ -168,6 +198,10 @@ def main(argv: list[str] | None = None) -> int:
             code = code.replace(k, v)
         return code
 
+    if args.memory_only:
+        for mode in ("process", "thread"):
+            print(f"{mode}: peak kernel + worker PSS {fresh_kernel_memory(fill, mode):.0f} MB")
+        return 0
     result = run_in_kernel([fill(SETUP), fill(MEASURE)])
     names = ["digits_cnn"] + (["mnist_cnn"] if shared_ok else [])
     summary: dict = {"epochs": args.epochs, "repeats": args.repeats, **result}
@@ -185,7 +219,12 @@ def main(argv: list[str] | None = None) -> int:
         print(f"| {name} | {base:.2f} | {cells[0]} | {cells[1]} |")
     peaks = {k: max(v) for k, v in summary["peak_pss_mb"].items()}
     summary["peak_pss_mb_max"] = peaks
-    print("peak memory, kernel + worker PSS (MB): " + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
+    print("peak memory in the shared kernel (both studios), kernel + worker PSS (MB): "
+          + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
+    fresh = {mode: fresh_kernel_memory(fill, mode) for mode in ("process", "thread")}
+    summary["fresh_kernel_peak_pss_mb"] = fresh
+    print("peak memory, default digits run in a fresh kernel with one studio, kernel + worker PSS (MB): "
+          + ", ".join(f"{k} {v:.0f}" for k, v in fresh.items()) + " (target ≤ 1,500 with the worker)")
     print(f"first live point: Studio() → {summary['cold_first_point_s']:.2f} s (cold worker); "
           f"start() → {summary['warm_first_point_s']:.2f} s (warm worker)")
     stops = summary["stop"]

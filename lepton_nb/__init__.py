@@ -3,56 +3,61 @@
 ``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
 The package is layered by a run's life (``errors`` → ``spec`` → ``data``/``plotting`` → ``models``/``robust`` →
 ``evaluate`` → ``train`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools``/``search`` → ``cli``/``ui``);
-the core imports no UI library, and ``Studio`` loads the widgets only when first used.
+the core imports no UI library. Every name below is loaded on first use (PEP 562), so ``import lepton_nb``
+costs milliseconds and a process loads only what it uses: a studio's worker process, for example, never
+imports matplotlib or the widgets.
 """
 
 from __future__ import annotations
 
+import importlib
 import sys
-from typing import Any
+import types
+from typing import TYPE_CHECKING, Any
 
-from . import datasets, plotting, robust
-from .artifacts import Predictor, Run, load_run
-from .data import DataBundle, build_data
-from .errors import CheckpointError, DataError, LeptonError, ModelError, Problem, RecipeError, UsageError
-from .evaluate import EvalResult, evaluate
-from .models import build_model, count_parameters
-from .robust import AttackResult, RobustnessCurve, attack
-from .spec import Recipe
-from .tools import (
-    EnsembleResult,
-    ExportResult,
-    LaunchCommand,
-    OptimizeResult,
-    ensemble,
-    exercises,
-    export,
-    launch_command,
-    optimize,
-    prune,
-    quantize,
-)
-from .train.control import Control
-from .train.history import History
-from .train.trainer import Trainer
-from .workflows import (
-    CVResult,
-    LRFindResult,
-    Session,
-    WorkerSession,
-    cross_validate,
-    lr_find,
-    pretrain,
-    robustness,
-    train,
-)
+if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr__` loads each name on first use
+    from . import datasets, plotting, robust
+    from .artifacts import Predictor, Run, load_run
+    from .data import DataBundle, build_data
+    from .errors import CheckpointError, DataError, LeptonError, ModelError, Problem, RecipeError, UsageError
+    from .evaluate import EvalResult, evaluate
+    from .interpret.attention import explain_attention
+    from .interpret.attribution import explain
+    from .models import build_model, count_parameters
+    from .robust import AttackResult, RobustnessCurve, attack
+    from .search import Study, tune
+    from .spec import Recipe
+    from .tools import (
+        EnsembleResult,
+        ExportResult,
+        LaunchCommand,
+        OptimizeResult,
+        ensemble,
+        exercises,
+        export,
+        launch_command,
+        optimize,
+        prune,
+        quantize,
+    )
+    from .train.control import Control
+    from .train.history import History
+    from .train.trainer import Trainer
+    from .ui.replay import replay
+    from .ui.studio import Studio
+    from .workflows import (
+        CVResult,
+        LRFindResult,
+        Session,
+        WorkerSession,
+        cross_validate,
+        lr_find,
+        pretrain,
+        robustness,
+        train,
+    )
 
 __version__ = "0.1.0"
-
-if "ipykernel" in sys.modules:  # in a notebook, training is near: pay one-off imports in the background
-    from .warmup import warm_up_in_background
-
-    warm_up_in_background()
 
 __all__ = [
     "AttackResult",
@@ -109,20 +114,56 @@ __all__ = [
     "tune",
 ]
 
+_MODULES = {"datasets", "plotting", "robust"}
 _LAZY = {
-    "Studio": ("lepton_nb.ui.studio", "Studio"),
-    "replay": ("lepton_nb.ui.replay", "replay"),  # a finished run played in the live monitor
-    "explain": ("lepton_nb.interpret.attribution", "explain"),  # loads captum on first use
-    "tune": ("lepton_nb.search", "tune"),  # loads optuna on first use
-    "Study": ("lepton_nb.search", "Study"),
-    "explain_attention": ("lepton_nb.interpret.attention", "explain_attention"),
+    **{name: "lepton_nb.artifacts" for name in ("Predictor", "Run", "load_run")},
+    **{name: "lepton_nb.data" for name in ("DataBundle", "build_data")},
+    **{name: "lepton_nb.errors" for name in ("CheckpointError", "DataError", "LeptonError", "ModelError", "Problem",
+                                             "RecipeError", "UsageError")},
+    **{name: "lepton_nb.evaluate" for name in ("EvalResult", "evaluate")},
+    **{name: "lepton_nb.models" for name in ("build_model", "count_parameters")},
+    **{name: "lepton_nb.robust" for name in ("AttackResult", "RobustnessCurve", "attack")},
+    "Recipe": "lepton_nb.spec",
+    **{name: "lepton_nb.tools" for name in ("EnsembleResult", "ExportResult", "LaunchCommand", "OptimizeResult",
+                                            "ensemble", "exercises", "export", "launch_command", "optimize", "prune",
+                                            "quantize")},
+    "Control": "lepton_nb.train.control",
+    "History": "lepton_nb.train.history",
+    "Trainer": "lepton_nb.train.trainer",
+    **{name: "lepton_nb.workflows" for name in ("CVResult", "LRFindResult", "Session", "WorkerSession",
+                                                "cross_validate", "lr_find", "pretrain", "robustness", "train")},
+    "Studio": "lepton_nb.ui.studio",  # loads the widgets
+    "replay": "lepton_nb.ui.replay",  # a finished run played in the live monitor
+    "explain": "lepton_nb.interpret.attribution",  # loads captum on first use
+    "explain_attention": "lepton_nb.interpret.attention",
+    **{name: "lepton_nb.search" for name in ("Study", "tune")},  # load optuna
 }
 
 
-def __getattr__(name: str) -> Any:
-    if name in _LAZY:
-        import importlib
+# lepton_nb.train and lepton_nb.evaluate are subpackages and also the functions lnb.train / lnb.evaluate. Importing
+# a subpackage sets it as an attribute of its parent, which would hide the function loaded lazily here.
+_FUNCTIONS_OVER_SUBPACKAGES = {"train", "evaluate"}
 
-        module, attr = _LAZY[name]
-        return getattr(importlib.import_module(module), attr)
+
+class _Package(types.ModuleType):
+    def __setattr__(self, name: str, value: Any) -> None:
+        if name in _FUNCTIONS_OVER_SUBPACKAGES and isinstance(value, types.ModuleType):
+            return  # the subpackage stays importable by its dotted name; the attribute is the function
+        super().__setattr__(name, value)
+
+
+sys.modules[__name__].__class__ = _Package
+
+
+def __getattr__(name: str) -> Any:
+    if name in _MODULES:
+        return importlib.import_module(f"lepton_nb.{name}")
+    if name in _LAZY:
+        value = getattr(importlib.import_module(_LAZY[name]), name)
+        globals()[name] = value  # later lookups skip this function
+        return value
     raise AttributeError(f"module 'lepton_nb' has no attribute {name!r}")
+
+
+def __dir__() -> list[str]:
+    return sorted({*globals(), *__all__})

@@ -24,3 +24,37 @@ def test_core_imports_no_ui_library():
     proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "completed"
+
+
+def run_code(code: str) -> str:
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    return proc.stdout.strip()
+
+
+def test_importing_the_package_loads_nothing_heavy_and_every_name_resolves():
+    out = run_code(
+        "import sys\n"
+        "import lepton_nb as lnb\n"
+        "heavy = ('torch', 'numpy', 'matplotlib', 'pandas', 'sklearn', 'captum', 'optuna')\n"
+        "print([m for m in heavy if m in sys.modules])\n"
+        "lnb.Control\n"  # loads the subpackage lepton_nb.train, which must not hide the function lnb.train
+        "import lepton_nb.evaluate.metrics\n"
+        "assert all(getattr(lnb, name) is not None for name in lnb.__all__)\n"
+        "print(type(lnb.train).__name__, type(lnb.evaluate).__name__, type(lnb.plotting).__name__)\n")
+    assert out.splitlines() == ["[]", "function function module"]
+
+
+def test_a_training_worker_loads_neither_matplotlib_nor_captum():
+    # the worker process of a studio holds only what training needs (memory: kernel + worker ≤ 1.5 GB)
+    out = run_code(
+        "import sys\n"
+        "import lepton_nb.workflows.worker\n"
+        "from lepton_nb.warmup import warm_up\n"
+        "warm_up()\n"
+        "import lepton_nb as lnb\n"
+        "run = lnb.train(lnb.Recipe.default().updated({'train.epochs': 1, 'data.limit': 300}), progress=False,"
+        " out=None, report=False)\n"
+        "assert run.history.artifacts['attributions']  # the default probes ran\n"
+        "print([m for m in ('matplotlib', 'captum', 'ipywidgets', 'optuna', 'plotly') if m in sys.modules])\n")
+    assert out == "[]"

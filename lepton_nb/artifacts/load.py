@@ -18,10 +18,10 @@ from ..data.bundle import DataSpec
 from ..errors import CheckpointError, UsageError, user_path
 from ..models import build_model, merge_lora
 from ..models.quantize import quantize_model
+from ..robust.curve import whole_curve
 from ..spec import Recipe
 from ..train.checkpoint import load_checkpoint
 from .predictor import Predictor, Preprocessor
-from .report import whole_curve
 from .run import Run
 from .run_folder import CHECKPOINT_CHOICES, RunFolder
 

@@ -20,7 +20,8 @@ from ..plotting.attributions import (
     plot_timeline_strip,
     token_html,
 )
-from ..robust import RobustnessCurve, plot_robustness
+from ..robust import plot_robustness
+from ..robust.curve import whole_curve
 from ..spec import Recipe
 from ..spec.labels import metric_help, metric_label
 from ..train.history import History
@@ -192,16 +193,6 @@ def attribution_section(run: Run) -> str:
     plot_global_importance(fig2.subplots(), attrs[-1], names)
     return head + img_tag(to_png(fig), "feature attributions") + "<h3>Global importance (probe set)</h3>" + \
         img_tag(to_png(fig2), "global importance")
-
-
-def whole_curve(curve: Any) -> RobustnessCurve | None:
-    """The robustness curve stored as ``curve``, or None when it is damaged or incomplete."""
-    try:
-        c = RobustnessCurve.from_dict(curve)
-        c.table()
-        return c if all(len(acc) == len(c.eps) for acc in c.accuracy.values()) else None
-    except (TypeError, KeyError, ValueError, IndexError, AttributeError):
-        return None
 
 
 def robustness_section(curve: dict[str, Any] | None) -> str:

@@ -15,7 +15,6 @@ from ..evaluate import EvalResult, evaluate_model
 from ..spec import Recipe
 from ..train.history import History
 from .predictor import InferenceModel, Predictor, Preprocessor, device_of
-from .report import write_report
 from .run_folder import RunFolder
 
 
@@ -108,6 +107,8 @@ class Run:
             if self.dir is None:
                 raise UsageError("path", None, "this run has no folder; allowed: a file path for the report")
             path = RunFolder(self.dir).report_path
+        from .report import write_report  # matplotlib: loaded by the processes that write reports only
+
         return write_report(self, Path(path))
 
     def release(self, keep_model: bool = False) -> None:

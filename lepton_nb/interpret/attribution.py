@@ -11,6 +11,7 @@ checks completeness with two more forward passes).
 from __future__ import annotations
 
 import copy
+import importlib
 import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
@@ -195,8 +196,8 @@ def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradient
     ``params`` are the method's parameters (see ``interpret.METHODS``), e.g. ``n_steps=50``.
     ``copy_model=False``: ``model`` is already an `attribution_copy` (callers explaining often keep one).
     """
-    from captum import attr
-
+    # our batched Integrated Gradients needs no captum: a process that only probes with it never loads it
+    attr: Any = None if method == "integrated_gradients" else importlib.import_module("captum.attr")
     if not isinstance(model, nn.Module):
         if not isinstance(model, Explainable):
             raise InterpretError("model", type(model).__name__, "allowed: a Run, a Predictor of one run, or an "

@@ -58,7 +58,8 @@ class AttributionProbes(Callback):
         self.indices = probe_indices(data.labels(self.split), cfg.probes)
         self.inputs = data.inputs(self.split)[torch.as_tensor(self.indices)]
         self.labels = data.labels(self.split)[torch.as_tensor(self.indices)]
-        import captum.attr  # noqa: F401 - a one-off import (~0.5 s), paid before training, not in epoch 1
+        if method != "integrated_gradients":  # ours needs no captum; the others import it (~0.5 s) now, not in epoch 1
+            import captum.attr  # noqa: F401
 
         self.params = {"n_steps": cfg.steps} if "n_steps" in METHODS[method].params else {}
         self.net: torch.nn.Module | None = None  # the frozen copy explained, its weights refreshed per frame

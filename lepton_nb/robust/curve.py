@@ -199,3 +199,13 @@ def robustness_curve(run: Attackable, eps: Sequence[float] = (0.0, 0.02, 0.05, 0
 
 
 __all__ = ["ATTACKS", "AttackResult", "Attackable", "RobustnessCurve", "attack", "robustness_curve"]
+
+
+def whole_curve(curve: Any) -> RobustnessCurve | None:
+    """The robustness curve stored as ``curve``, or None when it is damaged or incomplete."""
+    try:
+        c = RobustnessCurve.from_dict(curve)
+        c.table()
+        return c if all(len(acc) == len(c.eps) for acc in c.accuracy.values()) else None
+    except (TypeError, KeyError, ValueError, IndexError, AttributeError):
+        return None

@@ -22,7 +22,7 @@ from ..data import DataBundle, build_data
 from ..errors import LeptonError, Problem, RecipeError
 from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..train.events import Changed
-from ..warmup import warm_up_in_background
+from ..warmup import join_warm_up
 from ..workflows import as_recipe, open_session
 from .assets import in_dashboard
 from .forms import RecipeForm
@@ -56,7 +56,6 @@ class Studio(ButtonTwins):
 
     def __init__(self, recipe: Recipe | dict | str | Path | None = None, *, out: str | Path | None = "runs",
                  hz: float = 4.0, keep_models: int = 1, worker: str | None = None):
-        warm_up_in_background()
         self.session = open_session(worker, out)
         self.out, self.hz, self.keep_models = out, hz, keep_models
         self._lock = threading.RLock()
@@ -113,7 +112,7 @@ class Studio(ButtonTwins):
     # ---- display -------------------------------------------------------------------------------
 
     def _ipython_display_(self) -> None:
-        self.session.warm_up()  # a worker imports torch while the user reads the panels
+        self.session.warm_up()  # imports torch's one-off parts where the runs train, while the user reads
         display(self.widget)
         # a placeholder the run's static summary replaces (update_display works from any thread)
         self._handles.append(display(HTML(self.last_snapshot or "<div class='lnb-snapshot'></div>"),
@@ -394,7 +393,7 @@ class Studio(ButtonTwins):
         tasks = [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]
         for task in tasks:
             task.close(timeout)
-        warm_up_in_background().join(timeout)  # its imports run inside torch too
+        join_warm_up(timeout)  # its imports run inside torch too
         self.widget.close()
         self.monitor.close()
         self.evaluate_panel.confusion.close()
