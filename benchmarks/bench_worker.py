@@ -159,7 +159,10 @@ def headless(code: str, name: str, repeats: int) -> list[float]:
 MEMORY = RECIPES + PEAK + """
 import json, time, threading, psutil
 from IPython.display import display
-studio = lnb.Studio(recipes(EPOCHS)["digits_cnn"], out=None, worker=MODE)
+if not SHARE:  # the data copied to the worker, as before shared memory
+    import lepton_nb.workflows.shared_data
+    lepton_nb.workflows.shared_data.SHARE_BYTES = 2**62
+studio = lnb.Studio(recipes(EPOCHS)[WORKLOAD], out=None, worker=MODE)
 display(studio)
 box = {}
 watcher = threading.Thread(target=peak_memory, args=(studio, box))
@@ -174,9 +177,21 @@ print("RESULT" + json.dumps({"peak_pss_mb": box["peak"] / 2**20}))
 """
 
 
-def fresh_kernel_memory(fill: Any, mode: str) -> float:
+def fresh_kernel_memory(fill: Any, mode: str, workload: str = "digits_cnn", share: bool = True) -> float:
     """Peak PSS of a kernel that uses one studio only (as a user's), with its worker when it has one."""
-    return run_in_kernel([fill(MEMORY).replace("MODE", repr(mode))])["peak_pss_mb"]
+    code = fill(MEMORY).replace("MODE", repr(mode)).replace("WORKLOAD", repr(workload)).replace("SHARE", str(share))
+    return run_in_kernel([code])["peak_pss_mb"]
+
+
+def memory_runs(fill: Any, shared_ok: bool) -> dict[str, float]:
+    """Fresh kernels: digits in a worker and in a thread; MNIST-10k in a worker with and without shared memory."""
+    runs = {"digits_cnn/process": fresh_kernel_memory(fill, "process"),
+            "digits_cnn/thread": fresh_kernel_memory(fill, "thread")}
+    if shared_ok:
+        runs["mnist_cnn/process, shared memory"] = fresh_kernel_memory(fill, "process", "mnist_cnn")
+        runs["mnist_cnn/process, copied"] = fresh_kernel_memory(fill, "process", "mnist_cnn", share=False)
+        runs["mnist_cnn/thread"] = fresh_kernel_memory(fill, "thread", "mnist_cnn")
+    return runs
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -199,8 +214,8 @@ def main(argv: list[str] | None = None) -> int:
         return code
 
     if args.memory_only:
-        for mode in ("process", "thread"):
-            print(f"{mode}: peak kernel + worker PSS {fresh_kernel_memory(fill, mode):.0f} MB")
+        for name, mb in memory_runs(fill, shared_ok).items():
+            print(f"{name}: peak kernel + worker PSS {mb:.0f} MB")
         return 0
     result = run_in_kernel([fill(SETUP), fill(MEASURE)])
     names = ["digits_cnn"] + (["mnist_cnn"] if shared_ok else [])
@@ -221,10 +236,10 @@ def main(argv: list[str] | None = None) -> int:
     summary["peak_pss_mb_max"] = peaks
     print("peak memory in the shared kernel (both studios), kernel + worker PSS (MB): "
           + ", ".join(f"{k} {v:.0f}" for k, v in peaks.items()))
-    fresh = {mode: fresh_kernel_memory(fill, mode) for mode in ("process", "thread")}
+    fresh = memory_runs(fill, shared_ok)
     summary["fresh_kernel_peak_pss_mb"] = fresh
-    print("peak memory, default digits run in a fresh kernel with one studio, kernel + worker PSS (MB): "
-          + ", ".join(f"{k} {v:.0f}" for k, v in fresh.items()) + " (target ≤ 1,500 with the worker)")
+    print("peak memory in a fresh kernel with one studio, kernel + worker PSS (MB): "
+          + ", ".join(f"{k} {v:.0f}" for k, v in fresh.items()) + " (target ≤ 1,500 on digits with the worker)")
     print(f"first live point: Studio() → {summary['cold_first_point_s']:.2f} s (cold worker); "
           f"start() → {summary['warm_first_point_s']:.2f} s (warm worker)")
     stops = summary["stop"]

@@ -7,7 +7,8 @@ state. The worker imports torch once and stays warm between runs, keeping the la
 
 Protocol: pickled tuples over a socket pair (`send`/`receive`; plain pickle, so tensors are copied, not
 moved to shared memory: the data is sent once per data recipe and kept, and the kernel's tensors stay its own):
-kernel → worker: ``("train", recipe, kwargs, data_key, data_or_None, out)``, ``("pause",)``,
+kernel → worker: ``("train", recipe, kwargs, data_key, data_or_None, out)``, ``("pause",)``, ``("fds", n)``
+(then n shared-memory descriptors for the next message's large tensors, see `shared_data`),
 ``("call", job, recipe, kwargs, data_key, data_or_None)`` (LR finder, cross-validation, a search),
 ``("resume", changes)``, ``("stop", reason)``, ``("quit",)``;
 worker → kernel: ``("ready", pid)``, ``("attached", state, data_or_None)``, ``("events", ops, events, state)``,
@@ -34,6 +35,7 @@ from ..train.control import Control
 from ..train.events import EVENT_TYPES, BatchEnd, BatchStart, Changed, Event
 from ..train.journal import JournalHistory
 from ..train.trainer import Trainer
+from .shared_data import receive_fds, release_incoming
 
 FLUSH_SECONDS = 0.05  # batch events are sent in bundles at most this old; every other event at once
 # what the kernel's views use: not BatchStart, so the training loop does not build one per batch for us
@@ -112,8 +114,11 @@ class Worker:
                 send(self.conn, ("failed", picklable(exc), f"{type(exc).__name__}: {exc}", traceback.format_exc(),
                                  [], None))
                 continue
+            release_incoming()  # descriptors that came with this message: its tensors are mapped now
             kind = msg[0]
-            if kind == "pause":
+            if kind == "fds":  # shared-memory descriptors for the next message (`shared_data`)
+                receive_fds(self.conn.fileno(), msg[1])
+            elif kind == "pause":
                 self.control.pause()
             elif kind == "resume":
                 self.control.resume(msg[1])

@@ -32,6 +32,7 @@ from ..train.control import Control
 from ..train.events import EventBus
 from ..train.journal import replay
 from .session import Session
+from .shared_data import SharedSplits, send_fds
 from .worker import receive, send
 
 ENTRY = "import sys; from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))"
@@ -109,10 +110,18 @@ class TrainingWorker:
         self.ready.set()
         return kind == "ready"
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def send(self, message: tuple[Any, ...], shared: SharedSplits | None = None) -> None:
+        """Send ``message``; its tensors held in ``shared`` memory go as descriptors, not as bytes."""
         assert self.conn is not None
         with self._send_lock:
-            send(self.conn, message)
+            if shared is None or not shared.fds:
+                send(self.conn, message)
+                return
+            payload, fds = shared.dumps(message)
+            if fds:  # in step with the worker's reader: the count, the descriptors, then the message
+                send(self.conn, ("fds", len(fds)))
+                send_fds(self.conn.fileno(), fds)
+            self.conn.send_bytes(payload)
 
     def alive(self) -> bool:
         return self.proc is not None and self.proc.poll() is None
@@ -165,6 +174,7 @@ class WorkerSession(Session):
         super().__init__(out=out, progress=progress)
         self.worker: TrainingWorker | None = None
         self._data_sent: Any = None  # the splits object the worker holds (kept alive so its id stays unique)
+        self.shared = SharedSplits()  # its large tensors, in memory the kernel and the worker share
         self._job_sent = threading.Event()
         self._calling = False
         self._reader: threading.Thread | None = None
@@ -189,6 +199,7 @@ class WorkerSession(Session):
             if self.worker is not None:
                 self.worker.close()
                 self.worker = None
+            self.shared.close()
 
     def start(self, recipe: Recipe, **train_kwargs: Any) -> bool:
         if train_kwargs.get("model") is not None:  # a model object of the kernel cannot travel by pickle
@@ -242,7 +253,9 @@ class WorkerSession(Session):
         key = f"{os.getpid()}:{id(data.splits)}"
         if self.worker is not None and self.worker.data_key == key:
             return key, dataclasses.replace(data, splits=None, _ready={})
-        self._data_sent = data.splits
+        if data.splits is not self._data_sent:  # new data: its large tensors move to shared memory, once
+            self.shared.share(data.splits)
+            self._data_sent = data.splits
         return key, dataclasses.replace(data, _ready={})  # the worker prepares its own batches
 
     def _job(self, recipe: Recipe, kwargs: dict[str, Any]) -> tuple[Any, ...]:
@@ -269,7 +282,7 @@ class WorkerSession(Session):
             if callable(job):
                 check_job(job)
             key, payload = self._payload(data)
-            worker.send(("call", job, recipe, kwargs, key, payload))
+            worker.send(("call", job, recipe, kwargs, key, payload), self.shared)
             worker.data_key = key
             stop_sent = False
             while True:
@@ -304,7 +317,7 @@ class WorkerSession(Session):
                 raise RuntimeError(worker.error)
             job = self._job(recipe, dict(train_kwargs))
             with self._lock:  # commands given while the worker started follow the job
-                worker.send(job)
+                worker.send(job, self.shared)
                 worker.data_key = job[3]
                 self._job_sent.set()
                 if self.control.stop_requested:
