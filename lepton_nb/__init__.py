@@ -159,6 +159,10 @@ def __getattr__(name: str) -> Any:
     if name in _MODULES:
         return importlib.import_module(f"lepton_nb.{name}")
     if name in _LAZY:
+        if name == "Studio":  # in a kernel, the worker imports torch while this process does the same
+            from .spawn import prestart
+
+            prestart()
         value = getattr(importlib.import_module(_LAZY[name]), name)
         globals()[name] = value  # later lookups skip this function
         return value

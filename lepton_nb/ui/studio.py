@@ -1,8 +1,7 @@
 """The training studio: one displayed object to configure, train, watch, evaluate and compare.
 
 ``lnb.Studio()`` in a notebook. Training runs in a warm worker process (or a thread); the live monitor (an
-anywidget) is fed a few times per second with only the new points. Every button has a programmatic twin:
-``start()``, ``pause()``, ``resume()``, ``stop()``, ``wait()``.
+anywidget) is fed a few times per second with only the new points. Every button has a programmatic twin.
 """
 
 from __future__ import annotations
@@ -24,7 +23,7 @@ from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..train.events import Changed
 from ..warmup import join_warm_up
 from ..workflows import as_recipe, open_session
-from .assets import in_dashboard
+from .assets import in_dashboard, in_kernel
 from .forms import RecipeForm
 from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
 from .panels.augment import AugmentPanel
@@ -57,6 +56,8 @@ class Studio(ButtonTwins):
     def __init__(self, recipe: Recipe | dict | str | Path | None = None, *, out: str | Path | None = "runs",
                  hz: float = 4.0, keep_models: int = 1, worker: str | None = None):
         self.session = open_session(worker, out)
+        if in_kernel():  # displayed next: the worker imports torch while the panels are built (2 cores)
+            self.session.warm_up()
         self.out, self.hz, self.keep_models = out, hz, keep_models
         self._lock = threading.RLock()
         self.data: DataBundle | None = None

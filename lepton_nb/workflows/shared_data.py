@@ -24,6 +24,7 @@ from typing import Any
 import torch
 
 from ..data.bundle import Split
+from ..spawn import TrainingWorker
 
 SHARE_BYTES = 4 * 2**20  # tensors from this size travel through shared memory
 NAME = "lepton_nb-data"  # as /proc/<pid>/maps shows the mappings
@@ -88,6 +89,13 @@ class SharedSplits:
         Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
         return buffer.getvalue(), sent
 
+    def send(self, worker: TrainingWorker, message: tuple[Any, ...]) -> None:
+        """Send ``message`` to the worker, its shared tensors as descriptors (plainly when there are none)."""
+        if not self.fds:
+            worker.send(message)
+            return
+        worker.send_pickled(*self.dumps(message))
+
     def close(self) -> None:
         """Close the descriptors (the mappings, and so the tensors, stay valid while they are used)."""
         for fd in self.fds.values():
@@ -101,12 +109,6 @@ _incoming: list[int] = []
 
 def _received(index: int, dtype: torch.dtype, shape: tuple[int, ...]) -> torch.Tensor:
     return _map(_incoming[index], dtype, shape)
-
-
-def send_fds(fileno: int, fds: list[int]) -> None:
-    """Pass ``fds`` over the connected socket ``fileno`` (the receiver calls `receive_fds` in step)."""
-    with socket.socket(fileno=os.dup(fileno)) as sock:
-        socket.send_fds(sock, [b"F"], fds)
 
 
 def receive_fds(fileno: int, count: int) -> None:

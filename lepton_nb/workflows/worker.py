@@ -31,23 +31,19 @@ import traceback
 from multiprocessing.connection import Connection
 from typing import Any
 
+import torch
+
+from ..spawn import receive, send
 from ..train.control import Control
 from ..train.events import EVENT_TYPES, BatchEnd, BatchStart, Changed, Event
 from ..train.journal import JournalHistory
 from ..train.trainer import Trainer
 from .shared_data import receive_fds, release_incoming
 
+THREADS = "_threads"  # a job's kwargs carry the kernel's torch thread count: the worker trains with the same
 FLUSH_SECONDS = 0.05  # batch events are sent in bundles at most this old; every other event at once
 # what the kernel's views use: not BatchStart, so the training loop does not build one per batch for us
 FORWARDED = tuple(t for t in (*EVENT_TYPES, Changed) if t is not BatchStart)
-
-
-def send(conn: Connection, message: tuple[Any, ...]) -> None:
-    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def receive(conn: Connection) -> tuple[Any, ...]:
-    return pickle.loads(conn.recv_bytes())
 
 
 def trainer_state(trainer: Trainer) -> dict[str, Any]:
@@ -136,6 +132,10 @@ class Worker:
             msg = self.jobs.get()
             if msg[0] == "quit":
                 return
+            kwargs = {"train": 2, "call": 3}.get(msg[0])  # where the job's kwargs are in its message
+            threads = msg[kwargs].pop(THREADS, None) if kwargs is not None else None
+            if threads and threads != torch.get_num_threads():  # torch.set_num_threads(n) in the kernel applies
+                torch.set_num_threads(threads)
             if msg[0] == "train":
                 self.train(*msg[1:])
             elif msg[0] == "call":

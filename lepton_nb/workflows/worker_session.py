@@ -14,29 +14,25 @@ import contextlib
 import dataclasses
 import os
 import pickle
-import socket
-import subprocess
-import sys
 import threading
 import traceback
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
+import torch
+
 from ..data import DataBundle
 from ..errors import UsageError
+from ..spawn import WORKER_ENV, TrainingWorker, adopt
 from ..spec import Recipe, TrainSection
 from ..train.control import Control
 from ..train.events import EventBus
 from ..train.journal import replay
 from .session import Session
-from .shared_data import SharedSplits, send_fds
-from .worker import receive, send
-
-ENTRY = "import sys; from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))"
-START_TIMEOUT = 120.0  # seconds for a fresh worker to import torch and report ready
+from .shared_data import SharedSplits
+from .worker import THREADS, receive
 
 
 @dataclass
@@ -69,81 +65,6 @@ class WorkerTrainer:
 @dataclass
 class _Folder:
     path: Path
-
-
-class TrainingWorker:
-    """One worker process and the kernel's end of its socket pair; started in the background."""
-
-    def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
-        self.conn: Connection | None = None
-        self.pid: int | None = None
-        self.ready = threading.Event()
-        self.error = ""
-        self.data_key: str | None = None  # the data the worker keeps
-        self._send_lock = threading.Lock()
-
-    def spawn(self) -> None:
-        """Start the process (returns at once); `wait_ready` blocks until it has imported torch."""
-        ours, theirs = socket.socketpair()
-        root = str(Path(__file__).resolve().parents[2])  # this lepton_nb, however the kernel found it
-        env = {**os.environ, "PYTHONUNBUFFERED": "1",
-               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
-        self.proc = subprocess.Popen([sys.executable, "-c", ENTRY, str(theirs.fileno())],
-                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
-        theirs.close()
-        self.conn = Connection(ours.detach())
-
-    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
-        """Block until the worker says it is ready; False (with ``error``) when it died or timed out."""
-        if self.ready.is_set():
-            return True
-        assert self.conn is not None
-        if not self.conn.poll(timeout):
-            self.error = f"the training worker did not start within {timeout:.0f} s"
-            return False
-        try:
-            kind, self.pid = receive(self.conn)
-        except (EOFError, OSError):
-            self.error = f"the training worker exited while starting (exit code {self.exit_code()})"
-            return False
-        self.ready.set()
-        return kind == "ready"
-
-    def send(self, message: tuple[Any, ...], shared: SharedSplits | None = None) -> None:
-        """Send ``message``; its tensors held in ``shared`` memory go as descriptors, not as bytes."""
-        assert self.conn is not None
-        with self._send_lock:
-            if shared is None or not shared.fds:
-                send(self.conn, message)
-                return
-            payload, fds = shared.dumps(message)
-            if fds:  # in step with the worker's reader: the count, the descriptors, then the message
-                send(self.conn, ("fds", len(fds)))
-                send_fds(self.conn.fileno(), fds)
-            self.conn.send_bytes(payload)
-
-    def alive(self) -> bool:
-        return self.proc is not None and self.proc.poll() is None
-
-    def exit_code(self) -> int | None:
-        if self.proc is None:
-            return None
-        try:
-            return self.proc.wait(timeout=2)
-        except subprocess.TimeoutExpired:
-            return None
-
-    def close(self) -> None:
-        """End the process (it also ends by itself when the kernel goes away)."""
-        if self.conn is not None:
-            self.conn.close()
-        if self.proc is not None and self.proc.poll() is None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
 
 
 def check_job(job: Callable[..., Any]) -> None:
@@ -184,9 +105,11 @@ class WorkerSession(Session):
         """Start the worker now (it imports torch in the background) so that Start does not wait for it."""
         with self._lock:
             if self.worker is None or not self.worker.alive():
-                worker = TrainingWorker()
+                worker = adopt()  # started when lnb.Studio was first looked up in this kernel, if it was
                 try:
-                    worker.spawn()
+                    if worker is None:
+                        worker = TrainingWorker()
+                        worker.spawn()
                 except OSError as exc:  # e.g. a server that forbids new processes
                     self.worker, self.spawn_error = None, (
                         f"cannot start a worker process here ({type(exc).__name__}: {exc}); train in a thread "
@@ -260,7 +183,7 @@ class WorkerSession(Session):
 
     def _job(self, recipe: Recipe, kwargs: dict[str, Any]) -> tuple[Any, ...]:
         key, data = self._payload(kwargs.pop("data", None))
-        return ("train", recipe, kwargs, key, data, self.out)
+        return ("train", recipe, {**kwargs, THREADS: torch.get_num_threads()}, key, data, self.out)
 
     def call(self, job: str | Callable[..., Any], recipe: Recipe, *, control: Control | None = None,
              data: DataBundle | None = None, on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
@@ -282,7 +205,7 @@ class WorkerSession(Session):
             if callable(job):
                 check_job(job)
             key, payload = self._payload(data)
-            worker.send(("call", job, recipe, kwargs, key, payload), self.shared)
+            self.shared.send(worker, ("call", job, recipe, {**kwargs, THREADS: torch.get_num_threads()}, key, payload))
             worker.data_key = key
             stop_sent = False
             while True:
@@ -317,7 +240,7 @@ class WorkerSession(Session):
                 raise RuntimeError(worker.error)
             job = self._job(recipe, dict(train_kwargs))
             with self._lock:  # commands given while the worker started follow the job
-                worker.send(job, self.shared)
+                self.shared.send(worker, job)
                 worker.data_key = job[3]
                 self._job_sent.set()
                 if self.control.stop_requested:
@@ -384,7 +307,6 @@ class WorkerSession(Session):
                 return
 
 
-WORKER_ENV = "LEPTON_NB_WORKER"
 WORKERS = ("process", "thread")
 
 
@@ -400,5 +322,8 @@ def open_session(worker: str | None = None, out: str | Path | None = "runs") -> 
         field_name = "worker" if worker is not None else WORKER_ENV
         raise UsageError(field_name, chosen, "allowed: 'process' (train in a worker process) or 'thread'")
     if chosen == "thread" or os.name == "nt":
+        unused = adopt()  # a worker prestarted for a studio that trains in a thread after all
+        if unused is not None:
+            unused.close()
         return Session(out=out)
     return WorkerSession(out=out)

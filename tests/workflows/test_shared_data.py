@@ -10,8 +10,9 @@ import torch
 
 import lepton_nb as lnb
 from lepton_nb.data.bundle import Split
+from lepton_nb.spawn import send_fds
 from lepton_nb.workflows import WorkerSession, shared_data
-from lepton_nb.workflows.shared_data import SharedSplits, available, receive_fds, release_incoming, send_fds
+from lepton_nb.workflows.shared_data import SharedSplits, available, receive_fds, release_incoming
 from tests.conftest import tiny_recipe
 
 pytestmark = pytest.mark.skipif(not available(), reason="memfd shared memory is Linux-only (elsewhere: copied)")

@@ -250,3 +250,18 @@ def test_a_module_level_job_runs_in_the_worker_with_its_progress(session):
     with pytest.raises(UsageError, match="job.*module level"):
         session.call(lambda recipe, **kw: 1, recipe)
     assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again
+
+
+def thread_count(recipe, *, control, data, on_progress):
+    return torch.get_num_threads()
+
+
+def test_the_worker_trains_with_the_kernels_torch_thread_count(session):
+    before = torch.get_num_threads()
+    try:
+        torch.set_num_threads(1)
+        assert session.call(thread_count, tiny_recipe()) == 1
+        torch.set_num_threads(2)
+        assert session.call(thread_count, tiny_recipe()) == 2
+    finally:
+        torch.set_num_threads(before)

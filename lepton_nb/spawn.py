@@ -1,0 +1,168 @@
+"""The training worker's process handle, in the standard library only.
+
+A studio's runs train in a worker process (`lepton_nb.workflows.worker`). This module starts it and speaks
+its protocol's framing, and imports neither torch nor the rest of the package: a notebook kernel can start
+the worker when ``lnb.Studio`` is first looked up (`prestart`), so the worker's torch import runs on the
+second core while the kernel imports torch and builds the panels, instead of after them.
+"""
+
+from __future__ import annotations
+
+import os
+import pickle
+import socket
+import subprocess
+import sys
+import threading
+from multiprocessing.connection import Connection
+from pathlib import Path
+from typing import Any
+
+ENTRY = "import sys; from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))"
+START_TIMEOUT = 120.0  # seconds for a fresh worker to import torch and report ready
+PRESTART_TTL = 120.0  # a prestarted worker no studio adopted within this time is ended (it holds ~0.5 GB)
+WORKER_ENV = "LEPTON_NB_WORKER"
+
+
+def package_root() -> str:
+    """The folder holding this lepton_nb: put on the worker's path, however the kernel found the package."""
+    return str(Path(__file__).resolve().parents[1])
+
+
+def send(conn: Connection, message: tuple[Any, ...]) -> None:
+    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
+
+
+def receive(conn: Connection) -> tuple[Any, ...]:
+    return pickle.loads(conn.recv_bytes())
+
+
+def send_fds(fileno: int, fds: list[int]) -> None:
+    """Pass ``fds`` over the connected socket ``fileno`` (SCM_RIGHTS; the receiver takes them in step)."""
+    with socket.socket(fileno=os.dup(fileno)) as sock:
+        socket.send_fds(sock, [b"F"], fds)
+
+
+class TrainingWorker:
+    """One worker process and the kernel's end of its socket pair; started in the background."""
+
+    def __init__(self) -> None:
+        self.proc: subprocess.Popen | None = None
+        self.conn: Connection | None = None
+        self.pid: int | None = None
+        self.ready = threading.Event()
+        self.error = ""
+        self.data_key: str | None = None  # the data the worker keeps
+        self._send_lock = threading.Lock()
+
+    def spawn(self) -> None:
+        """Start the process (returns at once); `wait_ready` blocks until it has imported torch."""
+        ours, theirs = socket.socketpair()
+        root = package_root()
+        env = {**os.environ, "PYTHONUNBUFFERED": "1",
+               "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
+        self.proc = subprocess.Popen([sys.executable, "-c", ENTRY, str(theirs.fileno())],
+                                     pass_fds=[theirs.fileno()], env=env, stdin=subprocess.DEVNULL)
+        theirs.close()
+        self.conn = Connection(ours.detach())
+
+    def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
+        """Block until the worker says it is ready; False (with ``error``) when it died or timed out."""
+        if self.ready.is_set():
+            return True
+        assert self.conn is not None
+        if not self.conn.poll(timeout):
+            self.error = f"the training worker did not start within {timeout:.0f} s"
+            return False
+        try:
+            kind, self.pid = receive(self.conn)
+        except (EOFError, OSError):
+            self.error = f"the training worker exited while starting (exit code {self.exit_code()})"
+            return False
+        self.ready.set()
+        return kind == "ready"
+
+    def send(self, message: tuple[Any, ...]) -> None:
+        assert self.conn is not None
+        with self._send_lock:
+            send(self.conn, message)
+
+    def send_pickled(self, payload: bytes, fds: list[int]) -> None:
+        """A message pickled with references to shared-memory descriptors (`workflows.shared_data`): in step
+        with the worker's reader, the count, the descriptors, then the message."""
+        assert self.conn is not None
+        with self._send_lock:
+            if fds:
+                send(self.conn, ("fds", len(fds)))
+                send_fds(self.conn.fileno(), fds)
+            self.conn.send_bytes(payload)
+
+    def alive(self) -> bool:
+        return self.proc is not None and self.proc.poll() is None
+
+    def exit_code(self) -> int | None:
+        if self.proc is None:
+            return None
+        try:
+            return self.proc.wait(timeout=2)
+        except subprocess.TimeoutExpired:
+            return None
+
+    def close(self) -> None:
+        """End the process (it also ends by itself when the kernel goes away)."""
+        if self.conn is not None:
+            self.conn.close()
+        if self.proc is not None and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=5)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+
+
+_prestarted: TrainingWorker | None = None
+_lock = threading.Lock()
+
+
+def in_kernel() -> bool:
+    """True inside a Jupyter kernel (IPython already loaded, with a kernel); never imports IPython."""
+    ipython = sys.modules.get("IPython")
+    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
+    return shell is not None and getattr(shell, "kernel", None) is not None
+
+
+def prestart() -> None:
+    """In a kernel whose studio will train in a process, start the worker now (once; errors are left to
+    the studio, which reports them when it starts its own)."""
+    global _prestarted
+    if os.name == "nt" or os.environ.get(WORKER_ENV, "").strip() == "thread" or not in_kernel():
+        return
+    with _lock:
+        if _prestarted is not None:
+            return
+        worker = TrainingWorker()
+        try:
+            worker.spawn()
+        except OSError:
+            return
+        _prestarted = worker
+    timer = threading.Timer(PRESTART_TTL, _expire, args=(worker,))
+    timer.daemon = True
+    timer.start()
+
+
+def adopt() -> TrainingWorker | None:
+    """The prestarted worker, handed over once (None when there is none or it died)."""
+    global _prestarted
+    with _lock:
+        worker, _prestarted = _prestarted, None
+    return worker if worker is not None and worker.alive() else None
+
+
+def _expire(worker: TrainingWorker) -> None:
+    global _prestarted
+    with _lock:
+        if _prestarted is not worker:
+            return  # adopted
+        _prestarted = None
+    worker.close()

@@ -1,0 +1,68 @@
+"""The worker's process handle: prestarted in a kernel before torch loads, adopted once, never left behind."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from lepton_nb import spawn
+from lepton_nb.workflows import WorkerSession, open_session
+
+
+@pytest.fixture
+def kernel(monkeypatch):
+    monkeypatch.setattr(spawn, "in_kernel", lambda: True)
+    monkeypatch.delenv("LEPTON_NB_WORKER", raising=False)
+    yield
+    leftover = spawn.adopt()
+    if leftover is not None:
+        leftover.close()
+
+
+def test_a_prestarted_worker_is_adopted_once_by_the_studios_session(kernel):
+    spawn.prestart()
+    spawn.prestart()  # once
+    worker = spawn._prestarted
+    assert worker is not None and worker.alive()
+    session = WorkerSession(out=None)
+    try:
+        session.warm_up()
+        assert session.worker is worker and spawn.adopt() is None
+        assert worker.wait_ready() and worker.pid == worker.proc.pid
+    finally:
+        session.close()
+    assert not worker.alive()
+
+
+def test_a_thread_studio_ends_a_prestarted_worker_and_the_env_prevents_it(kernel, monkeypatch):
+    spawn.prestart()
+    worker = spawn._prestarted
+    open_session("thread", out=None)
+    assert spawn._prestarted is None and not worker.alive()
+    monkeypatch.setenv("LEPTON_NB_WORKER", "thread")
+    spawn.prestart()
+    assert spawn._prestarted is None
+
+
+def test_an_unadopted_worker_expires(kernel):
+    spawn.prestart()
+    worker = spawn._prestarted
+    spawn._expire(worker)
+    assert spawn._prestarted is None and not worker.alive()
+
+
+def test_the_worker_is_given_the_folder_of_this_package():
+    assert (Path(spawn.package_root()) / "lepton_nb" / "spawn.py").is_file()
+
+
+def test_outside_a_kernel_nothing_starts_and_looking_up_studio_prestarts_only_in_a_kernel():
+    code = ("import lepton_nb as lnb, lepton_nb.spawn as s, sys\n"
+            "lnb.Studio\n"
+            "print(s._prestarted is None, 'torch' in sys.modules)\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["True", "True"]
+    assert spawn.in_kernel() is False  # pytest is no kernel (and in_kernel never imports IPython)
