@@ -165,3 +165,13 @@ def test_a_diverged_trial_is_pruned_with_its_message(tmp_path, monkeypatch):
     table = lnb.tune(recipe, out=tmp_path, progress=False).trials.set_index("train.lr")
     assert table.loc[0.02, "state"] == "pruned" and "loss became nan" in table.loc[0.02, "message"]
     assert table.loc[0.005, "state"] == "complete"
+
+
+def test_cmaes_samples_the_numeric_fields_jointly(tmp_path):
+    space = {"train.lr": {"log_uniform": [1e-3, 3e-2]}, "train.weight_decay": {"uniform": [0.0, 0.1]}}
+    recipe = search_recipe(space, **{"search.sampler": "cmaes", "search.trials": 4, "search.pruner": "none",
+                                     "train.epochs": 1})
+    study = lnb.tune(recipe, out=tmp_path, progress=False)
+    assert study.counts() == {"complete": 4}
+    cma = [t.number for t in study.optuna.trials if any(k.startswith("cma") for k in t.system_attrs)]
+    assert cma and min(cma) >= 1  # after the startup trial, CMA-ES proposes both values together
