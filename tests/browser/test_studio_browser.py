@@ -91,7 +91,10 @@ def test_interpret_tab_shows_the_attribution_timeline_and_explanations(page, lab
     assert state(page) == "running"  # tiles arrive while training runs
     wait_until(lambda: state(page) == "completed", 120)
     wait_until(lambda: int(page.locator(timeline).get_attribute("data-frames")) > live_frames, 10)
-    frames = int(page.locator(timeline).get_attribute("data-frames"))
+    frames = 0
+    while frames != int(page.locator(timeline).get_attribute("data-frames")):  # the last frames have arrived
+        frames = int(page.locator(timeline).get_attribute("data-frames"))
+        time.sleep(1.5)
     assert frames >= 3 and page.locator(f"{timeline} .lnb-tile").count() == 8
     page.locator(f"{timeline} .lnb-epoch").fill("0")
     first_epoch = page.locator(timeline).get_attribute("data-epoch")
