@@ -98,17 +98,22 @@ def test_tutorial_run_all_in_jupyterlab_shows_no_error(path, lab_kernels, bare_p
 
 def test_quickstart_in_notebook_7(tutorials_root, bare_page, chromium):
     server = start_server(tutorials_root, "notebook", QUICK)
+    errors: list[str] = []  # the page's console errors: a widget that fails to render says why there
     try:
         page = bare_page
+        page.on("console", lambda m: errors.append(m.text[:500]) if m.type == "error" else None)
         page.goto(f"http://127.0.0.1:{server.port}/notebooks/notebooks/01_quickstart.ipynb?token={server.token}")
         page.wait_for_selector(".jp-Notebook", timeout=90_000)
         page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
         time.sleep(1.0)
         run_all(page)
         monitor = ".lnb-monitor"
-        page.wait_for_selector(monitor, timeout=90_000)
-        wait_until(lambda: int(page.locator(monitor).get_attribute("data-points") or 0) > 0, 90)
-        wait_until(lambda: page.locator(monitor).get_attribute("data-state") == "completed", 120)
+        try:
+            page.wait_for_selector(monitor, timeout=90_000)
+            wait_until(lambda: int(page.locator(monitor).get_attribute("data-points") or 0) > 0, 90)
+            wait_until(lambda: page.locator(monitor).get_attribute("data-state") == "completed", 120)
+        except Exception as exc:
+            raise AssertionError(f"the live monitor did not show the run; console errors: {errors}") from exc
         page.screenshot(path=str(ARTIFACTS / "notebook7-quickstart.png"))
     finally:
         stop_server(server)
