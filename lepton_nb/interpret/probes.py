@@ -21,7 +21,7 @@ from ..spec import METHODS, InterpretSection
 from ..train.callbacks import Callback
 from ..train.events import EpochEnd, FitEnd, FitStart
 from ..train.trainer import Trainer
-from .attribution import attribution_copy, explain
+from .attribution import attribution_copy, explain, needs_captum
 from .schedule import ProbeSchedule
 
 
@@ -58,7 +58,7 @@ class AttributionProbes(Callback):
         self.indices = probe_indices(data.labels(self.split), cfg.probes)
         self.inputs = data.inputs(self.split)[torch.as_tensor(self.indices)]
         self.labels = data.labels(self.split)[torch.as_tensor(self.indices)]
-        if method != "integrated_gradients":  # ours needs no captum; the others import it (~0.5 s) now, not in epoch 1
+        if needs_captum(method):  # its import (~0.5 s) now, before training, not in epoch 1
             import captum.attr  # noqa: F401
 
         self.params = {"n_steps": cfg.steps} if "n_steps" in METHODS[method].params else {}

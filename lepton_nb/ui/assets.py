@@ -17,14 +17,6 @@ def asset(name: str) -> Path:
     raise FileNotFoundError(f"lepton_nb front-end file {name!r} is missing; reinstall lepton_nb")
 
 
-def in_kernel() -> bool:
-    """True inside a Jupyter kernel, where a studio is built to be displayed (False in scripts and tests)."""
-    from IPython import get_ipython
-
-    shell = get_ipython()
-    return shell is not None and getattr(shell, "kernel", None) is not None
-
-
 def in_dashboard() -> bool:
     """True in a kernel that Voilà started for a dashboard page (it sets VOILA_* variables there)."""
     return any(k in os.environ for k in ("VOILA_KERNEL_ID", "VOILA_BASE_URL", "VOILA_SERVER_URL"))

@@ -19,11 +19,12 @@ from IPython.display import HTML, display
 from ..artifacts import Run
 from ..data import DataBundle, build_data
 from ..errors import LeptonError, Problem, RecipeError
+from ..spawn import in_kernel
 from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..train.events import Changed
 from ..warmup import join_warm_up
 from ..workflows import as_recipe, open_session
-from .assets import in_dashboard, in_kernel
+from .assets import in_dashboard
 from .forms import RecipeForm
 from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
 from .panels.augment import AugmentPanel
@@ -40,8 +41,7 @@ from .tasks import Latest
 from .twins import ButtonTwins
 from .views.live import LiveFeed, LiveMonitor, panels_for
 
-TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Search",
-        "Runs")
+TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Search", "Runs")
 
 
 class Studio(ButtonTwins):

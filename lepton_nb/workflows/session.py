@@ -142,7 +142,7 @@ class Session:
 
     def warm_up(self) -> None:
         """Prepare for a run ahead of Start: this session trains in this process, so pay its one-off imports
-        (torch._dynamo, scikit-learn, captum) now in a background thread (`lepton_nb.warmup`)."""
+        (torch._dynamo, scikit-learn) now in a background thread (`lepton_nb.warmup`)."""
         warm_up_in_background()
 
     def close(self) -> None:

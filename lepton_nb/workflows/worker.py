@@ -5,8 +5,8 @@ thread pool with the live views and whatever the user runs, and measured 1.4–1
 loop alone; in its own process it runs at bare-loop speed and nothing in the kernel can change its random
 state. The worker imports torch once and stays warm between runs, keeping the last data it was sent.
 
-Protocol: pickled tuples over a socket pair (`send`/`receive`; plain pickle, so tensors are copied, not
-moved to shared memory: the data is sent once per data recipe and kept, and the kernel's tensors stay its own):
+Protocol: pickled tuples over a socket pair (`send`/`receive`). The data is sent once per data recipe and
+kept; its large tensors travel as shared-memory descriptors (`shared_data`), smaller ones are copied.
 kernel → worker: ``("train", recipe, kwargs, data_key, data_or_None, out)``, ``("pause",)``, ``("fds", n)``
 (then n shared-memory descriptors for the next message's large tensors, see `shared_data`),
 ``("call", job, recipe, kwargs, data_key, data_or_None)`` (LR finder, cross-validation, a search),
@@ -40,10 +40,18 @@ from ..train.journal import JournalHistory
 from ..train.trainer import Trainer
 from .shared_data import receive_fds, release_incoming
 
-THREADS = "_threads"  # a job's kwargs carry the kernel's torch thread count: the worker trains with the same
+THREADS = "_threads"  # the key under which a job's kwargs carry the kernel's torch thread count
 FLUSH_SECONDS = 0.05  # batch events are sent in bundles at most this old; every other event at once
 # what the kernel's views use: not BatchStart, so the training loop does not build one per batch for us
 FORWARDED = tuple(t for t in (*EVENT_TYPES, Changed) if t is not BatchStart)
+
+
+def use_threads(kwargs: dict[str, Any]) -> None:
+    """Train with the kernel's torch thread count, which the job's kwargs carry (``torch.set_num_threads(n)``
+    in the notebook applies to the next job)."""
+    threads = kwargs.pop(THREADS, None)
+    if threads and threads != torch.get_num_threads():
+        torch.set_num_threads(threads)
 
 
 def trainer_state(trainer: Trainer) -> dict[str, Any]:
@@ -132,10 +140,6 @@ class Worker:
             msg = self.jobs.get()
             if msg[0] == "quit":
                 return
-            kwargs = {"train": 2, "call": 3}.get(msg[0])  # where the job's kwargs are in its message
-            threads = msg[kwargs].pop(THREADS, None) if kwargs is not None else None
-            if threads and threads != torch.get_num_threads():  # torch.set_num_threads(n) in the kernel applies
-                torch.set_num_threads(threads)
             if msg[0] == "train":
                 self.train(*msg[1:])
             elif msg[0] == "call":
@@ -156,6 +160,7 @@ class Worker:
         """A job of `session.run_call` (LR finder, cross-validation, a search), its progress sent back."""
         from .session import run_call
 
+        use_threads(kwargs)
         try:
             result = run_call(job, recipe, control=self.control, data=self.bundle(key, data),
                               on_progress=lambda *args: send(self.conn, ("progress", *args)), **kwargs)
@@ -172,6 +177,7 @@ class Worker:
         history = JournalHistory()
         forward = Forwarder(self.conn, history, send_data=data is None)
         report = kwargs.pop("report", True)
+        use_threads(kwargs)
         try:
             run = train(recipe, progress=False, out=out, control=control, history=history,
                         data=self.bundle(key, data), on_trainer=forward.attach, report=False, **kwargs)

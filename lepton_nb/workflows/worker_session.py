@@ -123,6 +123,7 @@ class WorkerSession(Session):
                 self.worker.close()
                 self.worker = None
             self.shared.close()
+            self._data_sent = None  # a later worker gets the data shared anew
 
     def start(self, recipe: Recipe, **train_kwargs: Any) -> bool:
         if train_kwargs.get("model") is not None:  # a model object of the kernel cannot travel by pickle
@@ -189,6 +190,8 @@ class WorkerSession(Session):
              data: DataBundle | None = None, on_progress: Callable[..., None] | None = None, **kwargs: Any) -> Any:
         """Run a job (`run_call`: the LR finder, cross-validation, a search) in the worker, blocking;
         ``control`` stops it, ``on_progress`` gets what the job reports, in the calling thread."""
+        if callable(job):
+            check_job(job)
         with self._lock:
             if self.busy or self._calling:
                 raise UsageError("worker", "busy", "one job at a time: wait for the run (or the job) to end")
@@ -202,8 +205,6 @@ class WorkerSession(Session):
                 raise RuntimeError(self.spawn_error)
             if not worker.wait_ready():
                 raise RuntimeError(worker.error)
-            if callable(job):
-                check_job(job)
             key, payload = self._payload(data)
             self.shared.send(worker, ("call", job, recipe, {**kwargs, THREADS: torch.get_num_threads()}, key, payload))
             worker.data_key = key
