@@ -1,9 +1,10 @@
 """LoRA adapters (Hu et al. 2021) on our own layers through ``peft``, seeded, and merged back for export.
 
-``add_lora`` wraps the chosen ``nn.Linear``/``nn.Conv1d``/``nn.Conv2d`` layers with peft's LoRA layers
-(``inject_adapter_in_model``: the model stays a `Classifier`, only the wrapped layers change). Their
-``A`` matrices are drawn from the run's generator and ``B`` starts at zero, so a freshly adapted model
-computes exactly what it computed before; dropout on the adapters draws from the run's generator too.
+``add_lora`` wraps the chosen ``nn.Linear``/``nn.Conv1d``/``nn.Conv2d``/``nn.Embedding`` layers with peft's
+LoRA layers (``inject_adapter_in_model``: the model stays a `Classifier`, only the wrapped layers change).
+One factor is drawn from the run's generator and the other starts at zero (for an embedding, as peft does,
+``A`` is zero and ``B`` normal), so a freshly adapted model computes exactly what it computed before; dropout
+on the adapters draws from the run's generator too.
 ``merge_lora`` folds ``B·A·alpha/r`` into each base weight and removes the wrappers: what inference,
 export and compression see is a plain model of the recipe's architecture.
 """
@@ -20,12 +21,12 @@ from ..errors import Problem, RecipeError
 from ..spec import AdapterSection, ModelSection
 from .layers import Dropout
 
-ADAPTABLE = (nn.Linear, nn.Conv1d, nn.Conv2d)
+ADAPTABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Embedding)
 TRANSFORMER_TARGETS = ("q", "v")  # as in the LoRA paper: the query and value projections
 
 
 def adaptable_names(model: nn.Module) -> list[str]:
-    """Dotted names of the layers LoRA can wrap (Linear, Conv1d, Conv2d)."""
+    """Dotted names of the layers LoRA can wrap (Linear, Conv1d, Conv2d, Embedding)."""
     return [name for name, m in model.named_modules() if isinstance(m, ADAPTABLE) and name]
 
 
@@ -33,7 +34,11 @@ def default_targets(model: nn.Module) -> list[str]:
     """The attention projections of a transformer; otherwise every adaptable layer of the features."""
     names = adaptable_names(model)
     attention = [n for n in names if n.rsplit(".", 1)[-1] in TRANSFORMER_TARGETS and ".attn." in n]
-    return attention or [n for n in names if n.startswith("features.")]
+    return attention or [n for n in names if n.startswith("features.") and not _is_embedding(model, n)]
+
+
+def _is_embedding(model: nn.Module, name: str) -> bool:
+    return isinstance(model.get_submodule(name), nn.Embedding)
 
 
 def resolve_targets(model: nn.Module, targets: list[str]) -> list[str]:
@@ -47,7 +52,7 @@ def resolve_targets(model: nn.Module, targets: list[str]) -> list[str]:
         if not hits:
             short = sorted({".".join(n.split(".")[-2:]) if n.split(".")[-1].isdigit() else n.rsplit(".", 1)[-1]
                             for n in names})
-            raise RecipeError([Problem("model.adapter.targets", t, f"matches no Linear/Conv layer; allowed: "
+            raise RecipeError([Problem("model.adapter.targets", t, f"matches no Linear/Conv/Embedding layer; allowed: "
                                                                    f"{', '.join(short)} or a full name such as "
                                                                    f"{', '.join(names[:4])}")])
         chosen += [h for h in hits if h not in chosen]
@@ -57,6 +62,8 @@ def resolve_targets(model: nn.Module, targets: list[str]) -> list[str]:
 def _smaller_side(layer: nn.Module) -> int:
     if isinstance(layer, nn.Linear):
         return min(layer.in_features, layer.out_features)
+    if isinstance(layer, nn.Embedding):
+        return min(layer.num_embeddings, layer.embedding_dim)
     fan_in = layer.in_channels * math.prod(layer.kernel_size) // layer.groups  # type: ignore[union-attr]
     return min(fan_in, layer.out_channels)  # type: ignore[union-attr]
 
@@ -75,6 +82,10 @@ def add_lora(model: nn.Module, cfg: AdapterSection, generator: torch.Generator) 
     with torch.random.fork_rng(devices=[]):  # peft draws A from the global generator: redrawn below
         inject_adapter_in_model(config, model)
     for layer in lora_layers(model):
+        if "default" in layer.lora_embedding_A:  # an embedding: a lookup into A (zeros), then B (normal)
+            nn.init.zeros_(layer.lora_embedding_A["default"])
+            nn.init.normal_(layer.lora_embedding_B["default"], generator=generator)
+            continue
         nn.init.kaiming_uniform_(layer.lora_A["default"].weight, a=math.sqrt(5), generator=generator)
         nn.init.zeros_(layer.lora_B["default"].weight)
         if cfg.dropout > 0:

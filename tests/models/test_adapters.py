@@ -71,7 +71,7 @@ def test_lora_on_convolutions_and_dense_layers(arch, spec, target):
 
 
 def test_bad_adapter_settings_name_what_could_be_targeted():
-    allowed = r"model.adapter.targets: .query. .*allowed: ff1, ff2, head.1, k, out, q, v or a full name"
+    allowed = r"model.adapter.targets: .query. .*allowed: embedding, ff1, ff2, head.1, k, out, q, v or a full name"
     with pytest.raises(lnb.RecipeError, match=allowed):
         build_model(transformer(adapter=lora(targets=["query"])), TEXT)
     with pytest.raises(lnb.RecipeError, match=r"model.adapter.r: 32 .*allowed: 1 to 16"):
@@ -84,3 +84,23 @@ def test_size_explanation_adds_up_to_the_parameter_count():
     for kw in ({}, {"positions": "learned"}, {"pooling": "mean"}):
         cfg = transformer(**kw)
         assert sum(n for _, n in explain_sizes(cfg, TEXT)) == count_parameters(build_model(cfg, TEXT))
+
+
+def test_lora_on_the_word_embedding_starts_unchanged_is_seeded_and_merges():
+    cfg = transformer(adapter=lora(targets=["q", "v", "embedding"]), freeze="features")
+    plain = build_model(transformer(), TEXT, seed=0).eval()
+    adapted = build_model(cfg, TEXT, seed=0).eval()
+    assert torch.allclose(plain(ids()), adapted(ids()), atol=1e-6)  # A = 0 for an embedding
+    names = {n for n, p in adapted.named_parameters() if p.requires_grad}
+    assert {"features.embedding.lora_embedding_A.default", "features.embedding.lora_embedding_B.default"} <= names
+    assert count_parameters(adapted, trainable_only=True) == (2 * 2 * (16 * 4 + 4 * 16) + 16 * 2 + 2
+                                                              + 4 * 41 + 16 * 4)  # A: r × (40 + [MASK]); B: D × r
+    again = build_model(cfg, TEXT, seed=0).state_dict()
+    assert all(torch.equal(v, again[k]) for k, v in adapted.state_dict().items())
+    with torch.no_grad():
+        adapted.features.embedding.lora_embedding_A["default"].normal_(generator=torch.Generator().manual_seed(3))
+    before = adapted(ids())
+    assert not torch.allclose(before, plain(ids()))
+    merged = merge_lora(adapted)
+    assert type(merged.features.embedding) is torch.nn.Embedding and not has_adapters(merged)
+    assert torch.allclose(merged(ids()), before, atol=1e-5)
