@@ -56,6 +56,8 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
               str(history.meta.get("started", "")), metrics.get("best_epoch"),
               extras={"test_metrics": stored, "checkpoint": str(ckpt)},
               preprocessor=Preprocessor(spec, vocab, recipe.data.max_len if spec.kind == "text" else 0, encoder))
+    if isinstance(metrics.get("parameters"), dict):
+        run.extras["parameters"] = metrics["parameters"]
     curve = folder.read_robustness()
     if curve is not None and whole_curve(curve):  # a damaged curve is left out, never half shown
         run.extras["robustness"] = curve

@@ -19,6 +19,8 @@ METRIC_TEXT: dict[str, tuple[str, str]] = {
     "roc_auc": ("ROC AUC", "chance that a sample of a class gets a higher score for it than a sample of another "
                            "class (one-vs-rest, averaged); 0.5 is guessing"),
     "robust_accuracy": ("accuracy under PGD", "accuracy on inputs perturbed by a PGD attack within ε"),
+    "masked_loss": ("masked-token loss", "pretraining: cross-entropy of the hidden words the encoder predicted"),
+    "masked_accuracy": ("masked-token accuracy", "pretraining: share of hidden words predicted exactly"),
 }
 PREFIXES = {"val_": "validation ", "train_": "training ", "test_": "test "}
 

@@ -41,9 +41,10 @@ class StudioContext(Protocol):
         """The loaded data rebound to ``recipe`` (None when it does not match)."""
         ...
 
-    def start(self, force: bool = False) -> bool:
+    def start(self, force: bool = False, stage: str = "train") -> bool:
         """Start training the panels' recipe; False (with the reason in ``job_message``) when refused.
-        ``force``: the user asked for it (a click), also in a dashboard."""
+        ``force``: the user asked for it (a click), also in a dashboard; ``stage="pretrain"``: pretrain its
+        text encoder instead."""
         ...
 
     def claim_job(self, name: str) -> bool:

@@ -133,7 +133,7 @@ def download_link(data: bytes, filename: str, label: str, mime: str) -> str:
 
 def snapshot_html(run: Run) -> str:
     """A static summary of a finished run (curves + metrics) for the saved notebook."""
-    rows = metric_rows(run.metrics)
+    rows = metric_rows(run.metrics or run.extras.get("pretrain", {}))  # a pretraining run has no test split
     color = {"completed": "#1b5e20", "error": "#b71c1c", "diverged": "#b71c1c"}.get(run.status, "#8d6e00")
     return (f"<div class='lnb-snapshot' style='font-family:system-ui,sans-serif;font-size:12px'>"
             f"<b>lepton_nb · {html.escape(run.name)}</b> · <span style='color:{color};font-weight:600'>"

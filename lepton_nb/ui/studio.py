@@ -256,12 +256,11 @@ class Studio(ButtonTwins):
 
     # ---- training commands -------------------------------------------------------------------------
 
-    def start(self, force: bool = False) -> bool:
-        """Start training the panels' recipe in the background; returns at once.
-
-        Refused (False, with the reason in the monitor) while a run or cross-validation is active,
-        or while the recipe has problems. In a Voilà dashboard, code never starts training when the page
-        loads: the visitor presses ▶ Start (or the notebook passes ``force=True``).
+    def start(self, force: bool = False, stage: str = "train") -> bool:
+        """Start training the panels' recipe in the background (``stage="pretrain"``: pretrain its text encoder,
+        as the Training tab's button does); returns at once. Refused (False, with the reason in the monitor)
+        while a run or cross-validation is active, or while the recipe has problems. In a Voilà dashboard, code
+        never starts training when the page loads: the visitor presses ▶ Start (or the notebook passes ``force``).
         """
         if not force and in_dashboard():
             return self._refuse("dashboard: press ▶ Start to train (loading the page never starts training)")
@@ -273,16 +272,17 @@ class Studio(ButtonTwins):
                 return self._refuse(f"cannot start: {self._job} is running")
             if not self.session.busy:  # the last run's panels are drawn before a new run starts
                 self._feed_done.wait(30)
-            if not self.session.start(recipe, data=self.data_for(recipe)):
+            # pretraining reads its own corpus; a fine-tuned text model reads ids with its encoder's tokenizer
+            own = stage == "train" and not (recipe.kind == "text" and recipe.model.init_from)
+            if not self.session.start(recipe, data=self.data_for(recipe) if own else None, stage=stage):
                 return self._refuse(self.session.message)
             self._feed_done.clear()
             self._listed.clear()
-            self.monitor.panels = panels_for(recipe.train.adversarial.method != "none")
+            self.monitor.panels = panels_for(recipe.train.adversarial.method != "none", stage == "pretrain")
             self.monitor.marks, self._started = [], mid_run_values(self.form)
             self.monitor.bind(self.session.history)
             session = self.session
-            self.interpret_panel.timeline.bind(session.history,
-                                               lambda: session.trainer.data if session.trainer else None)
+            self.interpret_panel.timeline.bind(session.history, lambda: session.trainer and session.trainer.data)
             self.feed = LiveFeed(self.monitor, self.session, self.hz)
             self.feed.also.append(self.interpret_panel.timeline.push)
             self.feed.on_finish = self._finished
@@ -350,7 +350,7 @@ class Studio(ButtonTwins):
                 finished = [r for r in self.runs if r.model is not None or r.data is not None]
                 for old in finished[:-self.keep_models] if self.keep_models else finished:
                     old.release()
-            self.train_panel.show_error(session, self.feed.error if self.feed else None)
+            self.train_panel.show_end(session, self.feed.error if self.feed else None)
             self._listed.set()
             if run.evaluation is not None:
                 self.evaluate_panel.show_run(run, visible=self.tabs.selected_index == TABS.index("Evaluation"))

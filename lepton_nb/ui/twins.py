@@ -24,6 +24,16 @@ class ButtonTwins:
             return self.train_panel.lr_result
         return None
 
+    def pretrain(self, wait: bool = True, timeout: float | None = None) -> Any:
+        """Pretrain the text transformer on unlabeled text (as the Training tab's button does); when ``wait``,
+        returns the pretraining `Run` (its encoder is then the one the fine-tune choice uses)."""
+        if not self.train_panel.pretrain.start():
+            return None
+        if wait:
+            self.wait(timeout)  # type: ignore[attr-defined]
+            return self.run  # type: ignore[attr-defined]
+        return None
+
     def cross_validate(self, wait: bool = True, timeout: float | None = None) -> Any:
         """Start k-fold CV (as its button does); returns the CVResult when ``wait``."""
         if not self.evaluate_panel.start_cv():

@@ -22,7 +22,7 @@ from ..artifacts.run_folder import checkpoint_file, folder_of
 from ..data import DataBundle, build_data, tokens_summary
 from ..errors import Problem, RecipeError
 from ..interpret.probes import AttributionProbes
-from ..models import build_model
+from ..models import build_model, count_parameters
 from ..spec import Recipe
 from ..train.callbacks import EarlyStopping, TqdmProgress
 from ..train.checkpoint import load_checkpoint
@@ -150,6 +150,8 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     run = Run(recipe, folder.path if folder else None, trainer.history, trainer.model, data, data.spec(), data.norm,
               status, trainer.message, test_eval, time.perf_counter() - t0, started, trainer.best_epoch,
               preprocessor=Preprocessor.from_bundle(data, recipe.data.max_len))
+    run.extras["parameters"] = parameters = {"trainable": count_parameters(trainer.model, trainable_only=True),
+                                             "total": count_parameters(trainer.model)}
     if trainer.init_report is not None:
         run.extras["init"] = trainer.init_report.to_dict()
     if strategy.world_size > 1:
@@ -160,6 +162,7 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
             folder.write_json("changes.json", trainer.history.meta["changes"])
         folder.write_json("metrics.json", {"status": status, "message": trainer.message, "seconds": run.seconds,
                                            "best_epoch": trainer.best_epoch, "world_size": strategy.world_size,
+                                           "parameters": parameters,
                                            "test": test_eval.to_dict() if test_eval else None})
         if report:
             run.report()

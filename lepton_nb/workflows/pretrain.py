@@ -21,7 +21,7 @@ from typing import Any
 from ..artifacts import Run, RunFolder
 from ..data.pretrain import MaskTokens, pretrain_data
 from ..errors import Problem, RecipeError
-from ..models import build_masked_lm_model
+from ..models import build_masked_lm_model, count_parameters
 from ..spec import AdversarialSection, EarlyStoppingSection, Recipe, TrainSection
 from ..train.callbacks import TqdmProgress
 from ..train.control import Control
@@ -76,9 +76,11 @@ def pretrain(recipe: Recipe | dict | str | Path | None, *, progress: bool = True
     last = trainer.history.epochs[-1] if trainer.history.epochs else {}
     final = {"masked_loss": last.get("train_loss"), "masked_accuracy": last.get("train_accuracy")}
     seconds = time.perf_counter() - t0
+    parameters = {"trainable": count_parameters(model, trainable_only=True), "total": count_parameters(model)}
     if folder is not None:
         folder.write_json("metrics.json", {"status": status, "message": trainer.message, "seconds": seconds,
-                                           "best_epoch": trainer.best_epoch, "task": "pretrain", **final})
+                                           "best_epoch": trainer.best_epoch, "task": "pretrain",
+                                           "parameters": parameters, **final})
     return Run(recipe, folder.path if folder else None, trainer.history, trainer.model, data, data.spec(), data.norm,
                status, trainer.message, None, seconds, started, trainer.best_epoch,
-               extras={"pretrain": final, "sentences": len(data.train)})
+               extras={"pretrain": final, "sentences": len(data.train), "parameters": parameters})

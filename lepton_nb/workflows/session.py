@@ -25,6 +25,7 @@ from ..train.history import History
 from ..train.trainer import Trainer
 from ..warmup import warm_up_in_background
 from .fit import train
+from .pretrain import pretrain
 
 ACTIVE = ("starting", "running", "paused", "finishing")
 
@@ -47,6 +48,23 @@ def run_call(job: str | Callable[..., Any], recipe: Recipe, *, control: Control 
     if job == "cross_validate":
         return cross_validate(recipe, control=control, on_fold=on_progress, **kwargs)
     raise UsageError("job", job, "allowed: 'lr_find', 'cross_validate' or a module-level job function")
+
+
+STAGES = ("train", "pretrain")
+
+
+def run_stage(recipe: Recipe, *, stage: str = "train", data: Any = None, report: bool = True, **kwargs: Any) -> Run:
+    """The run a studio's Start starts (the same in a thread and in the worker process).
+
+    ``stage="train"`` trains the recipe's classifier (`train`); ``"pretrain"`` pretrains its text encoder by
+    masked-token prediction (`pretrain`), which reads its own unlabeled corpus (the train split's sentences
+    or ``pretrain.path``), so the studio's labelled data and the report do not apply to it.
+    """
+    if stage == "train":
+        return train(recipe, data=data, report=report, **kwargs)
+    if stage == "pretrain":
+        return pretrain(recipe, **kwargs)
+    raise UsageError("stage", stage, f"allowed: {', '.join(STAGES)}")
 
 
 class Session:
@@ -110,7 +128,8 @@ class Session:
     # ---- commands ----------------------------------------------------------------------------
 
     def start(self, recipe: Recipe, **train_kwargs: Any) -> bool:
-        """Start training ``recipe`` in the background and return at once.
+        """Start training ``recipe`` in the background and return at once (``stage="pretrain"``: pretrain its
+        text encoder instead, see `run_stage`).
 
         Returns False (and sets ``message``) when a run is already active: there is never
         a second training thread.
@@ -192,8 +211,8 @@ class Session:
 
     def _work(self, recipe: Recipe, train_kwargs: dict[str, Any]) -> None:
         try:
-            run = train(recipe, progress=self.progress, out=self.out, control=self.control, history=self.history,
-                        on_trainer=self._attach, **train_kwargs)
+            run = run_stage(recipe, progress=self.progress, out=self.out, control=self.control,
+                            history=self.history, on_trainer=self._attach, **train_kwargs)
             self.run = run
             self._set_state(run.status, run.message or run.status)
         except BaseException as exc:  # everything, so the thread never dies silently

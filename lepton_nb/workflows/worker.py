@@ -171,16 +171,16 @@ class Worker:
         send(self.conn, ("result", result))
 
     def train(self, recipe: Any, kwargs: dict[str, Any], key: str | None, data: Any, out: Any) -> None:
-        from .fit import train
+        from .session import run_stage
 
         control = self.control
         history = JournalHistory()
         forward = Forwarder(self.conn, history, send_data=data is None)
-        report = kwargs.pop("report", True)
+        report = kwargs.pop("report", True) and kwargs.get("stage", "train") == "train"  # pretraining has none
         use_threads(kwargs)
         try:
-            run = train(recipe, progress=False, out=out, control=control, history=history,
-                        data=self.bundle(key, data), on_trainer=forward.attach, report=False, **kwargs)
+            run = run_stage(recipe, progress=False, out=out, control=control, history=history,
+                            data=self.bundle(key, data), on_trainer=forward.attach, report=False, **kwargs)
         except BaseException as exc:  # reported to the kernel; the worker serves the next job
             forward.pending.clear()
             state = trainer_state(forward.trainer) if forward.trainer is not None else None

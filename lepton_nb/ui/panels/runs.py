@@ -9,6 +9,7 @@ from typing import Any
 import ipywidgets as W
 
 from ...artifacts import Run
+from ...artifacts.transfer import is_transfer, transfer_row
 from ...plotting import new_figure, to_png
 from ...spec import Recipe
 from ...spec.diff import differences
@@ -24,6 +25,7 @@ class RunsPanel:
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
         self.table = W.HTML(f"<p style='{MUTED}'>No runs yet.</p>")
+        self.transfer = W.HTML()
         self.visible = False
         self.select = W.SelectMultiple(options=[], rows=6, description="runs", layout=W.Layout(width="420px"))
         self.select_hint = W.HTML(f"<span style='{MUTED}'>Select several runs to compare them (Ctrl/⌘-click or "
@@ -42,7 +44,7 @@ class RunsPanel:
         self.command = W.HTML()
         self.deploy = DeployTools(ctx, self.selected_runs)
         self.box = W.VBox([
-            self.table,
+            self.table, self.transfer,
             W.HBox([W.VBox([self.select, self.select_hint], layout=W.Layout(width="440px")),
                     W.VBox([self.load_button, self.export_button, self.upload])]),
             self.links, self.command, W.HTML("<h4>Compare</h4>"), self.overlay_png, self.deploy.box,
@@ -55,6 +57,7 @@ class RunsPanel:
             return
         self.visible = visible
         self.table.value = table_html([r.summary_row() for r in runs], left=("run", "status", "source", "arch"))
+        self.transfer.value = transfer_html(runs)
         labels = [(f"{r.name} · {r.status}", i) for i, r in enumerate(runs)]
         selected = self.select.value
         self.select.options = labels
@@ -135,3 +138,15 @@ class RunsPanel:
             return
         self.ctx.load_recipe(recipe)
         self.links.value = f"<span style='{MUTED}'>loaded {html.escape(name)} into the panels</span>"
+
+
+def transfer_html(runs: list[Run]) -> str:
+    """Pretraining, fine-tuning and LoRA side by side with training from scratch ('' until a run used one):
+    what trained, how many parameters that is, accuracy, time and checkpoint size."""
+    if not any(is_transfer(r) for r in runs):
+        return ""
+    rows = [transfer_row(r) for r in runs if r.recipe.kind == "text" or is_transfer(r)]
+    return ("<h4>From scratch, pretrained + fine-tuned, LoRA</h4>"
+            f"<p style='{MUTED}'>trainable: parameters that learned in this run (share of all); accuracy: on the "
+            "test split (pretraining: of the hidden words it predicted); checkpoint: size on disk.</p>"
+            + table_html(rows, left=("run", "start")))

@@ -15,6 +15,7 @@ from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, error_html, set_png
 from ..tasks import Latest
+from .pretrain import PretrainStep
 
 ONE_CYCLE_FACTOR = 4  # the finder's advice for one_cycle: a peak 3-10x the steepest-descent lr
 
@@ -35,12 +36,13 @@ class TrainPanel:
         self.lr_button.on_click(lambda _: self.find_lr())
         self.lr_apply.on_click(lambda _: self.apply_lr())
         self.error = W.HTML()
+        self.pretrain = PretrainStep(ctx)
         self.box = W.HBox([
             W.VBox([W.HTML("<h4>Hyperparameters</h4>"), W.HBox([W.HTML("<b>run name</b>", layout=W.Layout(
                 width="150px")), ctx.form.name.widget]), ctx.form.sections["train"].box],
                 layout=W.Layout(flex=FORM_COLUMN)),
             W.VBox([W.HTML("<h4>Learning-rate finder</h4>"), W.HBox([self.lr_button, self.lr_apply]),
-                    self.lr_status, self.lr_plot, W.HTML("<h4>Last run</h4>"), self.error],
+                    self.lr_status, self.lr_plot, W.HTML("<h4>Last run</h4>"), self.error, self.pretrain.box],
                    layout=W.Layout(flex=SIDE_COLUMN)),
         ], layout=W.Layout(flex_flow="row wrap"))
 
@@ -94,8 +96,10 @@ class TrainPanel:
         self.lr_status.value = f"applied lr <b>{lr:g}</b>: {html.escape(how)}"
         return lr
 
-    def show_error(self, session: Any, view_error: str | None = None) -> None:
-        """How the last run ended; also a live-view failure (the run itself went on) and detached observers."""
+    def show_end(self, session: Any, view_error: str | None = None) -> None:
+        """How the last run ended; also a live-view failure (the run itself went on) and detached observers;
+        a finished pretraining run's encoder is offered for fine-tuning."""
+        self.pretrain.finished(session.run)
         failures = [f"the live view failed and stopped updating: {view_error}"] if view_error else []
         trainer = session.trainer
         failures += [f"{f.handler} failed and was detached: {f.message}" for f in

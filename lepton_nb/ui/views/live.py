@@ -42,8 +42,18 @@ DEFAULT_STYLES = {
 }
 
 
-def panels_for(adversarial: bool) -> list[dict[str, Any]]:
-    """The live charts of a run: adversarial training adds the robust validation accuracy beside the clean one."""
+PRETRAIN_PANELS = [
+    {"title": "masked-token loss", "series": ["train/loss"]},
+    {"title": "masked-token accuracy", "series": ["train_accuracy"], "ymin": 0, "ymax": 1},
+    {"title": "learning rate", "series": ["lr"]},
+]
+
+
+def panels_for(adversarial: bool, pretraining: bool = False) -> list[dict[str, Any]]:
+    """The live charts of a run: adversarial training adds the robust validation accuracy beside the clean one;
+    pretraining has no labels, so its charts are the masked-token loss and accuracy (no validation)."""
+    if pretraining:
+        return PRETRAIN_PANELS
     if not adversarial:
         return DEFAULT_PANELS
     return [dict(p, series=[*p["series"], "val_robust_accuracy"]) if p["title"] == "accuracy" else p

@@ -1,0 +1,63 @@
+"""The Training tab's transfer step: pretrain in the studio with live masked-token curves, then fine-tune."""
+
+import lepton_nb as lnb
+from lepton_nb.ui.views.live import PRETRAIN_PANELS
+from tests.conftest import tiny_recipe, write_sentiment
+from tests.workflows.test_transformers import text_recipe
+
+
+def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
+    recipe = text_recipe(write_sentiment(tmp_path / "r.tsv"), **{"pretrain.epochs": 3, "pretrain.lr": 1e-2,
+                                                                 "pretrain.batch_size": 32, "train.epochs": 2})
+    studio = lnb.Studio(recipe, out=tmp_path / "runs", hz=20)
+    try:
+        assert studio.wait_data(60) is not None
+        step = studio.train_panel.pretrain
+        assert not step.button.disabled and step.mode.disabled  # nothing to fine-tune from yet
+        pre = studio.pretrain(timeout=120)
+        assert pre is not None and pre.status == "completed" and "pretrain" in pre.extras
+        assert studio.monitor.panels == PRETRAIN_PANELS  # masked-token curves, no validation
+        assert [round(e["train_loss"], 6) for e in pre.history.epochs] and len(pre.history.epochs) == 3
+        assert "encoder ready" in step.status.value and pre.name in step.status.value
+        assert not step.mode.disabled and step.mode.value == "full"
+        assert studio.recipe.model.init_from == str(pre.dir)  # what Start will train is in the panels
+        words = pre.data.vocab.words  # the pretraining run is released when the next one finishes (keep_models)
+
+        step.mode.value = "lora"
+        model = studio.recipe.model
+        assert (model.init_from, model.freeze, model.adapter.kind) == (str(pre.dir), "features", "lora")
+        assert model.adapter.targets == ["q", "v", "embedding"]
+        assert studio.start()
+        assert studio.wait(120)
+        fine = studio.run
+        assert fine.status == "completed" and fine.extras["init"]["loaded"] == ["features"]
+        params = fine.extras["parameters"]
+        assert 0 < params["trainable"] < params["total"] / 2
+        assert fine.data.vocab.words == words  # ids read with the encoder's tokenizer
+
+        studio.runs_panel.refresh()
+        table = studio.runs_panel.transfer.value
+        assert "pretraining: masked tokens" in table
+        assert "pretrained encoder, LoRA r=8 on q, v, embedding + head" in table
+        assert f"{params['trainable']:,}" in table and " MB" in table
+
+        step.mode.value = "scratch"
+        assert (studio.recipe.model.init_from, studio.recipe.model.adapter.kind) == ("", "none")
+    finally:
+        studio.close()
+
+
+def test_the_step_says_why_it_does_not_apply(tmp_path):
+    studio = lnb.Studio(tiny_recipe(), out=None, worker="thread")
+    try:
+        step = studio.train_panel.pretrain
+        assert step.button.disabled and "is image" in step.status.value
+        assert not step.start() and "cannot pretrain" in step.status.value
+        assert not studio.session.busy and studio.runs_panel.transfer.value == ""
+        studio.update({"data.source": "text_tsv", "data.path": str(write_sentiment(tmp_path / "r.tsv")),
+                       "model.arch": "text_cnn", "augment.ops": []})
+        assert step.button.disabled and "text_transformer" in step.status.value
+        studio.update({"model.arch": "text_transformer", "model.embed_dim": 16, "model.heads": 2})
+        assert not step.button.disabled
+    finally:
+        studio.close()
