@@ -46,7 +46,7 @@ def transformers_starter() -> Recipe:
         "name": "transformers-exercise", "data.path": str(reviews_path()), "data.max_len": 24,
         "model.arch": "text_transformer", "model.embed_dim": 32, "model.heads": 2, "model.depth": 2,
         "model.hidden": 64, "model.dropout": 0.1, "augment.ops": [], "interpret.enabled": False,
-        "train.lr": 5e-3, "train.batch_size": 16, "train.epochs": 12,
+        "train.lr": 5e-3, "train.batch_size": 16, "train.epochs": 12, "train.scheduler": "one_cycle",
         "pretrain.epochs": 15, "pretrain.batch_size": 16, "pretrain.lr": 3e-3})
 
 

@@ -74,7 +74,7 @@ def test_cross_field_problems_are_reported():
                           "augment": {"ops": [{"op": "rotation"}]}})
     fields = {p.field for p in info.value.problems}
     assert {"model.arch", "data.path", "augment.ops[0].op"} <= fields
-    assert "allowed: text_cnn, text_bilstm" in str(info.value)
+    assert "allowed: text_bow, text_cnn, text_bilstm" in str(info.value)
 
 
 def test_augment_op_parameters_are_validated():

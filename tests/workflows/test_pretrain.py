@@ -72,5 +72,5 @@ def test_pretraining_learns_and_transfers_into_a_classifier(tmp_path):
 
 
 def test_pretraining_refuses_other_models():
-    with pytest.raises(lnb.RecipeError, match="model.arch: .text_cnn. .*allowed: text_transformer"):
+    with pytest.raises(lnb.RecipeError, match="model.arch: .text_bow. .*allowed: text_transformer"):
         lnb.pretrain(lnb.Recipe.preset("sentiment"), out=None)
