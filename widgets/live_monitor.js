@@ -5,6 +5,9 @@
 // Each append carries the raw index it starts at: a gap (a lost message) triggers a new hello.
 
 const DPR = () => window.devicePixelRatio || 1;
+// one id per page load: the kernel learns that the page was reloaded (Jupyter then no longer knows the
+// display ids of the outputs the kernel keeps up to date, such as the run's summary under the studio)
+const PAGE = (globalThis.__lnbPage ||= Math.random().toString(36).slice(2));
 
 function niceTicks(lo, hi, count) {
   if (!isFinite(lo) || !isFinite(hi)) return [];
@@ -311,7 +314,7 @@ function render({ model, el }) {
     } else if (msg.type === "append") {
       for (const [name, s] of Object.entries(msg.series || {})) {
         const cur = series[name] || (series[name] = new Series());
-        if (s.start !== cur.nRaw) { model.send({ type: "hello", reason: "gap" }); return; }
+        if (s.start !== cur.nRaw) { model.send({ type: "hello", reason: "gap", page: PAGE }); return; }
         cur.append(s);
       }
       requestDraw();
@@ -330,7 +333,7 @@ function render({ model, el }) {
   resize.observe(panelsEl);
   buildPanels();
   updateControls();
-  model.send({ type: "hello" });
+  model.send({ type: "hello", page: PAGE });
   return () => {
     resize.disconnect();
     model.off("msg:custom", onMsg);

@@ -14,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-from IPython.display import HTML, display
+from IPython.display import display
 
 from ..artifacts import Run
 from ..data import DataBundle, build_data
@@ -37,6 +37,7 @@ from .panels.runs import RunsPanel
 from .panels.search import SearchPanel
 from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
+from .snapshot import STALE_NOTE, Snapshot
 from .tasks import Latest
 from .twins import ButtonTwins
 from .views.live import LiveFeed, LiveMonitor, panels_for
@@ -58,8 +59,7 @@ class Studio(ButtonTwins):
         self.session = open_session(worker, out)
         if in_kernel():  # displayed next: the worker imports torch while the panels are built (2 cores)
             self.session.warm_up()
-        self.out, self.hz, self.keep_models = out, hz, keep_models
-        self._lock = threading.RLock()
+        self.out, self.hz, self.keep_models, self._lock = out, hz, keep_models, threading.RLock()
         self.data: DataBundle | None = None
         self._data_key: str | None = None
         self._data_error: BaseException | None = None
@@ -71,9 +71,8 @@ class Studio(ButtonTwins):
         self._listed.set()
         self._job: str | None = None
         self.job_message = ""
-        self._handles: list[Any] = []
         self._shown: dict[str, str] = {}
-        self.last_snapshot = ""
+        self.snapshots = Snapshot()  # the last run's summary under the studio (see `snapshot`)
         self._started: dict[str, Any] = {}  # mid-run fields as the active run has them
 
         self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",), "search": ("space",)})
@@ -115,9 +114,12 @@ class Studio(ButtonTwins):
     def _ipython_display_(self) -> None:
         self.session.warm_up()  # imports torch's one-off parts where the runs train, while the user reads
         display(self.widget)
-        # a placeholder the run's static summary replaces (update_display works from any thread)
-        self._handles.append(display(HTML(self.last_snapshot or "<div class='lnb-snapshot'></div>"),
-                                     display_id=True))
+        self.snapshots.show(len(self.monitor.pages), in_dashboard())  # the run's summary goes there
+
+    def snapshot(self) -> None:
+        """Show the last run's summary in this cell; later runs update it. After a page reload the summary
+        under the studio can no longer be updated (the monitor says so): this puts it in the notebook."""
+        self.snapshots.show(len(self.monitor.pages))
 
     # ---- recipe --------------------------------------------------------------------------------
 
@@ -357,9 +359,8 @@ class Studio(ButtonTwins):
                 self.interpret_panel.show_run(run)
                 self.robustness_panel.show_run(run)
             self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
-            self.last_snapshot = snapshot_html(run)
-            for handle in self._handles:
-                handle.update(HTML(self.last_snapshot))
+            if not self.snapshots.update(snapshot_html(run), len(self.monitor.pages)):
+                self.monitor.message = f"{run.status} · {STALE_NOTE}"
         finally:
             self._listed.set()
             self._feed_done.set()
@@ -391,8 +392,7 @@ class Studio(ButtonTwins):
         panels = (self.data_panel, self.augment_panel, self.model_panel, self.train_panel, self.evaluate_panel,
                   self.interpret_panel, self.robustness_panel, self.search_panel, self.runs_panel,
                   self.runs_panel.deploy)
-        tasks = [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]
-        for task in tasks:
+        for task in [self.data_task, *(v for p in panels for v in vars(p).values() if isinstance(v, Latest))]:
             task.close(timeout)
         join_warm_up(timeout)  # its imports run inside torch too
         self.widget.close()

@@ -141,6 +141,7 @@ def test_quickstart_as_a_voila_dashboard_and_start_works(tutorials_root, bare_pa
         wait_until(lambda: read("data-state") in ("starting", "running"), 20)
         wait_until(lambda: read("data-state") == "completed", 120)
         assert int(read("data-points")) > 0
+        page.wait_for_selector(".lnb-snapshot img", timeout=30_000)  # the run's summary, drawn after the page ran
         assert elsewhere == []  # the studio's front end is served by the kernel's server: no CDN
         page.screenshot(path=str(ARTIFACTS / "voila-quickstart.png"))
     finally:

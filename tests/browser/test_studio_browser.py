@@ -6,7 +6,7 @@ import nbformat
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, record_figure
-from tests.browser.helpers import MONITOR, cell_busy, open_notebook, points, run_cell, state, wait_until
+from tests.browser.helpers import CELLS, MONITOR, cell_busy, open_notebook, points, run_cell, state, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -15,8 +15,8 @@ STUDIO = ('import lepton_nb as lnb\n'
           'studio')
 
 
-def start_studio(page, lab, name, epochs):
-    lab.write_notebook(name, [STUDIO.format(epochs=epochs), 'import time\ntime.sleep(5)\nprint("slept")'])
+def start_studio(page, lab, name, epochs, more=()):
+    lab.write_notebook(name, [STUDIO.format(epochs=epochs), 'import time\ntime.sleep(5)\nprint("slept")', *more])
     open_notebook(page, lab, name)
     run_cell(page, 0)
     page.wait_for_selector(MONITOR, timeout=90_000)
@@ -64,6 +64,26 @@ def test_reload_mid_run_recovers_the_whole_curve(page, lab):
     page.screenshot(path=str(ARTIFACTS / "04_after_reload.png"))
     page.locator(f"{MONITOR} .lnb-stop").click()
     wait_until(lambda: state(page) == "stopped", 30)
+
+
+def test_after_a_reload_the_studio_says_the_summary_is_stale_and_snapshot_puts_it_in_the_notebook(page, lab):
+    start_studio(page, lab, "reload-snapshot.ipynb", epochs=12, more=["studio.snapshot()"])
+    page.locator(f"{MONITOR} .lnb-start").click()
+    wait_until(lambda: points(page) > 0, 60)
+    page.keyboard.press("Control+s")
+    time.sleep(1.5)
+    page.reload()  # Jupyter forgets the display id of the summary under the studio
+    page.wait_for_selector(MONITOR, timeout=90_000)
+    wait_until(lambda: state(page) == "completed", 120)
+    wait_until(lambda: "studio.snapshot()" in page.locator(MONITOR).inner_text(), 15)  # said where one looks
+    run_cell(page, 2)
+    page.locator(CELLS).nth(2).locator(".lnb-snapshot img").wait_for(timeout=30_000)
+    page.screenshot(path=str(ARTIFACTS / "06_snapshot_after_reload.png"))
+    page.keyboard.press("Control+s")
+    time.sleep(2)
+    saved = nbformat.read(lab.root / "reload-snapshot.ipynb", as_version=4)
+    html = [o.get("data", {}).get("text/html", "") for o in saved.cells[2].outputs]
+    assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "completed" in h for h in html)
 
 
 def test_finished_run_leaves_a_static_snapshot_in_the_saved_notebook(page, lab):

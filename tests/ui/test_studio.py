@@ -49,7 +49,7 @@ def test_start_returns_at_once_and_runs_in_the_background(studio):
     assert run.metrics["accuracy"] > 0.3
     assert studio.monitor.state == "completed" and studio.monitor.progress["fraction"] == 1.0
     assert studio.monitor._sent["train/loss"] == run.history.length("train/loss")  # every point reached the view
-    assert "lnb-snapshot" in studio.last_snapshot and "data:image/png;base64" in studio.last_snapshot
+    assert "lnb-snapshot" in studio.snapshots.html and "data:image/png;base64" in studio.snapshots.html
 
 
 def test_buttons_drive_the_session(studio):

@@ -122,6 +122,7 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
         self._history = history if history is not None else History()
         self._sent: dict[str, int] = {}
         self._commands: dict[str, Callable[[], Any]] = {}
+        self.pages: list[str] = []  # the pages (browser loads) that showed a view of this monitor, in order
         self.bytes_sent = 0
         self.updates_sent = 0
         self.last_update_bytes = 0
@@ -150,6 +151,9 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
             return
         self.remember_context()
         if content.get("type") == "hello":
+            page = content.get("page")
+            if isinstance(page, str) and page not in self.pages:
+                self.pages.append(page)
             self.send_reset()
         elif content.get("type") == "command":
             handler = self._commands.get(str(content.get("name")))

@@ -1,0 +1,55 @@
+"""The last run's static summary under the studio: what a saved notebook, nbviewer or a PDF shows of it.
+
+Jupyter updates a displayed summary through its display id, and only the page that displayed it knows
+that id: after a browser reload (or in a second tab) updates reach nothing, and the saved notebook would
+keep the previous run's summary. The monitor's views say which page they are in, so the studio knows
+when no summary of the current page can be updated, says so, and ``studio.snapshot()`` shows the summary
+in a new cell of the current page (later runs update it too). In a Voilà dashboard the summary is a
+widget instead: Voilà draws no display updates after the page has executed, a widget's value it does.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+import ipywidgets as W
+from IPython.display import HTML, display
+
+PLACEHOLDER = "<div class='lnb-snapshot'></div>"
+STALE_NOTE = ("the page was reloaded, and Jupyter forgets on a reload where the summary under the studio is: "
+              "it still shows the previous run. Run studio.snapshot() in a new cell to put this run's summary "
+              "in the notebook.")
+
+
+@dataclass
+class _Shown:
+    handle: Any
+    page: int  # index of the page (in the monitor's pages) this summary was displayed in
+
+
+class Snapshot:
+    """Displays the summary (as updatable outputs, or a widget in a dashboard) and keeps every copy current."""
+
+    def __init__(self) -> None:
+        self.html = ""
+        self._shown: list[_Shown] = []
+        self.widget: W.HTML | None = None
+
+    def show(self, pages: int, dashboard: bool = False) -> None:
+        """Display the summary where the call's output goes; ``pages``: how many pages the monitor has seen."""
+        if dashboard:
+            self.widget = self.widget or W.HTML(self.html or PLACEHOLDER)
+            display(self.widget)
+            return
+        # a summary displayed before the monitor's first view said hello belongs to that first page
+        self._shown.append(_Shown(display(HTML(self.html or PLACEHOLDER), display_id=True), max(pages - 1, 0)))
+
+    def update(self, html: str, pages: int) -> bool:
+        """Show ``html`` everywhere; False when none of the summaries is in the current (latest) page."""
+        self.html = html
+        for shown in self._shown:
+            shown.handle.update(HTML(html))
+        if self.widget is not None:
+            self.widget.value = html
+        return self.widget is not None or pages <= 1 or any(s.page == pages - 1 for s in self._shown)

@@ -1,0 +1,69 @@
+"""The run's summary under the studio: kept current, honest after a page reload, a widget in a dashboard."""
+
+import lepton_nb.ui.snapshot as snapshot_module
+import lepton_nb.ui.studio as studio_module
+from lepton_nb.ui.snapshot import STALE_NOTE
+
+
+class Handle:
+    def __init__(self, html):
+        self.shown = [html]
+
+    def update(self, obj):
+        self.shown.append(obj.data)
+
+
+def fake_display(monkeypatch):
+    handles = []
+
+    def display(obj, display_id=False):
+        if display_id:
+            handles.append(Handle(obj.data))
+            return handles[-1]
+        return None
+    monkeypatch.setattr(snapshot_module, "display", display)
+    monkeypatch.setattr(studio_module, "display", lambda obj: None)  # the studio's widgets: not under test
+    return handles
+
+
+def hello(studio, page):
+    studio.monitor._on_msg(studio.monitor, {"type": "hello", "page": page}, [])
+
+
+def run(studio):
+    assert studio.start(force=True) and studio.wait(60)  # force: a click, as in a dashboard
+    return studio.run
+
+
+def test_after_a_reload_the_monitor_says_the_summary_is_stale_until_snapshot_shows_it_anew(studio, monkeypatch):
+    handles = fake_display(monkeypatch)
+    studio._ipython_display_()  # the studio and, under it, the summary's placeholder
+    hello(studio, "first-page")
+    hello(studio, "first-page")  # a second view (or a lost message) in the same page is no reload
+    first = run(studio)
+    assert first.name in handles[0].shown[-1] and STALE_NOTE not in studio.monitor.message
+
+    hello(studio, "reloaded-page")  # the browser reloaded: Jupyter forgot the placeholder's display id
+    second = run(studio)
+    assert studio.monitor.message == f"{second.status} · {STALE_NOTE}"  # said where the user looks
+    assert "studio.snapshot()" in studio.monitor.message
+
+    studio.snapshot()  # in a new cell of the reloaded page
+    assert second.name in handles[1].shown[0]  # shows the last run at once
+    third = run(studio)
+    assert STALE_NOTE not in studio.monitor.message
+    assert third.name in handles[1].shown[-1] and third.name in handles[0].shown[-1]
+    assert studio.snapshots.html == handles[1].shown[-1]
+
+
+def test_in_a_dashboard_the_summary_is_a_widget_that_updates(studio, monkeypatch):
+    handles = fake_display(monkeypatch)
+    monkeypatch.setenv("VOILA_KERNEL_ID", "k")
+    studio._ipython_display_()
+    assert handles == [] and studio.snapshots.widget is not None
+    hello(studio, "dashboard")
+    done = run(studio)
+    assert done.name in studio.snapshots.widget.value and "data:image/png;base64" in studio.snapshots.widget.value
+    hello(studio, "dashboard-reloaded")  # a reloaded dashboard shows the widget again: nothing is stale
+    run(studio)
+    assert STALE_NOTE not in studio.monitor.message
