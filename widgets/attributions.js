@@ -2,7 +2,7 @@
 // an epoch slider and a play button. Frames arrive append-only; on (re)render the view says hello
 // and gets them all again. Attributions come as int8 (base64) with one scale per frame.
 
-const RED = [196, 78, 82], BLUE = [76, 114, 176];
+const RED = [196, 78, 82], BLUE = [76, 114, 176], GREEN = [46, 125, 50];
 
 function decode(b64, signed) {
   const raw = atob(b64);
@@ -36,9 +36,11 @@ function tileCanvas(probe, attr, size) {
   return canvas;
 }
 
-function tokens(probe, attr) {
+function tokens(probe, attr, att) {
+  // att (transformers): attention rollout per word, drawn as a green underline relative to the sentence's top word
   const span = document.createElement("div");
   span.className = "lnb-tokens";
+  const top = att && att.length ? Math.max(...att, 1e-9) : 0;
   probe.words.forEach((word, i) => {
     const a = attr ? attr[i] / 127 : 0;
     const col = a > 0 ? RED : BLUE;
@@ -46,6 +48,12 @@ function tokens(probe, attr) {
     s.textContent = word;
     s.title = (attr ? attr[i] / 127 : 0).toFixed(2);
     s.style.background = `rgba(${col.join(",")},${Math.min(1, Math.abs(a)).toFixed(2)})`;
+    if (top) {
+      const share = att[i] || 0;
+      s.title += ` · attention rollout ${(100 * share).toFixed(1)}%`;
+      s.style.boxShadow = `inset 0 -3px 0 rgba(${GREEN.join(",")},${(share / top).toFixed(2)})`;
+      s.dataset.attention = share.toFixed(3);
+    }
     span.append(s, " ");
   });
   return span;
@@ -117,7 +125,7 @@ function render({ model, el }) {
       tile.className = "lnb-tile";
       const attr = f ? decode(f.data[i], true) : null;
       if (kind === "image") tile.appendChild(tileCanvas(probe, attr, 96));
-      else if (kind === "text") tile.appendChild(tokens(probe, attr));
+      else if (kind === "text") tile.appendChild(tokens(probe, attr, f && f.attention ? f.attention[i] : null));
       else if (attr) tile.appendChild(bars(probe, attr));
       const cap = document.createElement("div");
       cap.className = "lnb-caption";

@@ -88,6 +88,25 @@ def rollout(weights: np.ndarray, pooled_rows: Sequence[int] | None = None) -> np
     return flow[rows].mean(0)
 
 
+def has_attention(model: nn.Module) -> bool:
+    """The model has a transformer encoder whose attention can be read."""
+    return any(isinstance(m, TextTransformer) for m in model.modules())
+
+
+def token_rollout(model: nn.Module, ids: torch.Tensor) -> np.ndarray:
+    """Attention rollout of each input token into the sentence vector, per sentence: [batch, L] (0 at padding;
+    a [CLS] token's own share is left out, so a sentence's shares sum to at most 1)."""
+    weights = attention_weights(model, ids)
+    has_cls = encoder_of(model).cls is not None
+    out = np.zeros(tuple(ids.shape), dtype=np.float32)
+    for i in range(len(ids)):
+        n = int((ids[i] != 0).sum())
+        keep = n + (1 if has_cls else 0)
+        flow = rollout(weights[i, :, :, :keep, :keep].numpy(), None if has_cls else range(keep))
+        out[i, :n] = flow[1:] if has_cls else flow
+    return out
+
+
 def attention_views(model: nn.Module, preprocessor: Any, sentences: Sequence[str],
                     classes: Sequence[str] = ()) -> list[AttentionView]:
     """Attention of ``model`` (a text_transformer classifier) on raw sentences, trimmed to their tokens."""

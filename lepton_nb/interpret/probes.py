@@ -21,6 +21,7 @@ from ..spec import METHODS, InterpretSection
 from ..train.callbacks import Callback
 from ..train.events import EpochEnd, FitEnd, FitStart
 from ..train.trainer import Trainer
+from .attention import has_attention, token_rollout
 from .attribution import attribution_copy, explain, needs_captum
 from .schedule import ProbeSchedule
 
@@ -138,11 +139,13 @@ class AttributionProbes(Callback):
 
     def frame(self, epoch: int) -> dict[str, Any]:
         exp = self.explanation()  # the snapshot at this epoch boundary
-        return {"epoch": epoch, "step": self.trainer.global_step,
-                "attributions": exp.attributions.numpy().astype(np.float16),
-                "predictions": exp.predictions.tolist(), "confidence": [round(float(c), 4) for c in exp.confidence],
-                "target": exp.target.tolist(),
-                "delta": None if exp.delta is None else float(exp.delta.abs().max())}
+        out = {"epoch": epoch, "step": self.trainer.global_step,
+               "attributions": exp.attributions.numpy().astype(np.float16),
+               "predictions": exp.predictions.tolist(), "confidence": [round(float(c), 4) for c in exp.confidence],
+               "target": exp.target.tolist(), "delta": None if exp.delta is None else float(exp.delta.abs().max())}
+        if self.net is not None and has_attention(self.net):  # a transformer: where its attention flows, too
+            out["attention"] = token_rollout(self.net, self.inputs).astype(np.float16)
+        return out
 
     def on_fit_end(self, event: FitEnd) -> None:
         meta = self.trainer.history.meta
@@ -159,7 +162,9 @@ def save_timeline(path: Any, frames: list[dict[str, Any]], probes: dict[str, Any
                         predictions=np.array([f["predictions"] for f in frames]),
                         confidence=np.array([f["confidence"] for f in frames]),
                         indices=np.array(probes["indices"]), labels=np.array(probes["labels"]),
-                        split=np.array(probes["split"]), method=np.array(probes["method"]))
+                        split=np.array(probes["split"]), method=np.array(probes["method"]),
+                        **({"attention": np.stack([f["attention"] for f in frames])}
+                           if all("attention" in f for f in frames) else {}))
     tmp.replace(path)
 
 
@@ -168,7 +173,8 @@ def load_timeline(path: Any) -> list[dict[str, Any]]:
     try:
         with np.load(path, allow_pickle=False) as z:
             return [{"epoch": int(z["epochs"][i]), "step": int(z["steps"][i]), "attributions": z["attributions"][i],
-                     "predictions": z["predictions"][i].tolist(), "confidence": z["confidence"][i].tolist()}
+                     "predictions": z["predictions"][i].tolist(), "confidence": z["confidence"][i].tolist(),
+                     **({"attention": z["attention"][i]} if "attention" in z.files else {})}
                     for i in range(len(z["epochs"]))]
     except (OSError, KeyError, ValueError):
         return []

@@ -80,6 +80,34 @@ def test_text_and_tabular_probes(imdb_path):
                                                              "interpret.every_n_epochs": 1}),
                      progress=False, out=None)
     assert text.history.artifacts["attributions"][0]["attributions"].shape == (8, 48)
+    assert "attention" not in text.history.artifacts["attributions"][0]  # a bag of words has no attention
     table = lnb.train(lnb.Recipe.preset("wine").updated({"train.epochs": 2, "interpret.every_n_epochs": 1}),
                       progress=False, out=None)
     assert table.history.artifacts["attributions"][0]["attributions"].shape == (8, 13)
+
+
+def test_transformer_frames_carry_attention_rollout_saved_and_streamed(tmp_path):
+    from lepton_nb.interpret.probes import load_timeline
+    from lepton_nb.ui.views.timeline import encode_frame
+    from tests.conftest import write_sentiment
+    from tests.workflows.test_transformers import text_recipe
+
+    recipe = text_recipe(write_sentiment(tmp_path / "r.tsv"), **{"model.pooling": "cls", "interpret.enabled": True,
+                                                                 "interpret.every_n_epochs": 1, "train.epochs": 2})
+    run = lnb.train(recipe, progress=False, out=tmp_path / "runs", report=False)
+    frames = run.history.artifacts["attributions"]
+    assert len(frames) == 2
+    meta = run.history.meta["probes"]
+    ids = run.data.inputs(meta["split"])[torch.as_tensor(meta["indices"])]
+    lengths = (ids != 0).sum(1)
+    for frame in frames:
+        att = frame["attention"].astype("float32")
+        assert att.shape == tuple(ids.shape)
+        assert all((att[i, n:] == 0).all() and (att[i, :n] > 0).all() for i, n in enumerate(lengths.tolist()))
+        assert ((att.sum(1) > 0.05) & (att.sum(1) < 1.0)).all()  # [CLS]'s own share is left out
+    assert not np.allclose(frames[0]["attention"], frames[1]["attention"])  # the maps follow training
+    saved = load_timeline(run.dir / "attributions.npz")
+    assert np.array_equal(saved[1]["attention"], frames[1]["attention"])
+    sent = encode_frame(frames[1], "text", lengths.tolist())
+    assert [len(a) for a in sent["attention"]] == lengths.tolist()
+    assert abs(sent["attention"][0][0] - float(frames[1]["attention"][0, 0])) < 1e-3

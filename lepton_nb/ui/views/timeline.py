@@ -33,8 +33,12 @@ def encode_frame(frame: dict[str, Any], kind: str, lengths: list[int]) -> dict[s
             for i, a in enumerate(attrs)]
     scale = shared_scale(maps)
     data = [_b64(np.clip(np.round(127 * m / scale), -127, 127).astype(np.int8)) for m in maps]
-    return {"epoch": int(frame["epoch"]), "predictions": list(frame["predictions"]),
-            "confidence": list(frame["confidence"]), "scale": scale, "data": data}
+    out = {"epoch": int(frame["epoch"]), "predictions": list(frame["predictions"]),
+           "confidence": list(frame["confidence"]), "scale": scale, "data": data}
+    if kind == "text" and frame.get("attention") is not None:  # a transformer's attention rollout per word
+        att = np.asarray(frame["attention"], dtype=np.float32)
+        out["attention"] = [[round(float(v), 3) for v in a[: lengths[i]]] for i, a in enumerate(att)]
+    return out
 
 
 class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
@@ -96,7 +100,9 @@ class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
         with self.hold_sync():
             self.kind, self.classes, self.probes = data.kind, list(data.classes), probes
             self._base_note = (f"{meta['method']} on {len(probes)} probe samples of the {split} split · red: evidence "
-                               f"for the predicted class, blue: against · one colour scale per epoch")
+                               f"for the predicted class, blue: against · one colour scale per epoch"
+                               + (" · green underline (transformers): attention rollout, the share of the sentence "
+                                  "vector that flows from the word" if data.kind == "text" else ""))
             self._show_note()
         return True
 
