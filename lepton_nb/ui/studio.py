@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 
 import ipywidgets as W
-from IPython.display import display
 
 from ..artifacts import Run
 from ..data import DataBundle, build_data
@@ -25,6 +24,7 @@ from ..train.events import Changed
 from ..warmup import join_warm_up
 from ..workflows import as_recipe, open_session
 from .assets import in_dashboard
+from .display import StudioDisplay
 from .forms import RecipeForm
 from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
 from .panels.augment import AugmentPanel
@@ -45,7 +45,7 @@ from .views.live import LiveFeed, LiveMonitor, panels_for
 TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Search", "Runs")
 
 
-class Studio(ButtonTwins):
+class Studio(StudioDisplay, ButtonTwins):
     """Configure a recipe in panels, train it in the background, watch it live, evaluate and compare runs.
 
     ``keep_models`` finished runs keep their model and data in memory (for evaluation and
@@ -108,18 +108,6 @@ class Studio(ButtonTwins):
         self.form.controls()["data.source"].widget.observe(self._source_changed, names="value")
         self.augment_panel.show_for_kind(self.form.recipe.kind)
         self._recipe_changed(self.form.validate(), self.form.problems)
-
-    # ---- display -------------------------------------------------------------------------------
-
-    def _ipython_display_(self) -> None:
-        self.session.warm_up()  # imports torch's one-off parts where the runs train, while the user reads
-        display(self.widget)
-        self.snapshots.show(len(self.monitor.pages), in_dashboard())  # the run's summary goes there
-
-    def snapshot(self) -> None:
-        """Show the last run's summary in this cell; later runs update it. After a page reload the summary
-        under the studio can no longer be updated (the monitor says so): this puts it in the notebook."""
-        self.snapshots.show(len(self.monitor.pages))
 
     # ---- recipe --------------------------------------------------------------------------------
 

@@ -1,7 +1,7 @@
 """The run's summary under the studio: kept current, honest after a page reload, a widget in a dashboard."""
 
+import lepton_nb.ui.display as display_module
 import lepton_nb.ui.snapshot as snapshot_module
-import lepton_nb.ui.studio as studio_module
 from lepton_nb.ui.snapshot import STALE_NOTE
 
 
@@ -22,7 +22,7 @@ def fake_display(monkeypatch):
             return handles[-1]
         return None
     monkeypatch.setattr(snapshot_module, "display", display)
-    monkeypatch.setattr(studio_module, "display", lambda obj: None)  # the studio's widgets: not under test
+    monkeypatch.setattr(display_module, "display", lambda obj: None)  # the studio's widgets: not under test
     return handles
 
 
