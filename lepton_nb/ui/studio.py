@@ -74,6 +74,7 @@ class Studio(StudioDisplay, ButtonTwins):
         self._shown: dict[str, str] = {}
         self.snapshots = Snapshot()  # the last run's summary under the studio (see `snapshot`)
         self._started: dict[str, Any] = {}  # mid-run fields as the active run has them
+        self._stage = "train"  # what the active (or last) run does: train, or pretrain a text encoder
 
         self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",), "search": ("space",)})
         self.monitor = LiveMonitor()
@@ -269,7 +270,7 @@ class Studio(StudioDisplay, ButtonTwins):
             self._feed_done.clear()
             self._listed.clear()
             self.monitor.panels = panels_for(recipe.train.adversarial.method != "none", stage == "pretrain")
-            self.monitor.marks, self._started = [], mid_run_values(self.form)
+            self.monitor.marks, self._started, self._stage = [], mid_run_values(self.form), stage
             self.monitor.bind(self.session.history)
             session = self.session
             self.interpret_panel.timeline.bind(session.history, lambda: session.trainer and session.trainer.data)
@@ -290,6 +291,11 @@ class Studio(StudioDisplay, ButtonTwins):
         """Run on; the mid-run fields edited while paused (lr, weight decay, grad clipping, epochs, patience)
         apply from the next batch, are recorded with their step and marked on the live curves."""
         changes = self.pending_changes()
+        if self._stage == "pretrain" and changes:  # pretraining runs on the pretrain section's settings
+            self.session.resume()
+            self.monitor.message = ("resumed; the edited " + ", ".join(changes) + " apply to the next training "
+                                    "run, not to this pretraining (it uses the pretrain settings)")
+            return {}
         try:
             self.session.resume(changes)
         except LeptonError as exc:

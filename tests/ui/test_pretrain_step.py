@@ -1,5 +1,7 @@
 """The Training tab's transfer step: pretrain in the studio with live masked-token curves, then fine-tune."""
 
+import time
+
 import lepton_nb as lnb
 from lepton_nb.ui.views.live import PRETRAIN_PANELS
 from tests.conftest import tiny_recipe, write_sentiment
@@ -41,8 +43,12 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
         assert "pretrained encoder, LoRA r=8 on q, v, embedding + head" in table
         assert f"{params['trainable']:,}" in table and " MB" in table
 
+        studio.update({"model.adapter.kind": "none"})  # edited by hand in the Model tab: the choice follows
+        assert step.mode.value == "head" and studio.recipe.model.init_from == str(pre.dir)
         step.mode.value = "scratch"
         assert (studio.recipe.model.init_from, studio.recipe.model.adapter.kind) == ("", "none")
+        step.mode.value = "full"
+        assert (studio.recipe.model.init_from, studio.recipe.model.freeze) == (str(pre.dir), "none")
     finally:
         studio.close()
 
@@ -60,4 +66,26 @@ def test_the_step_says_why_it_does_not_apply(tmp_path):
         studio.update({"model.arch": "text_transformer", "model.embed_dim": 16, "model.heads": 2})
         assert not step.button.disabled
     finally:
+        studio.close()
+
+
+def test_edits_made_while_a_pretraining_is_paused_wait_for_the_next_training_run(tmp_path):
+    recipe = text_recipe(write_sentiment(tmp_path / "r.tsv"), **{"pretrain.epochs": 500, "pretrain.batch_size": 8})
+    studio = lnb.Studio(recipe, out=None, hz=20, worker="thread")
+    try:
+        assert studio.wait_data(60) is not None and studio.pretrain(wait=False) is None
+        deadline = time.monotonic() + 60
+        while studio.session.state != "running" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        studio.pause()
+        while studio.session.state != "paused" and time.monotonic() < deadline:
+            time.sleep(0.05)
+        lr = studio.session.trainer.cfg.lr
+        studio.update({"train.lr": 0.05})
+        assert studio.resume() == {}
+        assert "not to this pretraining" in studio.monitor.message and "train.lr" in studio.monitor.message
+        assert studio.session.trainer.cfg.lr == lr and studio.monitor.marks == []  # nothing applied or marked
+        assert studio.recipe.train.lr == 0.05  # kept for the fine-tuning
+    finally:
+        studio.stop()
         studio.close()
