@@ -150,11 +150,14 @@ class Panel {
       ctx.beginPath(); ctx.moveTo(pad.l, py); ctx.lineTo(pad.l + w, py); ctx.stroke();
       ctx.fillText(log ? fmt(Math.pow(10, t)) : fmt(t), 2, py + 3);
     }
+    // the x axis: optimizer steps (batches); a tick label that would run into the axis label is left out
+    const stepX = pad.l + w - ctx.measureText("step").width;
     for (const t of niceTicks(x0, x1, 5)) {
-      const px = X(t);
-      ctx.fillText(fmt(t), px - 8, pad.t + h + 14);
+      const label = fmt(t), lw = ctx.measureText(label).width, lx = X(t) - lw / 2;
+      if (lx + lw > stepX - 4) continue;
+      ctx.fillText(label, Math.max(lx, pad.l - lw / 2), pad.t + h + 14);
     }
-    ctx.fillText("step", pad.l + w - 22, pad.t + h + 14);  // the x axis: optimizer steps (batches)
+    ctx.fillText("step", stepX, pad.t + h + 14);
     ctx.strokeStyle = "#999";
     ctx.strokeRect(pad.l, pad.t, w, h);
     ctx.save();
