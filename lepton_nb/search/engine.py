@@ -30,6 +30,7 @@ from ..train.callbacks import Callback
 from ..train.control import Control
 from ..train.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
+from ..workflows.finetune import source_tokens
 from .folder import StudyFolder, open_storage
 from .result import Study
 from .space import check_searchable, direction, make_pruner, make_sampler, suggest, trial_recipe
@@ -139,8 +140,8 @@ class _Objective:
             raise
 
     def _data_for(self, recipe: Recipe) -> DataBundle:
-        if self.data is None:
-            self.data = build_data(self.base)
+        if self.data is None:  # as `train` builds it: a fine-tuned text model reads its source's tokens
+            self.data = build_data(self.base, source_tokens(self.base))
         return self.data.rebind(recipe)
 
     def _train(self, trial: optuna.Trial, recipe: Recipe) -> float:

@@ -210,10 +210,14 @@ class Studio(StudioDisplay, ButtonTwins):
         return self.data
 
     def data_for(self, recipe: Recipe) -> DataBundle | None:
-        """The loaded data, re-fitted to this recipe's normalization and augmentation; None if stale."""
+        """The loaded data, re-fitted to this recipe's normalization and augmentation; None if stale, or when a
+        text recipe fine-tunes another run (``model.init_from``): its ids come from that run's tokenizer, so the
+        run (or job) builds its data itself."""
         with self._lock:
             data, key = self.data, self._data_key
         if data is None or key != json.dumps(recipe.to_dict()["data"], sort_keys=True):
+            return None
+        if recipe.kind == "text" and recipe.model.init_from:
             return None
         return data.rebind(recipe)
 
@@ -263,9 +267,8 @@ class Studio(StudioDisplay, ButtonTwins):
                 return self._refuse(f"cannot start: {self._job} is running")
             if not self.session.busy:  # the last run's panels are drawn before a new run starts
                 self._feed_done.wait(30)
-            # pretraining reads its own corpus; a fine-tuned text model reads ids with its encoder's tokenizer
-            own = stage == "train" and not (recipe.kind == "text" and recipe.model.init_from)
-            if not self.session.start(recipe, data=self.data_for(recipe) if own else None, stage=stage):
+            data = self.data_for(recipe) if stage == "train" else None  # pretraining reads its own corpus
+            if not self.session.start(recipe, data=data, stage=stage):
                 return self._refuse(self.session.message)
             self._feed_done.clear()
             self._listed.clear()

@@ -29,6 +29,7 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
         model = studio.recipe.model
         assert (model.init_from, model.freeze, model.adapter.kind) == (str(pre.dir), "features", "lora")
         assert model.adapter.targets == ["q", "v", "embedding"]
+        assert studio.data_for(studio.recipe) is None  # its ids come from the encoder's tokenizer: built by the run
         assert studio.start()
         assert studio.wait(120)
         fine = studio.run
@@ -47,6 +48,7 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
         assert step.mode.value == "head" and studio.recipe.model.init_from == str(pre.dir)
         step.mode.value = "scratch"
         assert (studio.recipe.model.init_from, studio.recipe.model.adapter.kind) == ("", "none")
+        assert studio.data_for(studio.recipe) is not None
         step.mode.value = "full"
         assert (studio.recipe.model.init_from, studio.recipe.model.freeze) == (str(pre.dir), "none")
     finally:
