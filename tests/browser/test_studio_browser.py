@@ -24,6 +24,14 @@ def start_studio(page, lab, name, epochs, more=()):
     time.sleep(2.5)  # a person reads the panels before pressing Start
 
 
+def saved_html(page, lab, name, cell):
+    """Save the notebook as a person does (Ctrl+S) and read back the HTML outputs of one cell from the file."""
+    page.keyboard.press("Control+s")
+    time.sleep(2)
+    saved = nbformat.read(lab.root / name, as_version=4)
+    return [o.get("data", {}).get("text/html", "") for o in saved.cells[cell].outputs]
+
+
 def test_start_shows_live_points_and_stop_works_while_another_cell_sleeps(page, lab):
     start_studio(page, lab, "stop.ipynb", epochs=300)
     page.screenshot(path=str(ARTIFACTS / "01_studio_opened.png"))
@@ -79,10 +87,7 @@ def test_after_a_reload_the_studio_says_the_summary_is_stale_and_snapshot_puts_i
     run_cell(page, 2)
     page.locator(CELLS).nth(2).locator(".lnb-snapshot img").wait_for(timeout=30_000)
     page.screenshot(path=str(ARTIFACTS / "06_snapshot_after_reload.png"))
-    page.keyboard.press("Control+s")
-    time.sleep(2)
-    saved = nbformat.read(lab.root / "reload-snapshot.ipynb", as_version=4)
-    html = [o.get("data", {}).get("text/html", "") for o in saved.cells[2].outputs]
+    html = saved_html(page, lab, "reload-snapshot.ipynb", 2)
     assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "completed" in h for h in html)
 
 
@@ -93,10 +98,7 @@ def test_finished_run_leaves_a_static_snapshot_in_the_saved_notebook(page, lab):
     page.wait_for_selector(".lnb-snapshot img", timeout=30_000)
     page.locator(".lnb-snapshot").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "05_snapshot.png"))
-    page.keyboard.press("Control+s")
-    time.sleep(2)
-    saved = nbformat.read(lab.root / "snapshot.ipynb", as_version=4)
-    html = [o.get("data", {}).get("text/html", "") for o in saved.cells[0].outputs]
+    html = saved_html(page, lab, "snapshot.ipynb", 0)
     assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "accuracy" in h for h in html)
 
 
