@@ -1,9 +1,5 @@
-"""How a studio shows itself where notebooks run: Jupyter and Voilà draw its widgets, marimo its live monitor.
-
-marimo renders anywidgets but not ipywidgets, and the studio's forms and panels are ipywidgets: there the
-studio shows the live monitor (an anywidget: Start, Pause, Stop, the live curves) with a note saying what is
-not shown and how code reaches it, instead of an object's bare repr.
-"""
+"""How a studio shows itself where notebooks run: Jupyter and Voilà draw its widgets, marimo the same widgets
+through one anywidget (marimo draws anywidgets only; see bridge.py)."""
 
 from __future__ import annotations
 
@@ -14,11 +10,6 @@ from IPython.display import display
 from .assets import in_dashboard
 from .snapshot import Snapshot
 
-MARIMO_NOTE = ("**lepton_nb studio in marimo** — marimo draws anywidgets, not ipywidgets: shown here is the live "
-               "monitor (▶ Start, Pause, Stop, live curves). The panels need Jupyter (JupyterLab, Notebook 7, "
-               "Voilà); from code: `studio.update({'train.lr': 0.01})`, `studio.recipe`, `studio.run`, "
-               "`studio.find_lr()`, `studio.cross_validate()`, and `lnb.train(recipe)` for scripts.")
-
 
 class StudioDisplay:
     """Mixed into `Studio`: its display in Jupyter and Voilà (widgets, then the run's summary) and in marimo."""
@@ -27,6 +18,7 @@ class StudioDisplay:
     monitor: Any
     session: Any
     snapshots: Snapshot
+    _bridge: Any = None
 
     def _ipython_display_(self) -> None:
         self.session.warm_up()  # imports torch's one-off parts where the runs train, while the user reads
@@ -34,11 +26,17 @@ class StudioDisplay:
         self.snapshots.show(len(self.monitor.pages), in_dashboard())  # the run's summary goes there
 
     def _display_(self) -> Any:
-        """marimo's display hook: the live monitor and what marimo cannot show."""
+        """marimo's display hook: the whole studio, its widgets carried by one anywidget. A saved marimo
+        notebook keeps no cell outputs, so there is no summary to keep up to date under it."""
         import marimo as mo
 
+        from .bridge import StudioBridge
+
         self.session.warm_up()
-        return mo.vstack([mo.ui.anywidget(self.monitor), mo.md(MARIMO_NOTE)])
+        self.snapshots.redrawn = True  # a reloaded page is drawn from the widgets as they are now: no stale note
+        if self._bridge is None:  # one bridge per studio: it owns the comms of the studio's widgets
+            self._bridge = StudioBridge(self.widget)
+        return mo.ui.anywidget(self._bridge)
 
     def snapshot(self) -> None:
         """Show the last run's summary in this cell; later runs update it. After a page reload the summary

@@ -35,6 +35,7 @@ class Snapshot:
         self.html = ""
         self._shown: list[_Shown] = []
         self.widget: W.HTML | None = None
+        self.redrawn = False  # True in marimo: every page draws the studio as it is now, nothing goes stale
 
     def show(self, pages: int, dashboard: bool = False) -> None:
         """Display the summary where the call's output goes; ``pages``: how many pages the monitor has seen."""
@@ -52,4 +53,4 @@ class Snapshot:
             shown.handle.update(HTML(html))
         if self.widget is not None:
             self.widget.value = html
-        return self.widget is not None or pages <= 1 or any(s.page == pages - 1 for s in self._shown)
+        return self.redrawn or self.widget is not None or pages <= 1 or any(s.page == pages - 1 for s in self._shown)

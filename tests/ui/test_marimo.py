@@ -1,4 +1,6 @@
-"""The studio in marimo, headless through marimo's own export: the live monitor and an honest note, no bare repr."""
+"""The studio in marimo, headless through marimo's own export: the whole studio, carried by one anywidget.
+
+The page's drawing is checked in a real browser in tests/browser/test_marimo_browser.py."""
 
 import subprocess
 import sys
@@ -26,12 +28,13 @@ if __name__ == "__main__":
 
 
 @pytest.mark.slow
-def test_studio_shows_its_live_monitor_and_says_what_marimo_cannot_show(tmp_path):
+def test_the_export_holds_the_whole_studio_as_displayed(tmp_path):
     (tmp_path / "studio_nb.py").write_text(NOTEBOOK)
     proc = subprocess.run([sys.executable, "-m", "marimo", "export", "html", "studio_nb.py", "-o", "out.html"],
                           cwd=tmp_path, capture_output=True, text=True, timeout=300)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page = (tmp_path / "out.html").read_text(encoding="utf-8")
-    assert "marimo-anywidget" in page and "lnb-monitor" in page  # the live monitor, as an anywidget
-    assert "marimo draws anywidgets, not ipywidgets" in page  # what is not shown, said where one looks
+    assert "marimo-anywidget" in page and "_boot" in page  # the bridge, with the state saved at display
+    for shown in ("TabModel", "Augmentation", "Runs", "learning rate", "lnb-monitor"):  # tabs, forms, monitor
+        assert shown in page, shown
     assert "Studio object at" not in page

@@ -1,5 +1,7 @@
 """The run's summary under the studio: kept current, honest after a page reload, a widget in a dashboard."""
 
+import pytest
+
 import lepton_nb.ui.display as display_module
 import lepton_nb.ui.snapshot as snapshot_module
 from lepton_nb.ui.snapshot import STALE_NOTE
@@ -65,5 +67,17 @@ def test_in_a_dashboard_the_summary_is_a_widget_that_updates(studio, monkeypatch
     done = run(studio)
     assert done.name in studio.snapshots.widget.value and "data:image/png;base64" in studio.snapshots.widget.value
     hello(studio, "dashboard-reloaded")  # a reloaded dashboard shows the widget again: nothing is stale
+    run(studio)
+    assert STALE_NOTE not in studio.monitor.message
+
+
+def test_in_marimo_a_reloaded_page_draws_the_studio_as_it_is_so_nothing_is_stale(studio, monkeypatch):
+    pytest.importorskip("marimo")
+    fake_display(monkeypatch)
+    shown = studio._display_()  # what marimo draws: the bridge carrying the whole studio
+    assert shown.widget is studio._bridge
+    hello(studio, "first-page")
+    run(studio)
+    hello(studio, "reloaded-page")  # the reloaded page asks the bridge for the widgets as they are now
     run(studio)
     assert STALE_NOTE not in studio.monitor.message
