@@ -8,6 +8,11 @@ const DPR = () => window.devicePixelRatio || 1;
 // one id per page load: the kernel learns that the page was reloaded (Jupyter then no longer knows the
 // display ids of the outputs the kernel keeps up to date, such as the run's summary under the studio)
 const PAGE = (globalThis.__lnbPage ||= Math.random().toString(36).slice(2));
+// While a run is busy and nothing has arrived for this long, the view asks for what is new. Some front ends
+// (Google Colab) draw nothing the kernel sends from its training thread; the answer to the page's own
+// message reaches them.
+const PULL_AFTER_MS = 1500;
+const BUSY = ["starting", "running", "paused", "finishing"];
 
 function niceTicks(lo, hi, count) {
   if (!isFinite(lo) || !isFinite(hi)) return [];
@@ -224,6 +229,7 @@ class Panel {
 
 function render({ model, el }) {
   el.classList.add("lnb-monitor");
+  let commanded = 0; // when a button was last pressed: news is expected even before the state says busy
   const bar = document.createElement("div");
   bar.className = "lnb-bar";
   const buttons = {};
@@ -238,7 +244,7 @@ function render({ model, el }) {
     b.textContent = label;
     b.title = title;
     b.dataset.command = name;
-    b.addEventListener("click", () => model.send({ type: "command", name }));
+    b.addEventListener("click", () => { commanded = Date.now(); model.send({ type: "command", name }); });
     buttons[name] = b;
     bar.appendChild(b);
   }
@@ -305,8 +311,17 @@ function render({ model, el }) {
     progressText.textContent = parts.join(" · ");
   };
 
+  let lastHeard = Date.now();
+  const heard = () => { lastHeard = Date.now(); };
   const onMsg = (msg) => {
     if (!msg || typeof msg !== "object") return;
+    heard();
+    if (msg.type === "pulled") {
+      for (const [key, value] of Object.entries(msg.status || {})) {
+        if (JSON.stringify(model.get(key)) !== JSON.stringify(value)) model.set(key, value);
+      }
+      el.dataset.pulls = String(Number(el.dataset.pulls || 0) + 1);
+    }
     if (msg.type === "reset") {
       for (const k of Object.keys(series)) delete series[k];
       for (const [name, s] of Object.entries(msg.series || {})) {
@@ -314,7 +329,7 @@ function render({ model, el }) {
         series[name].reset(s);
       }
       requestDraw();
-    } else if (msg.type === "append") {
+    } else if (msg.type === "append" || msg.type === "pulled") {
       for (const [name, s] of Object.entries(msg.series || {})) {
         const cur = series[name] || (series[name] = new Series());
         if (s.start !== cur.nRaw) { model.send({ type: "hello", reason: "gap", page: PAGE }); return; }
@@ -331,13 +346,23 @@ function render({ model, el }) {
   showMarks();
   for (const key of ["state", "message", "progress", "can_start", "start_hint"]) {
     model.on(`change:${key}`, updateControls);
+    model.on(`change:${key}`, heard);
   }
+  const pull = setInterval(() => {
+    const expecting = BUSY.includes(model.get("state")) || Date.now() - commanded < 4 * PULL_AFTER_MS;
+    if (!expecting || Date.now() - lastHeard < PULL_AFTER_MS) return;
+    const known = {};
+    for (const [name, s] of Object.entries(series)) known[name] = s.nRaw;
+    lastHeard = Date.now(); // one question at a time
+    model.send({ type: "pull", known });
+  }, PULL_AFTER_MS / 3);
   const resize = new ResizeObserver(requestDraw);
   resize.observe(panelsEl);
   buildPanels();
   updateControls();
   model.send({ type: "hello", page: PAGE });
   return () => {
+    clearInterval(pull);
     resize.disconnect();
     model.off("msg:custom", onMsg);
   };

@@ -166,3 +166,31 @@ def test_class_and_feature_names_from_the_data_render_as_text(page, lab):
     time.sleep(1.0)
     assert dialogs == []
     page.screenshot(path=str(ARTIFACTS / "hostile-names-as-text.png"))
+
+
+COLAB_LIKE = ('import threading\n'
+              'local = threading.local()  # set while the kernel handles one of the page\'s own messages\n'
+              'comm = studio.monitor.comm\n'
+              'handle, send = comm._msg_callback, comm.send\n'
+              'def handling(msg):\n'
+              '    local.on = True\n'
+              '    try:\n'
+              '        handle(msg)\n'
+              '    finally:\n'
+              '        local.on = False\n'
+              'comm._msg_callback = handling\n'
+              'comm.send = lambda *a, **k: send(*a, **k) if getattr(local, "on", False) else None')
+
+
+def test_curves_grow_where_the_page_draws_nothing_sent_from_the_training_thread(page, lab):
+    """Google Colab does not draw what the kernel sends from a background thread. Emulated here by dropping
+    every message of the monitor except the kernel's answers to the page's own messages: the view asks while
+    a run is busy, and the answers keep it live."""
+    start_studio(page, lab, "colab.ipynb", epochs=4, more=(COLAB_LIKE,))
+    run_cell(page, 2)
+    wait_until(lambda: not cell_busy(page, 2), 30)
+    page.locator(f"{MONITOR} .lnb-start").click()
+    wait_until(lambda: points(page) > 0, 60)
+    wait_until(lambda: state(page) == "completed", 120)
+    pulls = int(page.locator(MONITOR).first.get_attribute("data-pulls") or 0)
+    assert pulls > 0 and points(page) > 20, (pulls, points(page))

@@ -93,3 +93,20 @@ def test_messages_are_sent_in_the_context_of_the_last_front_end_message(monkeypa
     t.start()
     t.join()
     assert len(seen) == 3 and set(seen) == {"subshell"}  # reset, append, and a trait sync
+
+
+def test_a_pull_answers_with_the_points_the_view_lacks_and_the_status():
+    h = filled(5)
+    m = LiveMonitor(h)
+    sent = capture(m)
+    m.state, m.progress = "running", {"epoch": 1, "epochs": 3}
+    m._handle_custom_msg({"type": "pull", "known": {"train/loss": 3, "lr": 5}}, [])
+    msg = sent[-1]
+    assert msg["type"] == "pulled"
+    assert msg["series"] == {"train/loss": {"start": 3, "x0": 4.0, "dx": 1.0, "y": [0.25, 0.2], "n": 2}}
+    assert msg["status"]["state"] == "running" and msg["status"]["progress"] == {"epoch": 1, "epochs": 3}
+    m._handle_custom_msg({"type": "pull", "known": {"train/loss": "x", "lr": -2}}, [])  # garbage: from 0
+    assert sent[-1]["series"]["train/loss"]["n"] == 5 and sent[-1]["series"]["lr"]["start"] == 0
+    sent.clear()
+    m._handle_custom_msg({"type": "pull", "known": {"train/loss": 99}}, [])  # the view shows another run
+    assert [s["type"] for s in sent] == ["reset", "pulled"]

@@ -97,6 +97,9 @@ class ReplyContext:
             ctx.copy().run(super()._send, msg, buffers)  # type: ignore[misc]
 
 
+STATUS_KEYS = ("state", "message", "progress", "can_start", "start_hint", "marks")
+
+
 class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     """Start/Pause/Resume/Stop, progress and live curves in one front-end view.
 
@@ -155,6 +158,8 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
             if isinstance(page, str) and page not in self.pages:
                 self.pages.append(page)
             self.send_reset()
+        elif content.get("type") == "pull":
+            self.reply_to_pull(content.get("known"))
         elif content.get("type") == "command":
             handler = self._commands.get(str(content.get("name")))
             if handler is not None:
@@ -179,6 +184,24 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
                 self._sent[name] = len(x)
                 series[name] = {**_payload(x, y, MAX_POINTS_ON_RESET), "n": len(x)}
             return self._send_payload({"type": "reset", "series": series})
+
+    def reply_to_pull(self, known: Any) -> int:
+        """Answer a view that heard nothing for a while during a run: the points after those it has, and the
+        status. Some front ends (Google Colab) draw nothing sent from the training thread; this answer,
+        sent while the kernel handles the page's own message, reaches them."""
+        with self._lock:
+            known = known if isinstance(known, dict) else {}
+            series = {}
+            for name in self.series_names():
+                start = known.get(name, 0)
+                start = start if isinstance(start, int) and start >= 0 else 0
+                x, y = self._history.since(name, start)
+                if start > self._history.length(name):  # the view shows points of another run
+                    return self.send_reset() + self.reply_to_pull({})
+                if len(x):
+                    series[name] = {"start": start, **_payload(x, y, MAX_POINTS_PER_UPDATE), "n": len(x)}
+            status = {key: getattr(self, key) for key in STATUS_KEYS}
+            return self._send_payload({"type": "pulled", "series": series, "status": status})
 
     def push(self) -> int:
         """Send the points logged since the last push; returns the bytes sent (0 when nothing is new)."""
