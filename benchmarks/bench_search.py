@@ -32,7 +32,8 @@ ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"
 SPACE = {"train.lr": {"log_uniform": [1e-4, 1.0]}, "train.weight_decay": {"uniform": [0.0, 0.2]},
          "model.width": {"choice": [8, 16, 32]}, "model.dropout": {"uniform": [0.0, 0.6]}}
-SIZE: dict[str, Any] = {"epochs": 8, "limit": 0, "objective": "val_accuracy"}  # set from the command line
+# set from the command line
+SIZE: dict[str, Any] = {"epochs": 8, "limit": 0, "objective": "val_accuracy", "warmup_epochs": 0}
 
 
 def better(a: float, b: float) -> bool:
@@ -46,7 +47,7 @@ def recipe(name: str, seed: int, sampler: str, pruner: str, budget: float) -> ln
         "train.checkpoint": False,
         "search.space": SPACE, "search.trials": 10_000, "search.timeout": budget, "search.sampler": sampler,
         "search.pruner": pruner, "search.seed": seed, "search.startup_trials": 4,
-        "search.objective": SIZE["objective"]})
+        "search.objective": SIZE["objective"], "search.warmup_epochs": SIZE["warmup_epochs"]})
 
 
 def arm(out: Path, name: str, seed: int, sampler: str, pruner: str, budget: float) -> dict[str, Any]:
@@ -135,13 +136,15 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objective", default="val_accuracy", choices=("val_accuracy", "val_loss"),
                         help="what the searches optimize and the time-to-best is read on; val_accuracy saturates "
                              "at 1.0 on digits, so the first perfect trial is mostly luck; val_loss does not")
+    parser.add_argument("--warmup-epochs", type=int, default=0,
+                        help="search.warmup_epochs of the pruned arm (default: the recipe's default, 0)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--overhead-trials", type=int, default=10)
     parser.add_argument("--worker-trials", type=int, default=6)
     parser.add_argument("--compare-only", action="store_true", help="only part A (TPE vs random)")
     parser.add_argument("--out", default=str(RESULTS / "search.json"))
     args = parser.parse_args(argv)
-    SIZE.update(epochs=args.epochs, limit=args.limit, objective=args.objective)
+    SIZE.update(epochs=args.epochs, limit=args.limit, objective=args.objective, warmup_epochs=args.warmup_epochs)
     with tempfile.TemporaryDirectory(prefix="lnb-bench-search-") as tmp:
         folder = Path(tmp)
         results: dict[str, Any] = {"settings": {**SIZE, "budget_s": args.budget, "space": SPACE}}

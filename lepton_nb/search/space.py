@@ -73,9 +73,11 @@ def make_sampler(section: SearchSection, worker: int = 0) -> optuna.samplers.Bas
 
 def make_pruner(section: SearchSection) -> optuna.pruners.BasePruner:
     if section.pruner == "median":
-        return optuna.pruners.MedianPruner(n_startup_trials=section.startup_trials, n_warmup_steps=0)
+        # steps are 0-based epochs: with warmup_epochs=2, epochs 0 and 1 always finish
+        return optuna.pruners.MedianPruner(n_startup_trials=section.startup_trials,
+                                           n_warmup_steps=section.warmup_epochs)
     if section.pruner == "hyperband":
-        return optuna.pruners.HyperbandPruner(min_resource=1)
+        return optuna.pruners.HyperbandPruner(min_resource=max(1, section.warmup_epochs))
     return optuna.pruners.NopPruner()
 
 

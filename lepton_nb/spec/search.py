@@ -52,6 +52,9 @@ class SearchSection:
                             min=0, max=50, label="cv folds")
     startup_trials: int = setting(5, "Random trials before TPE models the space, and finished trials before the "
                                      "median pruner prunes.", min=0, max=10_000)
+    warmup_epochs: int = setting(0, "Epochs every trial trains before the pruner may stop it (a trial's first "
+                                    "epochs can say little about where it ends).", min=0, max=10_000,
+                                 label="warmup epochs")
     storage: str = setting("", "Where the study lives: '' = SQLite file study.db in the study folder; or any "
                                "SQLAlchemy URL (sqlite:///…, postgresql://…) shared by several workers.")
     seed: int = setting(0, "Seed of the sampler (each trial keeps the recipe's train.seed).", min=0, max=2**31 - 1)

@@ -175,3 +175,20 @@ def test_cmaes_samples_the_numeric_fields_jointly(tmp_path):
     assert study.counts() == {"complete": 4}
     cma = [t.number for t in study.optuna.trials if any(k.startswith("cma") for k in t.system_attrs)]
     assert cma and min(cma) >= 1  # after the startup trial, CMA-ES proposes both values together
+
+
+def test_no_trial_is_pruned_during_its_warmup_epochs():
+    from lepton_nb.search.space import make_pruner
+
+    section = lnb.Recipe.default().updated({"search.warmup_epochs": 2, "search.startup_trials": 1}).search
+    study = optuna.create_study(direction="minimize", pruner=make_pruner(section))
+    good = study.ask()
+    for epoch in range(4):
+        good.report(0.1, epoch)
+    study.tell(good, 0.1)
+    bad = study.ask()
+    decisions = []
+    for epoch in range(4):
+        bad.report(9.0, epoch)  # far worse than the finished trial at every epoch
+        decisions.append(bad.should_prune())
+    assert decisions == [False, False, True, True]  # epochs 0 and 1 always finish; from epoch 2 the median rules
