@@ -8,11 +8,11 @@ const DPR = () => window.devicePixelRatio || 1;
 // one id per page load: the kernel learns that the page was reloaded (Jupyter then no longer knows the
 // display ids of the outputs the kernel keeps up to date, such as the run's summary under the studio)
 const PAGE = (globalThis.__lnbPage ||= Math.random().toString(36).slice(2));
-// While a run is busy and nothing has arrived for this long, the view asks for what is new. Some front ends
+// While a run is changing and nothing has arrived for this long, the view asks for what is new. Some front ends
 // (Google Colab) draw nothing the kernel sends from its training thread; the answer to the page's own
 // message reaches them.
 const PULL_AFTER_MS = 1500;
-const BUSY = ["starting", "running", "paused", "finishing"];
+const CHANGING = ["starting", "running", "finishing"]; // states in which news is due (a paused run has none)
 
 function niceTicks(lo, hi, count) {
   if (!isFinite(lo) || !isFinite(hi)) return [];
@@ -349,7 +349,7 @@ function render({ model, el }) {
     model.on(`change:${key}`, heard);
   }
   const pull = setInterval(() => {
-    const expecting = BUSY.includes(model.get("state")) || Date.now() - commanded < 4 * PULL_AFTER_MS;
+    const expecting = CHANGING.includes(model.get("state")) || Date.now() - commanded < 4 * PULL_AFTER_MS;
     if (!expecting || Date.now() - lastHeard < PULL_AFTER_MS) return;
     const known = {};
     for (const [name, s] of Object.entries(series)) known[name] = s.nRaw;
