@@ -332,6 +332,7 @@ function render({ model, el }) {
     } else if (msg.type === "append" || msg.type === "pulled") {
       for (const [name, s] of Object.entries(msg.series || {})) {
         const cur = series[name] || (series[name] = new Series());
+        if (s.start < cur.nRaw && s.start + s.n <= cur.nRaw) continue; // had them (a push and a pull crossed)
         if (s.start !== cur.nRaw) { model.send({ type: "hello", reason: "gap", page: PAGE }); return; }
         cur.append(s);
       }

@@ -110,3 +110,17 @@ def test_a_pull_answers_with_the_points_the_view_lacks_and_the_status():
     sent.clear()
     m._handle_custom_msg({"type": "pull", "known": {"train/loss": 99}}, [])  # the view shows another run
     assert [s["type"] for s in sent] == ["reset", "pulled"]
+
+
+def test_after_a_pull_the_next_push_goes_on_from_what_the_view_has():
+    h = filled(5)
+    m = LiveMonitor(h)
+    sent = capture(m)
+    m.send_reset()
+    h.log_many(6, {"train/loss": 0.1, "lr": 0.01})
+    m._handle_custom_msg({"type": "pull", "known": {"train/loss": 5, "lr": 5}}, [])
+    assert sent[-1]["series"]["train/loss"]["start"] == 5
+    assert m.push() == 0  # the pull carried point 6 already
+    h.log_many(7, {"train/loss": 0.05, "lr": 0.01})
+    m.push()
+    assert sent[-1]["series"]["train/loss"]["start"] == 6

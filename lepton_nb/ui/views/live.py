@@ -200,6 +200,7 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
                     return self.send_reset() + self.reply_to_pull({})
                 if len(x):
                     series[name] = {"start": start, **_payload(x, y, MAX_POINTS_PER_UPDATE), "n": len(x)}
+                    self._sent[name] = max(self._sent.get(name, 0), start + len(x))  # the next push goes on
             status = {key: getattr(self, key) for key in STATUS_KEYS}
             return self._send_payload({"type": "pulled", "series": series, "status": status})
 
