@@ -126,8 +126,14 @@ class BridgeManager extends ManagerBase {
   }
 }
 
+// buffers arrive as DataViews, typed arrays (a view into a larger buffer) or ArrayBuffers
+function asView(b) {
+  if (b instanceof DataView) return b;
+  return ArrayBuffer.isView(b) ? new DataView(b.buffer, b.byteOffset, b.byteLength) : new DataView(b);
+}
+
 function unpack(content, buffers) {
-  return [content, (buffers ?? []).map((b) => (b instanceof DataView ? b : new DataView(b.buffer ?? b)))];
+  return [content, (buffers ?? []).map(asView)];
 }
 
 async function render({ model, el }) {
@@ -176,7 +182,7 @@ async function render({ model, el }) {
   function drawSaved() {
     const saved = model.get("_boot");
     if (view || !saved?.root) return;
-    const bufs = (model.get("_boot_buffers") ?? []).map((b) => new DataView(b.buffer ?? b));
+    const bufs = (model.get("_boot_buffers") ?? []).map(asView);
     manager.open(saved.models, bufs).then(() => show(saved.root));
   }
 
