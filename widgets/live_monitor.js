@@ -312,11 +312,15 @@ function render({ model, el }) {
   };
 
   let lastHeard = Date.now();
+  let askedAt = 0; // when the view last asked the kernel for news
+  let changedAt = 0; // when the widget's status last changed
   const heard = () => { lastHeard = Date.now(); };
   const onMsg = (msg) => {
     if (!msg || typeof msg !== "object") return;
     heard();
-    if (msg.type === "pulled") {
+    if (msg.type === "pulled" && changedAt <= askedAt) {
+      // the status as the kernel answered; when an update of the widget itself came since the question,
+      // that update is newer than this answer and stands
       for (const [key, value] of Object.entries(msg.status || {})) {
         if (JSON.stringify(model.get(key)) !== JSON.stringify(value)) model.set(key, value);
       }
@@ -349,12 +353,15 @@ function render({ model, el }) {
     model.on(`change:${key}`, updateControls);
     model.on(`change:${key}`, heard);
   }
+  for (const key of ["state", "message", "progress", "can_start", "start_hint", "marks"]) {
+    model.on(`change:${key}`, () => { changedAt = Date.now(); });
+  }
   const pull = setInterval(() => {
     const expecting = CHANGING.includes(model.get("state")) || Date.now() - commanded < 4 * PULL_AFTER_MS;
     if (!expecting || Date.now() - lastHeard < PULL_AFTER_MS) return;
     const known = {};
     for (const [name, s] of Object.entries(series)) known[name] = s.nRaw;
-    lastHeard = Date.now(); // one question at a time
+    lastHeard = askedAt = Date.now(); // one question at a time
     model.send({ type: "pull", known });
   }, PULL_AFTER_MS / 3);
   const resize = new ResizeObserver(requestDraw);
