@@ -349,12 +349,9 @@ function render({ model, el }) {
   const showMarks = () => { el.dataset.marks = String((model.get("marks") || []).length); requestDraw(); };
   model.on("change:marks", showMarks);
   showMarks();
-  for (const key of ["state", "message", "progress", "can_start", "start_hint"]) {
-    model.on(`change:${key}`, updateControls);
-    model.on(`change:${key}`, heard);
-  }
   for (const key of ["state", "message", "progress", "can_start", "start_hint", "marks"]) {
-    model.on(`change:${key}`, () => { changedAt = Date.now(); });
+    if (key !== "marks") model.on(`change:${key}`, updateControls);
+    model.on(`change:${key}`, () => { heard(); changedAt = Date.now(); });
   }
   const pull = setInterval(() => {
     const expecting = CHANGING.includes(model.get("state")) || Date.now() - commanded < 4 * PULL_AFTER_MS;

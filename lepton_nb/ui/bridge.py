@@ -27,28 +27,21 @@ from .assets import asset
 REF = "IPY_MODEL_"
 
 
-def _refs(value: Any) -> Iterator[str]:
-    """Model ids a serialized state refers to (children, layout, style...)."""
-    if isinstance(value, str):
-        if value.startswith(REF):
-            yield value[len(REF):]
-    elif isinstance(value, (list, tuple)):
+def _leaves(value: Any) -> Iterator[Any]:
+    """The values inside nested lists, tuples and dicts (a trait's value, or a serialized state)."""
+    if isinstance(value, (list, tuple)):
         for item in value:
-            yield from _refs(item)
+            yield from _leaves(item)
     elif isinstance(value, dict):
         for item in value.values():
-            yield from _refs(item)
-
-
-def _widgets_in(value: Any) -> Iterator[Widget]:
-    if isinstance(value, Widget):
+            yield from _leaves(item)
+    else:
         yield value
-    elif isinstance(value, (list, tuple)):
-        for item in value:
-            yield from _widgets_in(item)
-    elif isinstance(value, dict):
-        for item in value.values():
-            yield from _widgets_in(item)
+
+
+def _refs(state: Any) -> Iterator[str]:
+    """Model ids a serialized state refers to (children, layout, style...)."""
+    return (v[len(REF):] for v in _leaves(state) if isinstance(v, str) and v.startswith(REF))
 
 
 def tree(root: Widget) -> list[Widget]:
@@ -67,8 +60,8 @@ def tree(root: Widget) -> list[Widget]:
         seen.add(id(widget))
         stack.append((widget, True))
         for name in widget.keys:
-            for child in _widgets_in(getattr(widget, name, None)):
-                if id(child) not in seen:
+            for child in _leaves(getattr(widget, name, None)):
+                if isinstance(child, Widget) and id(child) not in seen:
                     stack.append((child, False))
     return order
 

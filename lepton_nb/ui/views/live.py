@@ -195,9 +195,9 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
             for name in self.series_names():
                 start = known.get(name, 0)
                 start = start if isinstance(start, int) and start >= 0 else 0
-                x, y = self._history.since(name, start)
                 if start > self._history.length(name):  # the view shows points of another run
                     return self.send_reset() + self.reply_to_pull({})
+                x, y = self._history.since(name, start)
                 if len(x):
                     series[name] = {"start": start, **_payload(x, y, MAX_POINTS_PER_UPDATE), "n": len(x)}
                     self._sent[name] = max(self._sent.get(name, 0), start + len(x))  # the next push goes on
