@@ -152,9 +152,14 @@ def bare_page(browser, request):
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     context = browser.new_context(viewport={"width": 1400, "height": 1100})
     pg = context.new_page()
+    errors: list[str] = []  # a widget that fails to render ("Click to show javascript error") says why here
+    pg.on("console", lambda m: errors.append(m.text[:2000]) if m.type == "error" else None)
+    pg.on("pageerror", lambda e: errors.append(f"page error: {e}"[:2000]))
     yield pg
     if request.node.rep_call.failed if hasattr(request.node, "rep_call") else False:
         pg.screenshot(path=str(ARTIFACTS / f"FAILED-{request.node.name}.png"), full_page=True)
+        (ARTIFACTS / f"FAILED-{request.node.name}.console.txt").write_text("\n".join(errors))
+        print(f"console errors of the failed page ({len(errors)}):", *errors[-20:], sep="\n")
     context.close()
 
 
