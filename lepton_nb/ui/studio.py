@@ -26,6 +26,7 @@ from ..workflows import as_recipe, open_session
 from .assets import in_dashboard
 from .display import StudioDisplay
 from .forms import RecipeForm
+from .iopub import keep_iopub_lossless
 from .midrun import apply_locks, change_marks, mid_run_values, pending_changes
 from .panels.augment import AugmentPanel
 from .panels.data import DataPanel
@@ -59,6 +60,7 @@ class Studio(StudioDisplay, ButtonTwins):
         self.session = open_session(worker, out)
         if in_kernel():  # displayed next: the worker imports torch while the panels are built (2 cores)
             self.session.warm_up()
+            keep_iopub_lossless()  # ~3,300 widget comms open next: a busy server must not drop any (iopub.py)
         self.out, self.hz, self.keep_models, self._lock = out, hz, keep_models, threading.RLock()
         self.data: DataBundle | None = None
         self._data_key: str | None = None
