@@ -33,7 +33,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 SPACE = {"train.lr": {"log_uniform": [1e-4, 1.0]}, "train.weight_decay": {"uniform": [0.0, 0.2]},
          "model.width": {"choice": [8, 16, 32]}, "model.dropout": {"uniform": [0.0, 0.6]}}
 # set from the command line
-SIZE: dict[str, Any] = {"epochs": 8, "limit": 0, "objective": "val_accuracy", "warmup_epochs": 0, "pruner": "median"}
+SIZE: dict[str, Any] = {"epochs": 8, "limit": 0, "objective": "val_accuracy", "warmup_epochs": 0, "pruner": "median",
+                         "startup_trials": 4}
 
 
 def better(a: float, b: float) -> bool:
@@ -46,7 +47,7 @@ def recipe(name: str, seed: int, sampler: str, pruner: str, budget: float) -> ln
         "name": name, "train.epochs": SIZE["epochs"], "data.limit": SIZE["limit"], "interpret.enabled": False,
         "train.checkpoint": False,
         "search.space": SPACE, "search.trials": 10_000, "search.timeout": budget, "search.sampler": sampler,
-        "search.pruner": pruner, "search.seed": seed, "search.startup_trials": 4,
+        "search.pruner": pruner, "search.seed": seed, "search.startup_trials": SIZE["startup_trials"],
         "search.objective": SIZE["objective"], "search.warmup_epochs": SIZE["warmup_epochs"]})
 
 
@@ -141,6 +142,9 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--pruner", default="median", choices=("median", "hyperband"),
                         help="the TPE arm's pruner (default: median, as the comparison is specified; Optuna's own "
                              "benchmarks found hyperband the better partner of TPE)")
+    parser.add_argument("--startup-trials", type=int, default=4,
+                        help="search.startup_trials of both arms: random trials before TPE models, and trials "
+                             "the pruner lets finish before it compares (default: 4)")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--overhead-trials", type=int, default=10)
     parser.add_argument("--worker-trials", type=int, default=6)
@@ -148,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", default=str(RESULTS / "search.json"))
     args = parser.parse_args(argv)
     SIZE.update(epochs=args.epochs, limit=args.limit, objective=args.objective, warmup_epochs=args.warmup_epochs,
-                pruner=args.pruner)
+                pruner=args.pruner, startup_trials=args.startup_trials)
     with tempfile.TemporaryDirectory(prefix="lnb-bench-search-") as tmp:
         folder = Path(tmp)
         results: dict[str, Any] = {"settings": {**SIZE, "budget_s": args.budget, "space": SPACE}}
