@@ -8,7 +8,7 @@ from typing import Any
 from IPython.display import display
 
 from .assets import in_dashboard
-from .snapshot import Snapshot
+from .snapshot import RELOAD_NOTE, Snapshot
 
 
 class StudioDisplay:
@@ -18,6 +18,7 @@ class StudioDisplay:
     monitor: Any
     session: Any
     snapshots: Snapshot
+    runs: list[Any]
     _bridge: Any = None
 
     def _ipython_display_(self) -> None:
@@ -37,6 +38,14 @@ class StudioDisplay:
         if self._bridge is None:  # one bridge per studio: it owns the comms of the studio's widgets
             self._bridge = StudioBridge(self.widget)
         return mo.ui.anywidget(self._bridge)
+
+    def _new_page(self, pages: int) -> None:
+        """A reloaded page shows the summary as the notebook was last saved. If a run's summary was written
+        before the page loaded, only the user can see whether the saved one shows it: say what to check."""
+        run = self.runs[-1] if self.runs else None
+        if run is None or not self.snapshots.html or self.snapshots.in_page(pages) or self.session.busy:
+            return  # nothing written yet, a summary the kernel keeps current, or a run whose end will say it
+        self.monitor.message = f"{run.status} · {RELOAD_NOTE.format(name=run.name)}"
 
     def snapshot(self) -> None:
         """Show the last run's summary in this cell; later runs update it. After a page reload the summary

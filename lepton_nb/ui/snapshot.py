@@ -20,6 +20,9 @@ PLACEHOLDER = "<div class='lnb-snapshot'></div>"
 STALE_NOTE = ("the page was reloaded, and Jupyter forgets on a reload where the summary under the studio is: "
               "it still shows the previous run. Run studio.snapshot() in a new cell to put this run's summary "
               "in the notebook.")
+RELOAD_NOTE = ("the page was reloaded after the summary of {name} was written, and the reloaded page shows the "
+               "summary as the notebook was last saved: if it does not show {name}, run studio.snapshot() in a new "
+               "cell to put it in the notebook.")
 
 
 @dataclass
@@ -53,4 +56,8 @@ class Snapshot:
             shown.handle.update(HTML(html))
         if self.widget is not None:
             self.widget.value = html
+        return self.in_page(pages)
+
+    def in_page(self, pages: int) -> bool:
+        """The current (latest) page shows a summary this object keeps up to date."""
         return self.redrawn or self.widget is not None or pages <= 1 or any(s.page == pages - 1 for s in self._shown)

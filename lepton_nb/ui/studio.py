@@ -81,6 +81,7 @@ class Studio(StudioDisplay, ButtonTwins):
         self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",), "search": ("space",)})
         self.monitor = LiveMonitor()
         self.monitor.on_command("start", lambda: self.start(force=True))  # a click is the user's own choice
+        self.monitor.on_new_page(self._new_page)  # a reload after a run: say what the saved summary may lack
         for name in ("pause", "resume", "stop"):
             self.monitor.on_command(name, getattr(self, name))
         self.data_panel = DataPanel(self)

@@ -4,7 +4,7 @@ import pytest
 
 import lepton_nb.ui.display as display_module
 import lepton_nb.ui.snapshot as snapshot_module
-from lepton_nb.ui.snapshot import STALE_NOTE
+from lepton_nb.ui.snapshot import RELOAD_NOTE, STALE_NOTE
 
 
 class Handle:
@@ -56,6 +56,21 @@ def test_after_a_reload_the_monitor_says_the_summary_is_stale_until_snapshot_sho
     assert STALE_NOTE not in studio.monitor.message
     assert third.name in handles[1].shown[-1] and third.name in handles[0].shown[-1]
     assert studio.snapshots.html == handles[1].shown[-1]
+
+
+def test_a_reload_that_arrives_after_the_run_ended_says_what_the_saved_summary_may_lack(studio, monkeypatch):
+    fake_display(monkeypatch)
+    studio._ipython_display_()
+    hello(studio, "before-the-end")
+    done = run(studio)  # its summary went to the page that was being reloaded
+    assert "studio.snapshot()" not in studio.monitor.message
+    hello(studio, "after-the-end")  # the reloaded page said hello only after the run had ended
+    assert studio.monitor.message == f"{done.status} · {RELOAD_NOTE.format(name=done.name)}"
+    hello(studio, "after-the-end")  # the same page again: nothing new
+    studio.snapshot()  # the summary is now in the current page: a further reload of a kept-current page...
+    studio.monitor.message = done.status
+    hello(studio, "third-page")  # ...still cannot be checked by the kernel, so it says it again
+    assert "studio.snapshot()" in studio.monitor.message
 
 
 def test_in_a_dashboard_the_summary_is_a_widget_that_updates(studio, monkeypatch):

@@ -126,6 +126,7 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
         self._sent: dict[str, int] = {}
         self._commands: dict[str, Callable[[], Any]] = {}
         self.pages: list[str] = []  # the pages (browser loads) that showed a view of this monitor, in order
+        self._page_listeners: list[Callable[[int], Any]] = []
         self.bytes_sent = 0
         self.updates_sent = 0
         self.last_update_bytes = 0
@@ -139,6 +140,10 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
 
     def on_command(self, name: str, handler: Callable[[], Any]) -> None:
         self._commands[name] = handler
+
+    def on_new_page(self, listener: Callable[[int], Any]) -> None:
+        """Call ``listener(number of pages)`` when a view says it is in a page not seen before (a reload)."""
+        self._page_listeners.append(listener)
 
     def series_names(self) -> list[str]:
         return [name for panel in self.panels for name in panel["series"]]
@@ -157,6 +162,8 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
             page = content.get("page")
             if isinstance(page, str) and page not in self.pages:
                 self.pages.append(page)
+                for listener in self._page_listeners:
+                    listener(len(self.pages))
             self.send_reset()
         elif content.get("type") == "pull":
             self.reply_to_pull(content.get("known"))
