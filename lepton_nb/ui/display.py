@@ -8,7 +8,7 @@ from typing import Any
 from IPython.display import display
 
 from .assets import in_dashboard
-from .snapshot import RELOAD_NOTE, Snapshot
+from .snapshot import RELOAD_NOTE, STALE_NOTE, Snapshot
 
 
 class StudioDisplay:
@@ -51,3 +51,7 @@ class StudioDisplay:
         """Show the last run's summary in this cell; later runs update it. After a page reload the summary
         under the studio can no longer be updated (the monitor says so): this puts it in the notebook."""
         self.snapshots.show(len(self.monitor.pages))
+        run = self.runs[-1] if self.runs else None
+        if run is not None and self.monitor.message in (f"{run.status} · {STALE_NOTE}",
+                                                        f"{run.status} · {RELOAD_NOTE.format(name=run.name)}"):
+            self.monitor.message = run.status  # done: the note no longer applies

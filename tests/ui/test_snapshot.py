@@ -52,6 +52,7 @@ def test_after_a_reload_the_monitor_says_the_summary_is_stale_until_snapshot_sho
 
     studio.snapshot()  # in a new cell of the reloaded page
     assert second.name in handles[1].shown[0]  # shows the last run at once
+    assert studio.monitor.message == second.status  # the note is done with
     third = run(studio)
     assert STALE_NOTE not in studio.monitor.message
     assert third.name in handles[1].shown[-1] and third.name in handles[0].shown[-1]
@@ -68,7 +69,7 @@ def test_a_reload_that_arrives_after_the_run_ended_says_what_the_saved_summary_m
     assert studio.monitor.message == f"{done.status} · {RELOAD_NOTE.format(name=done.name)}"
     hello(studio, "after-the-end")  # the same page again: nothing new
     studio.snapshot()  # the summary is now in the current page: a further reload of a kept-current page...
-    studio.monitor.message = done.status
+    assert studio.monitor.message == done.status  # (the note is done with)
     hello(studio, "third-page")  # ...still cannot be checked by the kernel, so it says it again
     assert "studio.snapshot()" in studio.monitor.message
 
