@@ -37,6 +37,7 @@ def refs_in(state) -> set[str]:
 @pytest.fixture(scope="module")
 def studio():
     s = lnb.Studio(lnb.Recipe.default().updated({"data.limit": 300}), out=None, worker="thread")
+    s.wait_data()  # the first load redraws the data, augment and model panels: let it land before any page boots
     yield s
     s.close()
 
@@ -94,6 +95,7 @@ def test_changes_in_the_kernel_reach_the_page_and_new_widgets_come_first(studio)
 
 
 def test_a_page_gets_the_saved_state_until_something_changes_then_the_current_tree(studio):
+    studio.wait_data()  # nothing of the studio's own is still drawing when the page boots
     bridge = StudioBridge(studio.widget)
     page = Recorder(bridge)
     bridge._receive(bridge, {"type": "ready"}, [])
