@@ -10,7 +10,7 @@ from .methods import BASELINES, METHODS, Method, MethodParam, default_method, me
 from .ops import AUGMENT_OPS, OpSpec, Param, default_op
 from .presets import PRESETS
 from .recipe import Recipe
-from .search import KINDS, SearchSection, allowed_text, check_space_for_search, searchable_fields
+from .search import KINDS, SearchSection, allowed_text, check_space_for_search, pruning_note, searchable_fields
 from .sections import (
     SECTIONS,
     AdapterSection,
@@ -34,5 +34,5 @@ __all__ = [
     "EarlyStoppingSection", "EvaluateSection", "InterpretSection", "Method", "MethodParam", "ModelSection",
     "NormalizeSection", "OpSpec", "Param", "PretrainSection", "Problem", "Recipe", "RecipeError", "TrainSection",
     "default_method", "default_op", "describe_fields", "methods_for_kind", "setting", "KINDS", "SearchSection",
-    "allowed_text", "check_space_for_search", "searchable_fields",
+    "allowed_text", "check_space_for_search", "pruning_note", "searchable_fields",
 ]

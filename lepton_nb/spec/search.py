@@ -52,7 +52,7 @@ class SearchSection:
                             min=0, max=50, label="cv folds")
     startup_trials: int = setting(5, "Random trials before TPE models the space, and finished trials before the "
                                      "median pruner prunes.", min=0, max=10_000)
-    warmup_epochs: int = setting(0, "Epochs every trial trains before the pruner may stop it (a trial's first "
+    warmup_epochs: int = setting(2, "Epochs every trial trains before the pruner may stop it (a trial's first "
                                     "epochs can say little about where it ends).", min=0, max=10_000,
                                  label="warmup epochs")
     storage: str = setting("", "Where the study lives: '' = SQLite file study.db in the study folder; or any "
@@ -179,3 +179,25 @@ def check_space_for_search(section: SearchSection) -> list[Problem]:
         return [Problem("search.space", {}, "empty: nothing to search; allowed: at least one field, e.g. "
                                             "{\"train.lr\": {\"log_uniform\": [0.0001, 0.1]}}")]
     return []
+
+
+def pruning_note(section: SearchSection, epochs: int) -> str:
+    """Why the section's pruner can never stop a trial ('' when it can): its warm-up covers every step.
+
+    A trial reports once per epoch (``epochs``, or the most a searched ``train.epochs`` allows), or once per
+    fold when it cross-validates.
+    """
+    if section.pruner == "none":
+        return ""
+    if section.cv_folds >= 2:
+        steps, unit = section.cv_folds, "folds"
+    else:
+        searched = section.space.get("train.epochs") if isinstance(section.space, dict) else None
+        if isinstance(searched, dict) and searched:
+            values = next(iter(searched.values()))
+            epochs = max(int(v) for v in values if isinstance(v, (int, float)))
+        steps, unit = epochs, "epochs"
+    if section.warmup_epochs < steps:
+        return ""
+    return (f"the {section.pruner} pruner never stops a trial: search.warmup_epochs is {section.warmup_epochs} and "
+            f"a trial has {steps} {unit}; allowed for pruning: search.warmup_epochs below {steps}")

@@ -35,6 +35,8 @@ def test_tune_shows_progress_and_prints_the_best(tmp_path, capsys):
     assert "trials" in err and "2/2" in err and "best val_accuracy" in err
     assert "best val_accuracy:" in out and "report: " in out
     assert (tmp_path / "runs" / "digits-cnn-search" / "report.html").is_file()
+    # 2 epochs per trial and the default warm-up of 2: the pruner cannot act, and the command says so
+    assert "lepton-nb: the median pruner never stops a trial: search.warmup_epochs is 2" in err
 
 
 @pytest.mark.parametrize("args, field", [

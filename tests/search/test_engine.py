@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import statistics
 import threading
 
 import optuna
@@ -192,3 +193,34 @@ def test_no_trial_is_pruned_during_its_warmup_epochs():
         bad.report(9.0, epoch)  # far worse than the finished trial at every epoch
         decisions.append(bad.should_prune())
     assert decisions == [False, False, True, True]  # epochs 0 and 1 always finish; from epoch 2 the median rules
+
+
+def sampled_x(section) -> list[float]:
+    """Where TPE samples next after 10 completed trials (the lower x, the worse) and 90 pruned ones."""
+    from optuna.distributions import FloatDistribution
+    from optuna.trial import TrialState, create_trial
+
+    from lepton_nb.search.space import make_sampler
+
+    dist = {"x": FloatDistribution(0.0, 1.0)}
+    study = optuna.create_study(direction="minimize", sampler=make_sampler(section))
+    for x in [0.05 + 0.1 * i for i in range(10)]:
+        study.add_trial(create_trial(params={"x": x}, distributions=dist, value=(x - 0.95) ** 2))
+    for i in range(90):  # pruned everywhere alike: they say nothing about x
+        study.add_trial(create_trial(params={"x": i / 89}, distributions=dist, state=TrialState.PRUNED,
+                                     intermediate_values={0: 1.0}))
+    out = []
+    for _ in range(20):
+        trial = study.ask()
+        out.append(trial.suggest_float("x", 0.0, 1.0))
+        study.tell(trial, state=TrialState.FAIL)  # failed trials are left out of TPE's model
+    return sorted(out)
+
+
+def test_with_a_pruner_tpe_models_the_best_completed_trials_not_every_one_that_completed():
+    pruned = lnb.Recipe.default().updated({"search.pruner": "median", "search.seed": 3}).search
+    unpruned = lnb.Recipe.default().updated({"search.pruner": "none", "search.seed": 3}).search
+    focused, spread = sampled_x(pruned), sampled_x(unpruned)
+    # good group ⌈¼√100⌉ = 3 (x = 0.75, 0.85, 0.95) against Optuna's 10 % = every completed trial
+    assert statistics.median(focused) > 0.75 and min(focused) > 0.5, focused
+    assert statistics.median(spread) < statistics.median(focused) - 0.1, spread

@@ -114,3 +114,18 @@ def test_any_search_section_is_accepted_or_named(space, rest):
         Recipe.from_dict({"search": {"space": space, **rest}})
     except RecipeError as exc:
         assert exc.problems and all(p.field.startswith("search") for p in exc.problems)
+
+
+def test_the_pruning_note_says_when_the_warm_up_leaves_the_pruner_nothing_to_stop():
+    from lepton_nb.spec import pruning_note
+
+    section = Recipe.default().updated({"search.warmup_epochs": 2}).search
+    assert pruning_note(section, 8) == ""  # epochs 2..7 may be pruned
+    note = pruning_note(section, 2)
+    assert "never stops a trial" in note and "search.warmup_epochs is 2" in note and "2 epochs" in note
+    assert pruning_note(Recipe.default().updated({"search.warmup_epochs": 2, "search.pruner": "none"}).search, 2) == ""
+    searched = Recipe.default().updated({"search.warmup_epochs": 4,
+                                         "search.space": {"train.epochs": {"int": [2, 6]}}}).search
+    assert pruning_note(searched, 3) == ""  # a trial may train up to 6 epochs
+    folds = Recipe.default().updated({"search.warmup_epochs": 3, "search.cv_folds": 3}).search
+    assert "3 folds" in pruning_note(folds, 50)  # cross-validated trials report once per fold

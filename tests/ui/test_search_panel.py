@@ -60,6 +60,17 @@ def test_a_range_outside_the_field_is_shown_under_the_editor(studio):
     assert studio.search_panel.problems.value == ""
 
 
+def test_the_tab_says_when_the_pruner_can_never_stop_a_trial(studio):
+    panel = studio.search_panel
+    assert studio.recipe.train.epochs == 2 and studio.recipe.search.warmup_epochs == 2
+    assert "never stops a trial" in panel.pruning.value and "search.warmup_epochs is 2" in panel.pruning.value
+    assert panel.pruning in panel.box.children[1].children  # beside the search settings that cause it
+    studio.update({"search.warmup_epochs": 1})
+    assert panel.pruning.value == ""
+    studio.update({"search.pruner": "none", "search.warmup_epochs": 5})
+    assert panel.pruning.value == ""  # no pruner: nothing to say
+
+
 @pytest.mark.parametrize("key", sorted(searchable_fields(lnb.Recipe)))
 def test_every_proposed_range_is_valid(key):
     typ, meta = searchable_fields(lnb.Recipe)[key]

@@ -17,7 +17,7 @@ from typing import Any
 import ipywidgets as W
 
 from ...errors import UsageError
-from ...spec import Problem, Recipe
+from ...spec import Problem, Recipe, pruning_note
 from ...train.control import Control
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, button
@@ -37,7 +37,9 @@ class SearchPanel:
         self.editor.set(ctx.form.recipe.search.space)
         ctx.form.add_extra("search.space", self.editor.get, self.editor.set)
         self.problems = W.HTML()
+        self.pruning = W.HTML()
         ctx.form.on_change(self._recipe_changed)
+        self._recipe_changed(ctx.form.recipe, [])
         self.form_ticks = self._add_form_ticks()
         self.start_button = button("Start search", icon="search", button_style="primary",
                                    tooltip="Run the trials in the background (continues this recipe's study if "
@@ -62,7 +64,7 @@ class SearchPanel:
         left = W.VBox([W.HTML("<h4>Search space</h4><p style='font-size:12px'>Tick the fields to search; each "
                               "row shows what the field allows.</p>"), self.editor.box, self.problems],
                       layout=W.Layout(flex="1 1 660px"))
-        right = W.VBox([W.HTML("<h4>Search</h4>"), ctx.form.sections["search"].box, self.resume,
+        right = W.VBox([W.HTML("<h4>Search</h4>"), ctx.form.sections["search"].box, self.pruning, self.resume,
                         W.HBox([self.start_button, self.stop_button, self.apply_button]), self.status,
                         W.HTML("<h4>Trials</h4>"), self.view.box], layout=W.Layout(flex=FORM_COLUMN))
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
@@ -91,6 +93,10 @@ class SearchPanel:
         mine = [p for p in problems if p.field.startswith("search.space")]
         self.problems.value = "".join(f"<div class='lnb-problem' style='color:#c62828;font-size:12px'>⚠ "
                                       f"{html.escape(str(p))}</div>" for p in mine)
+        if recipe is not None:  # beside the settings that cause it: the pruner cannot act
+            note = pruning_note(recipe.search, recipe.train.epochs)
+            self.pruning.value = (f"<div class='lnb-note' style='color:#8a5a00;font-size:12px'>ⓘ "
+                                  f"{html.escape(note)}</div>" if note else "")
 
     # ---- commands ---------------------------------------------------------------------------------
 
