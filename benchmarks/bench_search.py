@@ -7,7 +7,8 @@ digits, attribution probes and checkpoints off so trials measure training), for 
      search's final best (target: TPE in at most half the random search's time);
   B. overhead of the study machinery per trial: the search's wall time minus the trials' own training time,
      over ``--overhead-trials`` one-epoch trials on 300 digits (SQLite storage, TPE, median pruner);
-  C. 1 vs 2 worker processes on the same study, the same number of trials: wall time and trials/minute.
+  C. 1 vs 2 worker processes on the same study, the same number of trials (``--worker-epochs`` each):
+     wall time and trials/minute.
 
 Run: ``.venv/bin/python benchmarks/bench_search.py [--objective val_loss --out ...]`` (about 15 minutes on 2
 cores with the default budget).
@@ -33,8 +34,10 @@ RESULTS = ROOT / "benchmarks" / "results"
 SPACE = {"train.lr": {"log_uniform": [1e-4, 1.0]}, "train.weight_decay": {"uniform": [0.0, 0.2]},
          "model.width": {"choice": [8, 16, 32]}, "model.dropout": {"uniform": [0.0, 0.6]}}
 # set from the command line
-SIZE: dict[str, Any] = {"epochs": 8, "limit": 0, "objective": "val_accuracy", "warmup_epochs": 0, "pruner": "median",
-                         "startup_trials": 4}
+SEARCH_DEFAULTS = lnb.Recipe.default().search
+SIZE: dict[str, Any] = {"epochs": 8, "limit": 0, "objective": "val_accuracy",
+                        "warmup_epochs": SEARCH_DEFAULTS.warmup_epochs, "pruner": "median",
+                        "startup_trials": SEARCH_DEFAULTS.startup_trials}
 
 
 def better(a: float, b: float) -> bool:
@@ -109,11 +112,12 @@ def overhead(out: Path, trials: int) -> dict[str, Any]:
             "open_study_s": marks["open"] - t0, "final_files_s": total - (marks["last"] - t0)}
 
 
-def workers(out: Path, trials: int) -> dict[str, Any]:
-    """The same trials on one process and on two processes sharing the SQLite study."""
+def workers(out: Path, trials: int, epochs: int, limit: int) -> dict[str, Any]:
+    """The same trials on one process and on two processes sharing the SQLite study (each worker starts
+    Python, imports torch and loads the data: a few seconds that only trials much longer than that repay)."""
     def r(name: str) -> lnb.Recipe:
         return lnb.Recipe.default().updated({
-            "name": name, "data.limit": 600, "train.epochs": 2, "interpret.enabled": False,
+            "name": name, "data.limit": limit, "train.epochs": epochs, "interpret.enabled": False,
             "train.checkpoint": False, "search.space": SPACE, "search.trials": trials, "search.pruner": "none"})
 
     t0 = time.perf_counter()
@@ -122,7 +126,7 @@ def workers(out: Path, trials: int) -> dict[str, Any]:
     t0 = time.perf_counter()
     study, _ = run_workers(r("two-workers"), out, 2, progress=False)
     two = time.perf_counter() - t0
-    return {"trials": trials, "one_worker_s": one, "two_workers_s": two,
+    return {"trials": trials, "epochs": epochs, "limit": limit, "one_worker_s": one, "two_workers_s": two,
             "two_workers_finished": finished_count(study.optuna), "speedup": one / two,
             "trials_per_min": {"1": 60 * trials / one, "2": 60 * finished_count(study.optuna) / two}}
 
@@ -137,18 +141,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--objective", default="val_accuracy", choices=("val_accuracy", "val_loss"),
                         help="what the searches optimize and the time-to-best is read on; val_accuracy saturates "
                              "at 1.0 on digits, so the first perfect trial is mostly luck; val_loss does not")
-    parser.add_argument("--warmup-epochs", type=int, default=0,
-                        help="search.warmup_epochs of the pruned arm (default: the recipe's default, 0)")
+    parser.add_argument("--warmup-epochs", type=int, default=SEARCH_DEFAULTS.warmup_epochs,
+                        help="search.warmup_epochs of the pruned arm (default: the recipe's default, "
+                             f"{SEARCH_DEFAULTS.warmup_epochs})")
     parser.add_argument("--pruner", default="median", choices=("median", "hyperband"),
                         help="the TPE arm's pruner (default: median, as the comparison is specified; Optuna's own "
                              "benchmarks found hyperband the better partner of TPE)")
-    parser.add_argument("--startup-trials", type=int, default=4,
+    parser.add_argument("--startup-trials", type=int, default=SEARCH_DEFAULTS.startup_trials,
                         help="search.startup_trials of both arms: random trials before TPE models, and trials "
-                             "the pruner lets finish before it compares (default: 4)")
+                             f"the pruner lets finish before it compares (default: the recipe's, "
+                             f"{SEARCH_DEFAULTS.startup_trials})")
     parser.add_argument("--seeds", type=int, nargs="+", default=[0, 1, 2])
     parser.add_argument("--overhead-trials", type=int, default=10)
-    parser.add_argument("--worker-trials", type=int, default=6)
-    parser.add_argument("--compare-only", action="store_true", help="only part A (TPE vs random)")
+    parser.add_argument("--worker-trials", type=int, default=8, help="trials in the 1 vs 2 workers part (default: 8)")
+    parser.add_argument("--worker-epochs", type=int, default=30,
+                        help="epochs per trial there (default: 30, a few seconds per trial on all digits)")
+    parser.add_argument("--worker-limit", type=int, default=0, help="digits used there (default 0: all 1,797)")
+    parser.add_argument("--parts", nargs="+", choices=("compare", "overhead", "workers"),
+                        default=["overhead", "workers", "compare"], help="which parts to run (default: all three)")
     parser.add_argument("--out", default=str(RESULTS / "search.json"))
     args = parser.parse_args(argv)
     SIZE.update(epochs=args.epochs, limit=args.limit, objective=args.objective, warmup_epochs=args.warmup_epochs,
@@ -156,14 +166,16 @@ def main(argv: list[str] | None = None) -> int:
     with tempfile.TemporaryDirectory(prefix="lnb-bench-search-") as tmp:
         folder = Path(tmp)
         results: dict[str, Any] = {"settings": {**SIZE, "budget_s": args.budget, "space": SPACE}}
-        if not args.compare_only:
+        if "overhead" in args.parts:
             results["overhead"] = overhead(folder, args.overhead_trials)
             print(json.dumps(results["overhead"]), flush=True)
-            results["workers"] = workers(folder, args.worker_trials)
+        if "workers" in args.parts:
+            results["workers"] = workers(folder, args.worker_trials, args.worker_epochs, args.worker_limit)
             print(json.dumps(results["workers"]), flush=True)
-        results["tpe_vs_random"] = compare(folder, args.seeds, args.budget)
+        if "compare" in args.parts:
+            results["tpe_vs_random"] = compare(folder, args.seeds, args.budget)
+            print(json.dumps({k: v for k, v in results["tpe_vs_random"].items() if k != "seeds"}, indent=2))
     Path(args.out).write_text(json.dumps(results, indent=2))
-    print(json.dumps({k: v for k, v in results["tpe_vs_random"].items() if k != "seeds"}, indent=2))
     return 0
 
 
