@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .errors import LeptonError, Problem, RecipeError, UsageError
-from .spec import PRESETS, Recipe, pruning_note
+from .spec import PRESETS, Recipe
 
 
 def process_rank() -> int:
@@ -241,9 +241,6 @@ def cmd_tune(args: argparse.Namespace) -> int:
     from .train.control import Control
 
     recipe = load_recipe(args.recipe, args.set)
-    note = pruning_note(recipe.search, recipe.train.epochs)
-    if note:
-        print(f"lepton-nb: {note}", file=sys.stderr)
     options = {"trials": args.trials, "timeout": args.timeout, "storage": args.storage, "resume": args.resume}
     if check_workers(args.workers) > 1:
         study, interrupted = run_workers(recipe, args.out, args.workers, progress=not args.quiet, **options)

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import contextlib
 import math
+import sys
 import threading
 import traceback
 import warnings
@@ -25,7 +26,7 @@ from optuna.trial import FrozenTrial, TrialState
 from ..artifacts import Run, load_run
 from ..data import DataBundle, build_data
 from ..errors import CheckpointError, LeptonError, Problem, RecipeError, UsageError
-from ..spec import Recipe
+from ..spec import Recipe, pruning_note
 from ..train.callbacks import Callback
 from ..train.control import Control
 from ..train.events import EpochEnd
@@ -267,6 +268,8 @@ def tune(recipe: Recipe | dict | str | Path | None, out: str | Path = "runs", *,
     ``trial_reports`` — the best trial's run always gets one, and the study its own.
     """
     recipe = prepare(recipe, trials=trials, timeout=timeout, storage=storage)
+    if progress:
+        say_pruning_note(recipe)
     s = recipe.search
     folder = StudyFolder.for_recipe(out, recipe)
     optuna.logging.set_verbosity(optuna.logging.ERROR)  # failed trials are in the table, not tracebacks on stderr
@@ -299,6 +302,13 @@ def tune(recipe: Recipe | dict | str | Path | None, out: str | Path = "runs", *,
         if bar is not None:
             bar.close()
     return finish(study, folder, recipe) if worker == 0 else Study(study, folder, recipe)
+
+
+def say_pruning_note(recipe: Recipe) -> None:
+    """Tell whoever watches the progress bar that the pruner can never act (the Search tab shows it too)."""
+    note = pruning_note(recipe.search, recipe.train.epochs)
+    if note:
+        print(f"lepton-nb: {note}", file=sys.stderr, flush=True)
 
 
 def _best_value(study: optuna.Study) -> float | None:

@@ -19,7 +19,7 @@ from typing import Any
 
 from ..errors import UsageError
 from ..spec import Recipe
-from .engine import _best_value, finish, finished_count, open_study, prepare
+from .engine import _best_value, finish, finished_count, open_study, prepare, say_pruning_note
 from .folder import StudyFolder
 from .result import Study
 
@@ -42,6 +42,8 @@ def run_workers(recipe: Recipe | dict | str | Path, out: str | Path, workers: in
     """Run the study on ``workers`` processes; returns the `Study` and whether Ctrl-C stopped it."""
     check_workers(workers)
     recipe = prepare(recipe, trials=trials, timeout=timeout, storage=storage)
+    if progress:
+        say_pruning_note(recipe)
     folder = StudyFolder.for_recipe(out, recipe)
     study = open_study(folder, recipe, resume=resume)
     env = dict(os.environ)

@@ -8,7 +8,7 @@ from typing import Any
 from IPython.display import display
 
 from .assets import in_dashboard
-from .snapshot import RELOAD_NOTE, STALE_NOTE, Snapshot
+from .snapshot import Snapshot, reload_message, stale_message
 
 
 class StudioDisplay:
@@ -45,13 +45,12 @@ class StudioDisplay:
         run = self.runs[-1] if self.runs else None
         if run is None or not self.snapshots.html or self.snapshots.in_page(pages) or self.session.busy:
             return  # nothing written yet, a summary the kernel keeps current, or a run whose end will say it
-        self.monitor.message = f"{run.status} · {RELOAD_NOTE.format(name=run.name)}"
+        self.monitor.message = reload_message(run)
 
     def snapshot(self) -> None:
         """Show the last run's summary in this cell; later runs update it. After a page reload the summary
         under the studio can no longer be updated (the monitor says so): this puts it in the notebook."""
         self.snapshots.show(len(self.monitor.pages))
         run = self.runs[-1] if self.runs else None
-        if run is not None and self.monitor.message in (f"{run.status} · {STALE_NOTE}",
-                                                        f"{run.status} · {RELOAD_NOTE.format(name=run.name)}"):
+        if run is not None and self.monitor.message in (stale_message(run), reload_message(run)):
             self.monitor.message = run.status  # done: the note no longer applies

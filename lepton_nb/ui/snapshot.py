@@ -25,6 +25,16 @@ RELOAD_NOTE = ("the page was reloaded after the summary of {name} was written, a
                "cell to put it in the notebook.")
 
 
+def stale_message(run: Any) -> str:
+    """The monitor's message when a reload left the summary under the studio showing an earlier run."""
+    return f"{run.status} · {STALE_NOTE}"
+
+
+def reload_message(run: Any) -> str:
+    """The monitor's message when a page loaded after ``run``'s summary was written."""
+    return f"{run.status} · {RELOAD_NOTE.format(name=run.name)}"
+
+
 @dataclass
 class _Shown:
     handle: Any

@@ -38,7 +38,7 @@ from .panels.runs import RunsPanel
 from .panels.search import SearchPanel
 from .panels.train import TrainPanel
 from .render import MUTED, snapshot_html
-from .snapshot import STALE_NOTE, Snapshot
+from .snapshot import Snapshot, stale_message
 from .tasks import Latest
 from .twins import ButtonTwins
 from .views.live import LiveFeed, LiveMonitor, panels_for
@@ -360,7 +360,7 @@ class Studio(StudioDisplay, ButtonTwins):
                 self.robustness_panel.show_run(run)
             self.runs_panel.refresh(visible=self.tabs.selected_index == TABS.index("Runs"))
             if not self.snapshots.update(snapshot_html(run), len(self.monitor.pages)):
-                self.monitor.message = f"{run.status} · {STALE_NOTE}"
+                self.monitor.message = stale_message(run)
         finally:
             self._listed.set()
             self._feed_done.set()

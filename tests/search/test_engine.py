@@ -224,3 +224,11 @@ def test_with_a_pruner_tpe_models_the_best_completed_trials_not_every_one_that_c
     # good group ⌈¼√100⌉ = 3 (x = 0.75, 0.85, 0.95) against Optuna's 10 % = every completed trial
     assert statistics.median(focused) > 0.75 and min(focused) > 0.5, focused
     assert statistics.median(spread) < statistics.median(focused) - 0.1, spread
+
+
+def test_tune_with_a_progress_bar_says_when_the_warm_up_leaves_the_pruner_nothing(tmp_path, capsys):
+    lnb.tune(search_recipe(**{"search.trials": 1}), out=tmp_path)  # 2 epochs per trial, warm-up 2
+    assert "lepton-nb: the median pruner never stops a trial: search.warmup_epochs is 2" in capsys.readouterr().err
+    lnb.tune(search_recipe(**{"search.trials": 1, "search.warmup_epochs": 1, "name": "pruning-can-act"}),
+             out=tmp_path)
+    assert "never stops a trial" not in capsys.readouterr().err
