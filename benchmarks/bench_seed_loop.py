@@ -32,7 +32,7 @@ from torch import nn
 from torchvision import transforms
 
 import lepton_nb as lnb
-from lepton_nb.train.events import EpochEnd
+from lepton_nb.training.events import EpochEnd
 
 ROOT = Path(__file__).resolve().parents[1]
 RESULTS = ROOT / "benchmarks" / "results"

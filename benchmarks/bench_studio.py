@@ -70,7 +70,7 @@ print("RESULT" + json.dumps({"bare": bare, "studio": live, "feeds": feeds, "firs
 
 def update_bytes(points: int) -> int:
     """Bytes of one update carrying 10 new points after ``points`` were logged."""
-    from lepton_nb.train.history import History
+    from lepton_nb.training.history import History
     from lepton_nb.ui.views.live import LiveMonitor
 
     h = History()

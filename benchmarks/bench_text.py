@@ -27,10 +27,10 @@ import torch
 import lepton_nb as lnb
 from lepton_nb.data import DataBundle, kfold_bundles
 from lepton_nb.data.pretrain import MaskTokens, corpus_bundle
-from lepton_nb.evaluate import evaluate_model
+from lepton_nb.evaluation import evaluate_model
 from lepton_nb.models import build_masked_lm_model, build_model, count_parameters
 from lepton_nb.models.adapters import base_key, is_adapter_key
-from lepton_nb.train.trainer import Trainer
+from lepton_nb.training.trainer import Trainer
 from lepton_nb.workflows import make_trainer
 from lepton_nb.workflows.pretrain import pretrain_settings
 

@@ -21,7 +21,7 @@ from torch import nn
 
 import lepton_nb as lnb
 from lepton_nb.models import seed_dropout
-from lepton_nb.train.optim import build_optimizer
+from lepton_nb.training.optim import build_optimizer
 
 ROOT = Path(__file__).resolve().parents[1]
 DATA = ROOT.parent / "shared" / "data"  # holds MNIST/raw (the real MNIST test split, 10,000 images)

@@ -1,8 +1,8 @@
 """lepton_nb: a notebook studio for training and understanding PyTorch models.
 
 ``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
-The package is layered by a run's life (``errors`` → ``spec`` → ``data``/``plotting`` → ``models``/``robust`` →
-``evaluate`` → ``train`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools``/``search`` → ``cli``/``ui``);
+The package is layered by a run's life (``errors`` → ``recipe`` → ``data``/``plotting`` → ``models``/``robust`` →
+``evaluation`` → ``training`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools``/``search`` → ``cli``/``ui``);
 the core imports no UI library. Every name below is loaded on first use (PEP 562), so ``import lepton_nb``
 costs milliseconds and a process loads only what it uses: a studio's worker process, for example, never
 imports matplotlib or the widgets.
@@ -11,8 +11,6 @@ imports matplotlib or the widgets.
 from __future__ import annotations
 
 import importlib
-import sys
-import types
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr__` loads each name on first use
@@ -20,13 +18,13 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr_
     from .artifacts import Predictor, Run, load_run
     from .data import DataBundle, build_data
     from .errors import CheckpointError, DataError, LeptonError, ModelError, Problem, RecipeError, UsageError
-    from .evaluate import EvalResult, evaluate
+    from .evaluation import EvalResult, evaluate
     from .interpret.attention import explain_attention
     from .interpret.attribution import explain
     from .models import build_model, count_parameters
+    from .recipe import Recipe
     from .robust import AttackResult, RobustnessCurve, attack
     from .search import Study, tune
-    from .spec import Recipe
     from .tools import (
         EnsembleResult,
         ExportResult,
@@ -40,9 +38,9 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr_
         prune,
         quantize,
     )
-    from .train.control import Control
-    from .train.history import History
-    from .train.trainer import Trainer
+    from .training.control import Control
+    from .training.history import History
+    from .training.trainer import Trainer
     from .ui.replay import replay
     from .ui.studio import Studio
     from .workflows import (
@@ -120,16 +118,16 @@ _LAZY = {
     **{name: "lepton_nb.data" for name in ("DataBundle", "build_data")},
     **{name: "lepton_nb.errors" for name in ("CheckpointError", "DataError", "LeptonError", "ModelError", "Problem",
                                              "RecipeError", "UsageError")},
-    **{name: "lepton_nb.evaluate" for name in ("EvalResult", "evaluate")},
+    **{name: "lepton_nb.evaluation" for name in ("EvalResult", "evaluate")},
     **{name: "lepton_nb.models" for name in ("build_model", "count_parameters")},
     **{name: "lepton_nb.robust" for name in ("AttackResult", "RobustnessCurve", "attack")},
-    "Recipe": "lepton_nb.spec",
+    "Recipe": "lepton_nb.recipe",
     **{name: "lepton_nb.tools" for name in ("EnsembleResult", "ExportResult", "LaunchCommand", "OptimizeResult",
                                             "ensemble", "exercises", "export", "launch_command", "optimize", "prune",
                                             "quantize")},
-    "Control": "lepton_nb.train.control",
-    "History": "lepton_nb.train.history",
-    "Trainer": "lepton_nb.train.trainer",
+    "Control": "lepton_nb.training.control",
+    "History": "lepton_nb.training.history",
+    "Trainer": "lepton_nb.training.trainer",
     **{name: "lepton_nb.workflows" for name in ("CVResult", "LRFindResult", "Session", "WorkerSession",
                                                 "cross_validate", "lr_find", "pretrain", "robustness", "train")},
     "Studio": "lepton_nb.ui.studio",  # loads the widgets
@@ -138,21 +136,6 @@ _LAZY = {
     "explain_attention": "lepton_nb.interpret.attention",
     **{name: "lepton_nb.search" for name in ("Study", "tune")},  # load optuna
 }
-
-
-# lepton_nb.train and lepton_nb.evaluate are subpackages and also the functions lnb.train / lnb.evaluate. Importing
-# a subpackage sets it as an attribute of its parent, which would hide the function loaded lazily here.
-_FUNCTIONS_OVER_SUBPACKAGES = {"train", "evaluate"}
-
-
-class _Package(types.ModuleType):
-    def __setattr__(self, name: str, value: Any) -> None:
-        if name in _FUNCTIONS_OVER_SUBPACKAGES and isinstance(value, types.ModuleType):
-            return  # the subpackage stays importable by its dotted name; the attribute is the function
-        super().__setattr__(name, value)
-
-
-sys.modules[__name__].__class__ = _Package
 
 
 def __getattr__(name: str) -> Any:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from .errors import LeptonError, Problem, RecipeError, UsageError
-from .spec import PRESETS, Recipe
+from .recipe import PRESETS, Recipe
 
 
 def process_rank() -> int:
@@ -89,7 +89,7 @@ def print_run(run: Any) -> None:
 
 
 def _train_and_report(recipe: Recipe, out: str, quiet: bool, resume: str | None = None) -> int:
-    from .train.control import Control
+    from .training.control import Control
     from .workflows import train
 
     control = Control()
@@ -112,7 +112,7 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 def cmd_run(args: argparse.Namespace) -> int:
     from .tools.launch import check_nproc
-    from .train.strategy import env_world_size
+    from .training.strategy import env_world_size
 
     recipe = load_recipe(args.recipe, args.set)
     if args.nproc is not None:
@@ -131,7 +131,7 @@ def launch_torchrun(recipe: Recipe, args: argparse.Namespace) -> int:
     import torch
 
     from .tools.launch import check_nproc, torchrun_args
-    from .train.strategy import check_batch_size
+    from .training.strategy import check_batch_size
 
     nproc = check_nproc(args.nproc)
     check_batch_size(recipe, nproc)
@@ -182,7 +182,7 @@ def _prune_amounts(values: Sequence[str] | None) -> list[float] | None:
 
 def cmd_optimize(args: argparse.Namespace) -> int:
     from .tools import optimize
-    from .train.control import Control
+    from .training.control import Control
 
     control = Control()
     quantize = False if args.quantize == "none" else args.quantize
@@ -199,7 +199,7 @@ def cmd_optimize(args: argparse.Namespace) -> int:
 
 def cmd_ensemble(args: argparse.Namespace) -> int:
     from .tools import ensemble
-    from .train.control import Control
+    from .training.control import Control
 
     control = Control()
     with ctrl_c_stops(control):
@@ -219,7 +219,7 @@ def cmd_recipe(args: argparse.Namespace) -> int:
 
 
 def cmd_cv(args: argparse.Namespace) -> int:
-    from .train.control import Control
+    from .training.control import Control
     from .workflows import cross_validate
 
     if args.folds and not 2 <= args.folds <= 50:
@@ -238,7 +238,7 @@ def cmd_cv(args: argparse.Namespace) -> int:
 def cmd_tune(args: argparse.Namespace) -> int:
     from .search import tune
     from .search.workers import check_workers, run_workers
-    from .train.control import Control
+    from .training.control import Control
 
     recipe = load_recipe(args.recipe, args.set)
     options = {"trials": args.trials, "timeout": args.timeout, "storage": args.storage, "resume": args.resume}

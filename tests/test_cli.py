@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from lepton_nb.cli import main
-from lepton_nb.spec import Recipe
+from lepton_nb.recipe import Recipe
 from tests.conftest import tiny_recipe
 
 

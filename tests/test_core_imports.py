@@ -38,8 +38,8 @@ def test_importing_the_package_loads_nothing_heavy_and_every_name_resolves():
         "import lepton_nb as lnb\n"
         "heavy = ('torch', 'numpy', 'matplotlib', 'pandas', 'sklearn', 'captum', 'optuna')\n"
         "print([m for m in heavy if m in sys.modules])\n"
-        "lnb.Control\n"  # loads the subpackage lepton_nb.train, which must not hide the function lnb.train
-        "import lepton_nb.evaluate.metrics\n"
+        "lnb.Control\n"  # loads the subpackage lepton_nb.training; lnb.train stays the function
+        "import lepton_nb.evaluation.metrics\n"
         "assert all(getattr(lnb, name) is not None for name in lnb.__all__)\n"
         "print(type(lnb.train).__name__, type(lnb.evaluate).__name__, type(lnb.plotting).__name__)\n")
     assert out.splitlines() == ["[]", "function function module"]

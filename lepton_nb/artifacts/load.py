@@ -18,9 +18,9 @@ from ..data.bundle import DataSpec
 from ..errors import CheckpointError, UsageError, user_path
 from ..models import build_model, merge_lora
 from ..models.quantize import quantize_model
+from ..recipe import Recipe
 from ..robust.curve import whole_curve
-from ..spec import Recipe
-from ..train.checkpoint import load_checkpoint
+from ..training.checkpoint import load_checkpoint
 from .predictor import Predictor, Preprocessor
 from .run import Run
 from .run_folder import CHECKPOINT_CHOICES, RunFolder

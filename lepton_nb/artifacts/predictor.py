@@ -32,8 +32,8 @@ from ..data.subword import SubwordVocab
 from ..data.tabular import TableEncoder
 from ..data.text import Vocab
 from ..errors import DataError, UsageError
-from ..evaluate import EvalResult, evaluate_logits
-from ..spec import Recipe
+from ..evaluation import EvalResult, evaluate_logits
+from ..recipe import Recipe
 
 
 class Normalize(nn.Module):

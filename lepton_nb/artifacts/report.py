@@ -11,7 +11,7 @@ from typing import Any, Protocol
 import numpy as np
 
 from ..data import DataBundle
-from ..evaluate import EvalResult
+from ..evaluation import EvalResult
 from ..plotting import new_figure, plot_confusion, plot_curves, plot_image_grid, plot_lr, plot_per_class, to_png
 from ..plotting.attributions import (
     plot_attribution_grid,
@@ -20,11 +20,11 @@ from ..plotting.attributions import (
     plot_timeline_strip,
     token_html,
 )
+from ..recipe import Recipe
+from ..recipe.labels import metric_help, metric_label
 from ..robust import plot_robustness
 from ..robust.curve import whole_curve
-from ..spec import Recipe
-from ..spec.labels import metric_help, metric_label
-from ..train.history import History
+from ..training.history import History
 
 
 class Run(Protocol):

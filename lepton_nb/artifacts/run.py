@@ -11,9 +11,9 @@ from torch import nn
 
 from ..data import DataBundle, DataSpec, NormStats, build_data
 from ..errors import UsageError
-from ..evaluate import EvalResult, evaluate_model
-from ..spec import Recipe
-from ..train.history import History
+from ..evaluation import EvalResult, evaluate_model
+from ..recipe import Recipe
+from ..training.history import History
 from .predictor import InferenceModel, Predictor, Preprocessor, device_of
 from .run_folder import RunFolder
 

@@ -18,10 +18,10 @@ import torch
 
 from ..errors import CheckpointError, Problem, RecipeError, UsageError, user_path
 from ..interpret.probes import load_timeline, save_timeline
-from ..spec import Recipe
-from ..spec.names import name_problem
-from ..train.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
-from ..train.history import History
+from ..recipe import Recipe
+from ..recipe.names import name_problem
+from ..training.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
+from ..training.history import History
 from .description import DataDescription, parse_description
 
 CHECKPOINT_CHOICES = ("auto", "best", "last")

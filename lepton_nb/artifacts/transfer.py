@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 from ..errors import LeptonError
-from ..spec import Recipe
+from ..recipe import Recipe
 from .run import Run
 from .run_folder import RunFolder
 

@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..spec import Recipe
+from ..recipe import Recipe
 from .bundle import DataBundle, Split
 from .cleaning import CleaningReport, clean_pool
 from .normalize import NormStats, compute_stats, folder_stats

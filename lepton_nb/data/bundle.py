@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..spec import Recipe
+from ..recipe import Recipe
 from .augment import BatchAugment
 from .batches import READY_CACHE_BYTES, Batches, FolderBatches, TensorBatches
 from .cleaning import CleaningReport

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..spec import CleanSection
+from ..recipe import CleanSection
 from .sources import Pool
 from .text import tokenize
 

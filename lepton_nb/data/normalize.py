@@ -7,7 +7,7 @@ from dataclasses import asdict, dataclass
 import torch
 
 from ..errors import DataError
-from ..spec import NormalizeSection
+from ..recipe import NormalizeSection
 
 
 @dataclass

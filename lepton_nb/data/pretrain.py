@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..spec import Recipe
+from ..recipe import Recipe
 from .build import load_clean_pool
 from .bundle import DataBundle, Split
 from .cleaning import CleaningReport

@@ -16,7 +16,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError, user_path
-from ..spec import DataSection
+from ..recipe import DataSection
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 IN_MEMORY_BUDGET_BYTES = 2 * 1024**3

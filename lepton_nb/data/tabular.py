@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..spec import CleanSection
+from ..recipe import CleanSection
 from .cleaning import CleaningReport
 
 

@@ -1,13 +1,13 @@
 """Interpretation with Captum: a method registry, `explain`, attribution probes during training, and the
 attention maps and rollout of text transformers (`explain_attention`).
 
-The method registry is plain data in `lepton_nb.spec.methods` (the recipe validates against it);
+The method registry is plain data in `lepton_nb.recipe.methods` (the recipe validates against it);
 `explain` and the probes load captum and the trainer on first use, so importing stays cheap.
 """
 
 from typing import Any
 
-from ..spec.methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
+from ..recipe.methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
 
 _LAZY = {
     "Explainable": "attribution", "Explanation": "attribution", "InterpretError": "attribution",

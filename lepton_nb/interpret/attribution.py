@@ -22,8 +22,8 @@ from torch import nn
 
 from ..data.bundle import DataBundle
 from ..errors import FieldError
+from ..recipe import BASELINES, METHODS, methods_for_kind
 from ..seeding import seeded_global_rng
-from ..spec import BASELINES, METHODS, methods_for_kind
 
 
 @runtime_checkable

@@ -17,10 +17,10 @@ import numpy as np
 import torch
 
 from ..data.bundle import DataBundle
-from ..spec import METHODS, InterpretSection
-from ..train.callbacks import Callback
-from ..train.events import EpochEnd, FitEnd, FitStart
-from ..train.trainer import Trainer
+from ..recipe import METHODS, InterpretSection
+from ..training.callbacks import Callback
+from ..training.events import EpochEnd, FitEnd, FitStart
+from ..training.trainer import Trainer
 from .attention import has_attention, token_rollout
 from .attribution import attribution_copy, explain, needs_captum
 from .schedule import ProbeSchedule

@@ -18,7 +18,7 @@ import torch
 from torch import nn
 
 from ..errors import Problem, RecipeError
-from ..spec import AdapterSection, ModelSection
+from ..recipe import AdapterSection, ModelSection
 from .layers import Dropout
 
 ADAPTABLE = (nn.Linear, nn.Conv1d, nn.Conv2d, nn.Embedding)

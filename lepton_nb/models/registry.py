@@ -6,7 +6,7 @@ import torch
 
 from ..data.bundle import DataSpec
 from ..errors import ModelError
-from ..spec import ARCHS_FOR_KIND, ModelSection
+from ..recipe import ARCHS_FOR_KIND, ModelSection
 from .adapters import apply_adapter
 from .classifier import Classifier
 from .init import init_weights

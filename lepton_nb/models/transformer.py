@@ -15,7 +15,7 @@ from torch import nn
 
 from ..data.bundle import DataSpec
 from ..errors import ModelError
-from ..spec import ARCHS_FOR_KIND, ModelSection
+from ..recipe import ARCHS_FOR_KIND, ModelSection
 from .classifier import Classifier
 from .layers import Dropout
 

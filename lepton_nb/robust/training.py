@@ -14,7 +14,7 @@ import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
-from ..spec.sections import AdversarialSection
+from ..recipe.sections import AdversarialSection
 from .attacks import fgsm_rs, pgd, run_attack
 from .space import InputSpace, UserSpaceModel
 

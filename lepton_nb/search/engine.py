@@ -26,10 +26,10 @@ from optuna.trial import FrozenTrial, TrialState
 from ..artifacts import Run, load_run
 from ..data import DataBundle, build_data
 from ..errors import CheckpointError, LeptonError, Problem, RecipeError, UsageError
-from ..spec import Recipe, pruning_note
-from ..train.callbacks import Callback
-from ..train.control import Control
-from ..train.events import EpochEnd
+from ..recipe import Recipe, pruning_note
+from ..training.callbacks import Callback
+from ..training.control import Control
+from ..training.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
 from ..workflows.finetune import source_tokens
 from .folder import StudyFolder, open_storage

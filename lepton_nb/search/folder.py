@@ -19,7 +19,7 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.storages import RDBStorage
 
 from ..errors import UsageError
-from ..spec import Recipe
+from ..recipe import Recipe
 
 HEARTBEAT_S = 5  # a running trial's worker writes a heartbeat this often
 GRACE_S = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker: it is marked failed

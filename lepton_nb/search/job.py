@@ -12,8 +12,8 @@ from collections.abc import Callable
 from typing import Any
 
 from ..data import DataBundle
-from ..spec import Recipe
-from ..train.control import Control
+from ..recipe import Recipe
+from ..training.control import Control
 from .engine import prepare, tune
 from .folder import StudyFolder
 

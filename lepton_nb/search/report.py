@@ -10,7 +10,7 @@ import pandas as pd
 
 from ..artifacts.report import CSS
 from ..plotting import new_figure, to_png
-from ..spec import Recipe
+from ..recipe import Recipe
 
 
 class Study(Protocol):

@@ -15,7 +15,7 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
-from ..spec import Recipe
+from ..recipe import Recipe
 from .folder import StudyFolder, open_storage
 
 STALE_MESSAGE = "its worker stopped mid-trial (no heartbeat); marked failed"

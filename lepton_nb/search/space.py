@@ -11,8 +11,8 @@ import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
 
 from ..errors import Problem, RecipeError
-from ..spec import Recipe, SearchSection, check_space_for_search
-from ..train.optim import monitor_mode
+from ..recipe import Recipe, SearchSection, check_space_for_search
+from ..training.optim import monitor_mode
 
 
 def distributions(space: dict[str, dict[str, Any]]) -> dict[str, BaseDistribution]:

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from ..errors import LeptonError
-from ..train.control import Control
+from ..training.control import Control
 from .engine import tune
 from .folder import StudyFolder
 

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import UsageError
-from ..spec import Recipe
+from ..recipe import Recipe
 from .engine import _best_value, finish, finished_count, open_study, prepare, say_pruning_note
 from .folder import StudyFolder
 from .result import Study

@@ -30,10 +30,10 @@ from torch import nn
 
 from ..artifacts import InferenceModel, Predictor, RunFolder, as_predictor, run_dir_of
 from ..errors import UsageError
-from ..evaluate import evaluate_logits
+from ..evaluation import evaluate_logits
 from ..models.quantize import QUANT_DTYPES, quantize_model
-from ..train.checkpoint import save_checkpoint
-from ..train.control import Control
+from ..training.checkpoint import save_checkpoint
+from ..training.control import Control
 from .timing import median_ms
 
 PRUNE_SCOPES = ("global", "layer")

@@ -18,8 +18,8 @@ from torch import nn
 from ..artifacts import Predictor, as_predictor
 from ..data.bundle import DataBundle
 from ..errors import UsageError
-from ..evaluate import EvalResult, evaluate_logits
-from ..train.control import Control
+from ..evaluation import EvalResult, evaluate_logits
+from ..training.control import Control
 
 
 class EnsembleModel(nn.Module):

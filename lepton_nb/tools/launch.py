@@ -1,4 +1,4 @@
-"""The command line that trains a recipe on N processes with torchrun (see `lepton_nb.train.strategy`)."""
+"""The command line that trains a recipe on N processes with torchrun (see `lepton_nb.training.strategy`)."""
 
 from __future__ import annotations
 
@@ -12,8 +12,8 @@ from typing import Any
 import torch
 
 from ..errors import UsageError
-from ..spec import Recipe
-from ..train.strategy import check_batch_size
+from ..recipe import Recipe
+from ..training.strategy import check_batch_size
 
 
 @dataclass

@@ -11,7 +11,7 @@ from typing import Protocol
 
 from ..artifacts import Run
 from ..data import DataBundle
-from ..spec import Recipe
+from ..recipe import Recipe
 from ..workflows import Session
 from .forms import RecipeForm
 

@@ -19,7 +19,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..spec import Problem, Recipe, RecipeError, describe_fields
+from ..recipe import Problem, Recipe, RecipeError, describe_fields
 
 LABEL_WIDTH = "130px"
 INPUT_WIDTH = "170px"
@@ -262,7 +262,7 @@ class RecipeForm:
             f"<div class='lnb-problem' style='color:#c62828'>⚠ {html.escape(g)}</div>" for g in general)
 
     def _update_visibility(self, data: dict[str, Any]) -> None:
-        from ..spec import SOURCE_KIND
+        from ..recipe import SOURCE_KIND
 
         source = data.get("data", {}).get("source")
         context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),

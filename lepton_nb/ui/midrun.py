@@ -1,5 +1,5 @@
 """The panels during a run: its settings locked (with the reason on hover), and the mid-run fields of a
-paused run editable, collected as the changes that apply on Resume (see `lepton_nb.train.changes`)."""
+paused run editable, collected as the changes that apply on Resume (see `lepton_nb.training.changes`)."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from typing import Any
 
 import ipywidgets as W
 
-from ..spec import TrainSection
-from ..train.changes import MID_RUN, locked_reason
+from ..recipe import TrainSection
+from ..training.changes import MID_RUN, locked_reason
 from ..workflows import Session
 from ..workflows.session import ACTIVE
 from .forms import RecipeForm

@@ -16,7 +16,7 @@ from ..artifacts.report import curves_png
 from ..data import DataBundle
 from ..errors import LeptonError
 from ..plotting import new_figure, plot_image_grid, to_png
-from ..spec.labels import metric_help, metric_label
+from ..recipe.labels import metric_help, metric_label
 
 MUTED = "color:var(--jp-ui-font-color2,#666)"
 

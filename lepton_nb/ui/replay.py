@@ -18,7 +18,7 @@ import numpy as np
 from ..artifacts import Run, load_run
 from ..artifacts.run_folder import RunFolder
 from ..errors import UsageError
-from ..train.history import History
+from ..training.history import History
 from .midrun import change_marks
 from .render import MUTED
 from .views.live import LiveMonitor, panels_for

@@ -18,9 +18,9 @@ import ipywidgets as W
 from ..artifacts import Run
 from ..data import DataBundle, build_data
 from ..errors import LeptonError, Problem, RecipeError
+from ..recipe import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..spawn import in_kernel
-from ..spec import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
-from ..train.events import Changed
+from ..training.events import Changed
 from ..warmup import join_warm_up
 from ..workflows import as_recipe, open_session
 from .assets import in_dashboard

@@ -10,9 +10,9 @@ import numpy as np
 
 from ..data import kfold_bundles
 from ..errors import UsageError
-from ..evaluate import evaluate_model
-from ..spec import Recipe
-from ..train.control import Control
+from ..evaluation import evaluate_model
+from ..recipe import Recipe
+from ..training.control import Control
 from .finetune import source_tokens
 from .fit import fit_bundle
 

@@ -27,8 +27,8 @@ from ..data.subword import SubwordVocab, tokens_from_summary
 from ..data.text import Vocab
 from ..errors import ModelError, user_path
 from ..models.adapters import base_key, is_adapter_key
-from ..spec import ModelSection, Recipe
-from ..train.checkpoint import load_checkpoint
+from ..recipe import ModelSection, Recipe
+from ..training.checkpoint import load_checkpoint
 
 PRETRAINED = {"resnet18": "https://download.pytorch.org/models/resnet18-f37072fd.pth"}
 # torchvision ResNet module name → index in our ``features`` Sequential (see models.build_resnet18)

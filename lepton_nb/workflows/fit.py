@@ -23,13 +23,13 @@ from ..data import DataBundle, build_data, tokens_summary
 from ..errors import Problem, RecipeError
 from ..interpret.probes import AttributionProbes
 from ..models import build_model, count_parameters
-from ..spec import Recipe
-from ..train.callbacks import EarlyStopping, TqdmProgress
-from ..train.checkpoint import load_checkpoint
-from ..train.control import Control
-from ..train.history import History
-from ..train.strategy import SingleProcess, check_batch_size, from_environment
-from ..train.trainer import Trainer
+from ..recipe import Recipe
+from ..training.callbacks import EarlyStopping, TqdmProgress
+from ..training.checkpoint import load_checkpoint
+from ..training.control import Control
+from ..training.history import History
+from ..training.strategy import SingleProcess, check_batch_size, from_environment
+from ..training.trainer import Trainer
 from .finetune import initialize, source_tokens
 
 MAX_EPOCHS_ENV = "LEPTON_NB_MAX_EPOCHS"
@@ -101,7 +101,7 @@ def train(recipe: Recipe | dict | str | Path | None = None, *, progress: bool = 
     your own ``nn.Module``. Stopping through ``control`` or Ctrl-C ends the run cleanly: it is
     evaluated and reported like any other.
 
-    Under torchrun (several processes), it trains data-parallel (see `lepton_nb.train.strategy`):
+    Under torchrun (several processes), it trains data-parallel (see `lepton_nb.training.strategy`):
     every process returns its Run, and only rank 0 writes the run folder and shows progress.
     """
     recipe = as_recipe(recipe)

@@ -14,9 +14,9 @@ from torch import nn
 
 from ..data import DataBundle, build_data
 from ..models import build_model, seed_dropout
-from ..spec import Recipe
-from ..train.control import Control
-from ..train.optim import build_optimizer, resolve_device
+from ..recipe import Recipe
+from ..training.control import Control
+from ..training.optim import build_optimizer, resolve_device
 
 
 @dataclass

@@ -22,11 +22,11 @@ from ..artifacts import Run, RunFolder
 from ..data.pretrain import MaskTokens, pretrain_data
 from ..errors import Problem, RecipeError
 from ..models import build_masked_lm_model, count_parameters
-from ..spec import AdversarialSection, EarlyStoppingSection, Recipe, TrainSection
-from ..train.callbacks import TqdmProgress
-from ..train.control import Control
-from ..train.history import History
-from ..train.trainer import Trainer
+from ..recipe import AdversarialSection, EarlyStoppingSection, Recipe, TrainSection
+from ..training.callbacks import TqdmProgress
+from ..training.control import Control
+from ..training.history import History
+from ..training.trainer import Trainer
 from .fit import MAX_EPOCHS_ENV, as_recipe, data_summary
 
 

@@ -17,12 +17,12 @@ from typing import Any
 
 from ..artifacts import Run
 from ..errors import RecipeError, UsageError
-from ..spec import Recipe
-from ..train.changes import check_changes
-from ..train.control import Control
-from ..train.events import Event, FitEnd, Paused, Resumed
-from ..train.history import History
-from ..train.trainer import Trainer
+from ..recipe import Recipe
+from ..training.changes import check_changes
+from ..training.control import Control
+from ..training.events import Event, FitEnd, Paused, Resumed
+from ..training.history import History
+from ..training.trainer import Trainer
 from ..warmup import warm_up_in_background
 from .fit import train
 from .pretrain import pretrain

@@ -34,10 +34,10 @@ from typing import Any
 import torch
 
 from ..spawn import receive, send
-from ..train.control import Control
-from ..train.events import EVENT_TYPES, BatchEnd, BatchStart, Changed, Event
-from ..train.journal import JournalHistory
-from ..train.trainer import Trainer
+from ..training.control import Control
+from ..training.events import EVENT_TYPES, BatchEnd, BatchStart, Changed, Event
+from ..training.journal import JournalHistory
+from ..training.trainer import Trainer
 from .shared_data import receive_fds, release_incoming
 
 THREADS = "_threads"  # the key under which a job's kwargs carry the kernel's torch thread count

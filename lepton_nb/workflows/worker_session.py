@@ -25,11 +25,11 @@ import torch
 
 from ..data import DataBundle
 from ..errors import UsageError
+from ..recipe import Recipe, TrainSection
 from ..spawn import WORKER_ENV, TrainingWorker, adopt
-from ..spec import Recipe, TrainSection
-from ..train.control import Control
-from ..train.events import EventBus
-from ..train.journal import replay
+from ..training.control import Control
+from ..training.events import EventBus
+from ..training.journal import replay
 from .session import Session
 from .shared_data import SharedSplits
 from .worker import THREADS, receive

@@ -3,7 +3,7 @@
 import lepton_nb as lnb
 from lepton_nb.artifacts import Run
 from lepton_nb.artifacts.transfer import is_transfer, start_of, transfer_row
-from lepton_nb.train.history import History
+from lepton_nb.training.history import History
 
 
 def _run(changes=None, extras=None, tmp=None):

@@ -2,7 +2,7 @@ import pytest
 import torch
 
 from lepton_nb.data.augment import BatchAugment, affine, flip, random_crop, torchvision_pipeline, word_swap
-from lepton_nb.spec import AUGMENT_OPS, default_op
+from lepton_nb.recipe import AUGMENT_OPS, default_op
 
 IMAGE_OPS = [name for name, spec in AUGMENT_OPS.items() if "image" in spec.kinds]
 

@@ -4,7 +4,7 @@ import torch
 
 from lepton_nb.data.cleaning import clean_pool
 from lepton_nb.data.sources import Pool
-from lepton_nb.spec import CleanSection
+from lepton_nb.recipe import CleanSection
 
 
 def test_image_duplicates_removed_and_conflicts_reported():

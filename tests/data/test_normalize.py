@@ -4,7 +4,7 @@ import torch
 
 import lepton_nb as lnb
 from lepton_nb.data.normalize import compute_stats
-from lepton_nb.spec import NormalizeSection
+from lepton_nb.recipe import NormalizeSection
 from tests.conftest import tiny_recipe
 
 

@@ -12,7 +12,7 @@ import time
 from pathlib import Path
 
 import lepton_nb as lnb
-from lepton_nb.train.checkpoint import load_checkpoint
+from lepton_nb.training.checkpoint import load_checkpoint
 from tests.conftest import tiny_recipe
 from tests.fuzz.helpers import PROFILE, record
 

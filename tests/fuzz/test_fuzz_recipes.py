@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from lepton_nb import cli
-from lepton_nb.spec import PRESETS, Recipe
+from lepton_nb.recipe import PRESETS, Recipe
 from tests.fuzz.helpers import assert_clear, assert_cli_outcome, fuzz, record, run_cli
 
 KEYS = ["name", "data", "train", "model", "lr", "epochs", "batch_size", "ops", "op", "source", "", " ", "é", "a.b",

@@ -10,7 +10,7 @@ from hypothesis import strategies as st
 
 import lepton_nb as lnb
 from lepton_nb.errors import RecipeError
-from lepton_nb.spec import AUGMENT_OPS, default_op
+from lepton_nb.recipe import AUGMENT_OPS, default_op
 from tests.fuzz.helpers import assert_clear, fuzz, record
 
 BASES = {"digits": {"data.limit": 120, "model.width": 4, "model.hidden": 8},

@@ -11,7 +11,7 @@ from lepton_nb.data import DataSpec, Vocab  # noqa: E402
 from lepton_nb.interpret.attention import attention_views, rollout  # noqa: E402
 from lepton_nb.models import build_model  # noqa: E402
 from lepton_nb.plotting.attention import plot_attention_grid, plot_attention_head, plot_rollout  # noqa: E402
-from lepton_nb.spec import ModelSection  # noqa: E402
+from lepton_nb.recipe import ModelSection  # noqa: E402
 
 VOCAB = Vocab(["<pad>", "<unk>", "the", "film", "was", "great", "awful", "plot"])
 SPEC = DataSpec("text", [8], 2, ["neg", "pos"], vocab_size=len(VOCAB))

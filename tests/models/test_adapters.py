@@ -5,7 +5,7 @@ import lepton_nb as lnb
 from lepton_nb.data import DataSpec
 from lepton_nb.models import build_model, count_parameters, has_adapters, merge_lora, summarize
 from lepton_nb.models.transformer import explain_sizes
-from lepton_nb.spec import AdapterSection, ModelSection
+from lepton_nb.recipe import AdapterSection, ModelSection
 
 TEXT = DataSpec("text", [10], 2, ["neg", "pos"], vocab_size=40)
 IMAGE = DataSpec("image", [1, 8, 8], 10, [str(i) for i in range(10)])

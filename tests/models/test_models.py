@@ -4,7 +4,7 @@ import torch
 import lepton_nb as lnb
 from lepton_nb.data import DataSpec
 from lepton_nb.models import build_model, count_parameters, summarize
-from lepton_nb.spec import ModelSection
+from lepton_nb.recipe import ModelSection
 
 CASES = [
     ("cnn", DataSpec("image", [1, 28, 28], 10, [str(i) for i in range(10)])),

@@ -5,7 +5,7 @@ import lepton_nb as lnb
 from lepton_nb.data import DataSpec
 from lepton_nb.models import build_model, count_parameters, summarize
 from lepton_nb.models.transformer import build_masked_lm, sinusoids
-from lepton_nb.spec import ModelSection
+from lepton_nb.recipe import ModelSection
 
 SPEC = DataSpec("text", [12], 2, ["neg", "pos"], vocab_size=50)
 

@@ -13,7 +13,7 @@ import lepton_nb as lnb
 from lepton_nb.errors import RecipeError, UsageError
 from lepton_nb.plotting import new_figure
 from lepton_nb.search import Study, TrialPruning, finished_count
-from lepton_nb.train.control import Control
+from lepton_nb.training.control import Control
 from tests.conftest import wait_for
 from tests.search.conftest import search_recipe
 

@@ -7,9 +7,9 @@ from torch import nn
 
 import lepton_nb as lnb
 from lepton_nb.models.quantize import quantize_model
-from lepton_nb.spec import ModelSection
+from lepton_nb.recipe import ModelSection
 from lepton_nb.tools.compress import prune_model, sparsity
-from lepton_nb.train.control import Control
+from lepton_nb.training.control import Control
 from tests.conftest import tiny_recipe
 
 

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 
 from lepton_nb.ui.forms import RecipeForm
 from lepton_nb.ui.panels.augment import AugmentPanel
-from tests.spec.test_recipe_properties import recipes
+from tests.recipe.test_recipe_properties import recipes
 
 
 @settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.too_slow])

@@ -2,7 +2,7 @@ import dataclasses
 
 import ipywidgets as W
 
-from lepton_nb.spec import SECTIONS, Recipe
+from lepton_nb.recipe import SECTIONS, Recipe
 from lepton_nb.ui.forms import RecipeForm
 from tests.conftest import tiny_recipe
 

@@ -117,7 +117,7 @@ def test_trust_checks_in_the_interpret_tab(studio):
 
 
 def test_timeline_note_says_why_there_are_few_frames(digits_bundle):
-    from lepton_nb.train.history import History
+    from lepton_nb.training.history import History
     from lepton_nb.ui.views.timeline import AttributionTimeline
 
     history = History()

@@ -4,7 +4,7 @@ import threading
 
 import ipywidgets
 
-from lepton_nb.train.history import History
+from lepton_nb.training.history import History
 from lepton_nb.ui.views.live import MAX_POINTS_ON_RESET, LiveMonitor
 
 

@@ -2,7 +2,7 @@
 
 import threading
 
-from lepton_nb.train.events import BatchEnd
+from lepton_nb.training.events import BatchEnd
 from tests.conftest import wait_for
 
 

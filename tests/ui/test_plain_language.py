@@ -2,13 +2,13 @@
 
 import re
 
-from lepton_nb.spec.labels import METRIC_TEXT, metric_help, metric_label
+from lepton_nb.recipe.labels import METRIC_TEXT, metric_help, metric_label
 from lepton_nb.ui.render import snapshot_html, table_html
 from tests.ui.conftest import settle
 
 
 def test_every_metric_of_the_recipe_vocabulary_has_words_and_a_meaning():
-    from lepton_nb.spec import METRICS, MONITORS
+    from lepton_nb.recipe import METRICS, MONITORS
 
     for key in (*METRICS, *MONITORS, "loss"):
         assert metric_label(key) != key or " " not in key, key

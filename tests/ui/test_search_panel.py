@@ -6,8 +6,8 @@ from __future__ import annotations
 import pytest
 
 import lepton_nb as lnb
+from lepton_nb.recipe import searchable_fields
 from lepton_nb.search import Study
-from lepton_nb.spec import searchable_fields
 from lepton_nb.ui.studio import TABS
 from lepton_nb.ui.views.space import default_distribution
 from tests.conftest import wait_for

@@ -9,7 +9,7 @@ import lepton_nb as lnb
 from lepton_nb.data import DataSpec
 from lepton_nb.errors import CheckpointError, ModelError
 from lepton_nb.models import build_model
-from lepton_nb.spec import ModelSection
+from lepton_nb.recipe import ModelSection
 from lepton_nb.workflows.finetune import initialize
 from tests.conftest import tiny_recipe
 

@@ -7,7 +7,7 @@ import lepton_nb as lnb
 from lepton_nb.data import build_data
 from lepton_nb.data.pretrain import IGNORE, MaskTokens, pretrain_data, read_unlabeled
 from lepton_nb.data.text import Vocab
-from lepton_nb.train.events import EpochEnd
+from lepton_nb.training.events import EpochEnd
 from tests.conftest import write_sentiment
 from tests.workflows.test_transformers import text_recipe
 

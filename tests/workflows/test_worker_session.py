@@ -10,7 +10,7 @@ import torch
 
 import lepton_nb as lnb
 from lepton_nb.errors import UsageError
-from lepton_nb.train.events import Changed, EpochEnd, Paused
+from lepton_nb.training.events import Changed, EpochEnd, Paused
 from lepton_nb.workflows import Session, WorkerSession, open_session
 from tests.conftest import tiny_recipe, wait_for
 
@@ -215,8 +215,8 @@ def test_the_forwarder_adds_no_per_batch_event_the_kernel_does_not_use():
     import socket
     from multiprocessing.connection import Connection
 
-    from lepton_nb.train.events import BatchEnd, BatchStart
-    from lepton_nb.train.journal import JournalHistory
+    from lepton_nb.training.events import BatchEnd, BatchStart
+    from lepton_nb.training.journal import JournalHistory
     from lepton_nb.workflows import make_trainer
     from lepton_nb.workflows.worker import Forwarder, receive
 

@@ -11,7 +11,7 @@ import torch
 
 from ...data import DataBundle
 from ...interpret.probes import probe_indices
-from ...spec import AUGMENT_OPS, default_op
+from ...recipe import AUGMENT_OPS, default_op
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, image_grid_png, set_png, table_html

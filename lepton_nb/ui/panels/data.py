@@ -12,7 +12,7 @@ from ...data import DataBundle, compute_stats
 from ...data.normalize import folder_stats
 from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
-from ...spec import NormalizeSection, Recipe
+from ...recipe import NormalizeSection, Recipe
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, error_html, sample_view, set_png, table_html

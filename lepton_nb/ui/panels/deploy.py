@@ -10,7 +10,7 @@ import ipywidgets as W
 
 from ...artifacts import Run, load_run
 from ...tools import ensemble, export, launch_command, optimize
-from ...train.control import Control
+from ...training.control import Control
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, table_html

@@ -9,11 +9,11 @@ import ipywidgets as W
 import numpy as np
 
 from ...artifacts import Run
-from ...evaluate import EvalResult
+from ...evaluation import EvalResult
 from ...plotting import new_figure, plot_cv, plot_per_class, to_png
-from ...spec import Recipe
-from ...spec.labels import metric_help, metric_label
-from ...train.control import Control
+from ...recipe import Recipe
+from ...recipe.labels import metric_help, metric_label
+from ...training.control import Control
 from ...workflows import CVResult
 from ..context import StudioContext
 from ..forms import button

@@ -23,7 +23,7 @@ from ...plotting.attributions import (
     shared_scale,
     token_html,
 )
-from ...spec import BASELINES, METHODS
+from ...recipe import BASELINES, METHODS
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, set_png, table_html

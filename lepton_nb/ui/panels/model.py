@@ -8,7 +8,7 @@ import torch
 from ...data import DataBundle
 from ...models import build_model, count_parameters, summarize
 from ...models.transformer import explain_sizes
-from ...spec import Recipe
+from ...recipe import Recipe
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN
 from ..render import error_html, table_html

@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from ...artifacts import Run, RunFolder
 from ...errors import LeptonError
-from ...spec import Recipe
+from ...recipe import Recipe
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html

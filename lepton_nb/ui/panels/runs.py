@@ -11,8 +11,8 @@ import ipywidgets as W
 from ...artifacts import Run
 from ...artifacts.transfer import is_transfer, transfer_row
 from ...plotting import new_figure, to_png
-from ...spec import Recipe
-from ...spec.diff import differences
+from ...recipe import Recipe
+from ...recipe.diff import differences
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, set_png, table_html

@@ -17,8 +17,8 @@ from typing import Any
 import ipywidgets as W
 
 from ...errors import UsageError
-from ...spec import Problem, Recipe, pruning_note
-from ...train.control import Control
+from ...recipe import Problem, Recipe, pruning_note
+from ...training.control import Control
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, button
 from ..render import MUTED, error_html

@@ -8,8 +8,8 @@ from typing import Any
 import ipywidgets as W
 
 from ...plotting import new_figure, plot_lr_find, to_png
-from ...spec import Recipe
-from ...train.control import Control
+from ...recipe import Recipe
+from ...training.control import Control
 from ...workflows import LRFindResult
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button

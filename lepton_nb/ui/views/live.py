@@ -20,7 +20,7 @@ import anywidget
 import numpy as np
 import traitlets as t
 
-from ...train.history import History, decimate
+from ...training.history import History, decimate
 from ..assets import asset
 
 log = logging.getLogger("lepton_nb")

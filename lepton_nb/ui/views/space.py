@@ -15,7 +15,7 @@ from typing import Any
 
 import ipywidgets as W
 
-from ...spec import KINDS, Recipe, allowed_text, searchable_fields
+from ...recipe import KINDS, Recipe, allowed_text, searchable_fields
 
 SECTION_TITLES = {"normalize": "Normalization", "augment": "Augmentation", "model": "Model", "train": "Training"}
 

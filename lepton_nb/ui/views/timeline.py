@@ -17,7 +17,7 @@ from ...plotting.attributions import (
     attribution_map,
     shared_scale,
 )
-from ...train.history import History
+from ...training.history import History
 from ..assets import asset
 from .live import ReplyContext
 

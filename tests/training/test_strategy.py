@@ -22,7 +22,7 @@ import torch
 import lepton_nb as lnb
 from lepton_nb.cli import main
 from lepton_nb.data.batches import TensorBatches, rank_share, shard
-from lepton_nb.train.strategy import check_batch_size
+from lepton_nb.training.strategy import check_batch_size
 from tests.conftest import REPO, tiny_recipe
 
 
@@ -66,7 +66,7 @@ def test_two_gloo_processes_match_one_process(tmp_path, capsys, monkeypatch):
 WORKER = """
 import sys
 import lepton_nb as lnb
-from lepton_nb.train.callbacks import Callback
+from lepton_nb.training.callbacks import Callback
 
 class StopOnRankOne(Callback):
     def on_batch_end(self, event):

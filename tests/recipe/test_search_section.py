@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from lepton_nb.errors import RecipeError
-from lepton_nb.spec import KINDS, Recipe, check_space_for_search, searchable_fields
+from lepton_nb.recipe import KINDS, Recipe, check_space_for_search, searchable_fields
 
 FIELDS = searchable_fields(Recipe)
 
@@ -117,7 +117,7 @@ def test_any_search_section_is_accepted_or_named(space, rest):
 
 
 def test_the_pruning_note_says_when_the_warm_up_leaves_the_pruner_nothing_to_stop():
-    from lepton_nb.spec import pruning_note
+    from lepton_nb.recipe import pruning_note
 
     section = Recipe.default().updated({"search.warmup_epochs": 2}).search
     assert pruning_note(section, 8) == ""  # epochs 2..7 may be pruned

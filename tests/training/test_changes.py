@@ -8,9 +8,9 @@ import pytest
 
 import lepton_nb as lnb
 from lepton_nb.errors import RecipeError
-from lepton_nb.train.callbacks import Callback
-from lepton_nb.train.changes import MID_RUN, check_changes, locked_reason
-from lepton_nb.train.events import BatchEnd, Changed
+from lepton_nb.training.callbacks import Callback
+from lepton_nb.training.changes import MID_RUN, check_changes, locked_reason
+from lepton_nb.training.events import BatchEnd, Changed
 from lepton_nb.workflows.fit import make_trainer
 from tests.conftest import tiny_recipe, wait_for
 

@@ -8,11 +8,11 @@ import sys
 import time
 
 from lepton_nb.artifacts import RunFolder
-from lepton_nb.train.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
+from lepton_nb.training.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
 
 WRITER = """
 import sys, torch
-from lepton_nb.train.checkpoint import save_checkpoint
+from lepton_nb.training.checkpoint import save_checkpoint
 folder = sys.argv[1]
 state = {"model": {"w": torch.randn(1_000_000)}, "epoch": 0}
 i = 0

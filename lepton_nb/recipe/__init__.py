@@ -5,11 +5,11 @@ rest of the package, so validation, the command line and the studio's forms shar
 """
 
 from ..errors import Problem, RecipeError
+from .core import Recipe
 from .fields import describe_fields, setting
 from .methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
 from .ops import AUGMENT_OPS, OpSpec, Param, default_op
 from .presets import PRESETS
-from .recipe import Recipe
 from .search import KINDS, SearchSection, allowed_text, check_space_for_search, pruning_note, searchable_fields
 from .sections import (
     SECTIONS,

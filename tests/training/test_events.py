@@ -5,9 +5,9 @@ import logging
 
 import pytest
 
-from lepton_nb.train.callbacks import Callback
-from lepton_nb.train.events import BatchEnd, EpochEnd, EventBus, FitEnd
-from tests.train.test_trainer import make_trainer
+from lepton_nb.training.callbacks import Callback
+from lepton_nb.training.events import BatchEnd, EpochEnd, EventBus, FitEnd
+from tests.training.test_trainer import make_trainer
 
 
 def test_a_failing_observer_is_detached_and_training_completes(caplog):

@@ -19,8 +19,8 @@ from torch import nn
 
 from ..data.bundle import DataBundle
 from ..models import seed_dropout
+from ..recipe import TrainSection
 from ..robust import Adversary
-from ..spec import TrainSection
 from .changes import apply_changes
 from .control import Control
 from .events import (

@@ -4,7 +4,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import lepton_nb as lnb
-from lepton_nb.spec.diff import differences, flatten
+from lepton_nb.recipe.diff import differences, flatten
 
 
 def test_labels_name_only_the_differing_settings():

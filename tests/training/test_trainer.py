@@ -7,9 +7,9 @@ from torch import nn
 
 import lepton_nb as lnb
 from lepton_nb.artifacts import RunFolder
-from lepton_nb.train.callbacks import Callback
-from lepton_nb.train.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
-from lepton_nb.train.events import (
+from lepton_nb.training.callbacks import Callback
+from lepton_nb.training.checkpoint import CheckpointError, load_checkpoint, save_checkpoint
+from lepton_nb.training.events import (
     BatchEnd,
     EpochEnd,
     EpochStart,

@@ -15,12 +15,12 @@ from typing import Any, Protocol
 import torch
 
 from ..errors import Problem, RecipeError
-from ..spec import TrainSection
+from ..recipe import TrainSection
 from .history import History
 
 
 class Trainer(Protocol):
-    """What a change touches of a paused `lepton_nb.train.Trainer`."""
+    """What a change touches of a paused `lepton_nb.training.Trainer`."""
 
     cfg: TrainSection
     optimizer: torch.optim.Optimizer

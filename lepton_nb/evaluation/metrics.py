@@ -13,7 +13,7 @@ from torch import nn
 
 from ..data.bundle import DataBundle
 from ..errors import UsageError
-from ..spec import METRICS
+from ..recipe import METRICS
 
 
 class _LazyMetrics:

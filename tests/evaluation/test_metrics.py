@@ -4,7 +4,7 @@ import torch
 from sklearn import metrics as skm
 
 import lepton_nb as lnb
-from lepton_nb.evaluate import compute_metrics, evaluate_logits
+from lepton_nb.evaluation import compute_metrics, evaluate_logits
 from tests.conftest import tiny_recipe
 
 

@@ -8,7 +8,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from lepton_nb.errors import RecipeError
-from lepton_nb.spec import AUGMENT_OPS, SECTIONS, Recipe, default_op
+from lepton_nb.recipe import AUGMENT_OPS, SECTIONS, Recipe, default_op
 
 PROFILE = settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 

@@ -12,7 +12,7 @@ import math
 import time
 from typing import TYPE_CHECKING, Any
 
-from ..spec import EarlyStoppingSection
+from ..recipe import EarlyStoppingSection
 from .events import EVENT_TYPES, BatchEnd, EpochEnd, FitEnd, FitStart, hook_name
 from .optim import monitor_mode
 

@@ -4,7 +4,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from lepton_nb.spec import AUGMENT_OPS, PRESETS, SECTIONS, Recipe, RecipeError, default_op, describe_fields
+from lepton_nb.recipe import AUGMENT_OPS, PRESETS, SECTIONS, Recipe, RecipeError, default_op, describe_fields
 
 
 def test_default_is_valid_and_uses_bundled_digits():

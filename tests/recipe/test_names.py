@@ -4,7 +4,7 @@
 import pytest
 
 from lepton_nb.errors import RecipeError
-from lepton_nb.spec import Recipe
+from lepton_nb.recipe import Recipe
 
 BAD_NAMES = ["../../x", "/tmp/abs", "a/b", "..", ".hidden", "a\x00b", "a" * 101, "é" * 60, "tab\tname", "", " x"]
 

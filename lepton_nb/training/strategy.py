@@ -42,8 +42,8 @@ from torch import nn
 from ..data.batches import Batches, shard
 from ..data.bundle import DataBundle
 from ..errors import Problem, RecipeError
-from ..evaluate import EvalResult, evaluate_logits, evaluate_model, predict_logits
-from ..spec import Recipe
+from ..evaluation import EvalResult, evaluate_logits, evaluate_model, predict_logits
+from ..recipe import Recipe
 from .optim import resolve_device
 
 

@@ -8,7 +8,7 @@ import torch
 from torch import nn
 
 from ..errors import DeviceError, ModelError
-from ..spec import TrainSection
+from ..recipe import TrainSection
 
 
 def resolve_device(name: str) -> torch.device:

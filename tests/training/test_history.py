@@ -3,7 +3,7 @@ import threading
 
 import numpy as np
 
-from lepton_nb.train.history import History, decimate
+from lepton_nb.training.history import History, decimate
 
 
 def test_concurrent_writers_and_readers_never_see_torn_series():

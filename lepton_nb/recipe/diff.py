@@ -9,7 +9,7 @@ import json
 from collections.abc import Sequence
 from typing import Any
 
-from .recipe import Recipe
+from .core import Recipe
 
 IGNORED = ("name",)
 

@@ -1,0 +1,46 @@
+"""Checkpoints written atomically and loaded with ``weights_only=True`` (no pickled code runs)."""
+
+from __future__ import annotations
+
+import warnings
+from pathlib import Path
+from typing import Any
+
+import torch
+
+from ..errors import CheckpointError
+from ..files import atomic_write
+from ..files import remove_stale_temp_files as remove_stale
+
+TEMP_PATTERN = ".*.pt.*.tmp"  # what an interrupted `save_checkpoint` leaves behind
+
+
+def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
+    """Write a checkpoint atomically (`lepton_nb.files.atomic_write`): a crash, Ctrl-C or kill mid-write leaves
+    the previous checkpoint intact, and at worst a temporary file that `remove_stale_temp_files` clears when
+    the folder is next opened."""
+    return atomic_write(path, lambda fh: torch.save(state, fh))
+
+
+def remove_stale_temp_files(folder: str | Path, pattern: str = TEMP_PATTERN) -> list[Path]:
+    """Delete temporary checkpoint files of writers that no longer run (killed mid-save); returns them."""
+    return remove_stale(folder, pattern)
+
+
+def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
+    path = Path(path)
+    if not path.is_file():
+        raise CheckpointError("checkpoint", str(path), "no such file; allowed: a best.pt or last.pt in a run "
+                              "folder's checkpoints/")
+    try:
+        with warnings.catch_warnings():
+            # quantized (int8) state dicts go through torch's legacy TypedStorage path on load
+            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+            state = torch.load(path, map_location=map_location, weights_only=True)
+    except Exception as exc:  # torch raises several types for corrupt or foreign files
+        raise CheckpointError("checkpoint", str(path), f"cannot be loaded safely ({str(exc)[:300]}); allowed: a "
+                              "checkpoint written by lepton_nb") from None
+    if not isinstance(state, dict):
+        raise CheckpointError("checkpoint", str(path), f"holds a {type(state).__name__}, not a checkpoint; allowed: "
+                              "a checkpoint written by lepton_nb (a dict of model weights and training state)")
+    return state
