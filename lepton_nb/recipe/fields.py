@@ -20,10 +20,15 @@ def setting(
     log: bool = False,
     applies_to: tuple[str, ...] | None = None,
     item_choices: tuple[str, ...] | None = None,
+    choice_labels: dict[str, str] | None = None,
+    affects_training: bool = True,
 ) -> Any:
     """A dataclass field with the metadata forms and validation read.
 
-    ``applies_to`` names the data kinds or architectures a field matters for, so a form can hide it.
+    ``applies_to`` names the data kinds or architectures a field matters for, so a form can hide it (a whole
+    section too). ``choice_labels`` gives choices words a newcomer reads (the choice itself stays the value and is
+    named on hover). ``affects_training=False`` marks what cannot change the trained weights or the curves (how a
+    run is named, evaluated, explained or searched), so comparisons of runs leave it out.
     """
     meta = {
         "help": help,
@@ -34,6 +39,8 @@ def setting(
         "log": log,
         "applies_to": applies_to,
         "item_choices": item_choices,
+        "choice_labels": choice_labels,
+        "affects_training": affects_training,
     }
     if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
         return field(default_factory=lambda d=default: copy.deepcopy(d), metadata=meta)

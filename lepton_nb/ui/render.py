@@ -19,6 +19,7 @@ from ..plotting import new_figure, plot_image_grid, to_png
 from ..recipe.labels import metric_help, metric_label
 
 MUTED = "color:var(--jp-ui-font-color2,#666)"
+BUSY = "lnb-busy"  # a CSS class (studio.css) that dims a picture while the next one renders
 
 
 class Hint(str):
@@ -109,10 +110,14 @@ def status_html(state: str, message: str = "") -> str:
 
 
 def error_html(exc: BaseException, tb: str = "") -> str:
-    text = html.escape(str(exc) if isinstance(exc, LeptonError) else f"{type(exc).__name__}: {exc}")
+    """An error as a student reads it: its message (what is wrong and what is allowed), the exception's technical
+    name only on hover; the traceback folded away, for errors that are not the library's own messages."""
+    text = html.escape(str(exc) or type(exc).__name__)
+    hint = html.escape(f"technical name: {type(exc).__name__}", quote=True)
     details = (f"<details><summary>traceback</summary><pre style='font-size:11px'>{html.escape(tb)}</pre></details>"
                if tb and not isinstance(exc, LeptonError) else "")
-    return f"<div class='lnb-error' style='color:#b71c1c;white-space:pre-wrap'>⚠ {text}</div>{details}"
+    return (f"<div class='lnb-error' style='color:#b71c1c;white-space:pre-wrap' title=\"{hint}\">⚠ {text}</div>"
+            f"{details}")
 
 
 def set_png(image: W.Image, png: bytes | None) -> None:

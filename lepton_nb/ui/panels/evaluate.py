@@ -17,7 +17,7 @@ from ...training.control import Control
 from ...workflows import CVResult
 from ..context import StudioContext
 from ..forms import button
-from ..render import MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
+from ..render import BUSY, MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
 from ..tasks import Latest
 from ..views.confusion import ConfusionMatrix
 
@@ -88,15 +88,10 @@ class EvaluatePanel:
                               f"{len(ev.y_true)} test samples</p>" + table_html(rows, left=("metric",)))
         self.confusion.matrix = ev.confusion.tolist()
         self.confusion.labels = list(ev.classes)
-        wrong = ev.misclassified()
-        if len(wrong):
-            true, pred = worst_cell(ev)
-            self.confusion.selected = [int(true), int(pred)]
-        else:
-            self.confusion.selected = []
-            self.cell_title.value = "<p>No misclassified test samples.</p>"
-            self.cell_html.value = ""
-            set_png(self.cell_png, None)
+        selected = list(first_cell(ev))
+        if self.confusion.selected == selected:  # the same cell as the last run's: show this run's samples
+            self._cell_selected({"new": selected})
+        self.confusion.selected = selected
         fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 2.8)
         plot_per_class(fig.subplots(), ev.per_class)
         set_png(self.per_class_png, to_png(fig))
@@ -120,17 +115,24 @@ class EvaluatePanel:
         order = idx[np.argsort(-ev.losses[idx], kind="stable")][:32]
         verb = "correctly classified" if true == pred else f"predicted as {ev.classes[pred]}"
         caption = f"{len(idx)} test sample(s) of class {html.escape(ev.classes[true])} {html.escape(verb)}"
-        # busy while the samples render, then caption and samples change together: never a caption
-        # above the previous cell's images
-        self.cell_title.value = f"<h4 style='{MUTED}'>{caption} — loading…</h4>"
-        self.cell_png.layout.opacity = "0.3"
+        note = ""
+        if true == pred and not len(ev.misclassified()):
+            note = (f"<p style='{MUTED}'>No test sample is misclassified: these are the correctly classified "
+                    "samples the model was least sure of (highest loss).</p>")
+        elif len(idx) > len(order):
+            note = f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>"
+        # busy while the samples render (dimmed by a CSS class: a synced trait, unlike layout properties that
+        # ipywidgets does not have), then caption and samples change together: never a caption above the
+        # previous cell's images
+        with self.cell_title.hold_sync(), self.cell_png.hold_sync():
+            self.cell_title.value = f"<h4 style='{MUTED}'>{caption} — loading…</h4>"
+            self.cell_png.add_class(BUSY)
         text, png = sample_view(run.data, "test", order, _titles(ev, order))
-        with self.cell_title.hold_sync(), self.cell_html.hold_sync():
+        with self.cell_title.hold_sync(), self.cell_html.hold_sync(), self.cell_png.hold_sync():
             self.cell_html.value = text
             set_png(self.cell_png, png)
-            self.cell_png.layout.opacity = "1"
-            self.cell_title.value = f"<h4>{caption}</h4>" + (
-                f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>" if len(idx) > len(order) else "")
+            self.cell_png.remove_class(BUSY)
+            self.cell_title.value = f"<h4>{caption}</h4>" + note
 
     # ---- cross-validation --------------------------------------------------------------------
 
@@ -183,12 +185,17 @@ class EvaluatePanel:
         self.cv_status.value = error_html(exc, tb)
 
 
-def worst_cell(ev: EvalResult) -> tuple[int, int]:
-    """The off-diagonal cell with the most samples (what a teacher would look at first)."""
+def first_cell(ev: EvalResult) -> tuple[int, int]:
+    """The cell to look at first: the off-diagonal cell with the most samples (what a teacher would look at);
+    when no test sample is misclassified, the diagonal cell of the sample the model was least sure of (its
+    highest loss), so a selected cell always holds samples."""
     off = ev.confusion.copy()
     np.fill_diagonal(off, -1)
     i, j = np.unravel_index(int(np.argmax(off)), off.shape)
-    return int(i), int(j)
+    if off[i, j] > 0 or not len(ev.y_true):
+        return int(i), int(j)
+    worst = int(np.argmax(ev.losses))
+    return int(ev.y_true[worst]), int(ev.y_pred[worst])
 
 
 def _titles(ev: EvalResult, idx: Any) -> list[str]:

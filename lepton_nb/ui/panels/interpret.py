@@ -26,7 +26,7 @@ from ...plotting.attributions import (
 from ...recipe import BASELINES, METHODS
 from ..context import StudioContext
 from ..forms import button
-from ..render import MUTED, error_html, set_png, table_html
+from ..render import BUSY, MUTED, error_html, set_png, table_html
 from ..tasks import Latest
 from ..views.attention import AttentionExplorer
 from ..views.timeline import AttributionTimeline
@@ -94,8 +94,8 @@ class InterpretPanel:
             cls = W.IntSlider if p.integer else W.FloatSlider
             kwargs = {} if p.integer else {"step": (p.max - p.min) / 200}
             self.params[name] = cls(value=p.default, min=p.min, max=min(p.max, 200) if p.integer else p.max,
-                                    description=name, tooltip=p.help, style={"description_width": "80px"},
-                                    layout=W.Layout(width="330px"), **kwargs)
+                                    description=p.label or name, tooltip=f"{p.help} (technical name: {name})",
+                                    style={"description_width": "80px"}, layout=W.Layout(width="330px"), **kwargs)
         self.params_box.children = list(self.params.values())
         self.baseline.disabled = not (spec and spec.baseline)
 
@@ -138,7 +138,7 @@ class InterpretPanel:
             return False
         split, idx = chosen
         self.status.value = f"<span style='{MUTED}'>explaining {len(idx)} sample(s)…</span>"
-        self.image.layout.opacity = "0.3"  # busy: the previous pictures stay, dimmed, until the new ones come
+        self.image.add_class(BUSY)  # busy: the previous pictures stay, dimmed, until the new ones come
         params = {k: w.value for k, w in self.params.items()}
         self.task(run, split, idx, self.method.value, self.target.value, self.baseline.value, params)
         return True
@@ -192,12 +192,12 @@ class InterpretPanel:
             set_png(self.image, to_png(fig))
             self.html.value = ""
         # the caption says "done" only once its pictures are there
-        self.image.layout.opacity = "1"
+        self.image.remove_class(BUSY)
         self.status.value = (f"<span style='{MUTED}'>{html.escape(METHODS[exp.method].label)} · explained classes: "
                              f"{html.escape(explained)}{html.escape(delta)}</span>")
 
     def _failed(self, exc: BaseException, tb: str) -> None:
-        self.image.layout.opacity = "1"
+        self.image.remove_class(BUSY)
         self.status.value = error_html(exc, tb)
 
     # ---- are the attributions trustworthy? ------------------------------------------------------
