@@ -20,4 +20,26 @@ def test_wheel_ships_the_front_end_modules(tmp_path):
                   "attributions.css", "studio.css"):
         assert f"lepton_nb/widgets/{asset}" in names
     assert "lepton_nb/ui/studio.py" in names
+    for name in ("conf.json", "index.html.j2"):  # installed where Voilà looks for templates
+        assert f"lepton_nb-0.1.0.data/data/share/jupyter/voila/templates/lepton_nb/{name}" in names
     assert any(n.endswith("entry_points.txt") for n in names)
+
+
+def test_dashboards_use_the_template_that_asks_nothing_of_a_cdn():
+    """Voilà's lab template links Font Awesome from cdn.jsdelivr.net (its own bundle already has the icon font);
+    ours removes exactly those links, and every tutorial picks it in its metadata."""
+    import json
+    import re
+
+    pytest.importorskip("voila")
+    from jupyter_core.paths import jupyter_path
+
+    share = next(Path(p) / "voila" / "templates" / "lab" for p in jupyter_path()
+                 if (Path(p) / "voila" / "templates" / "lab" / "index.html.j2").is_file())
+    theirs = (share / "index.html.j2").read_text()
+    ours = (REPO / "share" / "jupyter" / "voila" / "templates" / "lepton_nb" / "index.html.j2").read_text()
+    removed = re.findall(r"filter replace\('(.*?)', ''\)", ours)
+    outside = re.findall(r"<link [^>]*https?://[^>]*>", theirs)
+    assert outside and sorted(outside) == sorted(removed)  # every outside link of the lab template, no more
+    for notebook in sorted((REPO / "notebooks").glob("*.ipynb")):
+        assert json.loads(notebook.read_text())["metadata"]["voila"] == {"template": "lepton_nb"}, notebook.name

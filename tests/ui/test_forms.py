@@ -70,6 +70,35 @@ def test_fields_that_do_not_apply_are_hidden():
     assert c["model.embed_dim"].box.layout.display == "none"
 
 
+def test_whole_sections_and_the_panel_parts_that_belong_to_them_follow_the_same_rule():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    title = W.HTML("<h4>Normalization</h4>")
+    form.follow(title, "normalize")
+    assert form.sections["pretrain"].box.layout.display == "none"  # masked-word pretraining: text only
+    assert form.sections["normalize"].box.layout.display == "" and title.layout.display == ""
+    form.controls()["data.source"].widget.value = "text_tsv"
+    assert form.sections["pretrain"].box.layout.display == ""
+    assert form.sections["normalize"].box.layout.display == "none" and title.layout.display == "none"  # word ids
+    assert form.sections["train"].box.layout.display != "none"  # sections without applies_to always show
+
+
+def test_choices_read_as_plain_words_with_the_technical_name_on_hover():
+    form = RecipeForm(Recipe.default())
+    c = form.controls()
+    precision = c["train.mixed_precision"]
+    assert "16-bit (bfloat16)" in [label for label, _ in precision.widget.options]
+    assert "bf16" not in precision.label.value and "bf16" not in precision.help.value  # not in what one reads
+    assert "16-bit (bfloat16) = bf16" in precision.label.tooltip  # but on hover
+    metrics = c["evaluate.metrics"]
+    labels = dict((v, label) for label, v in metrics.widget.options)
+    assert labels["balanced_accuracy"] == "balanced accuracy" and labels["roc_auc"] == "ROC AUC"
+    assert "precision (class mean) = precision_macro" in metrics.label.tooltip
+    metrics.set(["accuracy", "roc_auc"])
+    assert form.validate().evaluate.metrics == ["accuracy", "roc_auc"]  # the values stay the machine keys
+    precision.set("bf16")
+    assert form.validate().train.mixed_precision == "bf16"
+
+
 def test_set_recipe_updates_every_control_and_validates_once():
     form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
     calls = []

@@ -180,15 +180,17 @@ def test_switching_source_adapts_model_and_augmentation(studio):
 def test_runs_table_overlay_export_and_load_back(studio):
     studio.start()
     studio.wait(60)
-    studio.update({"train.lr": 0.01, "name": "second"})
+    studio.update({"train.lr": 0.01, "name": "second", "evaluate.cv_folds": 3})
     studio.start()
     studio.wait(60)
     runs = studio.runs_panel
     assert len(studio.runs) == 2 and runs.table.value.count("<tr>") == 3
+    assert runs.select.value == (1,)  # the run just trained, not the older one
     studio.show_tab("Runs")
     runs.select.value = (0, 1)
     assert runs.overlay_png.value[:4] == b"\x89PNG"
-    assert runs.legend_labels(studio.runs) == ["lr=0.005", "lr=0.01"]  # what differs, not timestamps
+    # what differs in training, not timestamps, nor cv_folds (it changes nothing a curve shows)
+    assert runs.legend_labels(studio.runs) == ["lr=0.005", "lr=0.01"]
     runs.select.value = (0,)
     links = runs.export_selected()
     assert "download=" in links and "recipe (JSON)" in links and "HTML report" in links
