@@ -146,7 +146,6 @@ class Studio(StudioDisplay, ButtonTwins):
 
     def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
         values = self.form.values()
-        show_readiness(self.monitor, problems if recipe is None else [], self._data_error)
         summary = recipe.summary() if recipe is not None else "recipe has problems (shown in red)"
         self.header.value = (f"<div style='font-size:14px'><b>lepton_nb studio</b> · "
                              f"<span style='{MUTED}'>{html.escape(summary)}</span></div>")
@@ -159,6 +158,7 @@ class Studio(StudioDisplay, ButtonTwins):
                 self.data_panel.show_normalization()
             if self._changed_since_shown("model", values):
                 self.model_panel.refresh(recipe)
+        show_readiness(self.monitor, problems if recipe is None else [], self._data_error)  # after a new load began
 
     def _changed_since_shown(self, section: str, values: dict[str, Any]) -> bool:
         key = json.dumps(values[section], sort_keys=True)
@@ -176,7 +176,7 @@ class Studio(StudioDisplay, ButtonTwins):
     def load_data(self) -> None:
         """(Re)load the data section's dataset in the background."""
         values = self.form.values()["data"]
-        self._data_key = json.dumps(values, sort_keys=True)
+        self._data_key, self._data_error = json.dumps(values, sort_keys=True), None  # an error was the old data's
         self.data_panel.loading()
         self.data_task(values, self._data_key)
 
