@@ -32,7 +32,7 @@ from ..training.control import Control
 from ..training.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
 from ..workflows.finetune import source_tokens
-from .folder import StudyFolder, open_storage
+from .folder import StudyFolder, hide_password, open_storage
 from .identity import check_same_search
 from .liveness import fail_stale, settle
 from .result import Study
@@ -225,7 +225,7 @@ def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int
         study = optuna.create_study(storage=storage, study_name=name, sampler=make_sampler(recipe.search),
                                     pruner=make_pruner(recipe.search), direction=direction(recipe.search),
                                     load_if_exists=True)
-        check_same_search(study, recipe, url if url != folder.default_storage else str(folder.path))
+        check_same_search(study, recipe, hide_password(url) if url != folder.default_storage else str(folder.path))
     except LeptonError:
         if made:  # refused before anything was written: leave no empty study folder behind
             with contextlib.suppress(OSError):

@@ -97,8 +97,8 @@ def open_storage(url: str, heartbeat: int | None = None, grace: int | None = Non
             warnings.simplefilter("ignore", ExperimentalWarning)  # the heartbeat options, stable since Optuna 2.9
             storage = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat, grace_period=grace)
     except Exception as exc:  # bad URL, missing driver, unreachable server: all one answer
-        raise UsageError("search.storage", _hide_password(url), f"cannot be opened ({type(exc).__name__}: "
-                         f"{_hide_password(str(exc))[:200]}); {ALLOWED_URLS}") from None
+        raise UsageError("search.storage", hide_password(url), f"cannot be opened ({type(exc).__name__}: "
+                         f"{hide_password(str(exc))[:200]}); {ALLOWED_URLS}") from None
     if url.startswith("sqlite"):
         sqlalchemy.event.listen(storage.engine, "connect", _sqlite_wal)
         storage.engine.dispose()  # connections opened from now on use the pragmas
@@ -111,17 +111,17 @@ def _check_driver(url: str) -> None:
     if scheme not in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
         return
     if scheme in ("postgresql+psycopg",) and importlib.util.find_spec("psycopg") is None:
-        raise UsageError("search.storage", _hide_password(url), "needs the psycopg driver, which is not installed; "
+        raise UsageError("search.storage", hide_password(url), "needs the psycopg driver, which is not installed; "
                          "allowed: pip install 'lepton-nb[postgres]' (psycopg 3), then the same URL")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg2") and importlib.util.find_spec("psycopg2") is None:
         rest = url.split("://", 1)[1]
-        raise UsageError("search.storage", _hide_password(url), "a plain postgresql:// URL means the psycopg2 driver "
+        raise UsageError("search.storage", hide_password(url), "a plain postgresql:// URL means the psycopg2 driver "
                          "to SQLAlchemy, and it is not installed; allowed: "
-                         f"{_hide_password('postgresql+psycopg://' + rest)} with pip install 'lepton-nb[postgres]' "
+                         f"{hide_password('postgresql+psycopg://' + rest)} with pip install 'lepton-nb[postgres]' "
                          "(psycopg 3)")
 
 
-def _hide_password(text: str) -> str:
+def hide_password(text: str) -> str:
     """A URL (or a message quoting one) with its password replaced by ***."""
     return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
