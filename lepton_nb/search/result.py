@@ -15,8 +15,9 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from ..errors import UsageError
 from ..recipe import Recipe
-from .folder import StudyFolder, open_storage
+from .folder import StudyFolder, hide_password, open_storage
 from .liveness import fail_stale, stale_message
 
 IMPORTANCE_METHOD = "fANOVA"  # named wherever importances are shown (Optuna's default evaluator is PED-ANOVA)
@@ -73,6 +74,27 @@ class Study:
         study = optuna.load_study(study_name=info["study_name"], storage=open_storage(info["storage"]))
         fail_stale(study)
         return cls(study, sf, sf.read_recipe())
+
+    @classmethod
+    def find(cls, out: str | Path, recipe: Recipe) -> Study:
+        """The recipe's study as it stands, to watch it while other processes or machines run it: in
+        ``search.storage`` when the recipe names one (found by the recipe's name), else in its study folder."""
+        sf = StudyFolder.for_recipe(out, recipe)
+        if not recipe.search.storage:
+            if not sf.exists():
+                raise UsageError("search.storage", "", f"no study of {recipe.name!r} in {sf.path}; allowed: a recipe "
+                                 "whose search.storage names the database its study lives in, or a study folder "
+                                 "written by lnb.tune / lepton-nb tune")
+            return cls.load(sf.path)
+        storage = open_storage(recipe.search.storage)
+        try:
+            study = optuna.load_study(study_name=recipe.name, storage=storage)
+        except KeyError:
+            raise UsageError("name", recipe.name, f"no study of that name in {hide_password(recipe.search.storage)}; "
+                             "allowed: the name of a study there (start it with lepton-nb tune recipe.json "
+                             "--storage URL on any machine)") from None
+        fail_stale(study)
+        return cls(study, sf, recipe)
 
     def _trials(self) -> list[FrozenTrial]:
         fail_stale(self.optuna)

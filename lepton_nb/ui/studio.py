@@ -246,6 +246,11 @@ class Studio(StudioDisplay, ButtonTwins):
         with self._lock:
             self._job = None
 
+    def show_job(self, state: str, message: str, progress: dict[str, Any] | None = None) -> None:
+        """Say in the monitor what a panel's background job does (a search: "searching", its trials so far)."""
+        with self.monitor.hold_sync():
+            self.monitor.state, self.monitor.message, self.monitor.progress = state, message, progress or {}
+
     def add_run(self, run: Run) -> None:
         """List a run made by a panel (a search trial) in the Runs tab."""
         with self._lock:

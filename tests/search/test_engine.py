@@ -339,3 +339,11 @@ def test_the_pruning_note_is_said_exactly_when_the_pruner_cannot_save_an_epoch(p
             assert (note == "") == saves_time, (pruner, epochs, warmup, first, note)
             if note and first == epochs - 1:
                 assert "only after its last epoch" in note
+
+
+def test_a_refused_resume_reaches_the_kernel_whole_from_the_worker_process():
+    import pickle
+
+    error = RecipeError([lnb.recipe.Problem("train.epochs", 1, "study 'x' was made with 12")])
+    again = pickle.loads(pickle.dumps(error))  # as the studio's worker sends it
+    assert again.problems == error.problems and str(again) == str(error)
