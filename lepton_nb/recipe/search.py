@@ -32,7 +32,7 @@ TECHNICAL_TERMS = {
                       "adaptation evolution strategy (CmaEsSampler).",
     "search.storage": "an SQLAlchemy database URL, as Optuna's RDBStorage takes it: sqlite:///path/study.db, or "
                       "postgresql+psycopg://user:password@host:port/db for a PostgreSQL server (the psycopg 3 "
-                      "driver: pip install 'lepton-nb[postgres]'; a plain postgresql:// URL means psycopg2).",
+                      "driver: pip install 'lepton_nb[postgres]'; a plain postgresql:// URL means psycopg2).",
     "search.pruner": "median: optuna.pruners.MedianPruner; hyperband: HyperbandPruner (successive halving).",
 }
 KINDS_FOR_TYPE: dict[type, tuple[str, ...]] = {float: ("uniform", "log_uniform", "choice"),

@@ -26,7 +26,7 @@ from .liveness import grace_s, heartbeat_s
 
 SERVER_URL = "postgresql+psycopg://user@host:5432/db"  # the form that works with the postgres extra (psycopg 3)
 ALLOWED_URLS = (f"allowed: '' (SQLite in the study folder), sqlite:///path/study.db, or a database server that "
-                f"several machines share, e.g. {SERVER_URL} (pip install 'lepton-nb[postgres]')")
+                f"several machines share, e.g. {SERVER_URL} (pip install 'lepton_nb[postgres]')")
 
 SQLITE_TIMEOUT_S = 120  # several workers share one SQLite file: a writer waits this long for the lock
 
@@ -112,12 +112,12 @@ def _check_driver(url: str) -> None:
         return
     if scheme in ("postgresql+psycopg",) and importlib.util.find_spec("psycopg") is None:
         raise UsageError("search.storage", hide_password(url), "needs the psycopg driver, which is not installed; "
-                         "allowed: pip install 'lepton-nb[postgres]' (psycopg 3), then the same URL")
+                         "allowed: pip install 'lepton_nb[postgres]' (psycopg 3), then the same URL")
     if scheme in ("postgresql", "postgres", "postgresql+psycopg2") and importlib.util.find_spec("psycopg2") is None:
         rest = url.split("://", 1)[1]
         raise UsageError("search.storage", hide_password(url), "a plain postgresql:// URL means the psycopg2 driver "
                          "to SQLAlchemy, and it is not installed; allowed: "
-                         f"{hide_password('postgresql+psycopg://' + rest)} with pip install 'lepton-nb[postgres]' "
+                         f"{hide_password('postgresql+psycopg://' + rest)} with pip install 'lepton_nb[postgres]' "
                          "(psycopg 3)")
 
 

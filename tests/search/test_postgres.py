@@ -101,7 +101,7 @@ def test_plain_postgresql_urls_and_a_missing_driver_are_answered_with_the_extra(
     real = importlib.util.find_spec
     monkeypatch.setattr(importlib.util, "find_spec", lambda name, *a: None if name.startswith("psycopg") else
                         real(name, *a))
-    with pytest.raises(UsageError, match=r"psycopg2.*postgresql\+psycopg://.*lepton-nb\[postgres\]"):
+    with pytest.raises(UsageError, match=r"psycopg2.*postgresql\+psycopg://.*lepton_nb\[postgres\]"):
         open_storage(plain)
-    with pytest.raises(UsageError, match=r"lepton-nb\[postgres\]"):
+    with pytest.raises(UsageError, match=r"lepton_nb\[postgres\]"):
         open_storage(postgres_url)
