@@ -209,3 +209,22 @@ def test_trials_train_in_the_worker_process_not_in_the_kernel(studio, monkeypatc
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]
     assert studio.runs[0].history.epochs and studio.runs[0].model is None  # its curves came over, not its model
     assert studio.session.worker is not None and studio.session.worker.alive()
+
+
+def test_watch_shows_a_study_that_another_process_runs_without_training_here(tmp_path):
+    db = f"sqlite:///{tmp_path / 'shared.db'}"
+    recipe = search_recipe(**{"search.trials": 2, "train.epochs": 1, "search.storage": db})
+    lnb.tune(recipe, out=tmp_path / "elsewhere", progress=False)  # as another machine would, into its own folder
+    s = lnb.Studio(recipe, out=tmp_path / "here", hz=20)
+    try:
+        panel = s.search_panel
+        panel.period = 0.02
+        assert panel.watch() and panel.watching and panel.watch_button.description == "Stop watching"
+        assert wait_for(lambda: len(panel.view.rows) == 2, 30)  # the study's trials, read from its database
+        assert not s.runs and not (tmp_path / "here").exists()  # nothing trained or written here
+        panel.unwatch()
+        assert not panel.watching and panel.watch_button.description == "Watch"
+        s.update({"name": "no-such-study"})
+        assert not panel.watch() and "no study of that name" in panel.status.value
+    finally:
+        s.close()
