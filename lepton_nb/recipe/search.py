@@ -22,9 +22,8 @@ from .vocab import MONITORS
 
 KINDS = ("uniform", "log_uniform", "int", "log_int", "choice")
 # the kinds in words (the Search tab shows these, with the kind's own name on hover)
-KIND_WORDS = {"uniform": "any number in a range", "log_uniform": "number, spread over orders of magnitude",
-              "int": "whole number in a range", "log_int": "whole number, spread over orders of magnitude",
-              "choice": "one of listed values"}
+KIND_WORDS = {"uniform": "any number", "log_uniform": "number, log scale", "int": "whole number",
+              "log_int": "whole number, log scale", "choice": "one of a list"}
 # what the studio shows on hover of the search settings whose words above leave out the technical name
 TECHNICAL_TERMS = {
     "search.sampler": "tpe: Tree-structured Parzen Estimator, a Bayesian optimization method (optuna.samplers."

@@ -37,9 +37,8 @@ def test_the_editor_shows_the_recipe_space_and_what_each_field_allows_in_words(s
     # before: "int or log_int or choice within 1 … 8"; the search space's terms stay on hover
     assert ">whole number from 1 to 8<" in depth.allowed.value and "title=\"in a recipe: int or log_int" in \
         depth.allowed.value
-    assert dict(depth.kind.options) == {"whole number in a range": "int",
-                                        "whole number, spread over orders of magnitude": "log_int",
-                                        "one of listed values": "choice"}
+    assert dict(depth.kind.options) == {"whole number": "int", "whole number, log scale": "log_int",
+                                        "one of a list": "choice"}
     assert "log_uniform" in lr.kind.tooltip
 
 

@@ -20,8 +20,8 @@ import ipywidgets as W
 from ...recipe import KIND_WORDS, KINDS, SOURCE_KIND, Recipe, allowed_text, plain_allowed, searchable_fields
 
 SECTION_TITLES = {"normalize": "Normalization", "augment": "Augmentation", "model": "Model", "train": "Training"}
-KINDS_HOVER = ("How values are drawn — the search space's kinds: " +
-               "; ".join(f"{k}: {w}" for k, w in KIND_WORDS.items()) + ".")
+KINDS_HOVER = ("How values are drawn between low and high (log scale: as many tries from 0.001 to 0.01 as from 0.01 "
+               "to 0.1) — in a recipe's search space: " + "; ".join(f"{k}: {w}" for k, w in KIND_WORDS.items()) + ".")
 
 
 def recipe_context(recipe: Recipe, space: dict[str, dict[str, Any]]) -> set[Any]:
@@ -84,7 +84,7 @@ class SpaceRow:
         self.tick = W.Checkbox(description=label, indent=False, layout=W.Layout(width="210px"),
                                tooltip=f"search {key}")
         self.tick.add_class(f"lnb-search-{key.replace('.', '-')}")
-        self.kind = W.Dropdown(options=[(KIND_WORDS[k], k) for k in kinds], layout=W.Layout(width="150px"),
+        self.kind = W.Dropdown(options=[(KIND_WORDS[k], k) for k in kinds], layout=W.Layout(width="190px"),
                                tooltip=KINDS_HOVER)
         self.low = W.Text(placeholder="low", continuous_update=False, layout=W.Layout(width="90px"))
         self.high = W.Text(placeholder="high", continuous_update=False, layout=W.Layout(width="90px"))
