@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -107,6 +108,13 @@ def status_html(state: str, message: str = "") -> str:
     color = colors.get(state, "var(--jp-ui-font-color1,#222)")
     return (f"<span style='font-weight:600;color:{color}'>{html.escape(state)}</span>"
             f"{' — ' + html.escape(message) if message else ''}")
+
+
+def plain_message(message: str) -> tuple[str, str]:
+    """``"DataError: data.path …"`` → (``"data.path …"``, ``"DataError"``): the words, and the technical name of
+    the error (shown on hover) when the message starts with one."""
+    match = re.match(r"([A-Z]\w*(?:Error|Exception|Interrupt)): (.+)", message, re.S)
+    return (match.group(2), match.group(1)) if match else (message, "")
 
 
 def error_html(exc: BaseException, tb: str = "") -> str:

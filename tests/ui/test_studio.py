@@ -92,6 +92,7 @@ def test_training_thread_exception_is_shown_with_traceback(tmp_path, monkeypatch
     assert studio.session.state == "error" and studio.monitor.state == "error"
     text = studio.train_panel.error.value
     assert "CUDA out of memory (simulated)" in text and "Traceback" in text and "<details>" in text
+    assert "failed: RuntimeError" not in text and 'title="technical name: RuntimeError"' in text  # on hover
     assert studio.run.status == "error"  # listed in Runs with what it logged
     monkeypatch.undo()
     assert studio.start() and studio.wait(60) and studio.session.state == "completed"  # kernel fine
