@@ -129,7 +129,8 @@ def test_quickstart_as_a_voila_dashboard_and_start_works(tutorials_root, bare_pa
         elsewhere = []  # every request that leaves the server, the icon font's included
         page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(
             ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
-        page.goto(f"http://127.0.0.1:{server.port}/")
+        # Voilà answers as it runs the cells: wait for what the page shows, not for the whole document
+        page.goto(f"http://127.0.0.1:{server.port}/", wait_until="commit", timeout=120_000)
         monitor = ".lnb-monitor"
         page.wait_for_selector(monitor, timeout=120_000)
         read = lambda key: page.locator(monitor).get_attribute(key)  # noqa: E731
