@@ -55,3 +55,21 @@ def describe_fields(section: Any) -> list[dict[str, Any]]:
         default = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
         out.append({"name": f.name, "type": hints[f.name], "default": default, **f.metadata})
     return out
+
+
+def applies(applies_to: Any, context: set[Any]) -> bool:
+    """The one rule of where a setting matters: a field or a whole section with ``applies_to`` applies when it
+    names something in ``context`` (see `applies_context`); without ``applies_to`` it always does."""
+    return not applies_to or bool(context & set(applies_to))
+
+
+def applies_context(values: dict[str, Any]) -> set[Any]:
+    """What ``applies_to`` names, read from a recipe's values (a dict, valid or not): the data source and its kind,
+    the architecture, and the chosen scheduler, normalization, adversarial method and adapter."""
+    from .vocab import SOURCE_KIND
+
+    data, model, train = values.get("data", {}), values.get("model", {}), values.get("train", {})
+    source = data.get("source")
+    return {source, SOURCE_KIND.get(source, ""), model.get("arch"), train.get("scheduler"),
+            values.get("normalize", {}).get("method"), train.get("adversarial", {}).get("method"),
+            model.get("adapter", {}).get("kind")}

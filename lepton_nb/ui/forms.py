@@ -20,6 +20,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..recipe import Problem, Recipe, RecipeError, describe_fields
+from ..recipe.fields import applies, applies_context
 
 LABEL_WIDTH = "130px"
 INPUT_WIDTH = "170px"
@@ -38,13 +39,6 @@ def _hover(info: dict[str, Any]) -> str:
     words = info.get("choice_labels") or {}
     named = [f"{label} = {key}" for key, label in words.items() if label != key]
     return info.get("help", "") + (f" Technical names: {'; '.join(named)}." if named else "")
-
-
-def applies(applies_to: Any, context: set[Any]) -> bool:
-    """The one visibility rule of the forms: a field, a section, or the part of a panel that belongs to it is
-    shown when it has no ``applies_to`` or names the recipe's source, data kind, architecture or a chosen
-    setting (scheduler, normalization method, adversarial method)."""
-    return not applies_to or bool(context & set(applies_to))
 
 
 def _parse_float_list(text: str) -> Any:
@@ -292,12 +286,9 @@ class RecipeForm:
         self._update_visibility(self.values())
 
     def _update_visibility(self, data: dict[str, Any]) -> None:
-        from ..recipe import SOURCE_KIND
-
-        source = data.get("data", {}).get("source")
-        context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),
-                   data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method"),
-                   data.get("train", {}).get("adversarial", {}).get("method")}
+        """Fields, sections and the panel parts that follow them are shown where they apply (one rule:
+        `lepton_nb.recipe.fields.applies`)."""
+        context = applies_context(data)
         for control in self.controls().values():
             if control.applies_to:
                 control.set_visible(applies(control.applies_to, context))

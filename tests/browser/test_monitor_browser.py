@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import REPO
 
 pytestmark = pytest.mark.browser
 
-SOURCE = (ARTIFACTS.parents[1] / "widgets" / "live_monitor.js").read_text()
+SOURCE = (REPO / "widgets" / "live_monitor.js").read_text()
 
 # the monitor rendered on a stand-in for its widget model; `feed` sends it what the kernel would
 HARNESS = """async ([src, status, series]) => {

@@ -68,6 +68,9 @@ def test_fields_that_do_not_apply_are_hidden():
     c["data.source"].widget.value = "csv"
     assert c["data.path"].box.layout.display == "" and c["data.target"].box.layout.display == ""
     assert c["model.embed_dim"].box.layout.display == "none"
+    assert c["model.adapter.r"].box.layout.display == "none"  # no adapter
+    c["model.adapter.kind"].widget.value = "lora"
+    assert c["model.adapter.r"].box.layout.display == "" and c["model.adapter.targets"].box.layout.display == ""
 
 
 def test_whole_sections_and_the_panel_parts_that_belong_to_them_follow_the_same_rule():
