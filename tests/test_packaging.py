@@ -31,11 +31,13 @@ def test_dashboards_use_the_template_that_asks_nothing_of_a_cdn():
     import json
     import re
 
-    pytest.importorskip("voila")
     from jupyter_core.paths import jupyter_path
 
-    share = next(Path(p) / "voila" / "templates" / "lab" for p in jupyter_path()
-                 if (Path(p) / "voila" / "templates" / "lab" / "index.html.j2").is_file())
+    found = [Path(p) / "voila" / "templates" / "lab" for p in jupyter_path()
+             if (Path(p) / "voila" / "templates" / "lab" / "index.html.j2").is_file()]
+    if not found:
+        pytest.skip("Voilà is not installed (a dev dependency)")
+    share = found[0]
     theirs = (share / "index.html.j2").read_text()
     ours = (REPO / "share" / "jupyter" / "voila" / "templates" / "lepton_nb" / "index.html.j2").read_text()
     removed = re.findall(r"filter replace\('(.*?)', ''\)", ours)

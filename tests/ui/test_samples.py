@@ -11,9 +11,9 @@ import lepton_nb as lnb
 from lepton_nb.evaluation.metrics import evaluate_logits
 from lepton_nb.models import build_model
 from lepton_nb.ui.forms import RecipeForm
-from lepton_nb.ui.panels.evaluate import EvaluatePanel, first_cell
+from lepton_nb.ui.panels.evaluate import EvaluatePanel
 from lepton_nb.ui.panels.interpret import InterpretPanel
-from lepton_nb.ui.panels.samples import SamplePicker
+from lepton_nb.ui.panels.samples import SamplePicker, first_cell
 from lepton_nb.ui.render import BUSY
 from tests.ui.conftest import settle
 

@@ -20,6 +20,7 @@ from ..forms import button
 from ..render import BUSY, MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
 from ..tasks import Latest
 from ..views.confusion import ConfusionMatrix
+from .samples import first_cell
 
 
 class EvaluatePanel:
@@ -183,19 +184,6 @@ class EvaluatePanel:
         self.ctx.release_job()
         self.cv_button.disabled, self.cv_stop.disabled = False, True
         self.cv_status.value = error_html(exc, tb)
-
-
-def first_cell(ev: EvalResult) -> tuple[int, int]:
-    """The cell to look at first: the off-diagonal cell with the most samples (what a teacher would look at);
-    when no test sample is misclassified, the diagonal cell of the sample the model was least sure of (its
-    highest loss), so a selected cell always holds samples."""
-    off = ev.confusion.copy()
-    np.fill_diagonal(off, -1)
-    i, j = np.unravel_index(int(np.argmax(off)), off.shape)
-    if off[i, j] > 0 or not len(ev.y_true):
-        return int(i), int(j)
-    worst = int(np.argmax(ev.losses))
-    return int(ev.y_true[worst]), int(ev.y_pred[worst])
 
 
 def _titles(ev: EvalResult, idx: Any) -> list[str]:

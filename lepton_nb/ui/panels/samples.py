@@ -11,7 +11,20 @@ import ipywidgets as W
 import numpy as np
 
 from ...artifacts import Run
-from .evaluate import first_cell
+from ...evaluation import EvalResult
+
+
+def first_cell(ev: EvalResult) -> tuple[int, int]:
+    """The cell to look at first: the off-diagonal cell with the most samples (what a teacher would look at);
+    when no test sample is misclassified, the diagonal cell of the sample the model was least sure of (its
+    highest loss), so a selected cell always holds samples."""
+    off = ev.confusion.copy()
+    np.fill_diagonal(off, -1)
+    i, j = np.unravel_index(int(np.argmax(off)), off.shape)
+    if off[i, j] > 0 or not len(ev.y_true):
+        return int(i), int(j)
+    worst = int(np.argmax(ev.losses))
+    return int(ev.y_true[worst]), int(ev.y_pred[worst])
 
 
 class SamplePicker:
