@@ -1,7 +1,8 @@
 """Cross-validation of "pretrain, then fine-tune": the encoder is pretrained again on each fold's training part.
 
 A masked-token encoder pretrained on a recipe's train split has read most sentences of any other split of the
-same data (39 of 42 held-out sentences of a fold, measured on the IMDb sentences). Reusing it in every fold
+same data (149 of the 160 held-out sentences of the first of 5 folds: the sentiment preset on the IMDb
+sentences). Reusing it in every fold
 would score the classifier on text its encoder and tokenizer were fitted on. Here each fold repeats what the
 pretraining run did — its tokenizer settings, model, ``pretrain`` settings and seed — on that fold's training
 sentences only (plus the run's own ``pretrain.path`` text, if it had some), and fine-tunes from that encoder:
