@@ -17,7 +17,7 @@ from .layers import Dropout
 class Classifier(nn.Module):
     """``head(features(x))``; ``arch`` names the builder that made it.
 
-    With ``frozen_features`` set (see `freeze_features`), the features stay in eval mode even while
+    With ``frozen_features`` set (see `models.freezing.apply_freeze`), the features stay in eval mode even while
     the model trains: frozen layers keep their batch-norm statistics and use no dropout. Layers marked
     ``trains_when_frozen`` (the dropout of LoRA adapters, which learn inside frozen features) follow the
     model's mode.

@@ -10,6 +10,7 @@ are left.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import json
 import re
@@ -20,6 +21,7 @@ from typing import Any
 import ipywidgets as W
 
 from ..recipe import Problem, Recipe, RecipeError, describe_fields
+from ..recipe.defaults import DEPENDENT_DEFAULTS, dependent_keys, following, plain_default
 
 LABEL_WIDTH = "130px"
 INPUT_WIDTH = "170px"
@@ -89,7 +91,10 @@ class FieldControl:
         self.help = W.HTML(f"<div class='lnb-help-text' title=\"{help_text}\">{help_text}</div>")
         self.help.add_class("lnb-help")
         self.error = W.HTML("", layout=W.Layout(display="none"))
-        self.row = W.HBox([self.widget, self.help])  # the field, its search tick (Search tab) and its help
+        self.note = W.HTML("", layout=W.Layout(display="none"))  # "(default for text_transformer)"
+        self.note.add_class("lnb-default-note")
+        # the field, its search tick (Search tab), whose default it holds, and its help
+        self.row = W.HBox([self.widget, self.note, self.help])
         self.row.add_class("lnb-field-row")
         self.line = W.HBox([self.label, self.row])
         self.line.add_class("lnb-field-line")
@@ -130,6 +135,12 @@ class FieldControl:
         else:
             self.error.value = ""
             self.error.layout.display = "none"
+
+    def show_default(self, option: str | None) -> None:
+        """Say that the value is the default of ``option`` (an architecture, an adapter kind), or nothing."""
+        self.note.value = (f"<span style='font-size:11px;color:#555'>(default for {html.escape(option)})</span>"
+                           if option else "")
+        self.note.layout.display = "" if option else "none"
 
     def set_visible(self, visible: bool) -> None:
         self.box.layout.display = "" if visible else "none"
@@ -184,6 +195,9 @@ class RecipeForm:
 
     ``recipe`` is the last valid recipe; ``problems`` the current ones. Listeners registered with
     `on_change` get ``(recipe_or_None, problems)`` after each edit.
+
+    Choosing another architecture or adapter kind sets the fields it implies (`recipe.defaults`) that the
+    user has not edited since the recipe was loaded (``touched``); a field holding such a default says so.
     """
 
     def __init__(self, recipe: Recipe, skip: dict[str, tuple[str, ...]] | None = None):
@@ -199,9 +213,11 @@ class RecipeForm:
         self.general_problems = W.HTML("")
         self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []
         self._muted = False
-        for control in self.controls().values():
-            control.widget.observe(self.changed, names="value")
+        self.touched: set[str] = set()
+        for path, control in self.controls().items():
+            control.widget.observe(functools.partial(self._edited, path), names="value")
         self._update_visibility(recipe.to_dict())
+        self._show_defaults(recipe.to_dict())
 
     def controls(self) -> dict[str, FieldControl]:
         out = {"name": self.name}
@@ -229,10 +245,35 @@ class RecipeForm:
         if not self._muted:
             self.validate()
 
+    def _edited(self, path: str, change: Any) -> None:
+        if self._muted:
+            return
+        if path in DEPENDENT_DEFAULTS:
+            self._follow(path, change["old"], change["new"])
+        else:
+            self.touched.add(path)
+        self.validate()
+
+    def _follow(self, option: str, old: Any, new: Any) -> None:
+        """Set the fields the new option implies (and those the old one set) unless the user edited them."""
+        controls = self.controls()
+        table = DEPENDENT_DEFAULTS[option].get(new, {}) if isinstance(new, str) else {}
+        self._muted = True
+        try:
+            for key in sorted(dependent_keys(option, old, new) - self.touched):
+                value = table[key] if key in table else plain_default(key)
+                if key in controls:
+                    controls[key].set(value)
+                elif key in self.extra:
+                    self.extra[key][1](value)
+        finally:
+            self._muted = False
+
     def validate(self) -> Recipe | None:
         """Re-read every control, show problems inline, notify listeners; the recipe when valid."""
         data = self.values()
         self._update_visibility(data)
+        self._show_defaults(data)
         try:
             recipe = Recipe.from_dict(data)
             problems: list[Problem] = []
@@ -265,15 +306,22 @@ class RecipeForm:
         from ..recipe import SOURCE_KIND
 
         source = data.get("data", {}).get("source")
-        context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),
+        model = data.get("model", {})
+        context = {source, SOURCE_KIND.get(source, ""), model.get("arch"), model.get("adapter", {}).get("kind"),
                    data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method"),
                    data.get("train", {}).get("adversarial", {}).get("method")}
         for control in self.controls().values():
             if control.applies_to:
                 control.set_visible(bool(context & set(control.applies_to)))
 
+    def _show_defaults(self, data: dict[str, Any]) -> None:
+        for path, control in self.controls().items():
+            control.show_default(None if path in self.touched else following(data, path))
+
     def set_recipe(self, recipe: Recipe) -> None:
-        """Show a recipe in every control (e.g. loaded from a finished run), then validate once."""
+        """Show a recipe in every control (e.g. loaded from a finished run), then validate once; its values
+        count as not edited (another architecture brings its own defaults)."""
+        self.touched.clear()
         self._muted = True
         try:
             self.name.set(recipe.name)

@@ -22,7 +22,7 @@ def pretrained(tmp_path_factory):
     root = tmp_path_factory.mktemp("leak")
     path = write_sentiment(root / "r.tsv", n=120)
     lines = path.read_text().splitlines()
-    path.write_text("\n".join(f"{s} w{i}x\t{y}" for i, (s, y) in enumerate(l.split("\t") for l in lines)) + "\n")
+    path.write_text("\n".join(f"{s} w{i}x\t{y}" for i, (s, y) in enumerate(line.split("\t") for line in lines)) + "\n")
     recipe = text_recipe(path, **{"pretrain.epochs": 1, "train.epochs": 1, "data.limit": 0})
     pre = lnb.pretrain(recipe, out=root / "runs", progress=False)
     return recipe, pre, root

@@ -149,8 +149,8 @@ class PretrainStep:
         label, freeze, adapter, trains = FINE_TUNE[mode]
         controls = self.ctx.form.controls()
         controls["model.init_from"].set("" if mode == "scratch" else self.encoder)
+        controls["model.adapter.kind"].set(adapter)  # first: the adapter kind brings its own freeze default
         controls["model.freeze"].set(freeze)
-        controls["model.adapter.kind"].set(adapter)
         if adapter == "lora":
             controls["model.adapter.targets"].set(LORA_TARGETS)
         self.mode_note.value = f"<span style='{MUTED}'>{html.escape(label)}: {html.escape(trains)}.</span>"
