@@ -63,7 +63,7 @@ class DataPanel:
         titles = [data.classes[int(data.train.y[i])] for i in idx]
         text, png = sample_view(data, "train", idx, titles)
         self.samples_html.value = text
-        set_png(self.samples, png)
+        set_png(self.samples, png, f"{len(idx)} training samples, with their classes: {', '.join(titles)}")
         self.show_normalization()
 
     def show_normalization(self) -> None:
@@ -96,7 +96,8 @@ class DataPanel:
 
     def _norm_done(self, result: tuple[str, bytes | None]) -> None:
         self.stats.value, png = result
-        set_png(self.hist, png)
+        set_png(self.hist, png, "histograms of the train split's values before and after normalization; the table "
+                "gives each channel's mean, standard deviation, minimum and maximum")
 
     def _norm_error(self, exc: BaseException, tb: str) -> None:
         self.stats.value = error_html(exc, tb)

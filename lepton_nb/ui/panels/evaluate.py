@@ -96,10 +96,11 @@ class EvaluatePanel:
             self.confusion.selected = []
             self.cell_title.value = "<p>No misclassified test samples.</p>"
             self.cell_html.value = ""
-            set_png(self.cell_png, None)
+            set_png(self.cell_png, None, "")
         fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 2.8)
         plot_per_class(fig.subplots(), ev.per_class)
-        set_png(self.per_class_png, to_png(fig))
+        set_png(self.per_class_png, to_png(fig), f"precision, recall and F1 of each of the {len(ev.classes)} classes "
+                "as bars; the per-class table gives the numbers")
         self.per_class.value = table_html(ev.per_class, left=("class",))
         k = max(1, run.recipe.evaluate.top_losses)
         top = ev.top_losses(k)
@@ -108,7 +109,8 @@ class EvaluatePanel:
         text, png = sample_view(run.data, "test", top, _titles(ev, top), ["#c62828" if ev.y_true[i] != ev.y_pred[i]
                                                                           else "#2e7d32" for i in top])
         self.top_html.value = text
-        set_png(self.top_png, png)
+        set_png(self.top_png, png, f"the {len(top)} test samples with the highest loss, true → predicted "
+                "(confidence): " + ", ".join(_titles(ev, top)))
 
     def _cell_selected(self, change: Any) -> None:
         run = self.run
@@ -127,7 +129,7 @@ class EvaluatePanel:
         text, png = sample_view(run.data, "test", order, _titles(ev, order))
         with self.cell_title.hold_sync(), self.cell_html.hold_sync():
             self.cell_html.value = text
-            set_png(self.cell_png, png)
+            set_png(self.cell_png, png, f"{caption}, highest loss first: " + ", ".join(_titles(ev, order)))
             self.cell_png.layout.opacity = "1"
             self.cell_title.value = f"<h4>{caption}</h4>" + (
                 f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>" if len(idx) > len(order) else "")
@@ -175,7 +177,7 @@ class EvaluatePanel:
             [{"fold": i + 1, **f} for i, f in enumerate(result.folds)])
         fig = new_figure(4.5, 2.4)
         plot_cv(fig.subplots(), result.folds, "accuracy" if "accuracy" in result.mean else next(iter(result.mean)))
-        set_png(self.cv_png, to_png(fig))
+        set_png(self.cv_png, to_png(fig), f"{len(result.folds)} folds' scores as bars; the table gives the numbers")
 
     def _cv_failed(self, exc: BaseException, tb: str) -> None:
         self.ctx.release_job()

@@ -19,9 +19,10 @@ import ipywidgets as W
 from ...errors import UsageError
 from ...recipe import Problem, Recipe, pruning_note
 from ...training.control import Control
+from ..access import labelled
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, button
-from ..render import MUTED, error_html
+from ..render import MUTED, WARN, error_html
 from ..tasks import Latest
 from ..views.space import SpaceEditor
 from ..views.trials import TrialsView
@@ -48,7 +49,7 @@ class SearchPanel:
                                   tooltip="Stop the running trial now; the study stays resumable")
         self.apply_button = button("Apply best", icon="check", disabled=True,
                                    tooltip="Put the best trial's recipe into every panel")
-        self.resume = W.Checkbox(value=True, indent=False, description="continue this recipe's study if one exists")
+        self.resume = labelled(W.Checkbox(value=True), "continue this recipe's study if one exists", label_width=None)
         self.status = W.HTML()
         self.view = TrialsView()
         self.start_button.on_click(lambda _: self.start())
@@ -79,8 +80,8 @@ class SearchPanel:
             control = controls.get(key)
             if control is None:
                 continue
-            tick = W.Checkbox(description="search", indent=False, layout=W.Layout(width="70px", flex="0 0 auto"),
-                              tooltip=f"search {key} (Search tab)")
+            tick = labelled(W.Checkbox(layout=W.Layout(width="70px", flex="0 0 auto"),
+                                       tooltip=f"search {key} (Search tab)"), "search", label_width=None)
             tick.add_class("lnb-search-tick")
             W.link((row.tick, "value"), (tick, "value"))  # the editor (the recipe) is the source at first
             control.row.children = (control.row.children[0], tick, *control.row.children[1:])
@@ -91,11 +92,11 @@ class SearchPanel:
         if recipe is not None:
             self.editor.current = recipe
         mine = [p for p in problems if p.field.startswith("search.space")]
-        self.problems.value = "".join(f"<div class='lnb-problem' style='color:#c62828;font-size:12px'>⚠ "
+        self.problems.value = "".join(f"<div class='lnb-problem' style='font-size:12px'>⚠ "
                                       f"{html.escape(str(p))}</div>" for p in mine)
         if recipe is not None:  # beside the settings that cause it: the pruner cannot act
             note = pruning_note(recipe.search, recipe.train.epochs)
-            self.pruning.value = (f"<div class='lnb-note' style='color:#8a5a00;font-size:12px'>ⓘ "
+            self.pruning.value = (f"<div class='lnb-note' style='color:{WARN};font-size:12px'>ⓘ "
                                   f"{html.escape(note)}</div>" if note else "")
 
     # ---- commands ---------------------------------------------------------------------------------

@@ -16,6 +16,7 @@ from typing import Any
 import ipywidgets as W
 
 from ...recipe import KINDS, Recipe, allowed_text, searchable_fields
+from ..access import labelled
 
 SECTION_TITLES = {"normalize": "Normalization", "augment": "Augmentation", "model": "Model", "train": "Training"}
 
@@ -60,13 +61,15 @@ class SpaceRow:
         kinds = [k for k in KINDS if k in {float: ("uniform", "log_uniform", "choice"),
                                            int: ("int", "log_int", "choice")}.get(typ, ("choice",))]
         label = key.split(".", 1)[1]
-        self.tick = W.Checkbox(description=label, indent=False, layout=W.Layout(width="210px"))
+        self.tick = labelled(W.Checkbox(layout=W.Layout(width="210px")), label, label_width=None)
         self.tick.add_class(f"lnb-search-{key.replace('.', '-')}")
-        self.kind = W.Dropdown(options=kinds, layout=W.Layout(width="110px"))
-        self.low = W.Text(placeholder="low", continuous_update=False, layout=W.Layout(width="90px"))
-        self.high = W.Text(placeholder="high", continuous_update=False, layout=W.Layout(width="90px"))
-        self.choices = W.Text(placeholder="values, comma-separated", continuous_update=False,
-                              layout=W.Layout(width="186px"))
+        # each box named by its own short visible label (a placeholder is no name: it goes when one types)
+        self.kind = labelled(W.Dropdown(options=kinds, layout=W.Layout(width="145px")), "kind", label_width=None)
+        self.low = labelled(W.Text(continuous_update=False, layout=W.Layout(width="120px")), "low", label_width=None)
+        self.high = labelled(W.Text(continuous_update=False, layout=W.Layout(width="125px")), "high",
+                             label_width=None)
+        self.choices = labelled(W.Text(placeholder="comma-separated", continuous_update=False,
+                                       layout=W.Layout(width="250px")), "values", label_width=None)
         self.allowed = W.HTML(f"<span style='color:var(--jp-ui-font-color2,#666);font-size:11px'>"
                               f"{html.escape(allowed_text(typ, meta))}</span>")
         self.allowed.add_class("lnb-allowed")

@@ -14,10 +14,10 @@ import ipywidgets as W
 import pandas as pd
 
 from ...plotting import new_figure, to_png
-from ..render import MUTED, fmt, set_png
+from ..render import BAD, MUTED, OK, fmt, set_png
 
-STATE_STYLE = {"running": "color:#2e7d32;font-weight:600", "complete": "", "pruned": "color:#777",
-               "fail": "color:#b71c1c", "waiting": "color:#777"}
+STATE_STYLE = {"running": f"color:{OK};font-weight:600", "complete": "", "pruned": MUTED, "fail": f"color:{BAD}",
+               "waiting": MUTED}
 MAX_ROWS = 60  # the newest trials; the report and Study.trials keep them all
 
 
@@ -55,7 +55,9 @@ class TrialsView:
                 self._finished = finished
                 fig = new_figure(6, 2.6)
                 plot_history(fig.subplots(), trials, objective, direction)
-                set_png(self.curve, to_png(fig))
+                set_png(self.curve, to_png(fig), f"{objective} of each of the {finished} finished trials and the "
+                        f"best so far" + (f" ({best:.4f})" if best is not None else "")
+                        + "; the table below lists every trial")
 
     @staticmethod
     def _row(r: pd.Series, params: list[str]) -> dict:
