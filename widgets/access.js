@@ -1,7 +1,10 @@
-// Keyboard stepping of the studio's number fields (lepton_nb/ui/access.py marks them with a class):
-// ArrowUp/ArrowDown multiply/divide a log-scaled field along 1-2-5 (0.002 → 0.005 → 0.01) and move any other
-// decimal field by one unit of its second significant digit (0.21 → 0.22, 16 → 17); bounds are kept. The
-// browser's own stepping (a fixed step) is used where this module is not loaded.
+// The studio's keyboard helpers, installed once per page by the live monitor:
+// - stepping of number fields (lepton_nb/ui/access.py marks them with a class): ArrowUp/ArrowDown multiply/divide
+//   a log-scaled field along 1-2-5 (0.002 → 0.005 → 0.01) and move any other decimal field by one unit of its
+//   second significant digit (0.21 → 0.22, 16 → 17); bounds are kept. Where this module is not loaded the
+//   browser steps by the field's fixed step.
+// - a focus keeper: when a focused control of the studio is disabled or hidden under the keyboard (a button that
+//   starts a job locks itself), the focus moves to the nearest control that can still be used, never to the page.
 
 const LADDER = [1, 2, 5];
 const tidy = (v) => Number(v.toPrecision(12));
@@ -26,9 +29,33 @@ function bound(input, name, fallback) {
   return input.hasAttribute(name) && isFinite(v) ? v : fallback;
 }
 
-export function installStepping(doc = globalThis.document) {
-  if (!doc || doc.__lnbStepping) return;
-  doc.__lnbStepping = true;
+const FOCUSABLE = "button, input, select, textarea, summary, [tabindex]:not([tabindex='-1']), a[href]";
+const usable = (e) => !e.disabled && e.getClientRects().length > 0 && getComputedStyle(e).visibility !== "hidden";
+
+// the control nearest to `lost` in reading order that can take the focus: the next one after it, else the one before
+export function nearestUsable(root, lost) {
+  const all = Array.from(root.querySelectorAll(FOCUSABLE));
+  const after = all.filter((e) => lost.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_FOLLOWING);
+  const before = all.filter((e) => lost.compareDocumentPosition(e) & Node.DOCUMENT_POSITION_PRECEDING).reverse();
+  return [...after, ...before].find((e) => e !== lost && usable(e)) || null;
+}
+
+export function installKeyboard(doc = globalThis.document) {
+  if (!doc || doc.__lnbKeyboard) return;
+  doc.__lnbKeyboard = true;
+  doc.addEventListener("focusout", (e) => {
+    const lost = e.target;
+    const root = lost && lost.closest && lost.closest(".lnb-studio");
+    if (!root || e.relatedTarget || usable(lost)) return;  // moved on by the user, or the window lost focus
+    // controls that change together arrive as separate updates: look once they have landed
+    setTimeout(() => {
+      const now = doc.activeElement;
+      if (now && now !== doc.body && now !== doc.documentElement) return;
+      if (usable(lost) && root.contains(lost)) { lost.focus(); return; }
+      const next = nearestUsable(root, lost);
+      if (next) next.focus();
+    }, 100);
+  }, true);
   doc.addEventListener("keydown", (e) => {
     if ((e.key !== "ArrowUp" && e.key !== "ArrowDown") || e.altKey || e.ctrlKey || e.metaKey) return;
     const input = e.target;

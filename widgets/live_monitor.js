@@ -349,7 +349,7 @@ function runSummary(state, progress, series) {
 
 function render({ model, el }) {
   el.classList.add("lnb-monitor");
-  installStepping(el.ownerDocument);  // widgets/access.js, loaded with this module
+  installKeyboard(el.ownerDocument);  // widgets/access.js, loaded with this module
   let commanded = 0; // when a button was last pressed: news is expected even before the state says busy
   const bar = document.createElement("div");
   bar.className = "lnb-bar";
