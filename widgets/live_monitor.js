@@ -430,6 +430,7 @@ function render({ model, el }) {
     return status;
   };
   let keepFocus = false;  // the bar had the focus when its buttons last changed
+  let placed = null;  // the element this view last moved the focus to (the user has not moved it since)
   bar.addEventListener("focusin", () => { keepFocus = true; });
   bar.addEventListener("focusout", (e) => { if (e.relatedTarget && !bar.contains(e.relatedTarget)) keepFocus = false; });
   const updateControls = () => {
@@ -448,8 +449,11 @@ function render({ model, el }) {
     status.className = `lnb-status lnb-state-${st}`;
     if (hadFocus) {
       const now = document.activeElement;
-      const lost = !bar.contains(now) || (now !== status && !usable(now)) || (now === status && nextFocus(st) !== status);
-      if (lost) nextFocus(st).focus();
+      // lost: on nothing usable; or still where this view put it while the run was starting (Stop), now that
+      // Pause can be pressed
+      const lost = !bar.contains(now) || (now !== status && !usable(now)) || (now === status && nextFocus(st) !== status)
+        || (now === placed && nextFocus(st) !== now);
+      if (lost) { placed = nextFocus(st); placed.focus(); } else if (now !== placed) placed = null;
     }
     el.dataset.state = st;
     message.textContent = model.get("message") || "";
