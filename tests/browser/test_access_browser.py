@@ -223,9 +223,8 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
     assert state(page) == "running", "the run ended before it could be paused: give it more epochs"
 
     # during the run (paused, fields locked): every tab, both themes
+    wait_until(lambda: "lnb-pause" in keys.focus()["cls"], 30)  # Stop while it started, then Pause
     keys.part = "audit"
-    if "lnb-pause" not in keys.focus()["cls"]:
-        keys.until(lambda f: "lnb-pause" in f["cls"], "Shift+Tab")
     keys.press("Enter")
     wait_until(lambda: state(page) == "paused", 30)
     assert "lnb-resume" in keys.check("Pause")["cls"]  # the button that replaced Pause has the focus
