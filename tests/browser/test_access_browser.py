@@ -200,7 +200,9 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
     t_start = time.monotonic()
 
     # notebook → studio → Start
-    keys.press("Shift+Enter")  # runs the studio's cell; the next cell is selected
+    # runs the studio's cell and keeps it selected (Shift+Enter would select the next cell: Tab then goes on to
+    # the cells below, and the studio is behind)
+    keys.press("Control+Enter")
     page.wait_for_selector(f"{MONITOR} .lnb-start", timeout=120_000)
     page.wait_for_function(f"() => !document.querySelector('{MONITOR} .lnb-start').disabled", timeout=120_000)
     wait_quiet(page)
