@@ -7,8 +7,8 @@
   steps by a sensible amount for its scale: whole numbers by 1, log-scaled fields ×/÷ along 1-2-5
   (0.002 → 0.005 → 0.01), other decimals by one unit of their second significant digit. The front end
   (widgets/access.js) does the stepping on ArrowUp/ArrowDown; ``step`` is the browser's own fallback.
-- `describe_png`: the text alternative an image is shown with (its tooltip, which ipywidgets puts in the
-  ``title`` of the ``<img>``: the name a screen reader reads).
+- `Picture`: the image widget of the studio, shown with a text alternative (`describe_png`) that says what it
+  shows: ipywidgets puts the tooltip in the ``title`` of the ``<img>``, the name a screen reader reads.
 """
 
 from __future__ import annotations
@@ -16,6 +16,7 @@ from __future__ import annotations
 import math
 
 import ipywidgets as W
+import traitlets as t
 
 LABEL_WIDTH = "130px"
 INPUT_WIDTH = "170px"
@@ -87,6 +88,18 @@ def number(value: float, label: str, *, lo: float, hi: float, integer: bool = Fa
     return labelled(widget, label, label_width=label_width, input_width=input_width)
 
 
-def describe_png(image: W.Image, alt: str) -> None:
+class Picture(W.Image):
+    """An image whose text alternative reaches the page.
+
+    ipywidgets' front end writes a widget's tooltip into its ``title`` only after reading its description, which
+    an Image lacks: its state update then fails and the picture breaks. An empty synced description fixes that.
+    """
+
+    description = t.Unicode("").tag(sync=True)
+
+
+def describe_png(image: Picture, alt: str) -> None:
     """Set the text alternative of an image widget: what the picture shows, read by screen readers."""
+    if not isinstance(image, Picture):
+        raise TypeError("studio images are access.Picture widgets (a plain W.Image cannot carry its text)")
     image.tooltip = alt or None

@@ -7,7 +7,7 @@ import ipywidgets as W
 import pytest
 
 from lepton_nb.recipe import Recipe, describe_fields
-from lepton_nb.ui.access import NAMED, STEP_LINEAR, STEP_LOG, labelled, number, step_for
+from lepton_nb.ui.access import NAMED, STEP_LINEAR, STEP_LOG, Picture, labelled, number, step_for
 from lepton_nb.ui.forms import FieldControl, RecipeForm
 from lepton_nb.ui.midrun import apply_locks
 from lepton_nb.ui.render import set_png
@@ -86,7 +86,7 @@ def test_number_fields_step_for_their_scale():
 
 
 def test_an_image_needs_its_text_alternative():
-    image = W.Image(format="png")
+    image = Picture(format="png")
     png = b"\x89PNG\r\n\x1a\n" + b"\0" * 8 + (12).to_bytes(4, "big") + b"\0" * 8
     with pytest.raises(ValueError, match="text alternative"):
         set_png(image, png, "")
@@ -94,6 +94,8 @@ def test_an_image_needs_its_text_alternative():
     assert image.tooltip == "validation loss curve, 12 epochs, last 0.21" and image.layout.display == ""
     set_png(image, None, "")
     assert image.tooltip is None and image.layout.display == "none"
+    with pytest.raises(TypeError, match="Picture"):
+        set_png(W.Image(format="png"), png, "a plain image cannot carry its text")
 
 
 def test_a_field_control_keeps_its_name_when_its_value_is_loaded():
@@ -116,7 +118,8 @@ def test_no_control_of_the_studio_is_unnamed_and_no_shown_image_lacks_its_text(s
     settle(studio.interpret_panel.task, studio.augment_panel.task, studio.data_panel.norm_task)
     assert wait_for(lambda: studio.interpret_panel.image.value[:4] == b"\x89PNG")
     assert unnamed(studio.widget) == []
-    shown = [w for w in walk(studio.widget) if isinstance(w, W.Image) and w.value]
+    assert not [w for w in walk(studio.widget) if isinstance(w, W.Image) and not isinstance(w, Picture)]
+    shown = [w for w in walk(studio.widget) if isinstance(w, Picture) and w.value]
     assert len(shown) >= 4 and all(w.tooltip and len(w.tooltip) > 20 for w in shown), [
         (w._dom_classes, w.tooltip) for w in shown]
     assert "attributions of 4 test image(s)" in studio.interpret_panel.image.tooltip

@@ -12,7 +12,7 @@ import torch
 from ...data import DataBundle
 from ...interpret.probes import probe_indices
 from ...recipe import AUGMENT_OPS, default_op
-from ..access import labelled, number
+from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, image_grid_png, set_png, table_html
@@ -73,7 +73,7 @@ class AugmentPanel:
         self.add_button.on_click(lambda _: self.add(self.add_choice.value))
         self.resample = button("Resample", icon="random", tooltip="Draw new random variants")
         self.resample.on_click(self._resample)
-        self.preview = W.Image(format="png", layout=W.Layout(display="none"))
+        self.preview = Picture(format="png", layout=W.Layout(display="none"))
         self.preview_html = W.HTML()
         self.status = W.HTML()
         self.task = Latest(self._render, self._rendered, self._failed, delay=0.25, name="lepton_nb-augment")

@@ -15,6 +15,7 @@ from ...recipe import Recipe
 from ...recipe.labels import metric_help, metric_label
 from ...training.control import Control
 from ...workflows import CVResult
+from ..access import Picture
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
@@ -34,17 +35,17 @@ class EvaluatePanel:
         self.confusion.observe(self._cell_selected, names="selected")
         self.cell_title = W.HTML()
         self.cell_html = W.HTML()
-        self.cell_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.cell_png = Picture(format="png", layout=W.Layout(display="none"))
         self.per_class = W.HTML()
-        self.per_class_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.per_class_png = Picture(format="png", layout=W.Layout(display="none"))
         self.top_title = W.HTML()
         self.top_html = W.HTML()
-        self.top_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.top_png = Picture(format="png", layout=W.Layout(display="none"))
         self.cv_button = button("Cross-validate", icon="th", tooltip="k-fold CV in the background")
         self.cv_stop = button("Stop CV", icon="stop", disabled=True)
         self.cv_status = W.HTML()
         self.cv_result_html = W.HTML()
-        self.cv_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.cv_png = Picture(format="png", layout=W.Layout(display="none"))
         self.cv_result: CVResult | None = None
         self.cv_recipe: Recipe | None = None
         self.cv_control = Control()

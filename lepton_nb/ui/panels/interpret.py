@@ -24,7 +24,7 @@ from ...plotting.attributions import (
     token_html,
 )
 from ...recipe import BASELINES, METHODS
-from ..access import labelled, number
+from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, set_png, table_html
@@ -61,10 +61,10 @@ class InterpretPanel:
         self.classes_button = button("Average per class", icon="th-large",
                                      tooltip="Mean attribution of each class's test samples (target: true class)")
         self.status = W.HTML(f"<span style='{MUTED}'>Train a run, then explain its predictions here.</span>")
-        self.image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.image = Picture(format="png", layout=W.Layout(display="none"))
         self.image.add_class("lnb-explain-image")
         self.html = W.HTML()
-        self.class_image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.class_image = Picture(format="png", layout=W.Layout(display="none"))
         self.class_html = W.HTML()
         self.timeline = AttributionTimeline()
         self.attention = AttentionExplorer()

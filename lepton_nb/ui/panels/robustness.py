@@ -17,7 +17,7 @@ from ...plotting.attributions import plot_attribution_grid
 from ...robust import AttackResult, RobustnessCurve, attack, plot_attack, plot_robustness
 from ...robust.attacks import default_alpha
 from ...workflows import robustness
-from ..access import labelled, number, stepped
+from ..access import Picture, labelled, number, stepped
 from ..context import StudioContext
 from ..forms import button
 from ..render import BAD, MUTED, OK, error_html, set_png, table_html
@@ -59,8 +59,8 @@ class RobustnessPanel:
         self.explain = labelled(W.Checkbox(value=True), "with attributions (images: integrated gradients)",
                                 label_width=None)
         self.status = W.HTML(f"<span style='{MUTED}'>Train an image or table run, then attack it here.</span>")
-        self.image = W.Image(format="png", layout=W.Layout(display="none"))
-        self.attr_image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.image = Picture(format="png", layout=W.Layout(display="none"))
+        self.attr_image = Picture(format="png", layout=W.Layout(display="none"))
         self.details = W.HTML()
 
         self.eps_list = labelled(W.Text(value="0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3", continuous_update=False),
@@ -72,7 +72,7 @@ class RobustnessPanel:
         self.compare = labelled(W.SelectMultiple(options=[], rows=4), "compare", **LABEL)
         self.compare.observe(lambda _: self.draw_curves(), names="value")
         self.curve_status = W.HTML()
-        self.curve_image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.curve_image = Picture(format="png", layout=W.Layout(display="none"))
         self.checks = W.HTML()
 
         self.train_method = labelled(W.Dropdown(options=[

@@ -13,7 +13,7 @@ from ...artifacts.transfer import is_transfer, transfer_row
 from ...plotting import new_figure, to_png
 from ...recipe import Recipe
 from ...recipe.diff import differences
-from ..access import labelled
+from ..access import Picture, labelled
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, set_png, table_html
@@ -42,7 +42,7 @@ class RunsPanel:
         self.select_hint = W.HTML(f"<span style='{MUTED}'>Select several runs to compare them (Ctrl/⌘-click or "
                                   "Shift-click); the legend names what differs between them.</span>")
         self.select.observe(lambda _: self.overlay() if self.visible else None, names="value")
-        self.overlay_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.overlay_png = Picture(format="png", layout=W.Layout(display="none"))
         self.load_button = button("Load recipe into panels", icon="upload",
                                   tooltip="Put the first selected run's recipe into every panel")
         self.export_button = button("Export", icon="download",

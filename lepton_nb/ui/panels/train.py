@@ -11,6 +11,7 @@ from ...plotting import new_figure, plot_lr_find, to_png
 from ...recipe import Recipe
 from ...training.control import Control
 from ...workflows import LRFindResult
+from ..access import Picture
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, WARN, error_html, set_png
@@ -29,7 +30,7 @@ class TrainPanel:
                                 tooltip="Range test: raise the lr over ~150 batches of a fresh model")
         self.lr_apply = button("Use suggested lr", icon="check", disabled=True)
         self.lr_status = W.HTML()
-        self.lr_plot = W.Image(format="png", layout=W.Layout(display="none"))
+        self.lr_plot = Picture(format="png", layout=W.Layout(display="none"))
         self.lr_result: LRFindResult | None = None
         self.lr_control = Control()
         self.lr_task = Latest(self._find, self._found, self._find_failed, name="lepton_nb-lr-find")

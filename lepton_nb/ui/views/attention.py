@@ -10,7 +10,7 @@ import ipywidgets as W
 from ...interpret.attention import AttentionView, explain_attention
 from ...plotting import new_figure, to_png
 from ...plotting.attention import plot_attention_head, plot_rollout
-from ..access import labelled
+from ..access import Picture, labelled
 from ..render import MUTED, error_html, set_png
 from ..tasks import Latest
 
@@ -27,7 +27,7 @@ class AttentionExplorer:
         self.head = labelled(W.Dropdown(options=[0]), "head", label_width="50px", input_width="130px")
         self.show_button = W.Button(description="Show attention", icon="eye", layout=W.Layout(width="160px"))
         self.status = W.HTML(f"<span style='{MUTED}'>Attention maps need a text_transformer run.</span>")
-        self.image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.image = Picture(format="png", layout=W.Layout(display="none"))
         self.task = Latest(self._work, self._done, self._failed, name="lepton_nb-attention")
         self.show_button.on_click(lambda _: self.show())
         self.layer.observe(lambda _: self._redraw(), names="value")

@@ -14,6 +14,7 @@ import ipywidgets as W
 import pandas as pd
 
 from ...plotting import new_figure, to_png
+from ..access import Picture
 from ..render import BAD, MUTED, OK, fmt, set_png
 
 STATE_STYLE = {"running": f"color:{OK};font-weight:600", "complete": "", "pruned": MUTED, "fail": f"color:{BAD}",
@@ -27,7 +28,7 @@ class TrialsView:
     def __init__(self) -> None:
         self.summary = W.HTML(f"<p style='{MUTED}'>No search yet.</p>")
         self.table = W.HTML()
-        self.curve = W.Image(format="png", layout=W.Layout(display="none"))
+        self.curve = Picture(format="png", layout=W.Layout(display="none"))
         self.box = W.VBox([self.summary, self.curve, self.table])
         self._lock = threading.Lock()
         self._finished = -1
