@@ -61,14 +61,16 @@ FOCUS_JS = """() => {
           shadow: cs.boxShadow, back};
 }"""
 
-# resolves once nothing in the studio changed for 400 ms: the tab's renders from the kernel have landed
+# resolves once nothing in the tabs changed for 400 ms: the tab's renders from the kernel have landed (the monitor
+# above them changes a few times a second during a run); false if they kept changing for 30 s
 QUIET_JS = """(selector) => new Promise((resolve) => {
   const root = document.querySelector(selector);
   let timer = null;
-  const done = () => { obs.disconnect(); resolve(true); };
-  const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(done, 400); });
+  const done = (quiet) => { obs.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(quiet); };
+  const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(() => done(true), 400); });
   obs.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
-  timer = setTimeout(done, 400);
+  timer = setTimeout(() => done(true), 400);
+  const cap = setTimeout(() => done(false), 30000);
 })"""
 
 
@@ -128,7 +130,7 @@ def selected_tab(page) -> str:
 
 
 def wait_quiet(page) -> None:
-    page.evaluate(QUIET_JS, STUDIO)
+    assert page.evaluate(QUIET_JS, f"{STUDIO} .widget-tab"), "the studio's tabs kept changing for 30 s"
 
 
 def select_tab(keys: Keys, title: str) -> None:
