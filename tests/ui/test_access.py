@@ -123,3 +123,25 @@ def test_no_control_of_the_studio_is_unnamed_and_no_shown_image_lacks_its_text(s
     assert len(shown) >= 4 and all(w.tooltip and len(w.tooltip) > 20 for w in shown), [
         (w._dom_classes, w.tooltip) for w in shown]
     assert "attributions of 4 test image(s)" in studio.interpret_panel.image.tooltip
+
+
+def test_the_front_end_steps_log_fields_along_1_2_5_and_decimals_by_their_second_digit():
+    """widgets/access.js, run by Node (the same module the studio's page loads)."""
+    import json
+    import shutil
+    import subprocess
+
+    from lepton_nb.ui.assets import asset
+
+    node = shutil.which("node")
+    if node is None:
+        pytest.skip("node is not installed")
+    cases = [(0.004, 1, {"log": True}), (0.004, -1, {"log": True}), (0.005, 1, {"log": True}),
+             (0.01, -1, {"log": True}), (0.21, 1, {}), (16, 1, {}), (1, -1, {}), (0, 1, {"lo": 0, "hi": 0.5}),
+             (0.9, 1, {"lo": 0, "hi": 0.95}), (0.95, 1, {"lo": 0, "hi": 0.95}), (1e-7, -1, {"log": True, "lo": 1e-7})]
+    script = (f"import({json.dumps(asset('access.js').as_uri())}).then((m) => console.log(JSON.stringify("
+              f"{json.dumps(cases)}.map(([v, d, o]) => m.stepValue(v, d, o)))))")
+    out = subprocess.run([node, "--input-type=module", "-e", script], capture_output=True, text=True, timeout=60)
+    assert out.returncode == 0, out.stderr
+    assert json.loads(out.stdout) == pytest.approx([0.005, 0.002, 0.01, 0.005, 0.22, 17, 0.9, 0.01, 0.91, 0.95,
+                                                    1e-7])
