@@ -298,6 +298,8 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
     record_figure("axe_audits", len(audits))
     record_figure("axe_audit_mean_s", sum(audits) / len(audits))
     record_figure("access_test_s", seconds)
+    # the README gives these counts: fewer keys is fine (update it), more is a regression
+    assert to_start + 1 <= 4 and path_keys <= 27, (to_start + 1, path_keys, "keys: README says 4 and 27")
     bad = serious(report)
     assert not bad, f"{len(bad)} critical/serious violations:\n" + "\n".join(bad[:60])
     assert max(studio_nodes.values()) < page_nodes or max(studio_nodes.values()) == 0, (studio_nodes, page_nodes)
