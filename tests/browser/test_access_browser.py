@@ -29,7 +29,7 @@ STUDIO = f"{PANEL} .lnb-studio"
 TABS = ("Data", "Augmentation", "Model", "Training", "Evaluation", "Interpret", "Robustness", "Search", "Runs")
 TAB_BAR = f"{STUDIO} .widget-tab > .lm-TabBar"
 SETUP = ('import lepton_nb as lnb\n'
-         'recipe = lnb.Recipe.default().updated({"data.limit": 600, "train.epochs": 8, "model.width": 8})\n'
+         'recipe = lnb.Recipe.default().updated({"data.limit": 600, "train.epochs": 12, "model.width": 8})\n'
          'studio = lnb.Studio(recipe, out="runs")\n'
          'studio')
 AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "best-practice"]
@@ -230,14 +230,16 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
     wait_until(lambda: state(page) in ("running", "completed"), 60)
     assert state(page) == "running", "the run ended before it could be paused: give it more epochs"
 
-    # during the run (paused, fields locked): every tab, both themes
+    # during the run (paused after its first epoch, fields locked): every tab, both themes
     wait_until(lambda: "lnb-pause" in keys.focus()["cls"], 30)  # Stop while it started, then Pause
+    summary = page.locator(f"{MONITOR} .lnb-summary")
+    wait_until(lambda: "epoch 1 of 12 done" in summary.inner_text() or state(page) != "running", 60)
     keys.part = "audit"
     keys.press("Enter")
     wait_until(lambda: state(page) == "paused", 30)
     assert "lnb-resume" in keys.check("Pause")["cls"]  # the button that replaced Pause has the focus
-    summary = page.locator(f"{MONITOR} .lnb-summary").inner_text()
-    assert "paused" in summary and "validation loss" in summary, summary  # what a screen reader is told
+    said = summary.inner_text()
+    assert "paused" in said and "validation loss" in said, said  # what a screen reader is told
     keys.until(on_tab)
     audit_both_themes(keys, report, "during")
     keys.until(lambda f: "lnb-resume" in f["cls"], "Shift+Tab")
@@ -252,9 +254,9 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
         time.sleep(0.2)
     assert state(page) in ("completed", "early_stopped"), state(page)
     wait_until(lambda: "lnb-start" in keys.focus()["cls"], 30)
-    summary = page.locator(f"{MONITOR} .lnb-summary").inner_text()
-    epochs = int(summary.split(" of 8 done")[0].rsplit("epoch ", 1)[1])
-    assert summary.startswith("Training ") and "best validation accuracy so far" in summary, summary
+    said = summary.inner_text()
+    epochs = int(said.split(" of 12 done")[0].rsplit("epoch ", 1)[1])
+    assert said.startswith("Training ") and "best validation accuracy so far" in said, said
     canvas = page.locator(f"{MONITOR} canvas.lnb-canvas").first.get_attribute("aria-label")
     assert canvas.startswith("loss chart") and f"val: {epochs} epochs, last" in canvas, canvas
 
