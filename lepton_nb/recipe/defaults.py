@@ -36,9 +36,10 @@ ARCH_DEFAULTS: dict[str, dict[str, Any]] = {
                  "train.lr": 3e-3, "train.epochs": 15, "train.scheduler": "one_cycle"},
     "text_bilstm": {**_TEXT_TRAIN, "model.embed_dim": 64, "model.hidden": 64, "model.dropout": 0.3,
                     "train.lr": 3e-3, "train.epochs": 15, "train.scheduler": "one_cycle"},
-    "text_transformer": {**_TEXT_TRAIN, "model.embed_dim": 64, "model.heads": 4, "model.depth": 1,
+    "text_transformer": {**_TEXT_TRAIN, "model.embed_dim": 64, "model.heads": 4, "model.depth": 2,
                          "model.hidden": 128, "model.dropout": 0.2, "model.pooling": "mean",
-                         "train.lr": 3e-3, "train.epochs": 20, "train.scheduler": "one_cycle"},
+                         "train.lr": 3e-3, "train.epochs": 20, "train.scheduler": "one_cycle",
+                         "train.weight_decay": 1e-2},
 }
 
 ADAPTER_DEFAULTS: dict[str, dict[str, Any]] = {
