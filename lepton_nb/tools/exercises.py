@@ -45,8 +45,9 @@ def transformers_starter() -> Recipe:
     return Recipe.preset("sentiment").updated({
         "name": "transformers-exercise", "data.path": str(reviews_path()), "data.max_len": 24,
         "model.arch": "text_transformer", "model.embed_dim": 32, "model.heads": 2, "model.depth": 2,
-        "model.hidden": 64, "model.dropout": 0.1, "augment.ops": [], "interpret.enabled": False,
-        "train.lr": 5e-3, "train.batch_size": 16, "train.epochs": 12, "train.scheduler": "one_cycle",
+        "model.hidden": 64, "model.dropout": 0.1, "model.pooling": "cls", "augment.ops": [],
+        "interpret.enabled": False, "train.lr": 5e-3, "train.batch_size": 16, "train.epochs": 12,
+        "train.scheduler": "one_cycle", "train.weight_decay": 1e-3,
         "pretrain.epochs": 15, "pretrain.batch_size": 16, "pretrain.lr": 3e-3})
 
 
