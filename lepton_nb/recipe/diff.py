@@ -57,4 +57,19 @@ def differences(recipes: Sequence[Recipe], limit: int = 3) -> list[str]:
     return labels
 
 
-__all__ = ["differences", "flatten"]
+def changes(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """What ``other`` changed from ``base`` (two recipes as dicts): ``(dotted key, base value, other value)``
+    for every setting that differs, in the recipe's order; the run's name is not a setting."""
+    a, b = flatten(base), flatten(other)
+    keys = [k for k in dict.fromkeys([*a, *b]) if k not in IGNORED]
+    same = json.dumps
+    return [(k, a.get(k), b.get(k)) for k in keys
+            if same(a.get(k), sort_keys=True, default=str) != same(b.get(k), sort_keys=True, default=str)]
+
+
+def show(value: Any) -> str:
+    """A setting's value in a few characters (long lists and dicts are cut)."""
+    return _show(value)
+
+
+__all__ = ["changes", "differences", "flatten", "show"]
