@@ -19,12 +19,12 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import LeptonError, UsageError, user_path
+from ..feedback import MIME
 from ..files import atomic_write
 from ..plotting.interactive import bars_figure, overlay_figure
 from ..plotting.page import CSS, chart, document, values_table
 from ..recipe.diff import changes, show
 from ..recipe.labels import metric_label
-from ..tools.feedback import MIME
 from .release import read_notebook
 
 #: a run overfits when training ends this far above validation (accuracy points) ...
@@ -67,7 +67,7 @@ class Entry:
 
 def _student(path: Path, root: Path) -> str:
     rel = path.relative_to(root)
-    return rel.parts[0] if len(rel.parts) > 1 else path.stem
+    return rel.parts[0] if len(rel.parts) > 1 else path.stem if path.is_file() else path.name
 
 
 def from_run_folder(path: Path, root: Path) -> Entry:
@@ -161,7 +161,8 @@ def consensus(recipes: Sequence[dict[str, Any]]) -> dict[str, Any]:
 def _changes_html(changed: list[tuple[str, Any, Any]], limit: int = 8) -> str:
     if not changed:
         return "<span class=muted>nothing (the starting recipe)</span>"
-    items = [f"{html.escape(k)}: {html.escape(show(a))} → <b>{html.escape(show(b))}</b>" for k, a, b in changed]
+    items = [f"{html.escape(k)}: {html.escape(show(a, 40))} → <b>{html.escape(show(b, 90))}</b>"
+             for k, a, b in changed]
     more = f"<br><span class=muted>+{len(items) - limit} more</span>" if len(items) > limit else ""
     return "<br>".join(items[:limit]) + more
 

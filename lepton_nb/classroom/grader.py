@@ -22,6 +22,7 @@ from __future__ import annotations
 import copy
 import os
 import shutil
+import subprocess
 import tempfile
 import time
 from dataclasses import dataclass, field
@@ -31,14 +32,14 @@ from typing import Any
 import nbformat
 
 from ..errors import UsageError, user_path
+from ..feedback import MIME
 from ..files import atomic_write
-from ..tools.feedback import MIME
 from .cells import meta, role
 from .release import notebook_text, read_notebook
 
 #: runs before the student's first cell: seeds, and no connection leaves this machine
 PREAMBLE = '''\
-import random as _random, socket as _socket
+import importlib.util as _util, random as _random, socket as _socket, sys as _sys
 _seed = {seed}
 _random.seed(_seed)
 try:
@@ -46,11 +47,20 @@ try:
     _np.random.seed(_seed)
 except ImportError:
     pass
-try:
-    import torch as _torch
-    _torch.manual_seed(_seed)
-except ImportError:
-    pass
+class _SeedTorchOnImport:  # seeds torch when the notebook imports it: a notebook that does not pays nothing
+    def find_spec(self, name, path=None, target=None):
+        if name != "torch":
+            return None
+        _sys.meta_path.remove(self)
+        spec = _util.find_spec("torch")
+        if spec is not None and spec.loader is not None:
+            run = spec.loader.exec_module
+            def exec_module(module, _run=run):
+                _run(module)
+                module.manual_seed(_seed)
+            spec.loader.exec_module = exec_module
+        return spec
+_sys.meta_path.insert(0, _SeedTorchOnImport())
 _connect, _connect_ex = _socket.socket.connect, _socket.socket.connect_ex
 def _local(sock, address):
     host = address[0] if isinstance(address, tuple) else address
@@ -65,7 +75,7 @@ def _offline_ex(sock, address, *args):
         raise OSError(f"grading runs offline: no connection to {{address!r}}")
     return _connect_ex(sock, address, *args)
 _socket.socket.connect, _socket.socket.connect_ex = _offline, _offline_ex
-del _random, _seed
+del _random
 '''
 PREAMBLE_TAG = "lepton-nb-grader"
 OFFLINE_ENV = {"http_proxy": "http://127.0.0.1:9", "https_proxy": "http://127.0.0.1:9",
@@ -180,7 +190,9 @@ def run_notebook(nb: Any, workdir: Path, timeout: float, seed: int, kernel: str)
     env = {**os.environ, **OFFLINE_ENV}
     status, error = "graded", ""
     try:
-        with client.setup_kernel(env=env, cwd=str(workdir)):
+        # the kernel process's own log (its transport warnings) would drown the gradebook summary; what the
+        # notebook prints, warnings included, still reaches its outputs
+        with client.setup_kernel(env=env, cwd=str(workdir), stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL):
             for index, cell in enumerate(nb.cells):
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
@@ -210,9 +222,11 @@ def grade_one(path: Path, student: str, key: Any, key_dir: Path, out: Path, time
     started = time.monotonic()
     with tempfile.TemporaryDirectory(prefix="lnb-grade-") as tmp:
         workdir = Path(tmp)
-        for extra in key_dir.iterdir():  # the exercise's data files, never the keys themselves
-            if extra.is_file() and extra.suffix != ".ipynb" and not extra.name.startswith("."):
-                shutil.copy2(extra, workdir / extra.name)
+        for extra in sorted(key_dir.rglob("*")):  # the exercise's data files, never the keys themselves
+            rel = extra.relative_to(key_dir)
+            if extra.is_file() and extra.suffix != ".ipynb" and not any(p.startswith(".") for p in rel.parts):
+                (workdir / rel).parent.mkdir(parents=True, exist_ok=True)
+                shutil.copy2(extra, workdir / rel)
         sub.status, sub.error = run_notebook(nb, workdir, timeout, seed, kernel)
     sub.seconds = round(time.monotonic() - started, 1)
     checks = {str(meta(c).get("grade_id")): float(meta(c).get("points", 0)) for c in key.cells if role(c) == "check"}

@@ -189,6 +189,9 @@ def overlay_figure(series: Sequence[tuple[str, Sequence[Any], Sequence[Any]]], t
     extra: dict[str, Any] = {"hovermode": "closest"}
     if percent:
         extra["yaxis"] = {"tickformat": ".0%"}
+    xs = [v for _, x, _ in series for v in x]
+    if xs and all(isinstance(v, int) for v in xs):  # epochs: whole numbers only, at most ~10 ticks
+        extra["xaxis"] = {"tick0": 1, "dtick": max(1, math.ceil(max(xs) / 10))}
     return {"data": data, "layout": layout(title, xtitle, ytitle, **extra)}
 
 

@@ -32,12 +32,12 @@ def _short(keys: list[str]) -> dict[str, str]:
     return {k: (s if last.count(s) == 1 else k) for k, s in zip(keys, last)}
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, width: int = 24) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, dict)):
         text = json.dumps(value, separators=(",", ":"))
-        return text if len(text) <= 24 else f"{text[:21]}…"
+        return text if len(text) <= width else f"{text[:width - 3]}…"
     return str(value)
 
 
@@ -67,9 +67,9 @@ def changes(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, Any,
             if same(a.get(k), sort_keys=True, default=str) != same(b.get(k), sort_keys=True, default=str)]
 
 
-def show(value: Any) -> str:
-    """A setting's value in a few characters (long lists and dicts are cut)."""
-    return _show(value)
+def show(value: Any, width: int = 24) -> str:
+    """A setting's value in about ``width`` characters (longer lists and dicts are cut)."""
+    return _show(value, width)
 
 
 __all__ = ["changes", "differences", "flatten", "show"]

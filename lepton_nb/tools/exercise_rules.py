@@ -11,8 +11,8 @@ from typing import Any
 
 import numpy as np
 
+from ..feedback import Feedback
 from ..recipe import Recipe
-from .feedback import Feedback
 
 #: the data settings of the augmentation exercise: 200 training digits, 250 test digits
 AUGMENTATION_DATA = {"data.source": "digits", "data.limit": 500, "data.test_fraction": 0.5, "data.val_fraction": 0.1,

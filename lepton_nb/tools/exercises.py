@@ -14,6 +14,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from ..feedback import MIME, Feedback, Point, run_summary
 from ..recipe import Recipe
 from .exercise_rules import (
     AUGMENTATION,
@@ -35,7 +36,6 @@ from .exercise_rules import (
     grade_transformers,
     is_run,
 )
-from .feedback import MIME, Feedback, Point, run_summary
 
 
 def augmentation_starter() -> Recipe:

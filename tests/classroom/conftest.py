@@ -1,4 +1,5 @@
-"""A tiny exercise written the nbgrader way: locked setup, a solution cell, our check cells."""
+"""A tiny exercise written the nbgrader way: locked setup, solution cells, two check cells (a teacher's own
+checks with `lepton_nb.feedback.Feedback`; no torch, so a kernel grades it in seconds)."""
 
 from __future__ import annotations
 
@@ -16,28 +17,21 @@ def nbgrader(grade_id: str, *, solution: bool = False, grade: bool = False, lock
     return {"nbgrader": meta}
 
 
-SETUP = """import lepton_nb as lnb
-recipe = lnb.Recipe.default().updated({"data.limit": 300, "train.epochs": 1, "model.width": 8, "model.hidden": 32,
-                                       "interpret.enabled": False})
-run = lnb.train(recipe, progress=False, out=None)"""
+SETUP = "values = [3, 1, 4, 1, 5, 9, 2, 6]"
 
-STUB = """index = None  # a misclassified test index
-explanation = None  # lnb.explain(run, ...)
-answer = ""  # what did the model look at?"""
+STUB = "mean = None  # the mean of values"
 
-ANSWER = """index = int(run.evaluation.misclassified()[0])
-explanation = lnb.explain(run, run.data.inputs("test")[[index]], method="integrated_gradients", n_steps=200)
-answer = "the strokes in red pushed the model towards the wrong class it chose for this digit\""""
+ANSWER = "mean = sum(values) / len(values)"
 
 ENVIRONMENT = """import random, socket
-import lepton_nb as lnb
+from lepton_nb.feedback import Feedback
 first = random.random()
 try:
     socket.create_connection(("192.0.2.1", 80), timeout=2)
     refused = ""
 except OSError as exc:
     refused = str(exc)
-fb = lnb.exercises.Feedback("environment", {"seeded": "Python's random is seeded", "offline": "no network"})
+fb = Feedback("environment", {"seeded": "Python's random is seeded", "offline": "no network"})
 fb.ok("seeded", first == 0.8444218515250481, "seeded with 0", f"first draw {first}")
 fb.ok("offline", "grading runs offline" in refused, "offline", f"the connection gave {refused!r}")
 ### BEGIN HIDDEN TESTS
@@ -45,8 +39,11 @@ fb.ok("hidden", True, "a hidden test ran", "")
 ### END HIDDEN TESTS
 fb.finish()"""
 
-CHECK = ('lnb.exercises.check("explain_misclassified", run=run, index=index, explanation=explanation, '
-         'answer=answer)')
+CHECK = """from lepton_nb.feedback import Feedback
+fb = Feedback("mean", {"number": "mean is a number", "value": "mean is the mean of values"})
+if fb.ok("number", isinstance(mean, (int, float)), "mean is a number", "set mean to a number"):
+    fb.ok("value", abs(mean - 3.875) < 1e-9, f"mean = {mean}", f"mean is {mean}: divide the sum by len(values)")
+fb.finish()"""
 
 
 def write_source(folder: Path) -> Path:
@@ -62,7 +59,7 @@ def write_source(folder: Path) -> Path:
                                   metadata=nbgrader("answer", solution=True)),
         nbformat.v4.new_markdown_cell("Why?\n### BEGIN SOLUTION\nBecause.\n### END SOLUTION",
                                       metadata=nbgrader("why", solution=True)),
-        nbformat.v4.new_code_cell(CHECK, metadata=nbgrader("check-explain", grade=True, locked=True, points=7)),
+        nbformat.v4.new_code_cell(CHECK, metadata=nbgrader("check-mean", grade=True, locked=True, points=2)),
     ]
     folder.mkdir(parents=True, exist_ok=True)
     nbformat.write(nb, folder / "tiny.ipynb")

@@ -12,8 +12,8 @@ from lepton_nb.artifacts.run_folder import RunFolder
 from lepton_nb.classroom import gallery
 from lepton_nb.cli import main
 from lepton_nb.errors import UsageError
+from lepton_nb.feedback import MIME
 from lepton_nb.tools.exercises import augmentation_starter
-from lepton_nb.tools.feedback import MIME
 from lepton_nb.training.history import History
 
 

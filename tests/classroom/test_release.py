@@ -20,17 +20,17 @@ def test_release_strips_answers_keeps_checks_and_writes_keys(tmp_path):
     student = nbformat.read(tmp_path / "students" / "tiny.ipynb", as_version=4)
     key = nbformat.read(tmp_path / "keys" / "tiny.ipynb", as_version=4)
     text = json.dumps(student)
-    assert "misclassified()[0]" not in text and "BEGIN" not in text and "Because." not in text
+    assert ANSWER not in text and "BEGIN" not in text and "Because." not in text
     assert "a hidden test ran" not in text
     assert student.cells[3].source == STUB  # the starting lines stay, the answer goes
     assert student.cells[4].source == "Why?\nYOUR ANSWER HERE"
-    assert student.cells[5].source == CHECK and student.cells[5].metadata["nbgrader"]["points"] == 7
+    assert student.cells[5].source == CHECK and student.cells[5].metadata["nbgrader"]["points"] == 2
     assert key.cells[3].source == f"{STUB}\n{ANSWER}" and "a hidden test ran" in key.cells[1].source
     assert "BEGIN" not in json.dumps(key)
     assert (tmp_path / "students" / "notes.txt").is_file() and (tmp_path / "keys" / "notes.txt").is_file()
     (plan,) = result.notebooks
-    assert plan.checks == {"check-environment": 2, "check-explain": 7} and plan.solutions == ["answer", "why"]
-    assert "tiny.ipynb" in str(result) and "9 points" in str(result)
+    assert plan.checks == {"check-environment": 2, "check-mean": 2} and plan.solutions == ["answer", "why"]
+    assert "tiny.ipynb" in str(result) and "4 points" in str(result)
 
 
 def test_a_solution_cell_without_markers_is_all_answer():

@@ -6,6 +6,10 @@ for every student. `Feedback` shows itself as text or HTML in a notebook and als
 result (``application/vnd.lepton-nb.check+json``: the checks, and the checked run's recipe, curves and
 metrics) that the autograder collects from the executed notebook and the class gallery draws. Front ends
 that do not know the type show the HTML, as for any unknown output type.
+
+Standard library only, at the bottom of the package: a teacher's own check cell
+(``from lepton_nb.feedback import Feedback``) loads nothing else, so grading a notebook that does not train
+does not pay for torch.
 """
 
 from __future__ import annotations
