@@ -66,11 +66,11 @@ def main() -> int:
         run.report(Path(tmp) / "again.html")
         write_s = time.perf_counter() - t0
     total = len(html.encode())
-    plotly = len(plotly_base64())
+    embedded = len(plotly_base64())
     charts = sum(len(m) for m in re.findall(r"<script type='application/json' class='lnb-figure'>.*?</script>", html))
     pngs = sum(len(m) for m in re.findall(r"data:image/png;base64,[A-Za-z0-9+/=]+", html))
     static = [base64.b64encode(p).decode() for p in static_charts(run)]
-    static_total = total - plotly - charts + sum(len(s) + 40 for s in static)
+    static_total = total - embedded - charts + sum(len(s) + 40 for s in static)
     try:  # plotly.py ships the full bundle; only its size is read
         import plotly
 
@@ -78,10 +78,10 @@ def main() -> int:
     except (ImportError, OSError):
         full_bytes = None
     result = {
-        "report_bytes": total, "plotly_js_embedded_bytes": plotly, "charts_json_bytes": charts,
-        "png_bytes": pngs, "rest_bytes": total - plotly - charts - pngs,
+        "report_bytes": total, "plotly_js_embedded_bytes": embedded, "charts_json_bytes": charts,
+        "png_bytes": pngs, "rest_bytes": total - embedded - charts - pngs,
         "static_report_bytes (curves, confusion, per class as PNG)": static_total,
-        "report_with_full_plotly_min_js_inlined_bytes": None if full_bytes is None else total - plotly + full_bytes,
+        "report_with_full_plotly_min_js_inlined_bytes": None if full_bytes is None else total - embedded + full_bytes,
         "interactive_charts_build_s": median_seconds(lambda: interactive_charts(run)),
         "static_charts_render_s": median_seconds(lambda: static_charts(run)),
         "whole_report_write_s": write_s,

@@ -18,8 +18,8 @@ def test_wheel_ships_the_front_end_modules(tmp_path):
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("lepton_nb-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    for asset in ("live_monitor.js", "live_monitor.css", "confusion.js", "confusion.css", "attributions.js",
-                  "attributions.css", "studio.css"):
+    for asset in ("access.js", "live_monitor.js", "live_monitor.css", "confusion.js", "confusion.css",
+                  "attributions.js", "attributions.css", "studio.css"):
         assert f"lepton_nb/widgets/{asset}" in names
     assert "lepton_nb/ui/studio.py" in names
     assert "lepton_nb/widgets/plotly-cartesian.min.js.gz" in names  # reports draw offline

@@ -18,6 +18,8 @@ from ..plotting.page import chart, document
 from ..recipe import Recipe
 from .plots import best_so_far
 
+IMPORTANCE_METHOD = "fANOVA"  # as `result.IMPORTANCE_METHOD` (this module draws a study it does not import)
+
 
 class Study(Protocol):
     """What the report shows of a study (a `lepton_nb.search.Study`)."""
@@ -62,7 +64,7 @@ def study_report_html(study: Study) -> str:
                   f"<p class='muted'>run folder: {html.escape(run)}</p>" if run else "",
                   "<p class='muted'>best_recipe.json in the study folder holds the whole recipe: "
                   "<code>lepton-nb run best_recipe.json</code></p>"]
-    parts += ["<h2>History and importances</h2>", history_charts(study)]
+    parts += [f"<h2>History and importances ({IMPORTANCE_METHOD})</h2>", history_charts(study)]
     fig = new_figure(11, 3.2)
     study.plot_parallel(fig.subplots())
     parts += ["<h2>Parallel coordinates</h2>", _img(fig, "parallel coordinates")]
@@ -88,10 +90,10 @@ def history_charts(study: Study) -> str:
     parts = [chart(study_history_figure(trials, s.objective, study.direction, list(best)), alt + ".")]
     importances = sorted(study.importances().items(), key=lambda kv: -kv[1])
     if importances:
-        fig = bars_figure([k for k, _ in importances], [v for _, v in importances], "parameter importances",
-                          "importance")
-        parts.append(chart(fig, "Parameter importances: " + ", ".join(f"{k} {v:.2f}" for k, v in importances)
-                           + "."))
+        fig = bars_figure([k for k, _ in importances], [v for _, v in importances],
+                          f"parameter importances ({IMPORTANCE_METHOD})", "importance")
+        parts.append(chart(fig, f"Parameter importances ({IMPORTANCE_METHOD}): "
+                           + ", ".join(f"{k} {v:.2f}" for k, v in importances) + "."))
     else:
         parts.append("<p class='muted'>Parameter importances need two completed trials with different values.</p>")
     return "<div class='lnb-row'>" + "".join(parts) + "</div>"

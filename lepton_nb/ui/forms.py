@@ -20,9 +20,8 @@ from typing import Any
 import ipywidgets as W
 
 from ..recipe import Problem, Recipe, RecipeError, describe_fields
+from .access import INPUT_WIDTH, LABEL_WIDTH, labelled, stepped
 
-LABEL_WIDTH = "130px"
-INPUT_WIDTH = "170px"
 # Two-column panels: a form column holds label, field and 200 px of help side by side; when the
 # notebook is too narrow for both columns, the row of columns wraps and they stack, full width.
 FORM_COLUMN = "1 1 520px"
@@ -42,7 +41,7 @@ def _parse_float_list(text: str) -> Any:
 
 
 class FieldControl:
-    """One field: input widget, label with help, and an inline problem line."""
+    """One field: input widget named by its visible label (`labelled`), its help, and an inline problem line."""
 
     def __init__(self, path: str, info: dict[str, Any]):
         self.path = path
@@ -59,10 +58,11 @@ class FieldControl:
             self.widget = W.Checkbox(indent=False, layout=layout)
             self.kind = "bool"
         elif typ is int:
-            self.widget = W.IntText(layout=layout)
+            self.widget = stepped(W.IntText(layout=layout), integer=True)
             self.kind = "int"
         elif typ is float:
-            self.widget = W.FloatText(layout=layout)
+            self.widget = stepped(W.FloatText(value=info.get("default") or 0.0, layout=layout), lo=info.get("min"),
+                                  hi=info.get("max"), log=bool(info.get("log")))
             self.kind = "float"
         elif typing.get_origin(typ) is dict or (typing.get_origin(typ) is list
                                                 and typing.get_origin(typing.get_args(typ)[0]) is dict):
@@ -81,9 +81,11 @@ class FieldControl:
         else:
             self.widget = W.Text(continuous_update=False, layout=layout)
         self.widget.add_class(f"lnb-field-{path.replace('.', '-')}")
-        self.label = W.HTML(f"<b>{html.escape(_label(self.name, info))}</b>",
-                            layout=W.Layout(width=LABEL_WIDTH), tooltip=info.get("help", ""))
-        self.label.add_class("lnb-field-label")
+        # the label is the widget's own description (a <label> linked to the input), locked or not
+        wide = self.kind == "json"
+        labelled(self.widget, _label(self.name, info), input_width=None if wide else INPUT_WIDTH)
+        if wide:
+            self.widget.layout.width = f"{int(LABEL_WIDTH[:-2]) + 420}px"
         help_text = html.escape(info.get("help", ""), quote=True)
         # the help wraps beside the field, or under it when the form is narrow (the studio's CSS)
         self.help = W.HTML(f"<div class='lnb-help-text' title=\"{help_text}\">{help_text}</div>")
@@ -91,7 +93,7 @@ class FieldControl:
         self.error = W.HTML("", layout=W.Layout(display="none"))
         self.row = W.HBox([self.widget, self.help])  # the field, its search tick (Search tab) and its help
         self.row.add_class("lnb-field-row")
-        self.line = W.HBox([self.label, self.row])
+        self.line = W.HBox([self.row])
         self.line.add_class("lnb-field-line")
         self.box = W.VBox([self.line, self.error])
 
@@ -124,8 +126,8 @@ class FieldControl:
 
     def show_problem(self, text: str | None) -> None:
         if text:
-            self.error.value = (f"<span class='lnb-problem' style='color:#c62828;font-size:11px;"
-                                f"margin-left:{LABEL_WIDTH}'>⚠ {html.escape(text)}</span>")
+            self.error.value = (f"<span class='lnb-problem' style='font-size:11px;margin-left:{LABEL_WIDTH}'>"
+                                f"⚠ {html.escape(text)}</span>")
             self.error.layout.display = ""
         else:
             self.error.value = ""
@@ -259,7 +261,7 @@ class RecipeForm:
         for path, control in controls.items():
             control.show_problem("; ".join(by_field.get(path, [])) or None)
         self.general_problems.value = "".join(
-            f"<div class='lnb-problem' style='color:#c62828'>⚠ {html.escape(g)}</div>" for g in general)
+            f"<div class='lnb-problem'>⚠ {html.escape(g)}</div>" for g in general)
 
     def _update_visibility(self, data: dict[str, Any]) -> None:
         from ..recipe import SOURCE_KIND
