@@ -6,9 +6,11 @@ import json
 
 import nbformat
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from lepton_nb.classroom import release
-from lepton_nb.classroom.cells import student_cell
+from lepton_nb.classroom.cells import BEGIN_SOLUTION, END_SOLUTION, key_cell, student_cell
 from lepton_nb.cli import main
 from lepton_nb.errors import UsageError
 from tests.classroom.conftest import ANSWER, CHECK, STUB, nbgrader, write_source
@@ -72,3 +74,18 @@ def test_the_command_writes_the_release_and_says_where(tmp_path, capsys):
     assert code == 0 and "student release:" in out and "answer keys" in out and (tmp_path / "k/tiny.ipynb").exists()
     assert main(["class", "release", str(tmp_path / "nowhere"), "--students", str(tmp_path / "s2")]) == 2
     assert "source:" in capsys.readouterr().err
+
+
+line = st.text(alphabet=st.characters(blacklist_categories=("Cs", "Cc", "Zl", "Zp")), max_size=30).filter(
+    lambda s: s.strip() not in (BEGIN_SOLUTION, END_SOLUTION) and s.strip())
+lines = st.lists(line, max_size=5)
+
+
+@settings(max_examples=60, deadline=None)
+@given(lines, lines, lines)
+def test_the_release_keeps_what_is_outside_the_markers_and_the_key_keeps_everything(before, answer, after):
+    source = "\n".join([*before, BEGIN_SOLUTION, *answer, END_SOLUTION, *after])
+    cell = nbformat.v4.new_code_cell(source, metadata=nbgrader("a", solution=True))
+    student = student_cell(cell, "nb cell 1").source
+    assert student.splitlines() == ([*before, *after] or ["# YOUR CODE HERE"])
+    assert key_cell(cell, "nb cell 1").source.splitlines() == [*before, *answer, *after]
