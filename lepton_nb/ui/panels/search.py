@@ -119,7 +119,6 @@ class SearchPanel:
                 continue
             words = html.escape(control.info.get("help", ""))
             control.help.value = f"<div class='lnb-help-text' title=\"{html.escape(terms, quote=True)}\">{words}</div>"
-            control.label.tooltip = terms
 
     def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
         if recipe is not None:
