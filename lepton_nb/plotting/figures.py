@@ -11,8 +11,7 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
 from ..recipe.labels import metric_label
-
-PALETTE = {"train": "#4c72b0", "val": "#dd8452", "lr": "#55a868", "test": "#c44e52"}
+from .colors import PALETTE
 
 
 def new_figure(width: float = 6.0, height: float = 3.5, dpi: int = 100) -> Figure:
