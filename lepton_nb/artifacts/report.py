@@ -12,6 +12,7 @@ import numpy as np
 
 from ..data import DataBundle
 from ..evaluation import EvalResult
+from ..files import atomic_write
 from ..plotting import new_figure, plot_confusion, plot_curves, plot_image_grid, plot_lr, plot_per_class, to_png
 from ..plotting.attributions import (
     plot_attribution_grid,
@@ -267,8 +268,4 @@ def write_report(run: Run, path: Path) -> Path:
     doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(run.name)} · lepton_nb"
            f"</title><style>{CSS}</style></head><body>{''.join(parts)}"
            f"<p class=muted>Written by lepton_nb.</p></body></html>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    return atomic_write(path, doc)

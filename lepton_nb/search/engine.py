@@ -202,6 +202,7 @@ class _Objective:
 def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int = 0) -> optuna.Study:
     """Create the study (and its folder), or load it to resume / to work on it from another process."""
     s = recipe.search
+    folder.remove_stale_temp_files()
     if folder.exists():
         if not resume:
             raise UsageError("resume", False, f"a study of {recipe.name!r} already lives in {folder.path}; allowed: "
@@ -220,9 +221,9 @@ def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int
     storage = open_storage(url)
     study = optuna.create_study(storage=storage, study_name=name, sampler=make_sampler(s, worker),
                                 pruner=make_pruner(s), direction=direction(s), load_if_exists=True)
-    if worker == 0:
-        folder.write_json("study.json", {"storage": url, "study_name": name})
+    if worker == 0:  # study.json last: it marks a folder whose study can be opened
         recipe.to_file(folder.path / "recipe.json")
+        folder.write_json("study.json", {"storage": url, "study_name": name})
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
         optuna.storages.fail_stale_trials(study)  # RUNNING trials of dead workers (no heartbeat) become FAIL

@@ -65,6 +65,12 @@ class TrainerState:
                                   f"{self.cfg.optimizer!r} ({str(exc)[:200]}); allowed: a last.pt of a run with the "
                                   "same model and optimizer settings") from None
         if self.scheduler is not None and state.get("scheduler"):
+            if schedule_length(state["scheduler"]) != schedule_length(self.scheduler.state_dict()):
+                raise CheckpointError("resume", "checkpoint", "its learning-rate schedule was laid out for another "
+                                      "scheduler or length (train.scheduler, train.epochs, data size or batch size "
+                                      "changed since); "
+                                      "allowed: the settings the run was started with (a run started with "
+                                      "train.scheduler none or step may continue for more epochs)")
             self.scheduler.load_state_dict(state["scheduler"])
         if self.scaler is not None and state.get("scaler"):
             self.scaler.load_state_dict(state["scaler"])
@@ -96,3 +102,15 @@ class TrainerState:
     def resume_from(self, state: dict[str, Any]) -> None:
         """Continue from a checkpoint's state (typically a run folder's last checkpoint)."""
         self.load_state_dict(state)
+
+
+LENGTH_KEYS = ("total_steps", "T_max", "total_iters", "_milestones", "milestones")
+
+
+def schedule_length(state: Any) -> Any:
+    """What fixes a scheduler's kind and length in its state dict (SequentialLR: its parts'), compared on resume."""
+    if not isinstance(state, dict):
+        return None
+    own = (tuple(sorted(map(str, state))), *((k, repr(state.get(k))) for k in LENGTH_KEYS if k in state))
+    parts = state.get("_schedulers")
+    return own + (tuple(schedule_length(p) for p in parts) if isinstance(parts, list) else ())
