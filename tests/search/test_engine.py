@@ -132,7 +132,7 @@ def test_stop_ends_the_running_trial_and_the_study_stays_resumable(tmp_path):
     thread = threading.Thread(target=lambda: seen.setdefault("study", lnb.tune(
         recipe, out=tmp_path, progress=False, control=control, on_study=lambda s: seen.setdefault("o", s))))
     thread.start()
-    assert wait_for(lambda: "o" in seen and any(t.intermediate_values for t in seen["o"].get_trials()), 60)
+    assert wait_for(lambda: "o" in seen and any(t.intermediate_values for t in seen["o"].get_trials()))
     control.stop()
     thread.join(30)
     assert not thread.is_alive()

@@ -10,14 +10,14 @@ from lepton_nb.recipe import searchable_fields
 from lepton_nb.search import Study
 from lepton_nb.ui.studio import TABS
 from lepton_nb.ui.views.space import default_distribution
-from tests.conftest import wait_for
+from tests.conftest import HANG_S, wait_for
 from tests.search.conftest import search_recipe
 
 
 @pytest.fixture
 def studio(tmp_path):
     s = lnb.Studio(search_recipe(), out=tmp_path, hz=20)
-    assert s.wait_data(60) is not None
+    assert s.wait_data(HANG_S) is not None
     yield s
     s.close()
 
@@ -92,33 +92,33 @@ def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, 
 
     assert studio.search(wait=False) is None
     assert not studio.start() and "the search" in studio.monitor.message  # one CPU-heavy job at a time
-    assert wait_for(running_shown, 60)
+    assert wait_for(running_shown)
     assert "lnb-trial-running" in seen["table"] and "train.lr" in seen["table"]
     running = next(r for r in seen["rows"] if r["state"] == "running")
     assert running["trial"] in (0, 1) and running["seconds"] is not None
-    assert panel.task.wait(120) and panel.study is not None
+    assert panel.task.wait(HANG_S) and panel.study is not None
     study = panel.study
     assert len(study.trials) == 2 and panel.view.curve.value[:4] == b"\x89PNG"
     assert "best val_accuracy" in panel.status.value and not panel.apply_button.disabled
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]  # trials in the Runs tab
     recipe = panel.apply_best()
     assert studio.recipe == recipe and recipe.train.lr == study.best_params["train.lr"]
-    assert studio.start() and studio.wait(60)  # the lock was released
+    assert studio.start() and studio.wait(HANG_S)  # the lock was released
 
 
 def test_stop_ends_the_running_trial_and_start_continues_the_study(studio, tmp_path):
     panel = studio.search_panel
     studio.update({"search.trials": 2, "train.epochs": 200, "data.limit": 0})
-    studio.wait_data(60)
+    studio.wait_data(HANG_S)
     assert panel.start()
-    assert wait_for(lambda: any(r["state"] == "running" and r["epoch"] for r in panel.view.rows), 60)
+    assert wait_for(lambda: any(r["state"] == "running" and r["epoch"] for r in panel.view.rows))
     studio.stop()  # the studio's Stop stops the search too
-    assert panel.task.wait(30)
+    assert panel.task.wait(HANG_S)
     assert "stopped" in panel.status.value and panel.study.trials.state.tolist() == ["fail"]
     assert Study.load(tmp_path / "digits-cnn-search").counts() == {"fail": 1}
     studio.update({"train.epochs": 1, "data.limit": 300})
-    studio.wait_data(60)
-    assert panel.start() and panel.task.wait(120)
+    studio.wait_data(HANG_S)
+    assert panel.start() and panel.task.wait(HANG_S)
     assert panel.study.counts() == {"fail": 1, "complete": 2}
 
 
@@ -140,7 +140,7 @@ def test_trials_train_in_the_worker_process_not_in_the_kernel(studio, monkeypatc
     monkeypatch.setattr(engine, "train", kernel_train)  # the kernel's copy only: the worker has its own
     studio.update({"search.trials": 2, "train.epochs": 1})
     panel = studio.search_panel
-    assert panel.start() and panel.task.wait(120)
+    assert panel.start() and panel.task.wait(HANG_S)
     assert panel.error is None and panel.study.counts() == {"complete": 2}
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]
     assert studio.runs[0].history.epochs and studio.runs[0].model is None  # its curves came over, not its model
