@@ -9,22 +9,14 @@ import torch
 
 from ..errors import CheckpointError
 from ..files import atomic_write
-from ..files import remove_stale_temp_files as remove_stale
 from ..models.quantize import torchao
-
-TEMP_PATTERN = ".*.pt.*.tmp"  # what an interrupted `save_checkpoint` leaves behind
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Write a checkpoint atomically (`lepton_nb.files.atomic_write`): a crash, Ctrl-C or kill mid-write leaves
-    the previous checkpoint intact, and at worst a temporary file that `remove_stale_temp_files` clears when
-    the folder is next opened."""
+    the previous checkpoint intact, and at worst a temporary file that `lepton_nb.files.remove_stale_temp_files`
+    clears when the folder is next opened."""
     return atomic_write(path, lambda fh: torch.save(state, fh))
-
-
-def remove_stale_temp_files(folder: str | Path, pattern: str = TEMP_PATTERN) -> list[Path]:
-    """Delete temporary checkpoint files of writers that no longer run (killed mid-save); returns them."""
-    return remove_stale(folder, pattern)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
