@@ -85,6 +85,7 @@ def measure(run: lnb.Run, rounds: int) -> dict:
                 "torchao int8 dynamic": torchao_dynamic(base),
                 "float16 weights (now)": quantize_model(base, "float16")}
     times: dict[str, list[float]] = {name: [] for name in variants}
+    sizes = {name: size_of(model) for name, model in variants.items()}  # torchao tensors: not in inference mode
     with torch.inference_mode(), warnings.catch_warnings():
         warnings.simplefilter("ignore")
         for model in variants.values():
@@ -97,7 +98,7 @@ def measure(run: lnb.Run, rounds: int) -> dict:
         out = {}
         for name, model in variants.items():
             accuracy = float((model(x).argmax(1) == y).float().mean())
-            out[name] = {"size_bytes": size_of(model), "accuracy": accuracy,
+            out[name] = {"size_bytes": sizes[name], "accuracy": accuracy,
                          "latency_ms": statistics.median(times[name])}
     ref = out["float32"]
     for row in out.values():

@@ -87,7 +87,7 @@ def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Modu
                               "allowed: quantize the run again: lepton-nb optimize RUN_FOLDER, or lnb.quantize(run)")
     try:
         model.load_state_dict(weights)
-    except RuntimeError as exc:
+    except Exception as exc:  # torch raises several types for weights of another shape, type or model
         raise CheckpointError("checkpoint", str(ckpt), f"does not fit the recipe's model ({str(exc)[:300]}); "
                               "allowed: a checkpoint of this run") from None
     return merge_lora(model, inplace=True).eval()  # LoRA folded into the weights: a plain model to use and export

@@ -4,6 +4,7 @@ entries were replaced by other objects — given to `load_checkpoint`, to resume
 
 from __future__ import annotations
 
+import copy
 import io
 import tempfile
 from pathlib import Path
@@ -60,8 +61,7 @@ def candidate(draw, base) -> bytes:
         if draw(st.booleans()):
             raw = raw[:draw(st.integers(0, len(raw)))]
         return bytes(raw)
-    state = {k: v for k, v in base["state"].items()}
-    state["model"] = dict(state["model"])
+    state = copy.deepcopy(base["state"])  # the base stays as it is for the next example
     for _ in range(draw(st.integers(1, 3))):
         where = draw(st.sampled_from([p for p in paths(state) if p]))
         node = state
