@@ -10,6 +10,7 @@ from lepton_nb.errors import CheckpointError, ModelError
 from lepton_nb.models.quantize import quantization, quantize_model
 from lepton_nb.recipe import ModelSection
 from lepton_nb.tools.compress import prune_model, sparsity
+from lepton_nb.training.checkpoint import load_checkpoint
 from lepton_nb.training.control import Control
 from tests.conftest import tiny_recipe
 
@@ -122,3 +123,20 @@ def test_a_checkpoint_quantized_by_torch_ao_says_to_quantize_again(mlp_run):
     torch.save({"model": {"head._packed_params._packed_params": torch.zeros(2)}, "quantized": "qint8"}, legacy)
     with pytest.raises(CheckpointError, match="quantized by an older lepton_nb through torch.ao.quantization"):
         lnb.load_run(mlp_run.dir, checkpoint="optimized/legacy.pt")
+def test_a_lora_run_is_merged_before_it_is_pruned_or_quantized(tmp_path):
+    """In memory and from disk: the adapters are folded into the layers first, never pruned as A and B apart."""
+    recipe = tiny_recipe(**{"model.arch": "mlp", "model.hidden": 32, "name": "lora-mlp", "train.epochs": 1,
+                            "model.adapter": {"kind": "lora", "r": 4, "alpha": 8}, "model.freeze": "features"})
+    run = lnb.train(recipe, out=tmp_path, progress=False)
+    assert any(".lora_" in k for k in run.model.state_dict())
+    for source in (run, run.dir):
+        result = lnb.optimize(source, quantize=True, prune=0.5, repeats=1)
+        for variant in result.variants:
+            assert not any(".lora_" in k for k in variant.model.state_dict()), variant.name
+        assert result.variants[2].sparsity == pytest.approx(0.5, abs=1e-3)
+        assert result.variants[0].metrics["accuracy"] == pytest.approx(run.metrics["accuracy"])
+    state = load_checkpoint(run.dir / "optimized" / "pruned-50.pt")["model"]
+    assert not any(".lora_" in k for k in state)
+    pruned = lnb.load_run(run.dir, checkpoint="optimized/pruned-50.pt")
+    assert sparsity(pruned.model) == pytest.approx(0.5, abs=1e-3)
+    assert pruned.evaluate().metrics["accuracy"] == pytest.approx(result.variants[2].metrics["accuracy"])
