@@ -134,6 +134,8 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     data = data if data is not None else build_data(recipe, source_tokens(recipe))
     if folder is not None:
         folder.write_json("data.json", data_summary(data))
+        if resume_state is not None:
+            folder.adopt_best(folder_of(resume), resume_state.get("epoch"))
     trainer = make_trainer(recipe, data, model=model, progress=progress and strategy.is_main, callbacks=callbacks,
                            control=control, history=history, folder=folder, strategy=strategy)
     trainer.history.meta.update({"recipe": recipe.to_dict(), "started": started})
