@@ -11,6 +11,7 @@ from .figures import (
     plot_lr,
     plot_lr_find,
     plot_per_class,
+    plot_top_losses,
     to_png,
 )
 
@@ -26,5 +27,6 @@ __all__ = [
     "plot_lr",
     "plot_lr_find",
     "plot_per_class",
+    "plot_top_losses",
     "to_png",
 ]

@@ -8,6 +8,7 @@ student's answer: an unfinished notebook still runs and says what is left to do.
 from __future__ import annotations
 
 import html
+import re
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -161,8 +162,13 @@ def check_explain_misclassified(run: Any = None, index: Any = None, explanation:
     delta = float(explanation.delta.abs().max()) if explanation.delta is not None else float("inf")
     fb.ok(delta < 0.05, f"the attributions are complete (|delta| = {delta:.3f} < 0.05)",
           f"|delta| is {delta:.3f}: increase n_steps (e.g. 100 or 200) until it is below 0.05")
-    fb.ok(isinstance(answer, str) and len(answer.split()) >= 8, "you wrote down what the model looked at",
-          "write a sentence or two in `answer`: which strokes pushed it towards the wrong class?")
+    true, pred = ev.classes[ev.y_true[index]], ev.classes[ev.y_pred[index]]
+    text = answer if isinstance(answer, str) else ""
+    named = set(re.findall(r"\w+", text.lower()))
+    fb.ok(len(text.split()) >= 8 and {true.lower(), pred.lower()} <= named,
+          f"you wrote down what the model looked at (and named {true} and {pred})",
+          f"write a sentence or two in `answer` about this sample: it is a {true} that the model read as a {pred} "
+          f"(name both) — which strokes pushed it towards {pred}, which ones spoke for {true}?")
     return fb
 
 
