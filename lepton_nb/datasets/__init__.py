@@ -26,9 +26,10 @@ def reviews_path() -> Path:
 def make_credit_csv(path: str | Path, rows: int = 1000, seed: int = 0) -> Path:
     """Write a synthetic loan table with a ``default`` target (yes/no) to ``path``.
 
-    The target follows a logistic model of the features plus noise, so a good model reaches about
-    80-85 % accuracy; about 3 % of the cells are empty, 2 % of rows are duplicated and a few incomes
-    are wildly out of range, as in real exports.
+    The target follows a logistic model of the features plus noise: about 3 in 10 applicants default, and on
+    the default recipe's split (cleaned, 200 test rows) a logistic regression reaches about 73 % accuracy and
+    ROC AUC 0.76 against 68.5 % for always answering "no". About 3 % of the cells are empty, 2 % of rows are
+    duplicated and a few incomes are wildly out of range, as in real exports.
     """
     import pandas as pd
 
