@@ -71,8 +71,9 @@ claim(_strength(_last) > 3 * _strength(_first), "the evidence grows several time
     "06_text_sentiment": '''
 claim(run.data.classes == ["negative", "positive"], "labelled negative or positive", run.data.classes)
 claim(sum(run.data.sizes().values()) == 258, "two duplicates dropped, 258 sentences split", run.data.sizes())
-claim(run.data.cleaning.to_dict().get("duplicates") == 2, "two of the 260 lines are exact duplicates",
-      run.data.cleaning.to_dict())
+_cleaning = run.data.cleaning.to_dict()
+claim(_cleaning["before"] == 260 and [s["removed"] for s in _cleaning["steps"] if s["name"] == "duplicates"] == [2],
+      "two of the 260 lines are exact duplicates, which cleaning drops", _cleaning)
 claim(run.metrics["accuracy"] > majority["support"] / n + 0.1, "the model beats always answering one class",
       (run.metrics["accuracy"], majority))
 _marks = [row.startswith("<p>✓") for row in rows]
@@ -101,9 +102,21 @@ claim(len(lines) > 12, "its top (the file goes on)", len(lines))
     "09_transformers_and_transfer": '''
 ''',
     "10_robustness": '''
+_change = float(result.perturbation.abs().max())
+claim(_change <= 0.1 + 1e-6 and 0 <= float(result.adversarial.min()) and float(result.adversarial.max()) <= 1,
+      "ε is in pixel units, and the image is clamped to valid pixels", _change)
 claim(slow > fast, "adversarial training costs more time per epoch", (fast, slow))
 claim(not curve_standard.warnings, "the standard model's curve passes every check", curve_standard.warnings)
 claim(not curve_robust.warnings, "it passes the same sanity checks", [c.name for c in curve_robust.warnings])
+_std, _rob = curve_standard.accuracy["pgd"], curve_robust.accuracy["pgd"]
+_drop = standard.metrics["accuracy"] - robust.metrics["accuracy"]
+claim(0 < _drop <= 0.08, "gives up a few points of clean accuracy", _drop)
+_at = {e: i for i, e in enumerate(curve_robust.eps)}
+claim(all(_rob[_at[e]] <= _std[_at[e]] + 0.02 for e in (0.02, 0.05)),
+      "at small ε (0.02, 0.05) it is no better than the standard model", (_std, _rob))
+_gaps = [_rob[_at[e]] - _std[_at[e]] for e in (0.1, 0.15, 0.2)]
+claim(min(_gaps) >= 0.1, "from ε = 0.1, the budget it trained with, it keeps clearly more", _gaps)
+claim(masked.accuracy["pgd"][masked.eps.index(0.1)] > 0.8, "its PGD accuracy looks excellent", masked.accuracy)
 claim({c.name for c in masked.warnings} >= {"random noise is not stronger than PGD",
       "an ε covering the whole input range drives accuracy to chance or below"},
       "the checks are not fooled: noise beats PGD, an unlimited ε does not bring accuracy to chance",

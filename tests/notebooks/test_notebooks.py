@@ -29,13 +29,16 @@ for _name, _value in list(globals().items()):
 
 
 def execute(path: Path, workdir: Path, wait_for_studios: bool = True, claims: str = "") -> nbformat.NotebookNode:
-    """Run a copy of the notebook in ``workdir`` (files it writes stay out of the repository)."""
+    """Run a copy of the notebook in ``workdir`` (files it writes stay out of the repository). What the kernel
+    and the processes it starts write to their console (a server's log) is kept in ``workdir/console.log``."""
     nb = nbformat.read(path, as_version=4)
     if wait_for_studios:
         nb.cells.append(nbformat.v4.new_code_cell(WAIT_FOR_STUDIOS))
     if claims:
         nb.cells.append(nbformat.v4.new_code_cell(claims))
-    NotebookClient(nb, timeout=600, kernel_name="python3", resources={"metadata": {"path": str(workdir)}}).execute()
+    with open(workdir / "console.log", "wb") as console:
+        NotebookClient(nb, timeout=600, kernel_name="python3",
+                       resources={"metadata": {"path": str(workdir)}}).execute(stdout=console, stderr=console)
     return nb
 
 
@@ -74,6 +77,8 @@ def test_tutorial_runs_as_a_student_runs_it_and_its_prose_holds(path, tmp_path, 
     assert errors(nb) == []
     text = outputs_text(nb)
     assert "LEPTON_NB_MAX_EPOCHS" not in text  # no cap, so no note of one
+    console = (tmp_path / "console.log").read_text(errors="replace")
+    assert "Traceback" not in console, console[-3000:]  # the server's console too: kernel, worker, shutdown
     if path.stem == "01_quickstart":  # "a static summary appears under the studio, in the output of that cell"
         summary = cell_outputs(nb, "studio = lnb.Studio()")
         assert "lnb-snapshot" in summary and "<img" in summary and "completed" in summary
