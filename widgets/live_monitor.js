@@ -12,7 +12,8 @@ const PAGE = (globalThis.__lnbPage ||= Math.random().toString(36).slice(2));
 // (Google Colab) draw nothing the kernel sends from its training thread; the answer to the page's own
 // message reaches them.
 const PULL_AFTER_MS = 1500;
-const CHANGING = ["starting", "running", "finishing"]; // states in which news is due (a paused run has none)
+// states in which news is due (a paused run has none; "searching": a search of the Search tab holds the studio)
+const CHANGING = ["starting", "running", "finishing", "searching"];
 
 function niceTicks(lo, hi, count) {
   if (!isFinite(lo) || !isFinite(hi)) return [];
@@ -287,12 +288,15 @@ function render({ model, el }) {
 
   const updateControls = () => {
     const st = model.get("state");
-    const busy = ["starting", "running", "paused", "finishing"].includes(st);
+    const busy = ["starting", "running", "paused", "finishing", "searching"].includes(st);
     buttons.start.disabled = busy || !model.get("can_start");
-    buttons.start.title = model.get("can_start") ? "Train the recipe in the background" : model.get("start_hint");
+    buttons.start.title = st === "searching" ? "A search is running (Search tab): ■ Stop ends it, or wait for it"
+      : model.get("can_start") ? "Train the recipe in the background" : model.get("start_hint");
     buttons.pause.disabled = st !== "running";
     buttons.resume.disabled = st !== "paused";
-    buttons.stop.disabled = !["starting", "running", "paused"].includes(st);
+    buttons.stop.disabled = !["starting", "running", "paused", "searching"].includes(st);
+    buttons.stop.title = st === "searching" ? "Stop the search: its running trial ends now; the study is kept"
+      : "Stop after the current batch; the run is evaluated and kept";
     buttons.pause.style.display = st === "paused" ? "none" : "";
     buttons.resume.style.display = st === "paused" ? "" : "none";
     status.textContent = st;

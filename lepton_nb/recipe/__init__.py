@@ -10,7 +10,17 @@ from .fields import describe_fields, setting
 from .methods import BASELINES, METHODS, Method, MethodParam, default_method, methods_for_kind
 from .ops import AUGMENT_OPS, OpSpec, Param, default_op
 from .presets import PRESETS
-from .search import KINDS, SearchSection, allowed_text, check_space_for_search, pruning_note, searchable_fields
+from .search import (
+    KIND_WORDS,
+    KINDS,
+    TECHNICAL_TERMS,
+    SearchSection,
+    allowed_text,
+    check_space_for_search,
+    plain_allowed,
+    pruning_note,
+    searchable_fields,
+)
 from .sections import (
     SECTIONS,
     AdapterSection,
@@ -34,5 +44,6 @@ __all__ = [
     "EarlyStoppingSection", "EvaluateSection", "InterpretSection", "Method", "MethodParam", "ModelSection",
     "NormalizeSection", "OpSpec", "Param", "PretrainSection", "Problem", "Recipe", "RecipeError", "TrainSection",
     "default_method", "default_op", "describe_fields", "methods_for_kind", "setting", "KINDS", "SearchSection",
-    "allowed_text", "check_space_for_search", "pruning_note", "searchable_fields",
+    "allowed_text", "check_space_for_search", "pruning_note", "searchable_fields", "KIND_WORDS", "TECHNICAL_TERMS",
+    "plain_allowed",
 ]

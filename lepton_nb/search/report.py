@@ -12,6 +12,8 @@ from ..artifacts.report import CSS
 from ..plotting import new_figure, to_png
 from ..recipe import Recipe
 
+IMPORTANCE_METHOD = "fANOVA"  # as `result.IMPORTANCE_METHOD` (this module draws a study it does not import)
+
 
 class Study(Protocol):
     """What the report shows of a study (a `lepton_nb.search.Study`)."""
@@ -59,7 +61,8 @@ def study_report_html(study: Study) -> str:
     ax1, ax2 = fig.subplots(1, 2)
     study.plot_history(ax1)
     study.plot_importances(ax2)
-    parts += ["<h2>History and importances</h2>", _img(fig, "optimization history and importances")]
+    parts += [f"<h2>History and importances ({IMPORTANCE_METHOD})</h2>",
+              _img(fig, f"optimization history and parameter importances ({IMPORTANCE_METHOD})")]
     fig = new_figure(11, 3.2)
     study.plot_parallel(fig.subplots())
     parts += ["<h2>Parallel coordinates</h2>", _img(fig, "parallel coordinates")]

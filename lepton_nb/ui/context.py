@@ -53,6 +53,10 @@ class StudioContext(Protocol):
 
     def release_job(self) -> None: ...
 
+    def show_job(self, state: str, message: str, progress: dict | None = None) -> None:
+        """Say in the monitor what the job that holds the lock does (state, one line, progress fraction)."""
+        ...
+
     def add_run(self, run: Run) -> None:
         """List a run made by a panel (a search trial) in the Runs tab."""
         ...

@@ -80,6 +80,7 @@ class Studio(StudioDisplay, ButtonTwins):
 
         self.form = RecipeForm(as_recipe(recipe), skip={"augment": ("ops",), "search": ("space",)})
         self.monitor = LiveMonitor()
+        self.show_job = self.monitor.show_job  # what a panel's job (a search) says in the monitor
         self.monitor.on_command("start", lambda: self.start(force=True))  # a click is the user's own choice
         self.monitor.on_new_page(self._new_page)  # a reload after a run: say what the saved summary may lack
         for name in ("pause", "resume", "stop"):
@@ -103,7 +104,6 @@ class Studio(StudioDisplay, ButtonTwins):
         self.lock_note = W.HTML()
         self.widget = W.VBox([self.header, self.monitor, self.lock_note, self.form.general_problems, self.tabs])
         self.widget.add_class("lnb-studio")
-
         self.data_task = Latest(self._load, self._loaded, self._load_failed, delay=0.3, name="lepton_nb-data")
         self.session.on_state(lambda state: apply_locks(self.form, self.session, state, self.lock_note,
                                                         self.recipe.train))

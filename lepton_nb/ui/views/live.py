@@ -145,6 +145,11 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
         """Call ``listener(number of pages)`` when a view says it is in a page not seen before (a reload)."""
         self._page_listeners.append(listener)
 
+    def show_job(self, state: str, message: str, progress: dict[str, Any] | None = None) -> None:
+        """Say what a job other than a training does (a search: "searching", its trials so far, its progress)."""
+        with self._lock, self.hold_sync():
+            self.state, self.message, self.progress = state, message, progress or {}
+
     def series_names(self) -> list[str]:
         return [name for panel in self.panels for name in panel["series"]]
 
