@@ -78,6 +78,16 @@ claim(run.metrics["accuracy"] > majority["support"] / n + 0.1, "the model beats 
       (run.metrics["accuracy"], majority))
 _marks = [row.startswith("<p>✓") for row in rows]
 claim(_marks == list((e.predictions == truth).numpy()), "✓ marks a right prediction, ✗ a mistake", _marks)
+_wrong = [k for k, ok in enumerate(_marks) if not ok]
+_words = run.data.vocab.decode(ids[_wrong[0]]) if _wrong else []
+_value = dict(zip(_words, e.attributions[_wrong[0]].tolist())) if _wrong else {}
+claim(len(_wrong) == 1 and _words[:3] == ["the", "worst", "purchase"] and float(e.confidence[_wrong[0]]) > 0.9,
+      "the ✗ is a confident mistake: the worst purchase I made this year", rows)
+_train = run.data.train
+_twin = [int(y) for t, y in zip(_train.texts, _train.y) if t == "The best purchase I made this year."]
+claim([run.data.classes[y] for y in _twin] == ["positive"], "its near twin is a positive training sentence", _twin)
+claim(_value["worst"] < 0 and all(_value[w] > 0 for w in ("purchase", "made", "year")),
+      "purchase, made and year count as positive; worst (blue) pulls towards negative", _value)
 ''',
     "07_tabular": '''
 _share = train_counts[run.data.classes.index("yes")] / sum(train_counts)
@@ -87,6 +97,8 @@ claim(baseline < run.metrics["accuracy"] <= baseline + 0.1,
       (baseline, run.metrics["accuracy"]))
 claim(run.metrics["balanced_accuracy"] >= 0.55 and run.metrics["roc_auc"] >= 0.65,
       "on balanced accuracy (0.5) and ROC AUC (0.5) the model clearly beats the constant answer", run.metrics)
+claim(bool((e.target == e.predictions).all()), "the bars are towards (red) or against (blue) the predicted class",
+      (e.target[:5], e.predictions[:5]))
 ''',
     "08_from_notebook_to_script": '''
 claim(done.returncode == 0 and bad.returncode == 2, "an invalid recipe stops with exit code 2",
