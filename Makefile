@@ -42,6 +42,10 @@ browser:
 	  (command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	   (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))) || \
 	  echo "note: Chromium not found and not installable here; real-browser tests will be skipped (fail under CI=true)"
+	@# axe-core for the accessibility audits, from the npm registry (kept in .cache/, not in the repository)
+	@command -v npm >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get install -y -q npm >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q npm >/dev/null))) || true
+	@$(PYTHON) -m tests.browser.axe || [ -z "$$CI" ] || (echo "axe-core could not be fetched with npm" && false)
 
 # the search test that shares one study between two processes starts its own PostgreSQL server (as the
 # package's postgres user when run as root) from Debian's package
@@ -64,4 +68,4 @@ lab: $(VENV)/.dev
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) runs test-artifacts .pytest_cache fuzz-tally.json
+	rm -rf $(VENV) runs test-artifacts .pytest_cache fuzz-tally.json .cache

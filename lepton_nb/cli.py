@@ -334,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="split to evaluate on (default: test)")
     p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
     p.set_defaults(func=cmd_ensemble)
+
+    from .classroom.command import add_class_parser
+
+    add_class_parser(sub)
     return parser
 
 

@@ -58,3 +58,15 @@ def test_a_training_worker_loads_neither_matplotlib_nor_captum():
         "assert run.history.artifacts['attributions']  # the default probes ran\n"
         "print([m for m in ('matplotlib', 'captum', 'ipywidgets', 'optuna', 'plotly') if m in sys.modules])\n")
     assert out == "[]"
+
+
+def test_writing_an_interactive_report_loads_no_plotly(tmp_path):
+    # the studio's worker writes run reports: their charts are plotly.js JSON, written without plotly.py
+    out = run_code(
+        "import sys\n"
+        "import lepton_nb as lnb\n"
+        "run = lnb.train(lnb.Recipe.default().updated({'train.epochs': 1, 'data.limit': 300,"
+        " 'interpret.enabled': False}), progress=False, out=" + repr(str(tmp_path)) + ")\n"
+        "html = (run.dir / 'report.html').read_text()\n"
+        "print(html.count(\"class='lnb-chart'\"), 'plotly' in sys.modules)\n")
+    assert out == "5 False"

@@ -21,7 +21,7 @@ from .cleaning import CleaningReport
 from .normalize import NormStats
 from .split import split_indices
 from .subword import SubwordVocab, fit_tokens
-from .text import PAD, Vocab, tokenize
+from .text import PAD, UNK, Vocab, tokenize
 
 IGNORE = -100  # target of positions nothing is predicted at (nn.CrossEntropyLoss's ignore_index)
 
@@ -80,7 +80,9 @@ def corpus_bundle(corpus: list[str], vocab: Vocab | SubwordVocab, max_len: int, 
 
 class MaskTokens:
     """BERT's masking, drawn anew for every batch: ``mask_prob`` of the tokens become targets; of those
-    80 % are replaced by ``[MASK]``, 10 % by a random token and 10 % stay as they are.
+    80 % are replaced by ``[MASK]``, 10 % by a random token and 10 % stay as they are. Padding and unknown
+    tokens (``<unk>``/``[UNK]``, id 1) are never targets: with a small word vocabulary they are common, and a
+    model rewarded for predicting "unknown" learns nothing about words.
 
     Called as ``(ids, _, step) -> (masked ids, targets)``; the draw depends only on (seed, step), so a
     resumed run masks exactly as the uninterrupted one would.
@@ -95,7 +97,7 @@ class MaskTokens:
     def __call__(self, ids: torch.Tensor, _labels: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         cpu = ids.cpu()
-        real = cpu != PAD
+        real = (cpu != PAD) & (cpu != UNK)  # nothing to learn from predicting "unknown word"
         chosen = (torch.rand(cpu.shape, generator=g) < self.mask_prob) & real
         if not chosen.any() and real.any():  # every batch predicts at least one token
             chosen.view(-1)[int(np.flatnonzero(real.view(-1).numpy())[0])] = True

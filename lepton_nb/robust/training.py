@@ -16,7 +16,7 @@ from torch import nn
 from ..data.bundle import DataBundle
 from ..recipe.sections import AdversarialSection
 from .attacks import fgsm_rs, pgd, run_attack
-from .space import InputSpace, UserSpaceModel
+from .space import InputSpace, UserSpaceModel, evaluating
 
 
 class Adversary:
@@ -51,16 +51,12 @@ class Adversary:
             return xb
         net = UserSpaceModel(model, self.space)
         u = self.space.from_model(xb[:k].detach().float())
-        was = model.training
-        model.eval()  # no batch-norm statistics from the attack's passes, no dropout in them
-        try:
+        with evaluating(model):  # no batch-norm statistics from the attack's passes, no dropout in them
             if self.cfg.method == "pgd":
                 adv = pgd(net, self.space, u, yb[:k], self.eps, steps=self.cfg.steps, alpha=self.cfg.alpha,
                           generator=self.generator)
             else:
                 adv = fgsm_rs(net, self.space, u, yb[:k], self.eps, self.cfg.alpha, self.generator)
-        finally:
-            model.train(was)
         out = torch.cat([self.space.model_input(adv).to(xb.dtype), xb[k:]]) if k < len(xb) else \
             self.space.model_input(adv).to(xb.dtype)
         self.seconds += time.perf_counter() - t0
@@ -78,10 +74,5 @@ class Adversary:
         u, y = (t.to(device) for t in self._val)
         net = UserSpaceModel(model, self.space)
         adv = run_attack("pgd", net, self.space, u, y, self.eps, steps=max(10, self.cfg.steps), seed=self.seed)
-        was = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                return float((net(adv).argmax(1) == y).float().mean())
-        finally:
-            model.train(was)
+        with evaluating(model), torch.no_grad():
+            return float((net(adv).argmax(1) == y).float().mean())

@@ -15,6 +15,8 @@ from ..recipe import Recipe
 from ..training.control import Control
 from .finetune import source_tokens
 from .fit import fit_bundle
+from .fold_pretrain import fold_tokenizer, pretrained_fold_model, without_init
+from .source_text import source_text
 
 
 @dataclass
@@ -48,8 +50,11 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
                    on_fold: Callable[[int, dict[str, float]], None] | None = None) -> CVResult:
     """Train one model per fold of stratified k-fold CV over the non-test data.
 
-    Normalization statistics, vocabularies and encoders are refitted on each fold's training part.
-    A ``control`` lets another thread stop between (and within) folds.
+    Normalization statistics, vocabularies and encoders are refitted on each fold's training part. A text
+    recipe fine-tuning a masked-token encoder (``model.init_from`` a pretraining run) pretrains it again on
+    each fold's training part, as that run did (`workflows.fold_pretrain`); one fine-tuning a classifier that
+    has read held-out sentences is refused (see `workflows.source_text`). A ``control`` lets another thread
+    stop between (and within) folds.
     """
     folds = recipe.evaluate.cv_folds if folds is None or folds == 0 else folds
     if isinstance(folds, bool) or not isinstance(folds, int) or not 2 <= folds <= 50:
@@ -57,9 +62,22 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
                          "the data), or 0/None for evaluate.cv_folds")
     results: list[dict[str, float]] = []
     status = "completed"
-    for i, bundle in kfold_bundles(recipe, folds, source_tokens(recipe)):
-        model, fit_status = fit_bundle(recipe, bundle, progress=progress, control=control,
-                                       desc=f"fold {i + 1}/{folds}")
+    source = source_text(recipe)
+    per_fold = source is not None and source.pretrain
+    tokens = fold_tokenizer(source) if per_fold and source is not None else source_tokens(recipe)
+    for i, bundle in kfold_bundles(recipe, folds, tokens):
+        if source is not None and not per_fold and source.seen(bundle.test.texts or []):
+            raise UsageError("model.init_from", recipe.model.init_from, f"{source.what()} "
+                             f"{source.seen(bundle.test.texts or [])} of the {len(bundle.test)} held-out sentences of "
+                             f"fold {i + 1}: cross-validation would score it on text it learned; allowed: "
+                             "cross-validate that run's recipe, or start from a run on other data")
+        if per_fold and source is not None:
+            model = pretrained_fold_model(recipe, source, bundle, control)
+            fold_recipe = without_init(recipe)
+        else:
+            model, fold_recipe = None, recipe
+        model, fit_status = fit_bundle(fold_recipe, bundle, progress=progress, control=control,
+                                       desc=f"fold {i + 1}/{folds}", model=model)
         if fit_status == "stopped":
             status = "stopped"
             break

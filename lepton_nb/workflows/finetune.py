@@ -27,6 +27,7 @@ from ..data.subword import SubwordVocab, tokens_from_summary
 from ..data.text import Vocab
 from ..errors import ModelError, user_path
 from ..models.adapters import base_key, is_adapter_key
+from ..models.freezing import apply_freeze
 from ..recipe import ModelSection, Recipe
 from ..training.checkpoint import load_checkpoint
 
@@ -62,15 +63,10 @@ def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitRepor
         report = load_init_from(model, cfg, spec)
     elif cfg.pretrained:
         report = load_pretrained(model, cfg)
-    if cfg.freeze == "features":
-        freeze_features(model)
+    frozen = apply_freeze(model, cfg.freeze)
+    if frozen:
         report = report or InitReport("fresh weights")
-        report.frozen = ["features"]
-    elif cfg.freeze == "all_but_adapters":
-        model.frozen_features = True
-        model.train(model.training)
-        report = report or InitReport("fresh weights")
-        report.frozen = ["features", "head"]
+        report.frozen = frozen
     if cfg.adapter.kind != "none":
         report = report or InitReport("fresh weights")
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -92,18 +88,6 @@ def source_tokens(recipe: Recipe) -> Vocab | SubwordVocab | None:
     if not data_file.is_file():
         return None
     return tokens_from_summary(json.loads(data_file.read_text(encoding="utf-8")))
-
-
-def freeze_features(model: nn.Module) -> None:
-    """Stop the feature layers from learning; the head stays trainable."""
-    if not hasattr(model, "features") or not hasattr(model, "head"):
-        raise ModelError(f"model.freeze: 'features' — {type(model).__name__} has no `features`/`head` parts; "
-                         "allowed: none for this model, or a lepton_nb architecture")
-    for name, p in model.features.named_parameters():
-        if not is_adapter_key(name):  # LoRA adapters on the features keep learning
-            p.requires_grad_(False)
-    model.frozen_features = True
-    model.train(model.training)  # puts the features in eval mode right away
 
 
 def _shape(t: torch.Tensor) -> list[int]:

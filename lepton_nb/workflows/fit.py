@@ -32,6 +32,7 @@ from ..training.history import History
 from ..training.strategy import SingleProcess, check_batch_size, from_environment
 from ..training.trainer import Trainer
 from .finetune import initialize, source_tokens
+from .source_text import note_held_out
 
 MAX_EPOCHS_ENV = "LEPTON_NB_MAX_EPOCHS"
 
@@ -91,10 +92,10 @@ def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = 
 
 
 def fit_bundle(recipe: Recipe, data: DataBundle, *, progress: bool = False, control: Control | None = None,
-               desc: str = "train") -> tuple[nn.Module, str]:
+               desc: str = "train", model: nn.Module | None = None) -> tuple[nn.Module, str]:
     """Train on a prepared bundle without writing anything (cross-validation folds); the model comes back in
     eval mode."""
-    trainer = make_trainer(recipe, data, progress=progress, control=control, desc=desc)
+    trainer = make_trainer(recipe, data, model=model, progress=progress, control=control, desc=desc)
     status = trainer.fit()
     return trainer.model.eval(), status
 
@@ -146,6 +147,7 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     trainer = make_trainer(recipe, data, model=model, progress=progress and strategy.is_main, callbacks=callbacks,
                            control=control, history=history, folder=folder, strategy=strategy)
     trainer.history.meta.update({"recipe": recipe.to_dict(), "started": started})
+    note_held_out(trainer, recipe, list(data.test.texts or []))  # test sentences the initial weights have read
     if trainer.init_report is not None:
         trainer.history.meta["init"] = trainer.init_report.to_dict()
     if strategy.world_size > 1:

@@ -70,6 +70,8 @@ claim(_strength(_last) > 3 * _strength(_first), "the evidence grows several time
 ''',
     "06_text_sentiment": '''
 claim(run.data.classes == ["negative", "positive"], "labelled negative or positive", run.data.classes)
+claim(run.recipe.model.arch == "text_bow" and run.recipe.model.buckets == 0 and run.model.features.bigrams is None,
+      "it averages the vectors of a sentence's words; the preset leaves word pairs out", run.recipe.model)
 claim(sum(run.data.sizes().values()) == 258, "two duplicates dropped, 258 sentences split", run.data.sizes())
 _cleaning = run.data.cleaning.to_dict()
 claim(_cleaning["before"] == 260 and [s["removed"] for s in _cleaning["steps"] if s["name"] == "duplicates"] == [2],

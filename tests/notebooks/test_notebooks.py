@@ -1,6 +1,7 @@
 """Every tutorial and exercise notebook executes headless (nbclient) without an error output, as a student runs it
 (no epoch cap), and every claim a tutorial's prose makes holds on that run (`CLAIMS`, run in the notebook's own
-kernel after its last cell)."""
+kernel after its last cell); the student exercises are the release of the teacher's source notebooks
+(teacher/exercises), whose answers pass every check."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 TUTORIALS = sorted(NOTEBOOKS.glob("*.ipynb"))
 STUDENT = sorted((NOTEBOOKS / "exercises").glob("*.ipynb"))
-ANSWERS = sorted((NOTEBOOKS / "exercises" / "answers").glob("*.ipynb"))
+SOURCES = sorted((REPO / "teacher" / "exercises").glob("*.ipynb"))  # the answers live outside what Binder serves
 
 WAIT_FOR_STUDIOS = """
 import lepton_nb as _lnb
@@ -85,7 +86,7 @@ def test_tutorial_runs_as_a_student_runs_it_and_its_prose_holds(path, tmp_path, 
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", ANSWERS, ids=[p.stem for p in ANSWERS])
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_answer_keys_pass_every_check(path, tmp_path):
     nb = execute(path, tmp_path, wait_for_studios=False)
     assert errors(nb) == []
@@ -103,7 +104,7 @@ def test_untouched_student_notebooks_get_helpful_feedback(path, tmp_path):
     assert "well done" not in text
 
 
-@pytest.mark.parametrize("path", TUTORIALS + STUDENT + ANSWERS, ids=lambda p: str(p.relative_to(NOTEBOOKS)))
+@pytest.mark.parametrize("path", TUTORIALS + STUDENT + SOURCES, ids=lambda p: str(p.relative_to(REPO)))
 def test_committed_notebooks_carry_no_outputs(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -119,8 +120,14 @@ def test_every_tutorial_ends_by_saying_to_shut_its_kernel_down():
         assert last.cell_type == "markdown" and "Kernel → Shut Down Kernel" in last.source, path.name
 
 
-def test_student_and_answer_notebooks_pair_up():
-    assert [p.name for p in STUDENT] == [p.name for p in ANSWERS] and len(STUDENT) >= 4
+def test_student_notebooks_are_the_release_of_the_sources(tmp_path):
+    from lepton_nb.classroom import release
+
+    release(REPO / "teacher" / "exercises", tmp_path)
+    assert [p.name for p in STUDENT] == [p.name for p in SOURCES] and len(STUDENT) >= 4
+    stale = [p.name for p in STUDENT if p.read_bytes() != (tmp_path / p.name).read_bytes()]
+    assert stale == [], ("edit teacher/exercises/ and run `lepton-nb class release teacher/exercises --students "
+                         "notebooks/exercises`")
 
 
 def test_notebooks_are_not_left_with_files_from_a_run():

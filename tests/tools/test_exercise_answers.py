@@ -23,7 +23,7 @@ class OneExplanation:
 def _run_and_explanation():
     logits = torch.tensor([[3.0, 0.0, 0.0], [0.0, 0.0, 3.0], [0.0, 3.0, 0.0]])  # sample 1: a 1 read as a 2
     ev = evaluate_logits(logits, torch.tensor([0, 1, 1]), ["0", "1", "2"])
-    return SimpleNamespace(recipe=None, history=None, status="completed", evaluation=ev), OneExplanation()
+    return SimpleNamespace(recipe=None, history=None, status="completed", metrics={}, evaluation=ev), OneExplanation()
 
 
 def test_an_answer_that_names_neither_class_does_not_pass_and_the_hint_says_which_to_name():

@@ -154,7 +154,7 @@ def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, 
     assert "search: 2 new trials" in studio.monitor.message
     link = panel.report_link.value  # before: a server path in <code>; now a link the page itself opens
     assert "href='data:text/html;base64," in link and "download='digits-cnn-search-report.html'" in link
-    assert "fANOVA" in panel.view.curve.alt
+    assert "fANOVA" in panel.view.curve.tooltip  # its text alternative
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]  # trials in the Runs tab
     assert panel.start() and panel.task.wait(300)  # Start on the finished study: says that nothing ran
     assert "0 new trials" in panel.status.value and "raise Trials" in panel.status.value

@@ -13,6 +13,7 @@ from ...data.normalize import folder_stats
 from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
 from ...recipe import NormalizeSection, Recipe
+from ..access import Picture
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, error_html, sample_view, set_png, table_html
@@ -28,9 +29,9 @@ class DataPanel:
         self.status = W.HTML()
         self.summary = W.HTML()
         self.samples_html = W.HTML()
-        self.samples = W.Image(format="png", layout=W.Layout(display="none"))
+        self.samples = Picture(format="png", layout=W.Layout(display="none"))
         self.stats = W.HTML()
-        self.hist = W.Image(format="png", layout=W.Layout(display="none"))
+        self.hist = Picture(format="png", layout=W.Layout(display="none"))
         self.reload = button("Reload data", icon="refresh", tooltip="Load the data section again")
         self.recompute = button("Recompute statistics", icon="calculator",
                                 tooltip="Recompute normalization statistics on the train split")
@@ -63,7 +64,7 @@ class DataPanel:
         titles = [data.classes[int(data.train.y[i])] for i in idx]
         text, png = sample_view(data, "train", idx, titles)
         self.samples_html.value = text
-        set_png(self.samples, png)
+        set_png(self.samples, png, f"{len(idx)} training samples, with their classes: {', '.join(titles)}")
         self.show_normalization()
 
     def show_normalization(self) -> None:
@@ -96,7 +97,8 @@ class DataPanel:
 
     def _norm_done(self, result: tuple[str, bytes | None]) -> None:
         self.stats.value, png = result
-        set_png(self.hist, png)
+        set_png(self.hist, png, "histograms of the train split's values before and after normalization; the table "
+                "gives each channel's mean, standard deviation, minimum and maximum")
 
     def _norm_error(self, exc: BaseException, tb: str) -> None:
         self.stats.value = error_html(exc, tb)

@@ -24,9 +24,10 @@ import pandas as pd
 from ...errors import UsageError
 from ...recipe import TECHNICAL_TERMS, Problem, Recipe, pruning_note
 from ...training.control import Control
+from ..access import labelled
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, button
-from ..render import MUTED, download_link, error_html
+from ..render import MUTED, WARN, download_link, error_html
 from ..tasks import Latest
 from ..views.space import SpaceEditor
 from ..views.trials import TrialsView
@@ -59,7 +60,7 @@ class SearchPanel:
         self.watch_button = button("Watch", icon="eye",
                                    tooltip="Show this recipe's study live while other processes or machines run "
                                            "its trials (a shared search.storage); nothing trains here")
-        self.resume = W.Checkbox(value=True, indent=False, description="continue this recipe's study if one exists")
+        self.resume = labelled(W.Checkbox(value=True), "continue this recipe's study if one exists", label_width=None)
         self.status = W.HTML()
         self.report_link = W.HTML()
         self.view = TrialsView()
@@ -101,8 +102,8 @@ class SearchPanel:
             control = controls.get(key)
             if control is None:
                 continue
-            tick = W.Checkbox(description="search", indent=False, layout=W.Layout(width="70px", flex="0 0 auto"),
-                              tooltip=f"search {key} (Search tab)")
+            tick = labelled(W.Checkbox(layout=W.Layout(width="70px", flex="0 0 auto"),
+                                       tooltip=f"search {key} (Search tab)"), "search", label_width=None)
             tick.add_class("lnb-search-tick")
             W.link((row.tick, "value"), (tick, "value"))  # the editor (the recipe) is the source at first
             control.row.children = (control.row.children[0], tick, *control.row.children[1:])
@@ -118,18 +119,17 @@ class SearchPanel:
                 continue
             words = html.escape(control.info.get("help", ""))
             control.help.value = f"<div class='lnb-help-text' title=\"{html.escape(terms, quote=True)}\">{words}</div>"
-            control.label.tooltip = terms
 
     def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
         if recipe is not None:
             self.editor.current = recipe
             self.editor.show_for(recipe)
         mine = [p for p in problems if p.field.startswith("search.space")]
-        self.problems.value = "".join(f"<div class='lnb-problem' style='color:#c62828;font-size:12px'>⚠ "
+        self.problems.value = "".join(f"<div class='lnb-problem' style='font-size:12px'>⚠ "
                                       f"{html.escape(str(p))}</div>" for p in mine)
         if recipe is not None:  # beside the settings that cause it: the pruner cannot save any training
             note = pruning_note(recipe.search, recipe.train.epochs)
-            self.pruning.value = (f"<div class='lnb-note' style='color:#8a5a00;font-size:12px'>ⓘ "
+            self.pruning.value = (f"<div class='lnb-note' style='color:{WARN};font-size:12px'>ⓘ "
                                   f"{html.escape(note)}</div>" if note else "")
 
     # ---- commands ---------------------------------------------------------------------------------

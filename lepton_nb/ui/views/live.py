@@ -106,7 +106,8 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     Button clicks arrive as custom messages and call the handlers registered with `on_command`.
     """
 
-    _esm = asset("live_monitor.js")
+    # the studio's keyboard stepping of number fields (access.js) travels with its monitor
+    _esm = asset("access.js").read_text() + asset("live_monitor.js").read_text()
     # the studio's own layout rules travel with its monitor (scoped to .lnb-studio)
     _css = asset("live_monitor.css").read_text() + asset("studio.css").read_text()
 

@@ -18,6 +18,7 @@ from typing import Any
 import ipywidgets as W
 
 from ...recipe import KIND_WORDS, KINDS, SOURCE_KIND, Recipe, allowed_text, plain_allowed, searchable_fields
+from ..access import labelled
 
 SECTION_TITLES = {"normalize": "Normalization", "augment": "Augmentation", "model": "Model", "train": "Training"}
 KINDS_HOVER = ("How values are drawn between low and high (log scale: as many tries from 0.001 to 0.01 as from 0.01 "
@@ -81,15 +82,17 @@ class SpaceRow:
         kinds = [k for k in KINDS if k in {float: ("uniform", "log_uniform", "choice"),
                                            int: ("int", "log_int", "choice")}.get(typ, ("choice",))]
         label = key.split(".", 1)[1]
-        self.tick = W.Checkbox(description=label, indent=False, layout=W.Layout(width="210px"),
-                               tooltip=f"search {key}")
+        self.tick = labelled(W.Checkbox(layout=W.Layout(width="210px"), tooltip=f"search {key}"), label,
+                             label_width=None)
         self.tick.add_class(f"lnb-search-{key.replace('.', '-')}")
-        self.kind = W.Dropdown(options=[(KIND_WORDS[k], k) for k in kinds], layout=W.Layout(width="190px"),
-                               tooltip=KINDS_HOVER)
-        self.low = W.Text(placeholder="low", continuous_update=False, layout=W.Layout(width="90px"))
-        self.high = W.Text(placeholder="high", continuous_update=False, layout=W.Layout(width="90px"))
-        self.choices = W.Text(placeholder="values, comma-separated", continuous_update=False,
-                              layout=W.Layout(width="186px"))
+        # each box named by its own short visible label (a placeholder is no name: it goes when one types)
+        self.kind = labelled(W.Dropdown(options=[(KIND_WORDS[k], k) for k in kinds], layout=W.Layout(width="225px"),
+                                        tooltip=KINDS_HOVER), "kind", label_width=None)
+        self.low = labelled(W.Text(continuous_update=False, layout=W.Layout(width="120px")), "low", label_width=None)
+        self.high = labelled(W.Text(continuous_update=False, layout=W.Layout(width="125px")), "high",
+                             label_width=None)
+        self.choices = labelled(W.Text(placeholder="comma-separated", continuous_update=False,
+                                       layout=W.Layout(width="250px")), "values", label_width=None)
         self.allowed = W.HTML(f"<span style='color:var(--jp-ui-font-color2,#666);font-size:11px' "
                               f"title=\"{html.escape('in a recipe: ' + allowed_text(typ, meta), quote=True)}\">"
                               f"{html.escape(plain_allowed(typ, meta))}</span>")

@@ -15,10 +15,11 @@ import ipywidgets as W
 import pandas as pd
 
 from ...plotting import new_figure, to_png
-from ..render import MUTED, fmt, set_png
+from ..access import Picture
+from ..render import BAD, MUTED, OK, fmt, set_png
 
-STATE_STYLE = {"running": "color:#2e7d32;font-weight:600", "complete": "", "pruned": "color:#666",
-               "fail": "color:#b71c1c", "stopped": "color:#666", "waiting": "color:#666"}
+STATE_STYLE = {"running": f"color:{OK};font-weight:600", "complete": "", "pruned": MUTED, "fail": f"color:{BAD}",
+               "stopped": MUTED, "waiting": MUTED}
 STATE_HELP = {"running": "training now", "complete": "trained to the end; its value counts",
               "pruned": "stopped early by the pruner: worse than earlier trials at the same epoch",
               "fail": "no value: its recipe failed, it diverged, or its process died (see the note)",
@@ -36,7 +37,7 @@ class TrialsView:
     def __init__(self) -> None:
         self.summary = W.HTML(f"<p style='{MUTED}'>No search yet.</p>")
         self.table = W.HTML()
-        self.curve = W.Image(format="png", layout=W.Layout(display="none"))
+        self.curve = Picture(format="png", layout=W.Layout(display="none"))
         self.box = W.VBox([self.summary, self.curve, self.table])
         self._lock = threading.Lock()
         self._finished = -1
@@ -64,7 +65,9 @@ class TrialsView:
                 self._finished = finished
                 fig = new_figure(6, 2.6)
                 plot_history(fig.subplots(), trials, objective, direction)
-                set_png(self.curve, to_png(fig))
+                set_png(self.curve, to_png(fig), f"{objective} of each of the {finished} finished trials and the "
+                        f"best so far" + (f" ({best:.4f})" if best is not None else "")
+                        + "; the table below lists every trial")
 
     def show_importances(self, study: Any) -> None:
         """The finished search: its history beside the fields' importances (the method named in the title)."""
@@ -73,8 +76,8 @@ class TrialsView:
             ax1, ax2 = fig.subplots(1, 2)
             study.plot_history(ax1)
             study.plot_importances(ax2)
-            set_png(self.curve, to_png(fig))
-            self.curve.alt = "optimization history and parameter importances (fANOVA)"
+            set_png(self.curve, to_png(fig), "optimization history of the finished search beside the importance of "
+                    "each searched field (fANOVA); the table below lists every trial")
 
     @staticmethod
     def _row(r: pd.Series, params: list[str]) -> dict:
