@@ -114,6 +114,9 @@ def test_evaluation_panel_and_confusion_cell_selection(studio):
     ev.confusion.selected = [t, p]
     assert f"predicted as {p}" in ev.cell_title.value
     assert ev.top_png.value[:4] == b"\x89PNG" and ev.per_class_png.value[:4] == b"\x89PNG"
+    top = studio.run.evaluation.top_losses(studio.run.recipe.evaluate.top_losses)
+    shown_wrong = int(np.sum(studio.run.evaluation.y_true[top] != studio.run.evaluation.y_pred[top]))
+    assert f"losses: {shown_wrong} wrong</h4>" in ev.top_title.value  # the gallery says how many are mistakes
 
 
 def test_cross_validation_runs_in_the_background(studio):
