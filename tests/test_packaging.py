@@ -5,6 +5,7 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import HANG_S
 from tests.test_release_tree import answer_lines
 
 REPO = Path(__file__).resolve().parents[1]
@@ -14,7 +15,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_wheel_ships_the_front_end_modules(tmp_path):
     pytest.importorskip("hatchling")
     proc = subprocess.run([sys.executable, "-m", "pip", "wheel", "--no-deps", "--no-build-isolation", "-q",
-                           "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=300)
+                           "-w", str(tmp_path), str(REPO)], capture_output=True, text=True, timeout=HANG_S)
     assert proc.returncode == 0, proc.stderr
     (wheel,) = tmp_path.glob("lepton_nb-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())

@@ -10,12 +10,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecipeError
+from ..files import atomic_write
 from .defaults import fill_dependent_defaults, forget_dependent
 from .fields import setting
 from .methods import METHODS, default_method
@@ -143,11 +143,8 @@ class Recipe:
             text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         else:
             text = self.to_json() + "\n"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            atomic_write(path, text)
         except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise RecipeError([Problem("recipe file", str(path), f"cannot be written ({reason}); allowed: a file "

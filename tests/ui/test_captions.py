@@ -1,6 +1,7 @@
 """Captions change together with what they describe, with a busy state between (never ahead of it)."""
 
 from lepton_nb.ui.render import BUSY
+from tests.conftest import HANG_S
 from tests.ui.conftest import settle
 
 
@@ -12,7 +13,7 @@ def changes(*widgets):
 
 
 def test_confusion_cell_caption_follows_its_samples(studio):
-    assert studio.start() and studio.wait(60)
+    assert studio.start() and studio.wait(HANG_S)
     panel = studio.evaluate_panel
     studio.show_tab("Evaluation")
     log = changes(("title", panel.cell_title, "value"), ("png", panel.cell_png, "value"),
@@ -32,7 +33,7 @@ def test_confusion_cell_caption_follows_its_samples(studio):
 
 
 def test_explain_says_done_only_when_its_pictures_are_there(studio):
-    assert studio.start() and studio.wait(60)
+    assert studio.start() and studio.wait(HANG_S)
     panel = studio.interpret_panel
     panel.source.value = "indices"
     panel.indices.value = "0, 1"

@@ -15,6 +15,7 @@ from lepton_nb.ui.panels.evaluate import EvaluatePanel
 from lepton_nb.ui.panels.interpret import InterpretPanel
 from lepton_nb.ui.panels.samples import SamplePicker, first_cell
 from lepton_nb.ui.render import BUSY
+from tests.conftest import HANG_S
 from tests.ui.conftest import settle
 
 
@@ -73,7 +74,7 @@ def test_the_default_explain_works_on_a_perfect_model(perfect_run):
     assert panel.source.value == "cell"  # the default
     assert panel.explain(), panel.status.value
     assert BUSY in panel.image._dom_classes  # dimmed by a class the browser gets (a synced trait)
-    settle(panel.task, timeout=60)
+    settle(panel.task, timeout=HANG_S)
     assert panel.image.value[:4] == b"\x89PNG" and "lnb-error" not in panel.status.value
     assert BUSY not in panel.image._dom_classes
 

@@ -6,6 +6,7 @@ import lepton_nb.ui.display as display_module
 import lepton_nb.ui.snapshot as snapshot_module
 from lepton_nb.ui.assets import asset
 from lepton_nb.ui.snapshot import RELOAD_NOTE, REOPENED_NOTE, STALE_NOTE
+from tests.conftest import HANG_S
 
 
 class Handle:
@@ -41,7 +42,7 @@ def hello(studio, page):
 
 
 def run(studio):
-    assert studio.start(force=True) and studio.wait(60)  # force: a click, as in a dashboard
+    assert studio.start(force=True) and studio.wait(HANG_S)  # force: a click, as in a dashboard
     return studio.run
 
 

@@ -101,8 +101,9 @@ class EvaluatePanel:
         self.per_class.value = table_html(ev.per_class, left=("class",))
         k = max(1, run.recipe.evaluate.top_losses)
         top = ev.top_losses(k)
-        self.top_title.value = (f"<h4>Top {len(top)} losses</h4><p style='font-size:11px'>true → predicted "
-                                f"(confidence)</p>")
+        wrong = int((ev.y_true[top] != ev.y_pred[top]).sum())
+        self.top_title.value = (f"<h4>Top {len(top)} losses: {wrong} wrong</h4><p style='font-size:11px'>true → "
+                                f"predicted (confidence); red: wrong, green: right but unsure</p>")
         text, png = sample_view(run.data, "test", top, _titles(ev, top), ["#c62828" if ev.y_true[i] != ev.y_pred[i]
                                                                           else "#2e7d32" for i in top])
         self.top_html.value = text
