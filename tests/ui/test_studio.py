@@ -289,7 +289,7 @@ def test_normalization_panel_on_a_streamed_image_folder(tmp_path, monkeypatch):
 def test_close_leaves_no_thread_running_and_the_process_exits_cleanly():
     code = (
         "import threading, lepton_nb as lnb\n"
-        "from tests.conftest import tiny_recipe\n"
+        "from tests.conftest import HANG_S, tiny_recipe\n"
         "s = lnb.Studio(tiny_recipe(train__epochs=200), out=None)\n"
         "s.wait_data(HANG_S)\n"
         "assert s.start()\n"
