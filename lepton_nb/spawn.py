@@ -18,7 +18,10 @@ from multiprocessing.connection import Connection
 from pathlib import Path
 from typing import Any
 
-ENTRY = "import sys; from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))"
+# SIGINT is ignored before anything else: Jupyter interrupts a kernel's whole process group before it shuts the
+# kernel down, and a worker still importing torch would print a KeyboardInterrupt traceback on the server console
+ENTRY = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); import sys; "
+         "from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))")
 START_TIMEOUT = 120.0  # seconds for a fresh worker to import torch and report ready
 PRESTART_TTL = 120.0  # a prestarted worker no studio adopted within this time is ended (it holds ~0.5 GB)
 WORKER_ENV = "LEPTON_NB_WORKER"

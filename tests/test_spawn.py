@@ -67,3 +67,18 @@ def test_outside_a_kernel_nothing_starts_and_looking_up_studio_prestarts_only_in
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
     assert spawn.in_kernel() is False  # pytest is no kernel (and in_kernel never imports IPython)
+
+
+def test_an_interrupted_worker_still_starting_says_nothing_on_the_console():
+    """Jupyter interrupts the kernel's process group before a shutdown: a worker still importing torch must not
+    print a KeyboardInterrupt traceback to the server console (its stderr is the kernel's)."""
+    code = ("import os, signal, time\n"
+            "from lepton_nb.spawn import TrainingWorker\n"
+            "w = TrainingWorker(); w.spawn()\n"
+            "time.sleep(0.5); os.kill(w.proc.pid, signal.SIGINT)\n"  # mid-import of torch
+            "print('ready' if w.wait_ready() else w.error)\n"
+            "w.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ready"]  # the interrupt did not end the worker either
+    assert "Traceback" not in out.stderr and "KeyboardInterrupt" not in out.stderr, out.stderr

@@ -241,7 +241,7 @@ class Predictor:
 
     def __init__(self, model: nn.Module, preprocessor: Preprocessor, *, name: str = "",
                  recipe: Recipe | None = None, data: DataBundle | None = None):
-        self.model = model
+        self.model = model.eval()
         self.preprocessor = preprocessor
         self.name = name
         self.recipe = recipe

@@ -41,16 +41,18 @@ from .vocab import ARCHS_FOR_KIND, SOURCE_KIND
 class Recipe:
     """A whole experiment: data, normalization, augmentation, model, training, evaluation."""
 
-    name: str = setting("run", "Name of the run (used in run folders and reports).")
+    name: str = setting("run", "Name of the run (used in run folders and reports).", affects_training=False)
     data: DataSection = setting(DataSection(), "Data.")
-    normalize: NormalizeSection = setting(NormalizeSection(), "Normalization.")
+    normalize: NormalizeSection = setting(NormalizeSection(), "Normalization.", applies_to=("image", "tabular"))
     augment: AugmentSection = setting(AugmentSection(), "Augmentation.")
     model: ModelSection = setting(ModelSection(), "Model.")
     train: TrainSection = setting(TrainSection(), "Training.")
-    evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.")
-    interpret: InterpretSection = setting(InterpretSection(), "Interpretation.")
-    pretrain: PretrainSection = setting(PretrainSection(), "Self-supervised pretraining (lnb.pretrain).")
-    search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).")
+    evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.", affects_training=False)
+    interpret: InterpretSection = setting(InterpretSection(), "Interpretation.", affects_training=False)
+    pretrain: PretrainSection = setting(PretrainSection(), "Self-supervised pretraining (lnb.pretrain).",
+                                        applies_to=("text",))  # masked-token pretraining reads text
+    search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).",
+                                    affects_training=False)
 
     # ---- construction ------------------------------------------------------------------
 

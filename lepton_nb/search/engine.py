@@ -27,7 +27,7 @@ from ..artifacts import Run, load_run
 from ..data import DataBundle, build_data
 from ..errors import CheckpointError, LeptonError, UsageError
 from ..recipe import Recipe, pruning_note
-from ..training.callbacks import Callback
+from ..training.callbacks import Callback, progress_file
 from ..training.control import Control
 from ..training.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
@@ -335,4 +335,4 @@ def _progress_bar(study: optuna.Study, total: int) -> Any:
     from tqdm.std import tqdm  # the plain bar: tqdm.auto would import ipywidgets into the core
 
     return tqdm(total=total, initial=min(finished_count(study), total), desc="trials", unit="trial",
-                dynamic_ncols=True)
+                dynamic_ncols=True, file=progress_file())

@@ -118,6 +118,16 @@ class History:
             ys = self._y.get(name)
             return ys[-1] if ys else default
 
+    def epoch_seconds(self) -> float:
+        """Typical training seconds per epoch: the median over epochs after the first, which pays one-time costs
+        (the process's first passes, lazy initialization) that a comparison of two runs must not count; the
+        first epoch's time when it is the only one, NaN when there is none."""
+        with self._lock:
+            seconds = [float(e["seconds"]) for e in self.epochs if "seconds" in e]
+        if not seconds:
+            return math.nan
+        return float(np.median(seconds[1:] if len(seconds) > 1 else seconds))
+
     def decimated(self, name: str, max_points: int = 1000) -> tuple[np.ndarray, np.ndarray]:
         """At most ~``max_points`` points: per bucket the min and max, so spikes stay visible."""
         x, y = self.series(name)

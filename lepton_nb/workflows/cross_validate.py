@@ -36,7 +36,8 @@ class CVResult:
                 for k in self.folds[0]} if self.folds else {}
 
     def table(self) -> str:
-        lines = [f"{len(self.folds)} folds ({self.status})"]
+        lines = [f"{len(self.folds)}-fold cross-validation ({self.status}): each fold's model scored on the fold it "
+                 "did not train on; mean ± standard deviation over the folds"]
         lines += [f"{k:<18} {self.mean[k]:.4f} ± {self.std[k]:.4f}" for k in self.mean]
         return "\n".join(lines)
 

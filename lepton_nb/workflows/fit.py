@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from pathlib import Path
@@ -39,8 +40,8 @@ MAX_EPOCHS_ENV = "LEPTON_NB_MAX_EPOCHS"
 def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
     """A validated recipe from a Recipe, a dict or a file (None: the default recipe).
 
-    When the environment variable LEPTON_NB_MAX_EPOCHS is set (CI runs the tutorials with it),
-    ``train.epochs`` is capped at its value.
+    When the environment variable LEPTON_NB_MAX_EPOCHS is set (quick browser checks run the tutorials with
+    it), ``train.epochs`` is capped at its value, and a warning says so.
     """
     if recipe is None:
         out = Recipe.default()
@@ -55,8 +56,16 @@ def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
         if not cap.isdigit() or int(cap) < 1:
             raise RecipeError([Problem(MAX_EPOCHS_ENV, cap, "allowed: a whole number ≥ 1, or unset")])
         if out.train.epochs > int(cap):
+            say_capped(cap)
             out = out.updated({"train.epochs": int(cap)})
     return out
+
+
+def say_capped(cap: str) -> None:
+    """Say, once per process, that LEPTON_NB_MAX_EPOCHS shortens runs: a capped notebook must not pass for what a
+    student sees."""
+    warnings.warn(f"{MAX_EPOCHS_ENV}={cap} caps every run at {cap} epoch(s), a quick test setting: results here "
+                  "are not what the recipe gives (unset it for the real run)", UserWarning, stacklevel=3)
 
 
 def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = None, progress: bool = False,
@@ -84,10 +93,11 @@ def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = 
 
 def fit_bundle(recipe: Recipe, data: DataBundle, *, progress: bool = False, control: Control | None = None,
                desc: str = "train", model: nn.Module | None = None) -> tuple[nn.Module, str]:
-    """Train on a prepared bundle without writing anything (cross-validation folds)."""
+    """Train on a prepared bundle without writing anything (cross-validation folds); the model comes back in
+    eval mode."""
     trainer = make_trainer(recipe, data, model=model, progress=progress, control=control, desc=desc)
     status = trainer.fit()
-    return trainer.model, status
+    return trainer.model.eval(), status
 
 
 def train(recipe: Recipe | dict | str | Path | None = None, *, progress: bool = True,
@@ -128,11 +138,11 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     if resume is not None:
         folder_of(resume).remove_stale_temp_files()
         resume_state = load_checkpoint(checkpoint_file(resume, "last", field="resume"))
+    # the data first: data that cannot load leaves no run folder behind (a folder holding only recipe.json)
+    data = data if data is not None else build_data(recipe, source_tokens(recipe))
     folder = RunFolder.create(out, recipe.name) if out is not None and strategy.is_main else None
     if folder is not None:
         folder.write_recipe(recipe)
-    data = data if data is not None else build_data(recipe, source_tokens(recipe))
-    if folder is not None:
         folder.write_json("data.json", data_summary(data))
         if resume_state is not None:
             folder.adopt_best(folder_of(resume), resume_state.get("epoch"))

@@ -119,14 +119,17 @@ def test_quickstart_in_notebook_7(tutorials_root, bare_page, chromium):
 
 
 def test_quickstart_as_a_voila_dashboard_and_start_works(tutorials_root, bare_page, chromium):
-    server = start_server(tutorials_root, "voila", QUICK, ("notebooks/01_quickstart.ipynb",))
+    # the notebook picks lepton_nb's template (its metadata); this checkout's copy of it, also where the package
+    # is installed from another checkout
+    templates = {"JUPYTER_PATH": str(REPO / "share" / "jupyter")}
+    server = start_server(tutorials_root, "voila", {**QUICK, **templates}, ("notebooks/01_quickstart.ipynb",))
     try:
         page = bare_page
-        elsewhere = []
-        # Voilà's own lab template links Font Awesome from jsDelivr (it also bundles the font): not ours
+        elsewhere = []  # every request that leaves the server, the icon font's included
         page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(
-            ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) and "@fortawesome/" not in r.url else None)
-        page.goto(f"http://127.0.0.1:{server.port}/")
+            ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
+        # Voilà answers as it runs the cells: wait for what the page shows, not for the whole document
+        page.goto(f"http://127.0.0.1:{server.port}/", wait_until="commit", timeout=120_000)
         monitor = ".lnb-monitor"
         page.wait_for_selector(monitor, timeout=HANG_MS)
         read = lambda key: page.locator(monitor).get_attribute(key)  # noqa: E731
@@ -136,6 +139,11 @@ def test_quickstart_as_a_voila_dashboard_and_start_works(tutorials_root, bare_pa
         assert "press ▶ Start" in page.locator(monitor).inner_text()
         assert not page.get_by_text("True", exact=True).count()  # no stray return values
         assert not page.get_by_text("studio.start()", exact=True).is_visible()  # a dashboard: no code shown
+        assert "next cell" not in page.locator("body").inner_text()  # no cell to run in a dashboard
+        icon = page.locator(".lnb-studio button i.fa").first  # button icons still draw, from Voilà's own bundle
+        assert icon.evaluate("i => getComputedStyle(i, '::before').content") not in ("none", "normal", "")
+        assert page.evaluate("async () => { await document.fonts.ready; return [...document.fonts].some("
+                             "f => /awesome/i.test(f.family) && f.status === 'loaded'); }")
         page.locator(f"{monitor} .lnb-start").click()  # the visitor's click starts the run
         wait_until(lambda: read("data-state") in ("starting", "running"))
         wait_until(lambda: read("data-state") == "completed")

@@ -111,8 +111,19 @@ def test_finished_run_leaves_a_static_snapshot_in_the_saved_notebook(page, lab):
     page.wait_for_selector(".lnb-snapshot img", timeout=HANG_MS)
     page.locator(".lnb-snapshot").scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "05_snapshot.png"))
+    assert not page.locator(".lnb-reopened-note").is_visible()  # a live studio hides the note for a reopened one
     html = saved_html(page, lab, "snapshot.ipynb", 0)
     assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "accuracy" in h for h in html)
+    lab.shutdown_kernels()  # the notebook reopened later: the kernel that drew the studio is gone
+    page.reload()
+    page.wait_for_selector(".lnb-snapshot img", timeout=60_000)  # the saved summary
+    note = page.locator(".lnb-reopened-note")
+    note.wait_for(state="visible", timeout=30_000)
+    assert "harmless" in note.inner_text()
+    # what the note speaks of, above it (JupyterLab's own words, once the new kernel is up)
+    page.get_by_text("Error displaying widget: model not found", exact=True).first.wait_for(timeout=60_000)
+    note.scroll_into_view_if_needed()
+    page.screenshot(path=str(ARTIFACTS / "05b_reopened_without_its_kernel.png"))
 
 
 def test_interpret_tab_shows_the_attribution_timeline_and_explanations(page, lab):

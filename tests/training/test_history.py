@@ -79,3 +79,13 @@ def test_a_pickled_copy_has_every_point_and_a_lock_of_its_own():
     assert copy.series("loss")[1].tolist() == [0.5] and copy.epochs == h.epochs and copy.meta == h.meta
     copy.log("loss", 2, 0.25)  # its own lock works; the original is untouched
     assert h.length("loss") == 1 and copy.length("loss") == 2
+
+
+def test_epoch_seconds_leaves_out_the_first_epochs_warm_up():
+    h = History()
+    assert math.isnan(h.epoch_seconds())
+    h.log_epoch({"epoch": 0, "seconds": 9.0})
+    assert h.epoch_seconds() == 9.0  # the only epoch there is
+    for e, s in enumerate((1.0, 1.2, 0.9), start=1):
+        h.log_epoch({"epoch": e, "seconds": s})
+    assert h.epoch_seconds() == 1.0  # the median of epochs 2-4: the first one's 9 s warm-up is not counted

@@ -62,12 +62,13 @@ def test_the_step_says_why_it_does_not_apply(tmp_path):
     studio = lnb.Studio(tiny_recipe(), out=None, worker="thread")
     try:
         step = studio.train_panel.pretrain
+        assert step.box.layout.display == "none"  # digits have no words to pretrain on: the step is not shown
         assert step.button.disabled and "is image" in step.status.value
         assert not step.start() and "cannot pretrain" in step.status.value
         assert not studio.session.busy and studio.runs_panel.transfer.value == ""
         studio.update({"data.source": "text_tsv", "data.path": str(write_sentiment(tmp_path / "r.tsv")),
                        "model.arch": "text_cnn", "augment.ops": []})
-        assert step.button.disabled and "text_transformer" in step.status.value
+        assert step.box.layout.display == "" and step.button.disabled and "text_transformer" in step.status.value
         studio.update({"model.arch": "text_transformer", "model.embed_dim": 16, "model.heads": 2})
         assert not step.button.disabled
     finally:

@@ -41,7 +41,7 @@ def test_bad_attack_input_is_one_clear_message(trained):
     panel.eps.value = 5.0
     assert panel.attack()
     settle(panel.task)
-    assert "eps" in panel.status.value and "allowed: a number from 0 to 1" in panel.status.value
+    assert "eps" in panel.status.value and "allowed for pgd: a number from 0 to 1" in panel.status.value
     assert "Traceback" not in panel.status.value
     panel.eps_list.value = "0, a lot"
     assert not panel.measure() and "ε values" in panel.curve_status.value

@@ -91,6 +91,7 @@ def test_training_thread_exception_is_shown_with_traceback(tmp_path, monkeypatch
     assert studio.session.state == "error" and studio.monitor.state == "error"
     text = studio.train_panel.error.value
     assert "CUDA out of memory (simulated)" in text and "Traceback" in text and "<details>" in text
+    assert "failed: RuntimeError" not in text and 'title="technical name: RuntimeError"' in text  # on hover
     assert studio.run.status == "error"  # listed in Runs with what it logged
     monkeypatch.undo()
     assert studio.start() and studio.wait(HANG_S) and studio.session.state == "completed"  # kernel fine
@@ -114,6 +115,9 @@ def test_evaluation_panel_and_confusion_cell_selection(studio):
     ev.confusion.selected = [t, p]
     assert f"predicted as {p}" in ev.cell_title.value
     assert ev.top_png.value[:4] == b"\x89PNG" and ev.per_class_png.value[:4] == b"\x89PNG"
+    top = studio.run.evaluation.top_losses(studio.run.recipe.evaluate.top_losses)
+    shown_wrong = int(np.sum(studio.run.evaluation.y_true[top] != studio.run.evaluation.y_pred[top]))
+    assert f"losses: {shown_wrong} wrong</h4>" in ev.top_title.value  # the gallery says how many are mistakes
 
 
 def test_cross_validation_runs_in_the_background(studio):
@@ -179,15 +183,17 @@ def test_switching_source_adapts_model_and_augmentation(studio):
 def test_runs_table_overlay_export_and_load_back(studio):
     studio.start()
     studio.wait(HANG_S)
-    studio.update({"train.lr": 0.01, "name": "second"})
+    studio.update({"train.lr": 0.01, "name": "second", "evaluate.cv_folds": 3})
     studio.start()
     studio.wait(HANG_S)
     runs = studio.runs_panel
     assert len(studio.runs) == 2 and runs.table.value.count("<tr>") == 3
+    assert runs.select.value == (1,)  # the run just trained, not the older one
     studio.show_tab("Runs")
     runs.select.value = (0, 1)
     assert runs.overlay_png.value[:4] == b"\x89PNG"
-    assert runs.legend_labels(studio.runs) == ["lr=0.005", "lr=0.01"]  # what differs, not timestamps
+    # what differs in training, not timestamps, nor cv_folds (it changes nothing a curve shows)
+    assert runs.legend_labels(studio.runs) == ["lr=0.005", "lr=0.01"]
     runs.select.value = (0,)
     links = runs.export_selected()
     assert "download=" in links and "recipe (JSON)" in links and "HTML report" in links

@@ -39,6 +39,7 @@ def test_pause_resume_stop(tmp_path):
     assert wait_for(lambda: s.history.length("train/loss") > 3)
     s.pause()
     assert wait_for(lambda: s.state == "paused")
+    assert s.message.startswith("paused")  # the monitor's line says so, not "training"
     n = s.history.length("train/loss")
     time.sleep(0.2)
     assert s.history.length("train/loss") == n
