@@ -10,6 +10,7 @@ import pytest
 
 from lepton_nb import spawn
 from lepton_nb.workflows import WorkerSession, open_session
+from tests.conftest import HANG_S
 
 
 @pytest.fixture
@@ -62,7 +63,7 @@ def test_outside_a_kernel_nothing_starts_and_looking_up_studio_prestarts_only_in
     code = ("import lepton_nb as lnb, lepton_nb.spawn as s, sys\n"
             "lnb.Studio\n"
             "print(s._prestarted is None, 'torch' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_S)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
     assert spawn.in_kernel() is False  # pytest is no kernel (and in_kernel never imports IPython)

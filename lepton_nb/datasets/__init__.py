@@ -16,6 +16,8 @@ from pathlib import Path
 
 import numpy as np
 
+from ..files import atomic_write
+
 _HERE = Path(__file__).resolve().parent
 
 
@@ -58,6 +60,5 @@ def make_credit_csv(path: str | Path, rows: int = 1000, seed: int = 0) -> Path:
     dupes = frame.sample(frac=0.02, random_state=seed)
     frame = pd.concat([frame, dupes]).sample(frac=1.0, random_state=seed).reset_index(drop=True)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    atomic_write(path, frame.to_csv(index=False))
     return path

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..recipe.labels import metric_label
 from .colors import PALETTE
 
 
@@ -188,10 +189,11 @@ def plot_top_losses(fig: Figure, images: np.ndarray, y_true: Sequence[int], y_pr
 def plot_cv(ax: Axes, folds: list[dict[str, float]], metric: str = "accuracy") -> None:
     values = [f[metric] for f in folds]
     ax.bar(range(1, len(values) + 1), values, color=PALETTE["train"])
+    ax.set_xticks(range(1, len(values) + 1))  # folds are whole numbers: never 0.5 … 3.5
     if values:
         mean = float(np.mean(values))
         ax.axhline(mean, color=PALETTE["test"], ls="--", label=f"mean {mean:.4f}")
         ax.legend(fontsize=8)
     ax.set_xlabel("fold")
-    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylabel(metric_label(metric))
     ax.grid(axis="y", alpha=0.3)

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 from array import array
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..files import atomic_write
 
 
 class History:
@@ -154,11 +155,7 @@ class History:
 
     def save(self, path: str | Path) -> Path:
         """Write JSON atomically (a crash mid-write leaves the previous file intact)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # removed by RunFolder.remove_stale_temp_files
-        tmp.write_text(json.dumps(_finite(self.to_dict())), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return atomic_write(path, json.dumps(_finite(self.to_dict())))
 
     @classmethod
     def load(cls, path: str | Path) -> History:

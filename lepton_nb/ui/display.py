@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython.display import display
+from IPython.display import HTML, display
 
 from .assets import in_dashboard
-from .snapshot import Snapshot, reload_message, stale_message
+from .snapshot import REOPENED_NOTE, Snapshot, reload_message, stale_message
 
 
 class StudioDisplay:
@@ -24,6 +24,8 @@ class StudioDisplay:
     def _ipython_display_(self) -> None:
         self.session.warm_up()  # imports torch's one-off parts where the runs train, while the user reads
         display(self.widget)
+        if not in_dashboard():  # what a notebook reopened without this kernel says under the studio
+            display(HTML(REOPENED_NOTE))
         self.snapshots.show(len(self.monitor.pages), in_dashboard())  # the run's summary goes there
 
     def _display_(self) -> Any:

@@ -17,7 +17,7 @@ import ipywidgets as W
 
 from ..artifacts import Run
 from ..data import DataBundle, build_data
-from ..errors import LeptonError, Problem, RecipeError
+from ..errors import LeptonError, Problem
 from ..recipe import ARCHS_FOR_KIND, SOURCE_KIND, Recipe
 from ..spawn import in_kernel
 from ..training.events import Changed
@@ -37,6 +37,7 @@ from .panels.robustness import RobustnessPanel
 from .panels.runs import RunsPanel
 from .panels.search import SearchPanel
 from .panels.train import TrainPanel
+from .readiness import REFUSED, show_readiness, start_blocker
 from .render import MUTED, snapshot_html
 from .snapshot import Snapshot, stale_message
 from .tasks import Latest
@@ -145,11 +146,6 @@ class Studio(StudioDisplay, ButtonTwins):
 
     def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
         values = self.form.values()
-        if recipe is None:
-            hint = "; ".join(str(p) for p in problems[:3])
-            self.monitor.can_start, self.monitor.start_hint = False, f"fix first: {hint}"
-        else:
-            self.monitor.can_start, self.monitor.start_hint = True, ""
         summary = recipe.summary() if recipe is not None else "recipe has problems (shown in red)"
         self.header.value = (f"<div style='font-size:14px'><b>lepton_nb studio</b> · "
                              f"<span style='{MUTED}'>{html.escape(summary)}</span></div>")
@@ -162,6 +158,7 @@ class Studio(StudioDisplay, ButtonTwins):
                 self.data_panel.show_normalization()
             if self._changed_since_shown("model", values):
                 self.model_panel.refresh(recipe)
+        show_readiness(self.monitor, problems if recipe is None else [], self._data_error)  # after a new load began
 
     def _changed_since_shown(self, section: str, values: dict[str, Any]) -> bool:
         key = json.dumps(values[section], sort_keys=True)
@@ -179,7 +176,7 @@ class Studio(StudioDisplay, ButtonTwins):
     def load_data(self) -> None:
         """(Re)load the data section's dataset in the background."""
         values = self.form.values()["data"]
-        self._data_key = json.dumps(values, sort_keys=True)
+        self._data_key, self._data_error = json.dumps(values, sort_keys=True), None  # an error was the old data's
         self.data_panel.loading()
         self.data_task(values, self._data_key)
 
@@ -196,13 +193,15 @@ class Studio(StudioDisplay, ButtonTwins):
         values = self.form.values()
         self._shown.update({k: json.dumps(values[k], sort_keys=True) for k in ("normalize", "model")})
         self.model_panel.refresh(self.form.recipe)
+        show_readiness(self.monitor, self.form.problems, None, reloaded=not self.session.busy)
 
     def _load_failed(self, exc: BaseException, tb: str) -> None:
         with self._lock:
             self.data, self._data_error = None, exc
-        if isinstance(exc, RecipeError):
-            exc = RecipeError([p for p in exc.problems if p.field.startswith("data")] or exc.problems)
         self.data_panel.failed(exc, tb)
+        self.augment_panel.refresh()  # no preview and no model summary of other data
+        self.model_panel.refresh(None)
+        show_readiness(self.monitor, self.form.problems, exc)
 
     def wait_data(self, timeout: float | None = 60) -> DataBundle | None:
         """Block until the data has loaded and the panels drew it: a Start right after it competes with nothing."""
@@ -262,9 +261,9 @@ class Studio(StudioDisplay, ButtonTwins):
         """
         if not force and in_dashboard():
             return self._refuse("dashboard: press ▶ Start to train (loading the page never starts training)")
-        recipe = self.form.validate()
-        if recipe is None:
-            return self._refuse("cannot start: " + "; ".join(str(p) for p in self.problems[:3]))
+        recipe, blocked = self.form.validate(), start_blocker(self.problems, self._data_error)
+        if recipe is None or blocked:
+            return self._refuse(REFUSED + blocked)
         with self._lock:
             if self._job is not None:
                 return self._refuse(f"cannot start: {self._job} is running")

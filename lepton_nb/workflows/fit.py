@@ -138,12 +138,14 @@ def _train(recipe: Recipe, strategy: SingleProcess, *, progress: bool, out: str 
     if resume is not None:
         folder_of(resume).remove_stale_temp_files()
         resume_state = load_checkpoint(checkpoint_file(resume, "last", field="resume"))
+    # the data first: data that cannot load leaves no run folder behind (a folder holding only recipe.json)
+    data = data if data is not None else build_data(recipe, source_tokens(recipe))
     folder = RunFolder.create(out, recipe.name) if out is not None and strategy.is_main else None
     if folder is not None:
         folder.write_recipe(recipe)
-    data = data if data is not None else build_data(recipe, source_tokens(recipe))
-    if folder is not None:
         folder.write_json("data.json", data_summary(data))
+        if resume_state is not None:
+            folder.adopt_best(folder_of(resume), resume_state.get("epoch"))
     trainer = make_trainer(recipe, data, model=model, progress=progress and strategy.is_main, callbacks=callbacks,
                            control=control, history=history, folder=folder, strategy=strategy)
     trainer.history.meta.update({"recipe": recipe.to_dict(), "started": started})

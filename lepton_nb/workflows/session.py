@@ -28,6 +28,7 @@ from .fit import train
 from .pretrain import pretrain
 
 ACTIVE = ("starting", "running", "paused", "finishing")
+PAUSED = "paused before the next batch: ▶ Resume trains on"
 
 
 def run_call(job: str | Callable[..., Any], recipe: Recipe, *, control: Control | None, data: Any,
@@ -200,8 +201,8 @@ class Session:
         self.trainer = trainer
         for cb in self._event_listeners:
             trainer.events.subscribe(cb)
-        trainer.events.subscribe(lambda e: self._set_state("paused"), Paused)
-        trainer.events.subscribe(lambda e: self._set_state("running"), Resumed)
+        trainer.events.subscribe(lambda e: self._set_state("paused", PAUSED), Paused)
+        trainer.events.subscribe(lambda e: self._set_state("running", "training"), Resumed)
         trainer.events.subscribe(self._on_fit_end, FitEnd)
         self._set_state("running", "training")
 

@@ -157,6 +157,11 @@ class AugmentPanel:
         if data is not None:
             self.status.value = f"<span style='{MUTED}'>rendering…</span>"
             self.task(data, self.ops(), self.preview_seed)
+        else:  # no data loaded (yet, or it failed): no preview of other data
+            self.task.cancel()
+            self.status.value = f"<span style='{MUTED}'>The preview appears once the data loads (Data tab).</span>"
+            self.preview_html.value = ""
+            set_png(self.preview, None, "")
 
     def _render(self, data: DataBundle, ops: list[dict[str, Any]], seed: int) -> tuple[str, bytes | None]:
         idx = probe_indices(data.train.y, 8)
