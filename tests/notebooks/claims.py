@@ -125,6 +125,10 @@ claim(lora.recipe.model.freeze == "features" and all(".lora_" in _n or _n.starts
       (lora.recipe.model.freeze, _training))
 claim(not any("lora" in _n for _n, _ in loaded.model.named_parameters()),
       "loading the run merges B·A into W: a plain transformer", [_n for _n, _ in loaded.model.named_parameters()][:8])
+_acc = [scratch.metrics["accuracy"], fine.metrics["accuracy"], lora.metrics["accuracy"]]
+claim(len(data.test) == 52 and max(_acc) - min(_acc) <= 4 / 52,
+      "expect the three to be close: on 52 test sentences they differ by a few sentences", _acc)
+claim(all(0.7 <= _a <= 0.85 for _a in _acc), "accuracy around 75-80 %", _acc)
 ''',
     "10_robustness": '''
 _change = float(result.perturbation.abs().max())
