@@ -149,34 +149,42 @@ def tfidf_fold(bundle: DataBundle) -> dict[str, float]:
 
 
 def dropdown(folds: int, only: list[str]) -> None:
-    """The preset with only model.arch changed, on each dataset; same folds for every architecture."""
+    """The preset with only model.arch changed, on each dataset; same folds for every architecture.
+
+    With ``--only``, the rows of the architectures not run are kept from the last results when their settings
+    are still the ones the recipe gives (folds are the same: data.seed is the preset's), so one architecture
+    can be re-measured beside the others.
+    """
+    path_json = RESULTS / "bench_text.json"
+    kept = json.loads(path_json.read_text()).get("dropdown", {}) if path_json.is_file() else {}
     out: dict[str, dict[str, dict]] = {}
     for dataset, path in DATASETS.items():
-        per: dict[str, list[float]] = {}
-        seconds: dict[str, float] = {}
-        for arch in [a for a in DROPDOWN if not only or a in only]:
+        rows: dict[str, dict] = {}
+        for arch in DROPDOWN:
             recipe = base_recipe(path).updated({"model.arch": arch})
+            settings = {k: v for k, v in recipe.to_dict()["model"].items() if k not in ("adapter",)}
+            train = {k: v for k, v in recipe.to_dict()["train"].items()
+                     if k in ("lr", "batch_size", "epochs", "scheduler", "weight_decay")}
+            if only and arch not in only:
+                old = kept.get(dataset, {}).get(arch)
+                if old and old["settings"] == settings and old["train"] == train and len(old["folds"]) == folds:
+                    rows[arch] = old
+                continue
+            accs: list[float] = []
             t0 = time.perf_counter()
             for i, bundle in kfold_bundles(recipe, folds):
                 trainer = make_trainer(recipe, bundle)
                 trainer.fit()
-                per.setdefault(arch, []).append(evaluate_model(trainer.model, bundle, "test", ["accuracy"])
-                                                .metrics["accuracy"])
-                print(f"{dataset} fold {i}: {arch:<18} acc {per[arch][-1]:.3f}", flush=True)
-            seconds[arch] = time.perf_counter() - t0
-        out[dataset] = {arch: {"accuracy_mean": float(np.mean(a)), "accuracy_std": float(np.std(a, ddof=1)),
-                               "folds": a, "seconds": seconds[arch],
-                               "settings": {k: v for k, v in base_recipe(path).updated({"model.arch": arch})
-                                            .to_dict()["model"].items() if k not in ("adapter",)},
-                               "train": {k: v for k, v in base_recipe(path).updated({"model.arch": arch})
-                                         .to_dict()["train"].items()
-                                         if k in ("lr", "batch_size", "epochs", "scheduler", "weight_decay")}}
-                        for arch, a in per.items()}
-        if "text_bow" in per:
-            for arch, a in per.items():
-                d = np.subtract(a, per["text_bow"])
-                out[dataset][arch]["minus_text_bow"] = {"mean": float(d.mean()), "std": float(d.std(ddof=1))}
-        merge_results({"dropdown": out})
+                accs.append(evaluate_model(trainer.model, bundle, "test", ["accuracy"]).metrics["accuracy"])
+                print(f"{dataset} fold {i}: {arch:<18} acc {accs[-1]:.3f}", flush=True)
+            rows[arch] = {"accuracy_mean": float(np.mean(accs)), "accuracy_std": float(np.std(accs, ddof=1)),
+                          "folds": accs, "seconds": time.perf_counter() - t0, "settings": settings, "train": train}
+        if "text_bow" in rows:
+            for r in rows.values():
+                d = np.subtract(r["folds"], rows["text_bow"]["folds"])
+                r["minus_text_bow"] = {"mean": float(d.mean()), "std": float(d.std(ddof=1))}
+        out[dataset] = rows
+        merge_results({"dropdown": {**kept, **out}})
     print(f"\n{'dataset':<8} {'architecture (from the dropdown)':<34} {'accuracy':>14} {'vs text_bow':>16}")
     for dataset, rows in out.items():
         for arch, r in rows.items():

@@ -129,7 +129,7 @@ def test_quickstart_as_a_voila_dashboard_and_start_works(tutorials_root, bare_pa
         page.on("request", lambda r: elsewhere.append(r.url) if not r.url.startswith(
             ("http://127.0.0.1", "ws://127.0.0.1", "data:", "blob:")) else None)
         # Voilà answers as it runs the cells: wait for what the page shows, not for the whole document
-        page.goto(f"http://127.0.0.1:{server.port}/", wait_until="commit", timeout=120_000)
+        page.goto(f"http://127.0.0.1:{server.port}/", wait_until="commit", timeout=HANG_MS)
         monitor = ".lnb-monitor"
         page.wait_for_selector(monitor, timeout=HANG_MS)
         read = lambda key: page.locator(monitor).get_attribute(key)  # noqa: E731

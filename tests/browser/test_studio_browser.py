@@ -116,12 +116,12 @@ def test_finished_run_leaves_a_static_snapshot_in_the_saved_notebook(page, lab):
     assert any("lnb-snapshot" in h and "data:image/png;base64" in h and "accuracy" in h for h in html)
     lab.shutdown_kernels()  # the notebook reopened later: the kernel that drew the studio is gone
     page.reload()
-    page.wait_for_selector(".lnb-snapshot img", timeout=60_000)  # the saved summary
+    page.wait_for_selector(".lnb-snapshot img", timeout=HANG_MS)  # the saved summary
     note = page.locator(".lnb-reopened-note")
-    note.wait_for(state="visible", timeout=30_000)
+    note.wait_for(state="visible", timeout=HANG_MS)
     assert "harmless" in note.inner_text()
     # what the note speaks of, above it (JupyterLab's own words, once the new kernel is up)
-    page.get_by_text("Error displaying widget: model not found", exact=True).first.wait_for(timeout=60_000)
+    page.get_by_text("Error displaying widget: model not found", exact=True).first.wait_for(timeout=HANG_MS)
     note.scroll_into_view_if_needed()
     page.screenshot(path=str(ARTIFACTS / "05b_reopened_without_its_kernel.png"))
 

@@ -114,6 +114,21 @@ claim({"recipe.json", "data.json", "history.json", "metrics.json", "best.pt", "l
 claim(len(lines) > 12, "its top (the file goes on)", len(lines))
 ''',
     "09_transformers_and_transfer": '''
+claim(sum(data.sizes().values()) == 258, "cleaning drops 2 exact duplicates: 258 sentences", data.sizes())
+_pieces = data.vocab.decode(data.vocab.encode(["unwatchably"], 8)[0])
+claim(len(_pieces) > 1 and "<unk>" not in _pieces, "a word never seen in training still gets pieces, not one <unk>",
+      _pieces)
+claim(trainable / total <= 0.1, "LoRA adapters train a few percent of the weights", (trainable, total))
+_training = [_n for _n, _p in lora.model.named_parameters() if _p.requires_grad]
+claim(lora.recipe.model.freeze == "features" and all(".lora_" in _n or _n.startswith("head.") for _n in _training),
+      "an adapter freezes the base by default: only the adapters and the new head train",
+      (lora.recipe.model.freeze, _training))
+claim(not any("lora" in _n for _n, _ in loaded.model.named_parameters()),
+      "loading the run merges B·A into W: a plain transformer", [_n for _n, _ in loaded.model.named_parameters()][:8])
+_acc = [scratch.metrics["accuracy"], fine.metrics["accuracy"], lora.metrics["accuracy"]]
+claim(len(data.test) == 52 and max(_acc) - min(_acc) <= 4 / 52,
+      "expect the three to be close: on 52 test sentences they differ by a few sentences", _acc)
+claim(all(0.7 <= _a <= 0.85 for _a in _acc), "accuracy around 75-80 %", _acc)
 ''',
     "10_robustness": '''
 _change = float(result.perturbation.abs().max())
