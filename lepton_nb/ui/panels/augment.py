@@ -40,7 +40,7 @@ class OpEntry:
         for icon, tip, action in (("arrow-up", "Apply earlier", lambda _: on_move(self, -1)),
                                   ("arrow-down", "Apply later", lambda _: on_move(self, 1)),
                                   ("times", "Remove from the pipeline", lambda _: on_remove(self))):
-            b = W.Button(icon=icon, tooltip=tip, layout=W.Layout(width="32px"))
+            b = W.Button(icon=icon, tooltip=tip, layout=W.Layout(width="32px", padding="0"))  # the icon fits
             b.on_click(action)
             moves.append(b)
         self.up, self.down, self.remove = moves
