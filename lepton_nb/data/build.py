@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..recipe import Recipe
+from ..recipe import DATA_KINDS, Recipe
 from .bundle import DataBundle, Split
 from .cleaning import CleaningReport, clean_pool
 from .normalize import NormStats, compute_stats, folder_stats
@@ -53,7 +53,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     vocab = encoder = None
     value_scale = 1.0
     lazy = bool(pool.info.get("lazy"))
-    if pool.kind == "text":
+    if DATA_KINDS[pool.kind].tokens:
         vocab = tokens if tokens is not None else fit_tokens(parts["train"].inputs, cfg.tokenizer, cfg.max_vocab,
                                                              cfg.min_freq)
         xs = {k: vocab.encode(p.inputs, cfg.max_len) for k, p in parts.items()}
@@ -64,7 +64,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
                                 ", ".join(f"{v} {k}" for k, v in long.items() if v) + " sentences")
         norm = NormStats.identity()
         input_shape = [cfg.max_len]
-    elif pool.kind == "tabular":
+    elif DATA_KINDS[pool.kind].columns:
         xs, labels, encoder = encode_table({k: p.inputs for k, p in parts.items()}, labels, cfg.clean, report)
         norm = compute_stats(xs["train"], recipe.normalize)
         input_shape = [xs["train"].shape[1]]
@@ -79,7 +79,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
         norm = compute_stats(xs["train"], recipe.normalize, value_scale)
         input_shape = list(xs["train"].shape[1:])
     splits = {k: Split(xs[k], torch.as_tensor(labels[k], dtype=torch.long),
-                       list(parts[k].inputs) if pool.kind == "text" else None) for k in parts}
+                       list(parts[k].inputs) if DATA_KINDS[pool.kind].tokens else None) for k in parts}
     ops = recipe.augment.ops if recipe.augment.enabled else []
     bundle = DataBundle(pool.kind, cfg.source, splits, pool.classes, input_shape, norm, report,
                         augment_ops=[dict(o) for o in ops], value_scale=value_scale, vocab=vocab,

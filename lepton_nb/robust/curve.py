@@ -12,6 +12,7 @@ import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
+from ..recipe import DATA_KINDS
 from .attacks import ATTACKS, check_params, run_attack
 from .checks import Check, run_checks
 from .space import AttackError, InputSpace, UserSpaceModel
@@ -192,7 +193,7 @@ def robustness_curve(run: Attackable, eps: Sequence[float] = (0.0, 0.02, 0.05, 0
         if middle:
             e = middle[len(middle) // 2]
             more_steps = (e, acc["pgd"][eps_list.index(e)], accuracy("pgd", e, 2 * steps))
-        unbounded = accuracy("pgd", 1.0 if space.kind == "image" else 100.0)
+        unbounded = accuracy("pgd", 1.0 if DATA_KINDS[space.kind].pixels else 100.0)
     seconds = time.perf_counter() - t0
     found = run_checks(eps_list, acc, len(idx), len(data.classes), unbounded, more_steps) if checks else []
     return RobustnessCurve(_name(run), split, len(idx), eps_list, acc, steps, space.unit_name, seconds, found)

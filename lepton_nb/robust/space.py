@@ -17,6 +17,7 @@ from torch import nn
 from ..data.bundle import DataBundle
 from ..data.normalize import NormStats
 from ..errors import FieldError
+from ..recipe import DATA_KINDS
 
 
 class AttackError(FieldError):
@@ -41,10 +42,10 @@ class InputSpace:
     @classmethod
     def of(cls, data: DataBundle) -> InputSpace:
         """The input space of a run's data (images or tables; text has no continuous inputs to perturb)."""
-        if data.kind == "text":
+        if DATA_KINDS[data.kind].tokens:
             raise AttackError("run", "text", "attacks are not supported for text (its inputs are word ids, "
                                              "not continuous values); allowed: an image or table run")
-        if data.kind == "image":
+        if DATA_KINDS[data.kind].pixels:
             channels = data.input_shape[0]
             shape = (1, channels, 1, 1)
             one = torch.ones(shape)
@@ -79,7 +80,7 @@ class InputSpace:
             value = float(eps)
         except (TypeError, ValueError):
             raise AttackError(field, eps, "allowed: a number") from None
-        widest = 1.0 if self.kind == "image" else 100.0
+        widest = 1.0 if DATA_KINDS[self.kind].pixels else 100.0
         if not (0.0 <= value <= widest):  # also catches NaN
             raise AttackError(field, eps, f"allowed: a number from 0 to {widest:g} ({self.unit_name})")
         return value

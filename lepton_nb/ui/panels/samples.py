@@ -11,7 +11,15 @@ import ipywidgets as W
 import numpy as np
 
 from ...artifacts import Run
-from .evaluate import worst_cell
+from ...evaluation import EvalResult
+
+
+def worst_cell(ev: EvalResult) -> tuple[int, int]:
+    """The off-diagonal cell with the most samples (what a teacher would look at first)."""
+    off = ev.confusion.copy()
+    np.fill_diagonal(off, -1)
+    i, j = np.unravel_index(int(np.argmax(off)), off.shape)
+    return int(i), int(j)
 
 
 class SamplePicker:

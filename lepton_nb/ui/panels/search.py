@@ -25,10 +25,13 @@ from ..render import MUTED, error_html
 from ..tasks import Latest
 from ..views.space import SpaceEditor
 from ..views.trials import TrialsView
+from .base import Tab
 
 
-class SearchPanel:
+class SearchPanel(Tab):
     """Search space editor, search settings, Start/Stop, the live trials view and Apply best."""
+
+    title, key = "Search", "search"
 
     def __init__(self, ctx: StudioContext, hz: float = 2.0):
         self.ctx = ctx
@@ -133,6 +136,15 @@ class SearchPanel:
         self.task(recipe, Path(out), self.resume.value, self.ctx.data_for(recipe))
         return True
 
+    def search_twin(self, wait: bool = True, timeout: float | None = None) -> Any:
+        """`start` as the studio's twin: the `Study` when ``wait``."""
+        if not self.start():
+            return None
+        if wait:
+            self.task.wait(timeout)
+            return self.study
+        return None
+
     def stop(self) -> None:
         """Stop the running trial within a batch; no new trial starts. The study stays resumable."""
         self.control.stop("stopped by user")
@@ -169,9 +181,9 @@ class SearchPanel:
     def _poll(self, recipe: Recipe) -> None:
         """Refresh the trials view from the study's database until the search ends."""
         while not self._poll_stop.wait(self.period):
-            self.refresh(recipe)
+            self.show_trials(recipe)
 
-    def refresh(self, recipe: Recipe | None = None) -> None:
+    def show_trials(self, recipe: Recipe | None = None) -> None:
         """Show the study's trials now (running ones with their epoch and last value)."""
         study = self._optuna
         if study is None:
@@ -197,7 +209,7 @@ class SearchPanel:
         self._end()
         self.study = study
         self._optuna = study.optuna
-        self.refresh(study.recipe)
+        self.show_trials(study.recipe)
         best = study.best_trial
         stopped = " (stopped: Start continues it)" if self.control.stop_requested else ""
         text = (f"best {html.escape(study.objective)} <b>{best.value:.4f}</b> (trial {best.number})"

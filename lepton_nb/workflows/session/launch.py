@@ -1,58 +1,44 @@
-"""The training worker's process handle, in the standard library only.
+"""The training process's handle, in the standard library only.
 
-A studio's runs train in a worker process (`lepton_nb.workflows.worker`). This module starts it and speaks
-its protocol's framing, and imports neither torch nor the rest of the package: a notebook kernel can start
-the worker when ``lnb.Studio`` is first looked up (`prestart`), so the worker's torch import runs on the
-second core while the kernel imports torch and builds the panels, instead of after them.
+A studio's runs train in a process of their own (`serve`). This module starts it, and imports neither torch nor
+the rest of the package (only the `protocol`): a notebook kernel can start the process when ``lnb.Studio`` is
+first looked up (`prestart`), so its torch import runs on the second core while the kernel imports torch and
+builds the panels, instead of after them.
 """
 
 from __future__ import annotations
 
 import os
-import pickle
 import socket
 import subprocess
 import sys
 import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
-from typing import Any
 
-ENTRY = "import sys; from lepton_nb.workflows.worker import main; sys.exit(main(sys.argv[1:]))"
-START_TIMEOUT = 120.0  # seconds for a fresh worker to import torch and report ready
-PRESTART_TTL = 120.0  # a prestarted worker no studio adopted within this time is ended (it holds ~0.5 GB)
-WORKER_ENV = "LEPTON_NB_WORKER"
+from .protocol import Descriptors, Ready, Request, receive, send, send_fds
+
+ENTRY = "import sys; from lepton_nb.workflows.session.serve import main; sys.exit(main(sys.argv[1:]))"
+START_TIMEOUT = 120.0  # seconds for a fresh process to import torch and report ready
+PRESTART_TTL = 120.0  # a prestarted process no studio adopted within this time is ended (it holds ~0.5 GB)
+WORKER_ENV = "LEPTON_NB_WORKER"  # where a studio trains: "process" (default) or "thread"
 
 
 def package_root() -> str:
-    """The folder holding this lepton_nb: put on the worker's path, however the kernel found the package."""
-    return str(Path(__file__).resolve().parents[1])
+    """The folder holding this lepton_nb: put on the process's path, however the kernel found the package."""
+    return str(Path(__file__).resolve().parents[3])
 
 
-def send(conn: Connection, message: tuple[Any, ...]) -> None:
-    conn.send_bytes(pickle.dumps(message, protocol=pickle.HIGHEST_PROTOCOL))
-
-
-def receive(conn: Connection) -> tuple[Any, ...]:
-    return pickle.loads(conn.recv_bytes())
-
-
-def send_fds(fileno: int, fds: list[int]) -> None:
-    """Pass ``fds`` over the connected socket ``fileno`` (SCM_RIGHTS; the receiver takes them in step)."""
-    with socket.socket(fileno=os.dup(fileno)) as sock:
-        socket.send_fds(sock, [b"F"], fds)
-
-
-class TrainingWorker:
-    """One worker process and the kernel's end of its socket pair; started in the background."""
+class TrainingProcess:
+    """One training process and the kernel's end of its socket pair; started in the background."""
 
     def __init__(self) -> None:
-        self.proc: subprocess.Popen | None = None
+        self.proc: subprocess.Popen[bytes] | None = None
         self.conn: Connection | None = None
         self.pid: int | None = None
         self.ready = threading.Event()
         self.error = ""
-        self.data_key: str | None = None  # the data the worker keeps
+        self.data_key: str | None = None  # the data the process keeps
         self._send_lock = threading.Lock()
 
     def spawn(self) -> None:
@@ -67,33 +53,37 @@ class TrainingWorker:
         self.conn = Connection(ours.detach())
 
     def wait_ready(self, timeout: float = START_TIMEOUT) -> bool:
-        """Block until the worker says it is ready; False (with ``error``) when it died or timed out."""
+        """Block until the process says it is ready; False (with ``error``) when it died or timed out."""
         if self.ready.is_set():
             return True
         assert self.conn is not None
         if not self.conn.poll(timeout):
-            self.error = f"the training worker did not start within {timeout:.0f} s"
+            self.error = f"the training process did not start within {timeout:.0f} s"
             return False
         try:
-            kind, self.pid = receive(self.conn)
+            message = receive(self.conn)
         except (EOFError, OSError):
-            self.error = f"the training worker exited while starting (exit code {self.exit_code()})"
+            self.error = f"the training process exited while starting (exit code {self.exit_code()})"
             return False
+        if not isinstance(message, Ready):
+            self.error = f"the training process answered {type(message).__name__} instead of Ready"
+            return False
+        self.pid = message.pid
         self.ready.set()
-        return kind == "ready"
+        return True
 
-    def send(self, message: tuple[Any, ...]) -> None:
+    def send(self, message: Request) -> None:
         assert self.conn is not None
         with self._send_lock:
             send(self.conn, message)
 
     def send_pickled(self, payload: bytes, fds: list[int]) -> None:
-        """A message pickled with references to shared-memory descriptors (`workflows.shared_data`): in step
-        with the worker's reader, the count, the descriptors, then the message."""
+        """A message pickled with references to shared-memory descriptors (`shared_data`): in step with the
+        process's reader, the count, the descriptors, then the message."""
         assert self.conn is not None
         with self._send_lock:
             if fds:
-                send(self.conn, ("fds", len(fds)))
+                send(self.conn, Descriptors(len(fds)))
                 send_fds(self.conn.fileno(), fds)
             self.conn.send_bytes(payload)
 
@@ -120,7 +110,7 @@ class TrainingWorker:
                 self.proc.kill()
 
 
-_prestarted: TrainingWorker | None = None
+_prestarted: TrainingProcess | None = None
 _lock = threading.Lock()
 
 
@@ -132,7 +122,7 @@ def in_kernel() -> bool:
 
 
 def prestart() -> None:
-    """In a kernel whose studio will train in a process, start the worker now (once; errors are left to
+    """In a kernel whose studio will train in a process, start that process now (once; errors are left to
     the studio, which reports them when it starts its own)."""
     global _prestarted
     if os.name == "nt" or os.environ.get(WORKER_ENV, "").strip() == "thread" or not in_kernel():
@@ -140,29 +130,29 @@ def prestart() -> None:
     with _lock:
         if _prestarted is not None:
             return
-        worker = TrainingWorker()
+        process = TrainingProcess()
         try:
-            worker.spawn()
+            process.spawn()
         except OSError:
             return
-        _prestarted = worker
-    timer = threading.Timer(PRESTART_TTL, _expire, args=(worker,))
+        _prestarted = process
+    timer = threading.Timer(PRESTART_TTL, _expire, args=(process,))
     timer.daemon = True
     timer.start()
 
 
-def adopt() -> TrainingWorker | None:
-    """The prestarted worker, handed over once (None when there is none or it died)."""
+def adopt() -> TrainingProcess | None:
+    """The prestarted process, handed over once (None when there is none or it died)."""
     global _prestarted
     with _lock:
-        worker, _prestarted = _prestarted, None
-    return worker if worker is not None and worker.alive() else None
+        process, _prestarted = _prestarted, None
+    return process if process is not None and process.alive() else None
 
 
-def _expire(worker: TrainingWorker) -> None:
+def _expire(process: TrainingProcess) -> None:
     global _prestarted
     with _lock:
-        if _prestarted is not worker:
+        if _prestarted is not process:
             return  # adopted
         _prestarted = None
-    worker.close()
+    process.close()

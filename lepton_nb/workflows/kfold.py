@@ -13,8 +13,8 @@ from ..errors import UsageError
 from ..evaluation import evaluate_model
 from ..recipe import Recipe
 from ..training.control import Control
-from .finetune import source_tokens
-from .fit import fit_bundle
+from ..training.observers import Observers
+from .plan import RunOptions, fold_plan, open_init
 
 
 @dataclass
@@ -56,9 +56,14 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
                          "the data), or 0/None for evaluate.cv_folds")
     results: list[dict[str, float]] = []
     status = "completed"
-    for i, bundle in kfold_bundles(recipe, folds, source_tokens(recipe)):
-        model, fit_status = fit_bundle(recipe, bundle, progress=progress, control=control,
-                                       desc=f"fold {i + 1}/{folds}")
+    init = open_init(recipe)  # read once for every fold
+    control = control if control is not None else Control()
+    for i, bundle in kfold_bundles(recipe, folds, init.tokens if init else None):
+        plan = fold_plan(recipe, bundle, init, Observers(control=control),
+                         RunOptions(progress=progress, desc=f"fold {i + 1}/{folds}"))
+        trainer = plan.trainer(plan.build_model()[0])
+        fit_status = trainer.fit()
+        model = trainer.model
         if fit_status == "stopped":
             status = "stopped"
             break
