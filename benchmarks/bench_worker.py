@@ -48,8 +48,8 @@ import psutil, time
 def peak_memory(studio, box):
     me = psutil.Process()
     while not box.get("done"):
-        procs = [me] + ([psutil.Process(studio.session.runner.process.pid)] if getattr(studio.session, "worker", None)
-                        and studio.session.runner.process.pid else [])
+        process = getattr(studio.session.runner, "process", None)  # the training process, with a ProcessRunner
+        procs = [me] + ([psutil.Process(process.pid)] if process is not None and process.pid else [])
         try:
             box["peak"] = max(box.get("peak", 0), sum(p.memory_full_info().pss for p in procs))
         except psutil.Error:

@@ -64,7 +64,7 @@ def _smaller_side(layer: nn.Module) -> int:
         return min(layer.in_features, layer.out_features)
     if isinstance(layer, nn.Embedding):
         return min(layer.num_embeddings, layer.embedding_dim)
-    assert isinstance(layer, nn.Conv2d), type(layer)  # what `resolve_targets` adapts: Linear, Embedding, Conv2d
+    assert isinstance(layer, nn.modules.conv._ConvNd), type(layer)  # resolve_targets adapts Linear, Embedding, Conv
     fan_in = layer.in_channels * math.prod(layer.kernel_size) // layer.groups
     return min(fan_in, layer.out_channels)
 
