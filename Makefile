@@ -8,11 +8,11 @@ PIP := $(PY) -m pip
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 OUT ?= runs
 
-.PHONY: demo test fuzz lint lab browser clean help
+.PHONY: demo test fuzz lint lab browser postgres clean help
 
 help:
 	@echo "make demo   - set up .venv, train the default recipe on bundled digits, print the report path"
-	@echo "make test   - set up .venv with dev extras (and Chromium), run ruff and the whole test suite"
+	@echo "make test   - set up .venv with dev extras (and Chromium, PostgreSQL), run ruff and the whole test suite"
 	@echo "make fuzz   - the fuzz suite's long profile: 2,000 examples per target, outcome counts in fuzz-tally.json"
 	@echo "make lab    - set up .venv with dev extras and open JupyterLab on notebooks/"
 
@@ -43,8 +43,21 @@ browser:
 	  (command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
 	   (apt-get install -y -q chromium >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q chromium >/dev/null))) || \
 	  echo "note: Chromium not found and not installable here; real-browser tests will be skipped (fail under CI=true)"
+	@# axe-core for the accessibility audits, from the npm registry (kept in .cache/, not in the repository)
+	@command -v npm >/dev/null 2>&1 || (command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	  (apt-get install -y -q npm >/dev/null 2>&1 || (apt-get update -q >/dev/null && apt-get install -y -q npm >/dev/null))) || true
+	@$(PYTHON) -m tests.browser.axe || [ -z "$$CI" ] || (echo "axe-core could not be fetched with npm" && false)
 
-test: $(VENV)/.dev browser lint
+# the search test that shares one study between two processes starts its own PostgreSQL server (as the
+# package's postgres user when run as root) from Debian's package
+postgres:
+	@ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1 || command -v initdb >/dev/null 2>&1 || \
+	  (command -v apt-get >/dev/null 2>&1 && [ "$$(id -u)" = 0 ] && \
+	   (DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null 2>&1 || \
+	    (apt-get update -q >/dev/null && DEBIAN_FRONTEND=noninteractive apt-get install -y -q postgresql >/dev/null))) || \
+	  echo "note: PostgreSQL's server not found and not installable here; its test will be skipped (fails under CI=true)"
+
+test: $(VENV)/.dev browser postgres lint
 	$(PY) -m pytest -q
 
 # `make test` runs tests/fuzz with the small profile (a few dozen examples per target); this is the long one
@@ -56,4 +69,4 @@ lab: $(VENV)/.dev
 	$(VENV)/bin/jupyter lab notebooks/
 
 clean:
-	rm -rf $(VENV) runs test-artifacts .pytest_cache fuzz-tally.json
+	rm -rf $(VENV) runs test-artifacts .pytest_cache fuzz-tally.json .cache

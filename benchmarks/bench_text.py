@@ -9,8 +9,13 @@ adapters (q, v and the word embedding; r=8) and only adapters + head training. R
 accuracy over the folds, trainable parameters and seconds per training epoch (one thread: this machine's 2
 cores are shared), and paired per-fold differences (mean ± std) of the comparisons the targets are about.
 
-Run: ``.venv/bin/python benchmarks/bench_text.py [--folds 5] [--only text_bow,...]``; writes
-``benchmarks/results/bench_text.json``.
+"From the dropdown" (``--part dropdown``): the ``sentiment`` preset with only ``model.arch`` changed, as a
+newcomer picks an architecture in the Model tab, on the IMDb sentences and on the bundled reviews
+(``lepton_nb/datasets/reviews.tsv``), same 5 folds per dataset. Each architecture brings its own defaults
+(``lepton_nb/recipe/defaults.py``); the target is the transformer within 5 points of ``text_bow`` on both.
+
+Run: ``.venv/bin/python benchmarks/bench_text.py [--part models|dropdown|all] [--folds 5] [--only text_bow,...]``;
+writes ``benchmarks/results/bench_text.json`` (each part keeps the other's results).
 """
 
 from __future__ import annotations
@@ -27,6 +32,7 @@ import torch
 import lepton_nb as lnb
 from lepton_nb.data import DataBundle, kfold_bundles
 from lepton_nb.data.pretrain import MaskTokens, corpus_bundle
+from lepton_nb.datasets import reviews_path
 from lepton_nb.evaluation import evaluate_model
 from lepton_nb.models import build_masked_lm_model, build_model, count_parameters
 from lepton_nb.models.adapters import base_key, is_adapter_key
@@ -38,9 +44,11 @@ ROOT = Path(__file__).resolve().parents[1]
 IMDB = Path(os.environ.get("LEPTON_NB_SHARED", ROOT.parent / "shared")) / "data" / "sentiment" / "imdb_labelled.txt"
 RESULTS = ROOT / "benchmarks" / "results"
 
+# the transformer rows below keep the settings they were first measured with ([CLS] pooling, 2 blocks); the
+# transformer "from the dropdown" (--part dropdown) takes text_transformer's own defaults instead
 TRANSFORMER = {"model.arch": "text_transformer", "model.embed_dim": 64, "model.heads": 4, "model.depth": 2,
-               "model.hidden": 128, "model.dropout": 0.2, "train.lr": 3e-3, "train.epochs": 20,
-               "train.weight_decay": 1e-2, "train.scheduler": "one_cycle", "augment.ops": []}
+               "model.hidden": 128, "model.dropout": 0.2, "model.pooling": "cls", "train.lr": 3e-3,
+               "train.epochs": 20, "train.weight_decay": 1e-2, "train.scheduler": "one_cycle", "augment.ops": []}
 TEXT_CNN = {"model.arch": "text_cnn", "model.width": 64, "model.embed_dim": 64, "model.dropout": 0.5, "train.lr": 3e-3,
             "train.epochs": 15, "train.scheduler": "one_cycle"}  # the sentiment preset before text_bow
 BOW = {"model.arch": "text_bow", "model.embed_dim": 32, "model.dropout": 0.5, "train.lr": 1e-2, "train.epochs": 15,
@@ -54,8 +62,12 @@ LORA = {"model.adapter": {"kind": "lora", "r": 8, "alpha": 16, "targets": ["q", 
         "model.freeze": "features", "train.lr": 3e-3}
 
 
-def base_recipe() -> lnb.Recipe:
-    return lnb.Recipe.preset("sentiment").updated({"data.path": str(IMDB), "data.test_fraction": 0.0,
+DATASETS = {"imdb": IMDB, "reviews": reviews_path()}
+DROPDOWN = ("text_bow", "text_transformer", "text_cnn", "text_bilstm")  # text_bow: the preset itself
+
+
+def base_recipe(path: Path = IMDB) -> lnb.Recipe:
+    return lnb.Recipe.preset("sentiment").updated({"data.path": str(path), "data.test_fraction": 0.0,
                                                    "interpret.enabled": False, "train.checkpoint": False,
                                                    "train.device": "cpu"})
 
@@ -136,13 +148,63 @@ def tfidf_fold(bundle: DataBundle) -> dict[str, float]:
             "pretrain_s": 0.0}
 
 
+def dropdown(folds: int, only: list[str]) -> None:
+    """The preset with only model.arch changed, on each dataset; same folds for every architecture."""
+    out: dict[str, dict[str, dict]] = {}
+    for dataset, path in DATASETS.items():
+        per: dict[str, list[float]] = {}
+        seconds: dict[str, float] = {}
+        for arch in [a for a in DROPDOWN if not only or a in only]:
+            recipe = base_recipe(path).updated({"model.arch": arch})
+            t0 = time.perf_counter()
+            for i, bundle in kfold_bundles(recipe, folds):
+                trainer = make_trainer(recipe, bundle)
+                trainer.fit()
+                per.setdefault(arch, []).append(evaluate_model(trainer.model, bundle, "test", ["accuracy"])
+                                                .metrics["accuracy"])
+                print(f"{dataset} fold {i}: {arch:<18} acc {per[arch][-1]:.3f}", flush=True)
+            seconds[arch] = time.perf_counter() - t0
+        out[dataset] = {arch: {"accuracy_mean": float(np.mean(a)), "accuracy_std": float(np.std(a, ddof=1)),
+                               "folds": a, "seconds": seconds[arch],
+                               "settings": {k: v for k, v in base_recipe(path).updated({"model.arch": arch})
+                                            .to_dict()["model"].items() if k not in ("adapter",)},
+                               "train": {k: v for k, v in base_recipe(path).updated({"model.arch": arch})
+                                         .to_dict()["train"].items()
+                                         if k in ("lr", "batch_size", "epochs", "scheduler", "weight_decay")}}
+                        for arch, a in per.items()}
+        if "text_bow" in per:
+            for arch, a in per.items():
+                d = np.subtract(a, per["text_bow"])
+                out[dataset][arch]["minus_text_bow"] = {"mean": float(d.mean()), "std": float(d.std(ddof=1))}
+        merge_results({"dropdown": out})
+    print(f"\n{'dataset':<8} {'architecture (from the dropdown)':<34} {'accuracy':>14} {'vs text_bow':>16}")
+    for dataset, rows in out.items():
+        for arch, r in rows.items():
+            diff = r.get("minus_text_bow", {"mean": 0.0, "std": 0.0})
+            print(f"{dataset:<8} {arch:<34} {100 * r['accuracy_mean']:6.1f} ± {100 * r['accuracy_std']:4.1f} % "
+                  f"{100 * diff['mean']:+6.1f} ± {100 * diff['std']:3.1f}")
+
+
+def merge_results(part: dict) -> None:
+    """Write ``part`` into bench_text.json, keeping the other parts' results."""
+    path = RESULTS / "bench_text.json"
+    old = json.loads(path.read_text()) if path.is_file() else {}
+    RESULTS.mkdir(exist_ok=True)
+    path.write_text(json.dumps({**old, **part}, indent=2))
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
+    parser.add_argument("--part", choices=("models", "dropdown", "all"), default="all")
     parser.add_argument("--folds", type=int, default=5)
     parser.add_argument("--only", default="", help="comma-separated model names")
     parser.add_argument("--max-folds", type=int, default=0, help="stop after this many folds (quick checks)")
     args = parser.parse_args()
     torch.set_num_threads(1)
+    if args.part in ("dropdown", "all"):
+        dropdown(args.folds, [a for a in args.only.split(",") if a])
+    if args.part == "dropdown":
+        return
     chosen = [n for n in ["tfidf+lr", *variants()] if not args.only or n in args.only.split(",")]
     per: dict[str, list[dict[str, float]]] = {n: [] for n in chosen}
     for i, bundle in kfold_bundles(base_recipe(), args.folds):
@@ -180,9 +242,7 @@ def write(per: dict[str, list[dict[str, float]]], folds: int) -> dict[str, dict]
         if summary.get(a) and summary.get(b) and len(summary[a]["folds"]) == len(summary[b]["folds"]) > 1:
             d = np.subtract(summary[a]["folds"], summary[b]["folds"])
             paired[f"{a} − {b}"] = {"mean": float(d.mean()), "std": float(d.std(ddof=1)), "folds": d.tolist()}
-    RESULTS.mkdir(exist_ok=True)
-    (RESULTS / "bench_text.json").write_text(json.dumps({"folds": folds, "folds_done": min(map(len, per.values())),
-                                                         "results": summary, "paired": paired}, indent=2))
+    merge_results({"folds": folds, "folds_done": min(map(len, per.values())), "results": summary, "paired": paired})
     return summary
 
 

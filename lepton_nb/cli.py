@@ -296,7 +296,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--timeout", type=float, default=None, metavar="S",
                    help="start no new trial after S seconds (default: search.timeout)")
     p.add_argument("--storage", default=None, metavar="URL",
-                   help="SQLAlchemy URL of the study database (default: SQLite in the study folder)")
+                   help="the study's database (default: SQLite in the study folder); one search on many machines: "
+                        "postgresql+psycopg://user@host:5432/db on each (pip install 'lepton_nb[postgres]')")
     p.add_argument("--workers", type=int, default=1, metavar="N", help="worker processes sharing the study")
     p.add_argument("--out", default="runs", help="folder the study folder <name>-search goes in (default: runs)")
     p.add_argument("--resume", action="store_true", help="continue the study in the study folder")
@@ -333,6 +334,10 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--split", default="test", help="split to evaluate on (default: test)")
     p.add_argument("--checkpoint", default="auto", help=checkpoint_help)
     p.set_defaults(func=cmd_ensemble)
+
+    from .classroom.command import add_class_parser
+
+    add_class_parser(sub)
     return parser
 
 

@@ -98,6 +98,9 @@ class RecipeError(LeptonError, ValueError):
         head = "1 problem in the recipe" if n == 1 else f"{n} problems in the recipe"
         super().__init__(head + ":\n" + "\n".join(f"  {p}" for p in self.problems))
 
+    def __reduce__(self) -> tuple[Any, ...]:  # pickled (from the worker process) with its problems, not its text
+        return (type(self), (self.problems,))
+
 
 def _show(value: Any) -> str:
     """A short rendering of a bad value: at most 60 characters, whatever the value (huge or deeply nested);

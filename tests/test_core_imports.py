@@ -76,3 +76,15 @@ def test_the_type_checking_imports_agree_with_the_one_export_list():
         seen.setdefault(module, set()).update(alias.name for alias in node.names)
     assert seen == {module: set(names) for module, names in lepton_nb.EXPORTS.items()}
     assert lepton_nb.__all__ == sorted(name for names in lepton_nb.EXPORTS.values() for name in names)
+
+
+def test_writing_an_interactive_report_loads_no_plotly(tmp_path):
+    # the studio's worker writes run reports: their charts are plotly.js JSON, written without plotly.py
+    out = run_code(
+        "import sys\n"
+        "import lepton_nb as lnb\n"
+        "run = lnb.train(lnb.Recipe.default().updated({'train.epochs': 1, 'data.limit': 300,"
+        " 'interpret.enabled': False}), progress=False, out=" + repr(str(tmp_path)) + ")\n"
+        "html = (run.dir / 'report.html').read_text()\n"
+        "print(html.count(\"class='lnb-chart'\"), 'plotly' in sys.modules)\n")
+    assert out == "5 False"

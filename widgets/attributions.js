@@ -36,6 +36,26 @@ function tileCanvas(probe, attr, size) {
   return canvas;
 }
 
+// The words of an image tile: the sample, the prediction at this epoch, and the share of positive attribution in
+// each third of the image (top/middle/bottom × left/centre/right) where the map is strongest.
+function tileWords(probe, attr, f, i, classes) {
+  const truth = `true ${classes[probe.label]}`;
+  if (!f) return `probe sample ${i + 1}, ${truth}; no attribution yet`;
+  const said = `predicted ${classes[f.predictions[i]]} ${(100 * f.confidence[i]).toFixed(0)}%`;
+  const { w, h } = probe.image;
+  const cells = new Array(9).fill(0);
+  let total = 0;
+  for (let k = 0; k < w * h; k++) {
+    const a = Math.max(0, attr[k]);
+    cells[Math.min(2, Math.floor((3 * Math.floor(k / w)) / h)) * 3 + Math.min(2, Math.floor((3 * (k % w)) / w))] += a;
+    total += a;
+  }
+  const names = ["top left", "top", "top right", "left", "centre", "right", "bottom left", "bottom", "bottom right"];
+  const top = cells.indexOf(Math.max(...cells));
+  const where = total > 0 ? `; strongest evidence ${names[top]} (${((100 * cells[top]) / total).toFixed(0)}% of it)` : "";
+  return `probe sample ${i + 1} at epoch ${f.epoch + 1}: ${truth}, ${said}${where}`;
+}
+
 function tokens(probe, attr, att) {
   // att (transformers): attention rollout per word, drawn as a green underline relative to the sentence's top word
   const span = document.createElement("div");
@@ -47,7 +67,7 @@ function tokens(probe, attr, att) {
     const s = document.createElement("span");
     s.textContent = word;
     s.title = (attr ? attr[i] / 127 : 0).toFixed(2);
-    s.style.background = `rgba(${col.join(",")},${Math.min(1, Math.abs(a)).toFixed(2)})`;
+    s.style.background = `rgba(${col.join(",")},${Math.min(0.55, Math.abs(a)).toFixed(2)})`;  // text stays readable on it
     if (top) {
       const share = att[i] || 0;
       s.title += ` · attention rollout ${(100 * share).toFixed(1)}%`;
@@ -94,6 +114,7 @@ function render({ model, el }) {
   play.textContent = "▶ Play";
   const slider = document.createElement("input");
   slider.type = "range"; slider.min = 0; slider.max = 0; slider.value = 0; slider.className = "lnb-epoch";
+  slider.setAttribute("aria-label", "epoch shown");
   const label = document.createElement("span");
   label.className = "lnb-epoch-label";
   const follow = document.createElement("label");
@@ -124,7 +145,13 @@ function render({ model, el }) {
       const tile = document.createElement("div");
       tile.className = "lnb-tile";
       const attr = f ? decode(f.data[i], true) : null;
-      if (kind === "image") tile.appendChild(tileCanvas(probe, attr, 96));
+      if (kind === "image") {
+        const canvas = tileCanvas(probe, attr, 96);
+        // a picture with a name: which sample, what the model said, and where the map is strongest
+        canvas.setAttribute("role", "img");
+        canvas.setAttribute("aria-label", tileWords(probe, attr, f, i, classes));
+        tile.appendChild(canvas);
+      }
       else if (kind === "text") tile.appendChild(tokens(probe, attr, f && f.attention ? f.attention[i] : null));
       else if (attr) tile.appendChild(bars(probe, attr));
       const cap = document.createElement("div");
@@ -133,7 +160,7 @@ function render({ model, el }) {
         const pred = f.predictions[i];
         const ok = pred === probe.label;
         const b = document.createElement("b");  // class names come from the data: text, never markup
-        b.style.color = ok ? "#2e7d32" : "#c62828";
+        b.style.color = ok ? "var(--lnb-ok, #1b5e20)" : "var(--lnb-bad, #b71c1c)";
         b.textContent = classes[pred];
         cap.append(b, ` ${(100 * f.confidence[i]).toFixed(0)}% · true ${classes[probe.label]}`);
       } else {

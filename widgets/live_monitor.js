@@ -12,7 +12,8 @@ const PAGE = (globalThis.__lnbPage ||= Math.random().toString(36).slice(2));
 // (Google Colab) draw nothing the kernel sends from its training thread; the answer to the page's own
 // message reaches them.
 const PULL_AFTER_MS = 1500;
-const CHANGING = ["starting", "running", "finishing"]; // states in which news is due (a paused run has none)
+// states in which news is due (a paused run has none; "searching": a search of the Search tab holds the studio)
+const CHANGING = ["starting", "running", "finishing", "searching"];
 
 function niceTicks(lo, hi, count) {
   if (!isFinite(lo) || !isFinite(hi)) return [];
@@ -34,6 +35,12 @@ function fmt(v) {
   if (a >= 100) return v.toFixed(0);
   if (a >= 10) return v.toFixed(1);
   return Number(v.toPrecision(3)).toString();
+}
+
+function nearestIndex(xs, x) {
+  let best = -1, bd = Infinity;
+  for (let i = 0; i < xs.length; i++) { const d = Math.abs(xs[i] - x); if (d < bd) { bd = d; best = i; } }
+  return best;
 }
 
 function fmtTime(s) {
@@ -78,11 +85,23 @@ class Panel {
     this.title.textContent = spec.title;
     this.canvas = document.createElement("canvas");
     this.canvas.className = "lnb-canvas";
+    // a picture with a name that says what it shows; focusable: the arrow keys move the read-out's cursor
+    this.canvas.setAttribute("role", "img");
+    this.canvas.setAttribute("aria-label", `${spec.title} chart: waiting for data`);
+    this.canvas.tabIndex = 0;
     this.legend = document.createElement("div");
     this.legend.className = "lnb-legend";
     this.readout = document.createElement("div");
     this.readout.className = "lnb-readout";
-    this.el.append(this.title, this.canvas, this.legend, this.readout);
+    this.readout.setAttribute("aria-live", "polite");  // answers the arrow keys (the mouse needs no announcing)
+    this.table = document.createElement("details");
+    this.table.className = "lnb-curve-table";
+    const summary = document.createElement("summary");
+    summary.textContent = `show ${spec.title} as table`;
+    this.tableBody = document.createElement("div");
+    this.table.append(summary, this.tableBody);
+    this.table.addEventListener("toggle", () => this.requestDraw());
+    this.el.append(this.title, this.canvas, this.legend, this.readout, this.table);
     root.appendChild(this.el);
     for (const name of spec.series) {
       const st = styles[name] || {};
@@ -100,6 +119,63 @@ class Panel {
       this.requestDraw();
     });
     this.canvas.addEventListener("mouseleave", () => { this.hoverX = null; this.readout.textContent = ""; this.requestDraw(); });
+    // keyboard: ←/→ move the read-out one point (Shift: ten), Home/End to the ends, Escape hides it
+    this.cursor = null;
+    this.canvas.addEventListener("keydown", (e) => {
+      const n = this.pointCount || 0;
+      if (!n) return;
+      const moves = { ArrowRight: 1, ArrowLeft: -1, Home: -Infinity, End: Infinity };
+      if (e.key === "Escape") { this.cursor = null; this.hoverX = null; this.readout.textContent = ""; }
+      else if (e.key in moves) {
+        const d = moves[e.key] * (e.shiftKey ? 10 : 1);
+        const start = this.cursor === null ? (d > 0 ? -1 : n) : this.cursor;
+        this.cursor = Math.max(0, Math.min(n - 1, isFinite(d) ? start + d : d > 0 ? n - 1 : 0));
+      } else return;
+      e.preventDefault();
+      e.stopPropagation();
+      this.requestDraw();
+    });
+    this.canvas.addEventListener("blur", () => { this.cursor = null; this.hoverX = null; this.readout.textContent = ""; this.requestDraw(); });
+  }
+
+  // the x positions the keyboard cursor steps through: the points of the sparsest drawn series (epochs), or
+  // up to 100 evenly spread steps of a per-batch one
+  stops(drawn) {
+    let best = null;
+    for (const d of drawn) if (d.s.x.length && (!best || d.s.x.length < best.length)) best = d.s.x;
+    if (!best) return [];
+    if (best.length <= 100) return best.slice();
+    const out = [];
+    for (let i = 0; i < 100; i++) out.push(best[Math.round((i * (best.length - 1)) / 99)]);
+    return out;
+  }
+
+  // what the chart shows, in words: its name for screen readers
+  describe(drawn) {
+    if (!drawn.length) return `${this.spec.title} chart: waiting for data`;
+    const parts = drawn.map(({ name, s, ys, st }) => {
+      let last = NaN, lastX = NaN;
+      for (let i = ys.length - 1; i >= 0; i--) if (isFinite(ys[i])) { last = ys[i]; lastX = s.x[i]; break; }
+      const finite = ys.filter((v) => isFinite(v));
+      const lo = finite.length ? Math.min(...finite) : NaN, hi = finite.length ? Math.max(...finite) : NaN;
+      const count = st.points ? `${s.x.length} epoch${s.x.length === 1 ? "" : "s"}` : `${s.x.length} steps`;
+      return `${st.label || name}: ${count}, last ${fmt(last)} at step ${fmt(lastX)}, lowest ${fmt(lo)}, highest ${fmt(hi)}`;
+    });
+    return `${this.spec.title} chart${this.spec.log ? " (log scale)" : ""}, x: optimizer step. ${parts.join("; ")}`;
+  }
+
+  tableHtml(drawn) {
+    const xs = this.stops(drawn);
+    const esc = (t) => String(t).replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+    const head = ["step", ...drawn.map(({ name, st }) => st.label || name)];
+    const rows = xs.map((x) => [fmt(x), ...drawn.map(({ s, ys }) => {
+      const i = nearestIndex(s.x, x);
+      return i >= 0 && Math.abs(s.x[i] - x) <= Math.max(1, (s.x[s.x.length - 1] - s.x[0]) / 200) ? fmt(ys[i]) : "";
+    })]);
+    return `<table class="lnb-table"><caption>${esc(this.spec.title)}, by optimizer step</caption><tr>`
+      + head.map((h) => `<th scope="col">${esc(h)}</th>`).join("") + "</tr>"
+      + rows.map((r) => "<tr>" + r.map((v, k) => (k ? `<td>${esc(v)}</td>` : `<th scope="row">${esc(v)}</th>`)).join("")
+        + "</tr>").join("") + "</table>";
   }
 
   requestDraw() { if (this.onDraw) this.onDraw(); }
@@ -135,9 +211,17 @@ class Panel {
         points++;
       }
     }
+    const ink = getComputedStyle(this.el).color;  // axis text in the theme's own text colour
     ctx.font = "10px system-ui, sans-serif";
-    ctx.fillStyle = "#666";
-    ctx.strokeStyle = "#ddd";
+    ctx.fillStyle = ink;
+    ctx.strokeStyle = "rgba(128,128,128,0.35)";
+    const label = this.describe(drawn);
+    if (this.canvas.getAttribute("aria-label") !== label) this.canvas.setAttribute("aria-label", label);
+    this.pointCount = this.stops(drawn).length;
+    if (this.table.open) {
+      const t = this.tableHtml(drawn);
+      if (t !== this.tableShown) { this.tableBody.innerHTML = t; this.tableShown = t; }
+    }
     if (!points) {
       ctx.fillText("waiting for data…", pad.l + 8, pad.t + h / 2);
       return;
@@ -163,7 +247,7 @@ class Panel {
       ctx.fillText(label, Math.max(lx, pad.l - lw / 2), pad.t + h + 14);
     }
     ctx.fillText("step", stepX, pad.t + h + 14);
-    ctx.strokeStyle = "#999";
+    ctx.strokeStyle = "rgba(128,128,128,0.8)";
     ctx.strokeRect(pad.l, pad.t, w, h);
     ctx.save();
     ctx.beginPath(); ctx.rect(pad.l, pad.t, w, h); ctx.clip();
@@ -189,14 +273,17 @@ class Panel {
     }
     ctx.setLineDash([]);
     ctx.restore();
+    if (this.cursor !== null && this.cursor !== undefined) {
+      const stops = this.stops(drawn);
+      if (stops.length) this.hoverX = X(stops[Math.min(this.cursor, stops.length - 1)]);
+    }
     if (this.hoverX !== null) {
       const xv = x0 + ((this.hoverX - pad.l) / w) * (x1 - x0);
-      ctx.strokeStyle = "#aaa";
+      ctx.strokeStyle = "rgba(128,128,128,0.8)";
       ctx.beginPath(); ctx.moveTo(this.hoverX, pad.t); ctx.lineTo(this.hoverX, pad.t + h); ctx.stroke();
       const parts = [`step ${Math.round(xv)}`];
       for (const { name, s, ys, st } of drawn) {
-        let best = -1, bd = Infinity;
-        for (let i = 0; i < s.x.length; i++) { const d = Math.abs(s.x[i] - xv); if (d < bd) { bd = d; best = i; } }
+        const best = nearestIndex(s.x, xv);
         if (best >= 0) parts.push(`${st.label || name} ${fmt(ys[best])}`);
       }
       this.readout.textContent = parts.join(" · ");
@@ -227,8 +314,43 @@ class Panel {
   }
 }
 
+// One sentence about the run for the polite live region: state, epoch, the last epoch's losses and the best
+// validation value so far. It changes when an epoch ends or the state changes, not with every batch.
+function runSummary(state, progress, series) {
+  const last = (name) => {
+    const s = series[name];
+    if (!s) return null;
+    for (let i = s.y.length - 1; i >= 0; i--) if (isFinite(s.y[i])) return { v: s.y[i], i, n: s.y.length };
+    return null;
+  };
+  const best = (name, max) => {
+    const s = series[name];
+    if (!s) return null;
+    let b = null;
+    s.y.forEach((v, i) => { if (isFinite(v) && (b === null || (max ? v > b.v : v < b.v))) b = { v, i }; });
+    return b;
+  };
+  if (state === "idle") return "";
+  const parts = [`Training ${state.replace("_", " ")}`];
+  const vl = last("val_loss"), va = last("val_accuracy"), ta = last("train_accuracy");
+  const epochs = progress.epochs;
+  const done = vl ? vl.n : ta ? ta.n : 0;
+  if (done) parts.push(`epoch ${done}${epochs ? ` of ${epochs}` : ""} done`);
+  if (vl) parts.push(`validation loss ${fmt(vl.v)}`);
+  if (va) parts.push(`validation accuracy ${fmt(va.v)}`);
+  if (ta && !vl) parts.push(`train accuracy ${fmt(ta.v)}`);
+  const bv = best("val_accuracy", true);
+  if (bv && done > 1) parts.push(`best validation accuracy so far ${fmt(bv.v)} at epoch ${bv.i + 1}`);
+  else {
+    const bl = best("val_loss", false);
+    if (bl && done > 1) parts.push(`lowest validation loss so far ${fmt(bl.v)} at epoch ${bl.i + 1}`);
+  }
+  return parts.join(", ") + ".";
+}
+
 function render({ model, el }) {
   el.classList.add("lnb-monitor");
+  installKeyboard(el.ownerDocument);  // widgets/access.js, loaded with this module
   let commanded = 0; // when a button was last pressed: news is expected even before the state says busy
   const bar = document.createElement("div");
   bar.className = "lnb-bar";
@@ -258,11 +380,21 @@ function render({ model, el }) {
   progressWrap.appendChild(progressFill);
   const progressText = document.createElement("div");
   progressText.className = "lnb-progress-text";
+  progressWrap.setAttribute("role", "progressbar");
+  progressWrap.setAttribute("aria-label", "training progress");
+  progressWrap.setAttribute("aria-valuemin", "0");
+  progressWrap.setAttribute("aria-valuemax", "100");
   const message = document.createElement("div");
   message.className = "lnb-message";
+  // the run in words, announced politely when an epoch ends or the state changes (never per batch)
+  const summary = document.createElement("div");
+  summary.className = "lnb-summary";
+  summary.setAttribute("role", "status");
+  summary.setAttribute("aria-live", "polite");
+  status.tabIndex = -1;  // holds the focus while no button can (a run finishing after Stop)
   const panelsEl = document.createElement("div");
   panelsEl.className = "lnb-panels";
-  el.append(bar, progressWrap, progressText, message, panelsEl);
+  el.append(bar, progressWrap, progressText, message, summary, panelsEl);
 
   const series = {};
   let panels = [];
@@ -271,6 +403,11 @@ function render({ model, el }) {
     frame = null;
     for (const p of panels) p.draw(series, model.get("marks") || []);
     el.dataset.points = String(Object.values(series).reduce((a, s) => a + s.nRaw, 0));
+    summarize();
+  };
+  const summarize = () => {
+    const text = runSummary(model.get("state"), model.get("progress") || {}, series);
+    if (summary.textContent !== text) summary.textContent = text;
   };
   const requestDraw = () => { if (frame === null) frame = requestAnimationFrame(drawAll); };
 
@@ -285,23 +422,50 @@ function render({ model, el }) {
     requestDraw();
   };
 
+  const usable = (b) => !b.disabled && b.style.display !== "none";
+  // where the focus goes when the button that had it can no longer be pressed: never to the page body
+  const nextFocus = (st) => {
+    if (st === "running" && usable(buttons.pause)) return buttons.pause;
+    if (st === "paused" && usable(buttons.resume)) return buttons.resume;
+    for (const b of [buttons.stop, buttons.start]) if (usable(b)) return b;
+    return status;
+  };
+  let keepFocus = false;  // the bar had the focus when its buttons last changed
+  let placed = null;  // the element this view last moved the focus to (the user has not moved it since)
+  bar.addEventListener("focusin", () => { keepFocus = true; });
+  bar.addEventListener("focusout", (e) => { if (e.relatedTarget && !bar.contains(e.relatedTarget)) keepFocus = false; });
   const updateControls = () => {
     const st = model.get("state");
-    const busy = ["starting", "running", "paused", "finishing"].includes(st);
+    const busy = ["starting", "running", "paused", "finishing", "searching"].includes(st);
+    const active = document.activeElement;
+    const hadFocus = keepFocus && (bar.contains(active) || !active || active === document.body);
     buttons.start.disabled = busy || !model.get("can_start");
-    buttons.start.title = model.get("can_start") ? "Train the recipe in the background" : model.get("start_hint");
+    buttons.start.title = st === "searching" ? "A search is running (Search tab): ■ Stop ends it, or wait for it"
+      : model.get("can_start") ? "Train the recipe in the background" : model.get("start_hint");
     buttons.pause.disabled = st !== "running";
     buttons.resume.disabled = st !== "paused";
-    buttons.stop.disabled = !["starting", "running", "paused"].includes(st);
+    buttons.stop.disabled = !["starting", "running", "paused", "searching"].includes(st);
+    buttons.stop.title = st === "searching" ? "Stop the search: its running trial ends now; the study is kept"
+      : "Stop after the current batch; the run is evaluated and kept";
     buttons.pause.style.display = st === "paused" ? "none" : "";
     buttons.resume.style.display = st === "paused" ? "" : "none";
     status.textContent = st;
     status.className = `lnb-status lnb-state-${st}`;
+    if (hadFocus) {
+      const now = document.activeElement;
+      // lost: on nothing usable; or still where this view put it while the run was starting (Stop), now that
+      // Pause can be pressed
+      const lost = !bar.contains(now) || (now !== status && !usable(now)) || (now === status && nextFocus(st) !== status)
+        || (now === placed && nextFocus(st) !== now);
+      if (lost) { placed = nextFocus(st); placed.focus(); } else if (now !== placed) placed = null;
+    }
     el.dataset.state = st;
     message.textContent = model.get("message") || "";
     const p = model.get("progress") || {};
     const frac = Math.max(0, Math.min(1, p.fraction || 0));
     progressFill.style.width = `${(100 * frac).toFixed(1)}%`;
+    progressWrap.setAttribute("aria-valuenow", (100 * frac).toFixed(0));
+    summarize();
     const parts = [];
     if (p.epochs) parts.push(`epoch ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs}`);
     if (p.steps) parts.push(`step ${p.step}/${p.steps}`);

@@ -34,6 +34,14 @@ class InitSource:
     arch: str | None = None  # the architecture that run trained (None: its recipe is not there)
     classes: list[str] | None = None  # its class names (None: its data description is not there)
     tokens: Vocab | SubwordVocab | None = None  # its tokenizer (text runs)
+    folder: Path | None = None  # its run folder
+    recipe: dict[str, Any] | None = None  # its recipe.json, as written (None: not there)
+    data: dict[str, Any] | None = None  # its data.json (None: not there); a pretraining run's has ``pretrain``
+
+    @property
+    def pretraining(self) -> bool:
+        """Whether that run was masked-token pretraining (`lepton_nb.workflows.pretraining`)."""
+        return isinstance(self.data, dict) and isinstance(self.data.get("pretrain"), dict)
 
     @classmethod
     def open(cls, given: str) -> InitSource:
@@ -55,7 +63,8 @@ class InitSource:
         classes = _at(data, "spec", "classes")
         return cls(given, ckpt, weights, arch if isinstance(arch, str) and arch else None,
                    list(classes) if isinstance(classes, list) else None,
-                   tokens_from_summary(data) if isinstance(data, dict) else None)
+                   tokens_from_summary(data) if isinstance(data, dict) else None, folder.path,
+                   recipe if isinstance(recipe, dict) else None, data if isinstance(data, dict) else None)
 
 
 def resume_state(source: str | Path) -> dict[str, Any]:

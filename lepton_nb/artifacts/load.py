@@ -16,7 +16,8 @@ from torch import nn
 
 from ..data.bundle import DataSpec
 from ..errors import CheckpointError, UsageError, user_path
-from ..models import build_model, merge_lora
+from ..models import build_model, has_adapters, merge_lora
+from ..models.adapters import is_adapter_key
 from ..models.quantize import quantize_model
 from ..recipe import Recipe
 from ..robust.curve import whole_curve
@@ -72,6 +73,8 @@ def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Modu
         raise CheckpointError("checkpoint", str(ckpt), f"holds no model weights; allowed: "
                               f"{', '.join(CHECKPOINT_CHOICES)} or a file written by lepton_nb")
     model = build_model(recipe.model, spec)
+    if has_adapters(model) and not any(is_adapter_key(k) for k in weights):  # compressed: saved merged
+        model = merge_lora(model, inplace=True)
     if state.get("quantized"):
         model = quantize_model(model.eval(), str(state["quantized"]))
     try:

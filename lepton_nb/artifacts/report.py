@@ -1,4 +1,9 @@
-"""A self-contained HTML report of a run: opens offline, figures embedded as PNG."""
+"""A self-contained HTML report of a run: opens offline, prints, small enough to mail.
+
+The curves, the confusion matrix, the per-class scores and the robustness curve are interactive (plotly.js,
+embedded once: hover values, zoom, legend toggles; `lepton_nb.plotting.page`), each with its text alternative;
+image grids (misclassified samples, attribution maps) stay PNG, where interaction adds nothing.
+"""
 
 from __future__ import annotations
 
@@ -12,19 +17,13 @@ import numpy as np
 
 from ..data import DataBundle
 from ..evaluation import EvalResult
-from ..plotting import new_figure, plot_confusion, plot_curves, plot_image_grid, plot_lr, plot_per_class, to_png
-from ..plotting.attributions import (
-    plot_attribution_grid,
-    plot_feature_bars,
-    plot_global_importance,
-    plot_timeline_strip,
-    token_html,
-)
+from ..files import atomic_write
+from ..plotting.page import document
 from ..recipe import Recipe
 from ..recipe.labels import metric_help, metric_label
-from ..robust import plot_robustness
 from ..robust.curve import whole_curve
 from ..training.history import History
+from .charts import confusion_section, curves_section, per_class_section, robustness_chart
 
 
 class Run(Protocol):
@@ -50,16 +49,6 @@ class Run(Protocol):
     @property
     def epochs_done(self) -> int: ...
 
-CSS = """
-body{font-family:system-ui,-apple-system,Segoe UI,Roboto,sans-serif;margin:2rem auto;max-width:1100px;color:#222;
-line-height:1.45;padding:0 1rem}
-h1{margin-bottom:.2rem}h2{border-bottom:1px solid #ddd;padding-bottom:.2rem;margin-top:2rem}
-table{border-collapse:collapse;margin:.5rem 0}td,th{border:1px solid #ddd;padding:.25rem .6rem;text-align:right}
-th{background:#f5f5f5}td.l,th.l{text-align:left}img{max-width:100%}
-.status{display:inline-block;padding:.1rem .5rem;border-radius:.3rem;background:#eee;font-weight:600}
-.completed{background:#d4edda}.stopped,.early_stopped{background:#fff3cd}.diverged,.error{background:#f8d7da}
-pre{background:#f7f7f7;padding:.8rem;overflow:auto;font-size:.85rem}.muted{color:#666}
-"""
 
 
 def img_tag(png: bytes, alt: str) -> str:
@@ -84,6 +73,9 @@ def _fmt(v: Any) -> str:
 
 
 def curves_png(run: Run, metric: str = "accuracy") -> bytes:
+    """The curves as one static image (the studio leaves it in the notebook when a run ends)."""
+    from ..plotting import new_figure, plot_curves, plot_lr, to_png
+
     fig = new_figure(11, 3.4)
     ax1, ax2, ax3 = fig.subplots(1, 3)
     plot_curves(ax1, ax2, run.history, metric)
@@ -107,6 +99,7 @@ def changes_section(run: Run) -> str:
 
 def sample_section(run: Run, indices: np.ndarray, title: str) -> str:
     """Misclassified or high-loss test samples, shown the way the data kind reads best."""
+    from ..plotting import new_figure, plot_image_grid, to_png
     ev, data = run.evaluation, run.data
     if ev is None or data is None or len(indices) == 0:
         return f"<h3>{html.escape(title)}</h3><p class=muted>none</p>"
@@ -137,6 +130,14 @@ def torch_index(indices: np.ndarray) -> Any:
 
 def attribution_section(run: Run) -> str:
     """The last probe frame (input | attribution | overlay) and the timeline of how it changed."""
+    from ..plotting import new_figure, to_png
+    from ..plotting.attributions import (
+        plot_attribution_grid,
+        plot_feature_bars,
+        plot_global_importance,
+        plot_timeline_strip,
+        token_html,
+    )
 
     frames = run.history.artifacts.get("attributions", [])
     probes = run.history.meta.get("probes")
@@ -201,13 +202,11 @@ def robustness_section(curve: dict[str, Any] | None) -> str:
     if c is None:
         return ""
     rows = c.table()
-    fig = new_figure(6, 3.6)
-    plot_robustness(fig.subplots(), [c])
     checks = "".join(f"<li>{'✓' if k.passed else '⚠'} {html.escape(k.name)}"
                      f"{'' if k.passed else ': ' + html.escape(k.detail)}</li>" for k in c.checks)
     return (f"<h2>Robustness</h2><p class=muted>accuracy on {c.n} {html.escape(c.split)} samples under attack, "
             f"ε in {html.escape(c.unit_name)} (applied before normalization, clamped to the valid range); PGD "
-            f"with {c.steps} steps; {c.seconds:.1f} s</p>" + img_tag(to_png(fig), "robustness curve")
+            f"with {c.steps} steps; {c.seconds:.1f} s</p>" + robustness_chart([c])
             + table([{k: v for k, v in r.items() if k != "run"} for r in rows])
             + (f"<h3>Sanity checks against gradient masking</h3><ul>{checks}</ul>" if checks else ""))
 
@@ -224,7 +223,7 @@ def write_report(run: Run, path: Path) -> Path:
     if run.metrics:
         parts.append("<h2>Test metrics</h2>" + table([{"metric": metric_label(k), "value": v, "meaning": metric_help(k)}
                                                       for k, v in run.metrics.items()], left=("metric", "meaning")))
-    parts.append("<h2>Training curves</h2>" + img_tag(curves_png(run), "training curves"))
+    parts.append("<h2>Training curves</h2>" + curves_section(run.history))
     parts.append(changes_section(run))
     if run.history.epochs:
         keys = [k for k in run.history.epochs[0] if k not in ("step",)]
@@ -232,18 +231,8 @@ def write_report(run: Run, path: Path) -> Path:
         parts.append(f"<details><summary>Per-epoch values ({len(rows)})</summary>{table(rows)}</details>")
     if run.evaluation is not None:
         ev = run.evaluation
-        size = max(4.0, 0.45 * len(ev.classes) + 1.5)
-        fig = new_figure(size * 2 + 0.5, size)
-        ax1, ax2 = fig.subplots(1, 2)
-        plot_confusion(ax1, ev.confusion, ev.classes)
-        ax1.set_title("counts")
-        plot_confusion(ax2, ev.confusion, ev.classes, normalize=True)
-        ax2.set_title("row-normalized (recall)")
-        parts.append("<h2>Confusion matrix</h2>" + img_tag(to_png(fig), "confusion matrix"))
-        fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 3)
-        plot_per_class(fig.subplots(), ev.per_class)
-        parts.append("<h2>Per class</h2>" + img_tag(to_png(fig), "per-class scores")
-                     + table(ev.per_class, left=("class",)))
+        parts.append("<h2>Confusion matrix</h2>" + confusion_section(ev.confusion, ev.classes))
+        parts.append("<h2>Per class</h2>" + per_class_section(ev.per_class) + table(ev.per_class, left=("class",)))
         wrong = ev.misclassified()
         order = wrong[np.argsort(-ev.losses[wrong], kind="stable")][:32]
         parts.append(f"<h2>Misclassified examples</h2><p>{len(wrong)} of {len(ev.y_true)} test samples are "
@@ -264,11 +253,5 @@ def write_report(run: Run, path: Path) -> Path:
             parts.append(f"<h3>Normalization ({html.escape(norm.method)}, from {norm.count} train samples)</h3>"
                          + table(rows, left=("channel/feature",)))
     parts.append("<h2>Recipe</h2><pre>" + html.escape(json.dumps(r.to_dict(), indent=2)) + "</pre>")
-    doc = (f"<!doctype html><html lang=en><head><meta charset=utf-8><title>{html.escape(run.name)} · lepton_nb"
-           f"</title><style>{CSS}</style></head><body>{''.join(parts)}"
-           f"<p class=muted>Written by lepton_nb.</p></body></html>")
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(path.name + ".tmp")
-    tmp.write_text(doc, encoding="utf-8")
-    tmp.replace(path)
-    return path
+    parts.append("<p class=muted>Written by lepton_nb.</p>")
+    return atomic_write(path, document(f"{run.name} · lepton_nb", "".join(parts)))

@@ -59,9 +59,12 @@ def transfer_row(run: Run) -> dict[str, Any]:
     pretraining = "pretrain" in run.extras
     acc = (run.extras["pretrain"].get("masked_accuracy") if pretraining else run.metrics.get("accuracy"))
     size = checkpoint_megabytes(run)
+    seen = run.history.meta.get("held_out_seen") if run.history is not None else None
+    caveat = (f" (its initial weights read {seen['seen']} of these {seen['of']} test sentences)"
+              if isinstance(seen, dict) and seen.get("seen") else "")
     return {"run": run.name, "start": start_of(run.recipe, pretraining),
             "trainable": f"{trainable:,}" if trainable is not None else "–",
             "share": f"{100 * trainable / total:.1f} %" if trainable is not None and total else "–",
-            "accuracy": f"{100 * acc:.1f} %" + (" (masked tokens)" if pretraining else "") if acc is not None
+            "accuracy": f"{100 * acc:.1f} %" + (" (masked tokens)" if pretraining else caveat) if acc is not None
             else "–",
             "time": f"{run.seconds:.1f} s", "checkpoint": f"{size:.2f} MB" if size is not None else "–"}

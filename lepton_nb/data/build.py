@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 
 import numpy as np
 import torch
@@ -41,12 +41,16 @@ def _limited(pool: Pool, limit: int, seed: int) -> Pool:
     return out
 
 
+Tokens = Vocab | SubwordVocab | Callable[[list[str]], Vocab | SubwordVocab] | None
+
+
 def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.ndarray,
-             val_idx: np.ndarray, test: Pool, tokens: Vocab | SubwordVocab | None = None) -> DataBundle:
+             val_idx: np.ndarray, test: Pool, tokens: Tokens = None) -> DataBundle:
     """Fit what is fitted (vocabulary, encoders, normalization) on the train rows and build splits.
 
     ``tokens``: a tokenizer to reuse instead of fitting one (fine-tuning a pretrained text encoder keeps
-    the vocabulary it was pretrained with)."""
+    the vocabulary it was pretrained with), or a function fitting one on the train rows' sentences (a
+    cross-validation fold whose encoder is pretrained again on its own training part)."""
     cfg = recipe.data
     parts = {"train": pool.subset(train_idx), "val": pool.subset(val_idx), "test": test}
     labels = {k: p.labels for k, p in parts.items()}
@@ -54,8 +58,9 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     value_scale = 1.0
     lazy = bool(pool.info.get("lazy"))
     if DATA_KINDS[pool.kind].tokens:
-        vocab = tokens if tokens is not None else fit_tokens(parts["train"].inputs, cfg.tokenizer, cfg.max_vocab,
-                                                             cfg.min_freq)
+        train_texts = [str(t) for t in parts["train"].inputs]
+        vocab = (tokens(train_texts) if callable(tokens) else tokens if tokens is not None else
+                 fit_tokens(train_texts, cfg.tokenizer, cfg.max_vocab, cfg.min_freq))
         xs = {k: vocab.encode(p.inputs, cfg.max_len) for k, p in parts.items()}
         report.notes = [n for n in report.notes if not n.startswith("truncated")]
         long = {k: sum(n > cfg.max_len for n in vocab.lengths(p.inputs)) for k, p in parts.items()}
@@ -99,12 +104,12 @@ def build_data(recipe: Recipe, tokens: Vocab | SubwordVocab | None = None) -> Da
     return assemble(recipe, pool, report, train_idx, val_idx, test, tokens)
 
 
-def kfold_bundles(recipe: Recipe, folds: int,
-                  tokens: Vocab | SubwordVocab | None = None) -> Iterator[tuple[int, DataBundle]]:
+def kfold_bundles(recipe: Recipe, folds: int, tokens: Tokens = None) -> Iterator[tuple[int, DataBundle]]:
     """One bundle per fold of stratified k-fold CV over the non-test samples.
 
-    Each fold's held-out part serves as both its validation and test split; statistics,
-    vocabulary and encoders are refitted on each fold's training part.
+    Each fold's held-out part serves as both its validation and test split; statistics, encoders and the
+    vocabulary are refitted on each fold's training part (the vocabulary by ``tokens`` when it is a
+    function; a fixed ``tokens`` is used as is: see `workflows.kfold`).
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 

@@ -22,7 +22,7 @@ from .normalize import NormStats
 from .split import split_indices
 from .steps import BatchStep
 from .subword import SubwordVocab, fit_tokens
-from .text import PAD, Vocab, tokenize
+from .text import PAD, UNK, Vocab, tokenize
 
 IGNORE = -100  # target of positions nothing is predicted at (nn.CrossEntropyLoss's ignore_index)
 
@@ -81,7 +81,9 @@ def corpus_bundle(corpus: list[str], vocab: Vocab | SubwordVocab, max_len: int, 
 
 class MaskTokens(BatchStep):
     """BERT's masking, drawn anew for every batch: ``mask_prob`` of the tokens become targets; of those
-    80 % are replaced by ``[MASK]``, 10 % by a random token and 10 % stay as they are.
+    80 % are replaced by ``[MASK]``, 10 % by a random token and 10 % stay as they are. Padding and unknown
+    tokens (``<unk>``/``[UNK]``, id 1) are never targets: with a small word vocabulary they are common, and a
+    model rewarded for predicting "unknown" learns nothing about words.
 
     A `BatchStep`: ``(model, ids, _, step) -> (masked ids, targets)``; the draw depends only on (seed, step),
     so a resumed run masks exactly as the uninterrupted one would.
@@ -97,7 +99,7 @@ class MaskTokens(BatchStep):
                  step: int) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         cpu = ids.cpu()
-        real = cpu != PAD
+        real = (cpu != PAD) & (cpu != UNK)  # nothing to learn from predicting "unknown word"
         chosen = (torch.rand(cpu.shape, generator=g) < self.mask_prob) & real
         if not chosen.any() and real.any():  # every batch predicts at least one token
             chosen.view(-1)[int(np.flatnonzero(real.view(-1).numpy())[0])] = True

@@ -90,7 +90,9 @@ def add_lora(model: nn.Module, cfg: AdapterSection, generator: torch.Generator) 
         nn.init.kaiming_uniform_(layer.lora_A["default"].weight, a=math.sqrt(5), generator=generator)
         nn.init.zeros_(layer.lora_B["default"].weight)
         if cfg.dropout > 0:
-            layer.lora_dropout["default"] = Dropout(cfg.dropout)
+            drop = Dropout(cfg.dropout)
+            drop.trains_when_frozen = True  # active while training even inside frozen features (`Classifier.train`)
+            layer.lora_dropout["default"] = drop
     return names
 
 

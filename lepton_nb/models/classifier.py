@@ -17,8 +17,10 @@ from .layers import Dropout
 class Classifier(nn.Module):
     """``head(features(x))``; ``arch`` names the builder that made it.
 
-    With ``frozen_features`` set (see `freeze_features`), the features stay in eval mode even while
-    the model trains: frozen layers keep their batch-norm statistics and use no dropout.
+    With ``frozen_features`` set (see `models.freezing.apply_freeze`), the features stay in eval mode even while
+    the model trains: frozen layers keep their batch-norm statistics and use no dropout. Layers marked
+    ``trains_when_frozen`` (the dropout of LoRA adapters, which learn inside frozen features) follow the
+    model's mode.
     """
 
     def __init__(self, features: nn.Module, head: nn.Module, arch: str):
@@ -35,6 +37,9 @@ class Classifier(nn.Module):
         super().train(mode)
         if self.frozen_features:
             self.features.eval()
+            for module in self.features.modules():
+                if getattr(module, "trains_when_frozen", False):
+                    module.train(mode)
         return self
 
 

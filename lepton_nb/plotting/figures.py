@@ -10,7 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
-PALETTE = {"train": "#4c72b0", "val": "#dd8452", "lr": "#55a868", "test": "#c44e52"}
+from .colors import PALETTE
 
 
 def new_figure(width: float = 6.0, height: float = 3.5, dpi: int = 100) -> Figure:

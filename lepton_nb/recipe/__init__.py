@@ -12,7 +12,17 @@ from .methods import BASELINES, METHODS, Method, MethodParam, baselines_for, def
 from .ops import AUGMENT_OPS, OpSpec, Param, default_op
 from .optimizers import OPTIMIZERS, SCHEDULERS
 from .presets import PRESETS
-from .search import KINDS, SearchSection, allowed_text, check_space_for_search, pruning_note, searchable_fields
+from .search import (
+    KIND_WORDS,
+    KINDS,
+    TECHNICAL_TERMS,
+    SearchSection,
+    allowed_text,
+    check_space_for_search,
+    plain_allowed,
+    pruning_note,
+    searchable_fields,
+)
 from .sections import (
     SECTIONS,
     AdapterSection,
@@ -33,9 +43,10 @@ from .vocab import ARCHS_FOR_KIND, DATA_KINDS, METRICS, MONITORS, SOURCE_KIND, S
 __all__ = [
     "ARCHS", "ARCHS_FOR_KIND", "AUGMENT_OPS", "AdapterSection", "AdversarialSection", "Arch", "AugmentSection",
     "BASELINES", "CleanSection", "DATA_KINDS", "DataKind", "DataSection", "EarlyStoppingSection", "EvaluateSection",
-    "InterpretSection", "KINDS", "METHODS", "METRICS", "MONITORS", "Method", "MethodParam", "ModelSection", "Names",
-    "NormalizeSection", "OPTIMIZERS", "OpSpec", "PRESETS", "Param", "PretrainSection", "Problem", "Recipe",
-    "RecipeError", "SCHEDULERS", "SECTIONS", "SOURCES", "SOURCE_KIND", "SearchSection", "TrainSection",
-    "allowed_text", "archs_for", "baselines_for", "check_space_for_search", "default_method", "default_op",
-    "describe_fields", "methods_for_kind", "pruning_note", "searchable_fields", "setting",
+    "InterpretSection", "KINDS", "KIND_WORDS", "METHODS", "METRICS", "MONITORS", "Method", "MethodParam",
+    "ModelSection", "Names", "NormalizeSection", "OPTIMIZERS", "OpSpec", "PRESETS", "Param", "PretrainSection",
+    "Problem", "Recipe", "RecipeError", "SCHEDULERS", "SECTIONS", "SOURCES", "SOURCE_KIND", "SearchSection",
+    "TECHNICAL_TERMS", "TrainSection", "allowed_text", "archs_for", "baselines_for", "check_space_for_search",
+    "default_method", "default_op", "describe_fields", "methods_for_kind", "plain_allowed", "pruning_note",
+    "searchable_fields", "setting",
 ]

@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecipeError
+from .defaults import fill_dependent_defaults, forget_dependent
 from .fields import setting
 from .methods import default_method
 from .optimizers import upgrade_train
@@ -69,13 +70,14 @@ class Recipe:
     def from_dict(cls, data: Any) -> Recipe:
         """Build from a (possibly partial) dict; missing keys keep their defaults.
 
-        Raises RecipeError listing every problem: wrong types, out-of-range values, unknown
-        keys (with a did-you-mean suggestion) and combinations that do not fit together.
+        Keys left out take the defaults of the chosen architecture and adapter (`recipe.defaults`), else the
+        field's own default. Raises RecipeError listing every problem: wrong types, out-of-range values,
+        unknown keys (with a did-you-mean suggestion) and combinations that do not fit together.
         """
         problems: list[Problem] = []
         if isinstance(data, dict) and isinstance(data.get("train"), dict):
             data = {**data, "train": upgrade_train(data["train"])}
-        recipe: Recipe | None = parse_dataclass(cls, data, "", problems)
+        recipe: Recipe | None = parse_dataclass(cls, fill_dependent_defaults(data), "", problems)
         if recipe is None or problems:
             raise RecipeError(problems)
         problems.extend(recipe._cross_problems())
@@ -169,10 +171,12 @@ class Recipe:
     def updated(self, changes: dict[str, Any] | None = None, **dotted: Any) -> Recipe:
         """A validated copy with dotted keys changed: ``r.updated({"train.lr": 0.01})``.
 
-        Keyword form uses ``__`` for dots: ``r.updated(train__lr=0.01)``.
+        Keyword form uses ``__`` for dots: ``r.updated(train__lr=0.01)``. Changing the architecture (or the
+        adapter kind) also changes the settings it implies (`recipe.defaults`), except those changed here.
         """
         all_changes = dict(changes or {})
         all_changes.update({k.replace("__", "."): v for k, v in dotted.items()})
+        before = self.to_dict()
         data = self.to_dict()
         problems = []
         for key, value in all_changes.items():
@@ -190,7 +194,7 @@ class Recipe:
                     node[parts[-1]] = value
         if problems:
             raise RecipeError(problems)
-        return Recipe.from_dict(data)
+        return Recipe.from_dict(forget_dependent(before, data, all_changes))
 
     # ---- validation --------------------------------------------------------------------
 

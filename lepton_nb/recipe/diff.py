@@ -32,12 +32,12 @@ def _short(keys: list[str]) -> dict[str, str]:
     return {k: (s if last.count(s) == 1 else k) for k, s in zip(keys, last)}
 
 
-def _show(value: Any) -> str:
+def _show(value: Any, width: int = 24) -> str:
     if isinstance(value, float):
         return f"{value:g}"
     if isinstance(value, (list, dict)):
         text = json.dumps(value, separators=(",", ":"))
-        return text if len(text) <= 24 else f"{text[:21]}…"
+        return text if len(text) <= width else f"{text[:width - 3]}…"
     return str(value)
 
 
@@ -57,4 +57,19 @@ def differences(recipes: Sequence[Recipe], limit: int = 3) -> list[str]:
     return labels
 
 
-__all__ = ["differences", "flatten"]
+def changes(base: dict[str, Any], other: dict[str, Any]) -> list[tuple[str, Any, Any]]:
+    """What ``other`` changed from ``base`` (two recipes as dicts): ``(dotted key, base value, other value)``
+    for every setting that differs, in the recipe's order; the run's name is not a setting."""
+    a, b = flatten(base), flatten(other)
+    keys = [k for k in dict.fromkeys([*a, *b]) if k not in IGNORED]
+    same = json.dumps
+    return [(k, a.get(k), b.get(k)) for k in keys
+            if same(a.get(k), sort_keys=True, default=str) != same(b.get(k), sort_keys=True, default=str)]
+
+
+def show(value: Any, width: int = 24) -> str:
+    """A setting's value in about ``width`` characters (longer lists and dicts are cut)."""
+    return _show(value, width)
+
+
+__all__ = ["changes", "differences", "flatten", "show"]

@@ -21,6 +21,19 @@ from .parse import _check_value
 from .vocab import MONITORS
 
 KINDS = ("uniform", "log_uniform", "int", "log_int", "choice")
+# the kinds in words (the Search tab shows these, with the kind's own name on hover)
+KIND_WORDS = {"uniform": "any number", "log_uniform": "number, log scale", "int": "whole number",
+              "log_int": "whole number, log scale", "choice": "one of a list"}
+# what the studio shows on hover of the search settings whose words above leave out the technical name
+TECHNICAL_TERMS = {
+    "search.sampler": "tpe: Tree-structured Parzen Estimator, a Bayesian optimization method (optuna.samplers."
+                      "TPESampler); random: RandomSampler; grid: GridSampler; cmaes: CMA-ES, covariance matrix "
+                      "adaptation evolution strategy (CmaEsSampler).",
+    "search.storage": "an SQLAlchemy database URL, as Optuna's RDBStorage takes it: sqlite:///path/study.db, or "
+                      "postgresql+psycopg://user:password@host:port/db for a PostgreSQL server (the psycopg 3 "
+                      "driver: pip install 'lepton_nb[postgres]'; a plain postgresql:// URL means psycopg2).",
+    "search.pruner": "median: optuna.pruners.MedianPruner; hyperband: HyperbandPruner (successive halving).",
+}
 KINDS_FOR_TYPE: dict[type, tuple[str, ...]] = {float: ("uniform", "log_uniform", "choice"),
                                                int: ("int", "log_int", "choice"), str: ("choice",),
                                                bool: ("choice",)}
@@ -38,8 +51,10 @@ class SearchSection:
             "{'choice': [16, 32, 64]}}; kinds: uniform, log_uniform, int, log_int, choice.")
     trials: int = setting(20, "Trials to finish (completed or pruned) before the search ends.", min=1, max=100_000)
     timeout: float = setting(0.0, "Start no new trial after this many seconds (0 = no limit).", min=0.0, max=1e7)
-    sampler: str = setting("tpe", "How the next trial's values are chosen: tpe (Bayesian), random, grid (every "
-                                  "combination of choice/int values), cmaes (numbers only).",
+    sampler: str = setting("tpe", "How the next trial's values are chosen: tpe learns from the trials so far "
+                                  "which values look promising; random draws them by chance; grid tries every "
+                                  "combination of listed values and whole numbers; cmaes moves a cloud of number "
+                                  "values towards better results (numbers only).",
                            choices=("tpe", "random", "grid", "cmaes"))
     pruner: str = setting("median", "Stop unpromising trials early: median (below the median of earlier trials at "
                                     "the same epoch), hyperband, or none.", choices=("median", "hyperband", "none"))
@@ -55,8 +70,9 @@ class SearchSection:
     warmup_epochs: int = setting(2, "Epochs every trial trains before the pruner may stop it (a trial's first "
                                     "epochs can say little about where it ends).", min=0, max=10_000,
                                  label="warmup epochs")
-    storage: str = setting("", "Where the study lives: '' = SQLite file study.db in the study folder; or any "
-                               "SQLAlchemy URL (sqlite:///…, postgresql://…) shared by several workers.")
+    storage: str = setting("", "Where the study's results are kept: empty = a file study.db in the study folder; or "
+                               "the address of a database that several computers share, e.g. "
+                               "postgresql+psycopg://user@host:5432/db.")
     seed: int = setting(0, "Seed of the sampler (each trial keeps the recipe's train.seed).", min=0, max=2**31 - 1)
 
 
@@ -93,6 +109,17 @@ def allowed_text(typ: type, meta: dict[str, Any]) -> str:
     if typ is str:
         return f"choice of {', '.join(meta['choices'])}"
     return f"{kinds} within {meta['min']:g} … {meta['max']:g}"
+
+
+def plain_allowed(typ: type, meta: dict[str, Any]) -> str:
+    """What a field allows, in words a newcomer reads ("whole number from 1 to 8"); `allowed_text` says it in
+    the search space's own terms (the kinds a recipe names)."""
+    if typ is bool:
+        return "on or off"
+    if typ is str:
+        return f"one of {', '.join(meta['choices'])}"
+    what = "whole number" if typ is int else "number"
+    return f"{what} from {meta['min']:g} to {meta['max']:g}"
 
 
 def space_problems(space: Any, recipe_cls: type) -> list[Problem]:
@@ -182,22 +209,34 @@ def check_space_for_search(section: SearchSection) -> list[Problem]:
 
 
 def pruning_note(section: SearchSection, epochs: int) -> str:
-    """Why the section's pruner can never stop a trial ('' when it can): its warm-up covers every step.
+    """Why the section's pruner saves no training ('' when it can stop a trial before its end): its warm-up
+    covers every step, or every step but the last (then it can only stop a trial that has already finished).
 
     A trial reports once per epoch (``epochs``, or the most a searched ``train.epochs`` allows), or once per
-    fold when it cross-validates.
+    fold when it cross-validates. The median pruner may stop a trial from step ``warmup_epochs`` on (0-based);
+    hyperband from step ``max(1, warmup_epochs)`` (its first rung).
     """
     if section.pruner == "none":
         return ""
     if section.cv_folds >= 2:
-        steps, unit = section.cv_folds, "folds"
+        steps, unit, one = section.cv_folds, "folds", "fold"
     else:
         searched = section.space.get("train.epochs") if isinstance(section.space, dict) else None
         if isinstance(searched, dict) and searched:
             values = next(iter(searched.values()))
             epochs = max(int(v) for v in values if isinstance(v, (int, float)))
-        steps, unit = epochs, "epochs"
-    if section.warmup_epochs < steps:
+        steps, unit, one = epochs, "epochs", "epoch"
+    earliest = 1 if section.pruner == "hyperband" else 0  # the first step it may ever stop at
+    first = max(earliest, section.warmup_epochs)
+    if first < steps - 1:
         return ""
-    return (f"the {section.pruner} pruner never stops a trial: search.warmup_epochs is {section.warmup_epochs} and "
-            f"a trial has {steps} {unit}; allowed for pruning: search.warmup_epochs below {steps}")
+    allowed = "allowed for pruning that saves time: " + (
+        (f"search.warmup_epochs below {steps - 1}" if steps > 2 else "search.warmup_epochs 0")
+        if earliest < steps - 1 else
+        f"at least {earliest + 2} {unit} per trial, with search.warmup_epochs at most {earliest}")
+    has = f"a trial has {steps} {unit if steps != 1 else one}"
+    if first >= steps:
+        return (f"the {section.pruner} pruner never stops a trial: search.warmup_epochs is {section.warmup_epochs} "
+                f"and {has}; {allowed}")
+    return (f"the {section.pruner} pruner can stop a trial only after its last {one}, when it has cost all its "
+            f"training (search.warmup_epochs is {section.warmup_epochs} and {has}); {allowed}")

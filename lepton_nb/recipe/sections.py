@@ -106,9 +106,10 @@ class AugmentSection:
 
 @dataclass
 class AdapterSection:
-    """Low-rank adapters (LoRA, Hu et al. 2021) added to chosen layers; only they (and the head) need train."""
+    """Low-rank adapters (LoRA, Hu et al. 2021) added to chosen layers; by default only they and the head train."""
 
-    kind: str = setting("none", "none, or lora: add trainable low-rank updates B·A to the target layers.",
+    kind: str = setting("none", "none, or lora: add trainable low-rank updates B·A to the target layers (the base "
+                                "is frozen unless model.freeze says none, as in peft).",
                         choices=("none", "lora"), label="adapter")
     r: int = setting(8, "Rank of each update (at most the layer's smaller side).", min=1, max=1024,
                      applies_to=("lora",))
@@ -150,8 +151,9 @@ class ModelSection:
     init_from: str = setting("", "Fine-tune: start from another run's weights, given as its run folder or a "
                               "checkpoint file ('' = fresh weights). The head is reused only when the classes "
                               "match; otherwise it starts fresh.", label="initialize from")
-    freeze: str = setting("none", "Layers kept fixed while training: none; features (train only the head, and "
-                                  "adapters if any); all_but_adapters (only the adapters train).",
+    freeze: str = setting("none", "Layers kept fixed while training: none (every weight trains; with an adapter, "
+                                  "the base too); features (only the head and the adapters train: the default "
+                                  "with an adapter, as in peft); all_but_adapters (only the adapters train).",
                           choices=("none", "features", "all_but_adapters"))
     adapter: AdapterSection = setting(AdapterSection(), "Adapters (LoRA).")
 

@@ -16,9 +16,15 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from .space import AttackError, InputSpace
+from .space import AttackError, InputSpace, evaluating
 
 ATTACKS = ("fgsm", "pgd", "pgd_l2", "fgsm_rs", "noise")
+L2_ATTACKS = ("pgd_l2",)  # ε is the L2 norm of the change; the others bound each value (L∞)
+
+
+def attack_norm(method: str) -> str:
+    """The norm an attack's ε bounds: ``l2`` or ``linf``."""
+    return "l2" if method in L2_ATTACKS else "linf"
 
 
 def _loss_grad(model: nn.Module, u: torch.Tensor, y: torch.Tensor) -> torch.Tensor:
@@ -111,7 +117,7 @@ def noise(model: nn.Module, space: InputSpace, u: torch.Tensor, y: torch.Tensor,
 def run_attack(method: str, model: nn.Module, space: InputSpace, u: torch.Tensor, y: torch.Tensor, eps: float, *,
                steps: int = 20, alpha: float = 0.0, restarts: int = 1, seed: int = 0,
                batch_size: int = 512) -> torch.Tensor:
-    """Any attack by name, in batches, on a model in eval mode (its mode is given back afterwards)."""
+    """Any attack by name, in batches, on a model in eval mode (each of its layers gets its mode back afterwards)."""
     check_params(method, steps, restarts)
     generator = torch.Generator(device=u.device).manual_seed(seed)
     attack: Callable[..., torch.Tensor] = {
@@ -123,13 +129,9 @@ def run_attack(method: str, model: nn.Module, space: InputSpace, u: torch.Tensor
                                         restarts=restarts, generator=generator),
         "noise": lambda m, uu, yy: noise(m, space, uu, yy, eps, generator=generator),
     }[method]
-    was_training = model.training
-    model.eval()
-    try:
+    with evaluating(model):
         return torch.cat([attack(model, u[i:i + batch_size], y[i:i + batch_size])
                           for i in range(0, len(u), batch_size)]) if len(u) else u.clone()
-    finally:
-        model.train(was_training)
 
 
 def check_params(method: str, steps: int, restarts: int = 1) -> None:

@@ -12,10 +12,9 @@ import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
-from ..recipe import DATA_KINDS
-from .attacks import ATTACKS, check_params, run_attack
+from .attacks import ATTACKS, attack_norm, check_params, run_attack
 from .checks import Check, run_checks
-from .space import AttackError, InputSpace, UserSpaceModel
+from .space import AttackError, InputSpace, UserSpaceModel, evaluating
 
 
 @runtime_checkable
@@ -132,13 +131,8 @@ def _device(model: nn.Module) -> torch.device:
 
 
 def _predict(model: nn.Module, u: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    was = model.training
-    model.eval()
-    try:
-        with torch.no_grad():
-            probs = torch.cat([torch.softmax(model(u[i:i + 1024]).float(), 1) for i in range(0, len(u), 1024)])
-    finally:
-        model.train(was)
+    with evaluating(model), torch.no_grad():
+        probs = torch.cat([torch.softmax(model(u[i:i + 1024]).float(), 1) for i in range(0, len(u), 1024)])
     conf, pred = probs.max(1)
     return pred, conf
 
@@ -149,8 +143,8 @@ def attack(run: Attackable, method: str = "pgd", eps: float = 0.1, *, split: str
     """Adversarial examples of a run's samples: ε in user units (pixels in [0, 1]; for tables, standard
     deviations of each column), applied before the run's normalization and clamped to the valid range."""
     net, data, space = _model_and_space(run)
-    eps = space.check_eps(eps)
     check_params(method, steps, restarts)
+    eps = space.check_eps(eps, norm=attack_norm(method), method=method)
     idx = _subset(data, split, n, indices, seed)
     device = _device(net)
     u = space.to_u(data.raw(split, idx).float()).to(device)
@@ -168,11 +162,13 @@ def robustness_curve(run: Attackable, eps: Sequence[float] = (0.0, 0.02, 0.05, 0
     """Accuracy at each ε for each attack on a fixed, seeded subset of one run's split, with the sanity checks
     (two extra PGD runs: twice the steps at the middle ε, and an ε covering the whole valid range)."""
     net, data, space = _model_and_space(run)
-    eps_list = sorted({space.check_eps(e) for e in eps})
-    if not eps_list:
-        raise AttackError("eps", list(eps), "allowed: at least one ε")
     for m in methods:
         check_params(m, steps)
+    if not methods:
+        raise AttackError("methods", list(methods), f"allowed: one or more of {', '.join(ATTACKS)}")
+    eps_list = sorted({space.check_eps(e, norm=attack_norm(m), method=m) for m in methods for e in eps})
+    if not eps_list:
+        raise AttackError("eps", list(eps), "allowed: at least one ε")
     idx = _subset(data, split, n, None, seed)
     device = _device(net)
     u = space.to_u(data.raw(split, idx).float()).to(device)
@@ -193,7 +189,7 @@ def robustness_curve(run: Attackable, eps: Sequence[float] = (0.0, 0.02, 0.05, 0
         if middle:
             e = middle[len(middle) // 2]
             more_steps = (e, acc["pgd"][eps_list.index(e)], accuracy("pgd", e, 2 * steps))
-        unbounded = accuracy("pgd", 1.0 if DATA_KINDS[space.kind].pixels else 100.0)
+        unbounded = accuracy("pgd", space.widest())
     seconds = time.perf_counter() - t0
     found = run_checks(eps_list, acc, len(idx), len(data.classes), unbounded, more_steps) if checks else []
     return RobustnessCurve(_name(run), split, len(idx), eps_list, acc, steps, space.unit_name, seconds, found)

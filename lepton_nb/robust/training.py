@@ -18,7 +18,7 @@ from ..data.bundle import DataBundle
 from ..data.steps import BatchStep
 from ..recipe.sections import AdversarialSection, TrainSection
 from .attacks import fgsm_rs, pgd, run_attack
-from .space import InputSpace, UserSpaceModel
+from .space import InputSpace, UserSpaceModel, evaluating
 
 # train.adversarial.method → (model in user units, space, inputs, labels, ε, settings, generator) → adversarial inputs
 AdversarialAttack = Callable[[nn.Module, InputSpace, torch.Tensor, torch.Tensor, float, AdversarialSection,
@@ -63,12 +63,8 @@ class Adversary(BatchStep):
             return xb
         net = UserSpaceModel(model, self.space)
         u = self.space.from_model(xb[:k].detach().float())
-        was = model.training
-        model.eval()  # no batch-norm statistics from the attack's passes, no dropout in them
-        try:
+        with evaluating(model):  # no batch-norm statistics from the attack's passes, no dropout in them
             adv = ADVERSARIES[self.cfg.method](net, self.space, u, yb[:k], self.eps, self.cfg, self.generator)
-        finally:
-            model.train(was)
         out = torch.cat([self.space.model_input(adv).to(xb.dtype), xb[k:]]) if k < len(xb) else \
             self.space.model_input(adv).to(xb.dtype)
         self.seconds += time.perf_counter() - t0
@@ -93,13 +89,8 @@ class Adversary(BatchStep):
         u, y = (t.to(device) for t in self._val)
         net = UserSpaceModel(model, self.space)
         adv = run_attack("pgd", net, self.space, u, y, self.eps, steps=max(10, self.cfg.steps), seed=self.seed)
-        was = model.training
-        model.eval()
-        try:
-            with torch.no_grad():
-                return float((net(adv).argmax(1) == y).float().mean())
-        finally:
-            model.train(was)
+        with evaluating(model), torch.no_grad():
+            return float((net(adv).argmax(1) == y).float().mean())
 
 
 def adversarial_steps(cfg: TrainSection, data: DataBundle) -> list[BatchStep]:

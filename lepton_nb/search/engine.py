@@ -4,8 +4,9 @@ Each trial applies its values to the recipe (seeds unchanged) and trains it like
 its own run folder under the study folder. A callback reports the objective to Optuna at every epoch end
 and stops the trial (within a batch) when the pruner says so. The study lives in a database (SQLite in the
 study folder by default), so it survives a kernel restart, resumes with ``resume=True`` and can be shared
-by several worker processes. A trial that crashes or diverges is marked failed or pruned with its message
-and the study goes on; one whose worker died is failed (no heartbeat) when the study resumes.
+by several processes and machines (a database server in ``search.storage``). A trial that crashes or diverges
+is marked failed or pruned with its message and the study goes on; one whose process died is failed once its
+heartbeat is stale, by whichever process or reader looks next (`liveness`).
 """
 
 from __future__ import annotations
@@ -15,7 +16,6 @@ import math
 import sys
 import threading
 import traceback
-import warnings
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -25,14 +25,16 @@ from optuna.trial import FrozenTrial, TrialState
 
 from ..artifacts import Run, load_run
 from ..data import DataBundle
-from ..errors import CheckpointError, LeptonError, Problem, RecipeError, UsageError
+from ..errors import CheckpointError, LeptonError, UsageError
 from ..recipe import Recipe, pruning_note
 from ..training.callbacks import Callback
 from ..training.control import Control
 from ..training.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
 from ..workflows.plan import open_init, recipe_data
-from .folder import StudyFolder, open_storage
+from .folder import StudyFolder, hide_password, open_storage
+from .identity import check_same_search
+from .liveness import fail_stale, settle
 from .result import Study
 from .space import check_searchable, direction, make_pruner, make_sampler, suggest, trial_recipe
 
@@ -125,6 +127,7 @@ class _Objective:
     def __call__(self, trial: optuna.Trial) -> float:
         if self.control.stop_requested:
             trial.set_user_attr("message", "stopped before it started")
+            trial.set_user_attr("stopped", True)
             raise TrialStopped("stopped before it started")
         try:
             recipe = trial_recipe(self.base, suggest(trial, self.base.search.space), trial.number)
@@ -165,6 +168,7 @@ class _Objective:
             raise optuna.TrialPruned(message)
         if run.status == "stopped":
             trial.set_user_attr("message", run.message or "stopped")
+            trial.set_user_attr("stopped", True)
             raise TrialStopped(run.message or "stopped")
         if run.status == "diverged":
             trial.set_user_attr("message", run.message)
@@ -195,37 +199,42 @@ class _Objective:
         trial.set_user_attr("cv", result.to_dict())
         if result.status == "stopped":
             trial.set_user_attr("message", "stopped")
+            trial.set_user_attr("stopped", True)
             raise TrialStopped("stopped")
         return result.mean[key]
 
 
 def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int = 0) -> optuna.Study:
-    """Create the study (and its folder), or load it to resume / to work on it from another process."""
-    s = recipe.search
+    """Create the study (and its folder), or load it to resume / to work on it from another process or machine.
+
+    A study that already exists (resumed, or joined through a shared ``search.storage``) must search the same
+    recipe: its objective, direction and recipe hash are kept in the study (`identity`); another is refused.
+    """
     if folder.exists():
         if not resume:
             raise UsageError("resume", False, f"a study of {recipe.name!r} already lives in {folder.path}; allowed: "
                              "resume=True (lepton-nb tune --resume) to continue it, or another out folder or "
                              "recipe name")
-        saved = folder.read_recipe().search.space
-        if saved != s.space:
-            raise RecipeError([Problem("search.space", s.space, f"differs from the study's in {folder.path} "
-                                       f"({saved}); allowed: the same space to resume, or a new study (another "
-                                       "recipe name or out folder)")])
         info = folder.read_info()
-        url, name = info["storage"], info["study_name"]
+        url, name, made = info["storage"], info["study_name"], False
     else:
-        url, name = s.storage or folder.default_storage, recipe.name
+        url, name, made = recipe.search.storage or folder.default_storage, recipe.name, not folder.path.exists()
         folder.path.mkdir(parents=True, exist_ok=True)
-    storage = open_storage(url)
-    study = optuna.create_study(storage=storage, study_name=name, sampler=make_sampler(s, worker),
-                                pruner=make_pruner(s), direction=direction(s), load_if_exists=True)
+    try:
+        storage = open_storage(url)
+        study = optuna.create_study(storage=storage, study_name=name, sampler=make_sampler(recipe.search),
+                                    pruner=make_pruner(recipe.search), direction=direction(recipe.search),
+                                    load_if_exists=True)
+        check_same_search(study, recipe, hide_password(url) if url != folder.default_storage else str(folder.path))
+    except LeptonError:
+        if made:  # refused before anything was written: leave no empty study folder behind
+            with contextlib.suppress(OSError):
+                folder.path.rmdir()
+        raise
     if worker == 0:
         folder.write_json("study.json", {"storage": url, "study_name": name})
         recipe.to_file(folder.path / "recipe.json")
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", optuna.exceptions.ExperimentalWarning)
-        optuna.storages.fail_stale_trials(study)  # RUNNING trials of dead workers (no heartbeat) become FAIL
+    fail_stale(study)  # RUNNING trials of dead processes (no heartbeat) become FAIL
     return study
 
 
@@ -242,7 +251,9 @@ def prepare(recipe: Recipe | dict | str | Path | None, *, trials: int | None = N
 
 
 def finish(study: optuna.Study, folder: StudyFolder, recipe: Recipe) -> Study:
-    """The study's files: best recipe, trials table, report, and the best trial's run report."""
+    """The study's files: best recipe, trials table, report, and the best trial's run report. Trials that other
+    processes left running are first settled: failed once their heartbeat is stale (`liveness.settle`)."""
+    settle(study)
     result = Study(study, folder, recipe)
     result.save()
     best_run = result.best_run

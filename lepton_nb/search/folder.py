@@ -8,8 +8,10 @@ folder per trial (written by `RunFolder`, as every run folder is).
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import os
+import re
 import warnings
 from pathlib import Path
 from typing import Any
@@ -20,9 +22,12 @@ from optuna.storages import RDBStorage
 
 from ..errors import UsageError
 from ..recipe import Recipe
+from .liveness import grace_s, heartbeat_s
 
-HEARTBEAT_S = 5  # a running trial's worker writes a heartbeat this often
-GRACE_S = 20  # a RUNNING trial without a heartbeat for this long belongs to a dead worker: it is marked failed
+SERVER_URL = "postgresql+psycopg://user@host:5432/db"  # the form that works with the postgres extra (psycopg 3)
+ALLOWED_URLS = (f"allowed: '' (SQLite in the study folder), sqlite:///path/study.db, or a database server that "
+                f"several machines share, e.g. {SERVER_URL} (pip install 'lepton_nb[postgres]')")
+
 SQLITE_TIMEOUT_S = 120  # several workers share one SQLite file: a writer waits this long for the lock
 
 
@@ -83,21 +88,42 @@ class StudyFolder:
 
 
 def open_storage(url: str, heartbeat: int | None = None, grace: int | None = None) -> RDBStorage:
-    """An Optuna RDB storage with a heartbeat (dead workers' trials get failed) and SQLite lock waits."""
-    heartbeat, grace = heartbeat or HEARTBEAT_S, grace or GRACE_S
+    """An Optuna RDB storage with a heartbeat (dead processes' trials get failed) and SQLite lock waits."""
+    heartbeat, grace = heartbeat or heartbeat_s(), grace or grace_s()
+    _check_driver(url)
     engine: dict[str, Any] = {"connect_args": {"timeout": SQLITE_TIMEOUT_S}} if url.startswith("sqlite") else {}
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore", ExperimentalWarning)  # the heartbeat options, stable since Optuna 2.9
             storage = RDBStorage(url, engine_kwargs=engine, heartbeat_interval=heartbeat, grace_period=grace)
     except Exception as exc:  # bad URL, missing driver, unreachable server: all one answer
-        raise UsageError("search.storage", url, f"cannot be opened ({type(exc).__name__}: {str(exc)[:200]}); "
-                         "allowed: '' (SQLite in the study folder) or a SQLAlchemy URL such as "
-                         "sqlite:///path/study.db or postgresql://user@host/db") from None
+        raise UsageError("search.storage", hide_password(url), f"cannot be opened ({type(exc).__name__}: "
+                         f"{hide_password(str(exc))[:200]}); {ALLOWED_URLS}") from None
     if url.startswith("sqlite"):
         sqlalchemy.event.listen(storage.engine, "connect", _sqlite_wal)
         storage.engine.dispose()  # connections opened from now on use the pragmas
     return storage
+
+
+def _check_driver(url: str) -> None:
+    """A PostgreSQL URL whose driver is not installed: say which package (or URL form) works."""
+    scheme = url.split("://", 1)[0].lower() if "://" in url else ""
+    if scheme not in ("postgresql", "postgres", "postgresql+psycopg", "postgresql+psycopg2"):
+        return
+    if scheme in ("postgresql+psycopg",) and importlib.util.find_spec("psycopg") is None:
+        raise UsageError("search.storage", hide_password(url), "needs the psycopg driver, which is not installed; "
+                         "allowed: pip install 'lepton_nb[postgres]' (psycopg 3), then the same URL")
+    if scheme in ("postgresql", "postgres", "postgresql+psycopg2") and importlib.util.find_spec("psycopg2") is None:
+        rest = url.split("://", 1)[1]
+        raise UsageError("search.storage", hide_password(url), "a plain postgresql:// URL means the psycopg2 driver "
+                         "to SQLAlchemy, and it is not installed; allowed: "
+                         f"{hide_password('postgresql+psycopg://' + rest)} with pip install 'lepton_nb[postgres]' "
+                         "(psycopg 3)")
+
+
+def hide_password(text: str) -> str:
+    """A URL (or a message quoting one) with its password replaced by ***."""
+    return re.sub(r"(://[^:/@\s]+:)[^@\s]+@", r"\1***@", text)
 
 
 def _sqlite_wal(connection: Any, record: Any) -> None:

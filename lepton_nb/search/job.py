@@ -2,8 +2,9 @@
 
 `search_job` is handed to ``session.call``: in a `WorkerSession` every trial then trains in the worker
 process at bare-loop speed and cannot disturb the kernel's random state. The kernel learns the study's
-folder as soon as it is open (``("study", folder)``), so it can read the running trials from the
-database, and gets each trial's run (``("run", run)``, data and model released) for its Runs tab.
+folder as soon as it is open, with the number of trials it held then (``("study", (folder, trials))``), so
+it can read the running trials from the database and say how many this search added, and gets each trial's
+run (``("run", run)``, data and model released) for its Runs tab.
 """
 
 from __future__ import annotations
@@ -29,5 +30,5 @@ def search_job(recipe: Recipe, *, control: Control | None, data: DataBundle | No
         report("run", run)
 
     tune(recipe, out, resume=resume, progress=False, control=control, data=data, on_run=on_run,
-         on_study=lambda study: report("study", str(folder.path)))
+         on_study=lambda study: report("study", (str(folder.path), len(study.get_trials(deepcopy=False)))))
     return str(folder.path)

@@ -12,7 +12,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-STATE_COLORS = {"complete": "#4c72b0", "pruned": "#bbbbbb", "fail": "#c44e52", "running": "#55a868"}
+STATE_COLORS = {"complete": "#4c72b0", "pruned": "#bbbbbb", "fail": "#c44e52", "stopped": "#8c8c8c",
+                "running": "#55a868"}
 
 
 def best_so_far(values: np.ndarray, direction: str) -> np.ndarray:
@@ -113,9 +114,9 @@ def plot_slices(fig: Any, trials: pd.DataFrame, params: list[str], objective: st
     axes[0].set_ylabel(objective)
 
 
-def plot_importances(ax: Any, importances: dict[str, float]) -> None:
-    """Horizontal bars of each field's importance (fANOVA), largest on top."""
-    ax.set_title("parameter importances", fontsize=9)
+def plot_importances(ax: Any, importances: dict[str, float], method: str = "fANOVA") -> None:
+    """Horizontal bars of each field's importance (by ``method``, named in the title), largest on top."""
+    ax.set_title(f"parameter importances ({method})", fontsize=9)
     if not importances:
         ax.text(0.5, 0.5, "needs two completed trials with different values", ha="center", va="center",
                 transform=ax.transAxes, fontsize=8)

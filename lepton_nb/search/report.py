@@ -1,4 +1,8 @@
-"""A self-contained HTML report of a study: summary, best values, importances, figures, every trial."""
+"""A self-contained HTML report of a study: summary, best values, importances, figures, every trial.
+
+The optimization history and the importances are interactive (plotly.js, `lepton_nb.plotting.page`: hover a
+trial for its value, zoom); parallel coordinates and slices stay pictures (plotly's parallel-coordinates trace
+is not in the partial bundle the pages embed)."""
 
 from __future__ import annotations
 
@@ -8,9 +12,13 @@ from typing import Any, Protocol
 
 import pandas as pd
 
-from ..artifacts.report import CSS
 from ..plotting import new_figure, to_png
+from ..plotting.interactive import bars_figure, study_history_figure
+from ..plotting.page import chart, document
 from ..recipe import Recipe
+from .plots import best_so_far
+
+IMPORTANCE_METHOD = "fANOVA"  # as `result.IMPORTANCE_METHOD` (this module draws a study it does not import)
 
 
 class Study(Protocol):
@@ -25,6 +33,7 @@ class Study(Protocol):
     trials: pd.DataFrame
 
     def counts(self) -> dict[str, int]: ...
+    def importances(self) -> dict[str, float]: ...
     def plot_history(self, ax: Any) -> None: ...
     def plot_importances(self, ax: Any) -> None: ...
     def plot_parallel(self, ax: Any) -> None: ...
@@ -55,11 +64,7 @@ def study_report_html(study: Study) -> str:
                   f"<p class='muted'>run folder: {html.escape(run)}</p>" if run else "",
                   "<p class='muted'>best_recipe.json in the study folder holds the whole recipe: "
                   "<code>lepton-nb run best_recipe.json</code></p>"]
-    fig = new_figure(11, 3.2)
-    ax1, ax2 = fig.subplots(1, 2)
-    study.plot_history(ax1)
-    study.plot_importances(ax2)
-    parts += ["<h2>History and importances</h2>", _img(fig, "optimization history and importances")]
+    parts += [f"<h2>History and importances ({IMPORTANCE_METHOD})</h2>", history_charts(study)]
     fig = new_figure(11, 3.2)
     study.plot_parallel(fig.subplots())
     parts += ["<h2>Parallel coordinates</h2>", _img(fig, "parallel coordinates")]
@@ -70,6 +75,25 @@ def study_report_html(study: Study) -> str:
     parts += ["<h2>Trials</h2>", table,
               f"<p class='muted'>Storage: {html.escape(study.folder.path.as_posix())} · open the database in "
               f"<code>optuna-dashboard</code> with the storage URL in study.json</p>"]
-    body = "\n".join(p for p in parts if p)
-    return (f"<!doctype html><html><head><meta charset='utf-8'><title>Study {html.escape(study.name)}</title>"
-            f"<style>{CSS}</style></head><body>{body}</body></html>")
+    return document(f"Study {study.name}", "\n".join(p for p in parts if p))
+
+
+def history_charts(study: Study) -> str:
+    """The trials' values with the best so far, and the fields' importances: interactive, each with words."""
+    s, trials = study.recipe.search, study.trials
+    done = trials[trials.state == "complete"].sort_values("trial")
+    best = best_so_far(done.value.to_numpy(float), study.direction) if len(done) else []
+    counts = ", ".join(f"{n} {k}" for k, n in sorted(study.counts().items()))
+    alt = f"Optimization history of {len(trials)} trials ({counts})"
+    if study.best_trial is not None:
+        alt += f"; best {s.objective} {study.best_trial.value:.4g} at trial {study.best_trial.number}"
+    parts = [chart(study_history_figure(trials, s.objective, study.direction, list(best)), alt + ".")]
+    importances = sorted(study.importances().items(), key=lambda kv: -kv[1])
+    if importances:
+        fig = bars_figure([k for k, _ in importances], [v for _, v in importances],
+                          f"parameter importances ({IMPORTANCE_METHOD})", "importance")
+        parts.append(chart(fig, f"Parameter importances ({IMPORTANCE_METHOD}): "
+                           + ", ".join(f"{k} {v:.2f}" for k, v in importances) + "."))
+    else:
+        parts.append("<p class='muted'>Parameter importances need two completed trials with different values.</p>")
+    return "<div class='lnb-row'>" + "".join(parts) + "</div>"

@@ -15,10 +15,20 @@ import optuna
 import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
+from ..errors import UsageError
 from ..recipe import Recipe
-from .folder import StudyFolder, open_storage
+from .folder import StudyFolder, hide_password, open_storage
+from .liveness import fail_stale, stale_message
 
-STALE_MESSAGE = "its worker stopped mid-trial (no heartbeat); marked failed"
+IMPORTANCE_METHOD = "fANOVA"  # named wherever importances are shown (Optuna's default evaluator is PED-ANOVA)
+
+
+def trial_state(t: FrozenTrial) -> str:
+    """The trial's state in the words the studio uses: Optuna's, except a trial the user stopped: "stopped"
+    (Optuna records it as failed; the Runs tab calls its run stopped)."""
+    if t.state == TrialState.FAIL and t.user_attrs.get("stopped"):
+        return "stopped"
+    return t.state.name.lower()
 
 
 def trial_row(t: FrozenTrial, now: datetime | None = None) -> dict[str, Any]:
@@ -28,8 +38,8 @@ def trial_row(t: FrozenTrial, now: datetime | None = None) -> dict[str, Any]:
     end = t.datetime_complete or now or datetime.now()
     message = t.user_attrs.get("message", "")
     if t.state == TrialState.FAIL and not message:
-        message = STALE_MESSAGE
-    return {"trial": t.number, "state": t.state.name.lower(), "value": t.value,
+        message = stale_message()
+    return {"trial": t.number, "state": trial_state(t), "value": t.value,
             "epoch": None if last_step is None else last_step + 1,
             "last": None if last_step is None else steps[last_step], **t.params,
             "duration_s": (end - t.datetime_start).total_seconds() if t.datetime_start else None,
@@ -37,14 +47,19 @@ def trial_row(t: FrozenTrial, now: datetime | None = None) -> dict[str, Any]:
 
 
 def trials_frame(trials: list[FrozenTrial], params: list[str]) -> pd.DataFrame:
-    """Every trial (running ones too) as a DataFrame with one column per searched field."""
+    """Every trial (running ones too) as a DataFrame with one column per searched field; call `fail_stale` on
+    the study first, so that no dead process's trial reads as running."""
     now = datetime.now()
     columns = ["trial", "state", "value", "epoch", "last", *params, "duration_s", "run_folder", "message"]
     return pd.DataFrame([trial_row(t, now) for t in trials], columns=columns)
 
 
 class Study:
-    """A search's results, read live from its Optuna study. ``Study.load(folder)`` opens a study folder."""
+    """A search's results, read live from its Optuna study. ``Study.load(folder)`` opens a study folder.
+
+    Every read first fails the trials of dead processes (no heartbeat for the grace period), so a trial is
+    shown running only while its process lives.
+    """
 
     def __init__(self, study: optuna.Study, folder: StudyFolder, recipe: Recipe):
         self.optuna = study
@@ -57,7 +72,33 @@ class Study:
         sf = StudyFolder(folder)
         info = sf.read_info()
         study = optuna.load_study(study_name=info["study_name"], storage=open_storage(info["storage"]))
+        fail_stale(study)
         return cls(study, sf, sf.read_recipe())
+
+    @classmethod
+    def find(cls, out: str | Path, recipe: Recipe) -> Study:
+        """The recipe's study as it stands, to watch it while other processes or machines run it: in
+        ``search.storage`` when the recipe names one (found by the recipe's name), else in its study folder."""
+        sf = StudyFolder.for_recipe(out, recipe)
+        if not recipe.search.storage:
+            if not sf.exists():
+                raise UsageError("search.storage", "", f"no study of {recipe.name!r} in {sf.path}; allowed: a recipe "
+                                 "whose search.storage names the database its study lives in, or a study folder "
+                                 "written by lnb.tune / lepton-nb tune")
+            return cls.load(sf.path)
+        storage = open_storage(recipe.search.storage)
+        try:
+            study = optuna.load_study(study_name=recipe.name, storage=storage)
+        except KeyError:
+            raise UsageError("name", recipe.name, f"no study of that name in {hide_password(recipe.search.storage)}; "
+                             "allowed: the name of a study there (start it with lepton-nb tune recipe.json "
+                             "--storage URL on any machine)") from None
+        fail_stale(study)
+        return cls(study, sf, recipe)
+
+    def _trials(self) -> list[FrozenTrial]:
+        fail_stale(self.optuna)
+        return self.optuna.get_trials(deepcopy=False)
 
     def __repr__(self) -> str:
         return f"Study({self.name!r}, {self.counts()}, best={self.best_value})"
@@ -82,10 +123,10 @@ class Study:
         return {k for k, d in self.recipe.search.space.items() if next(iter(d)).startswith("log")}
 
     def counts(self) -> dict[str, int]:
-        """Trials per state: complete, pruned, fail, running, waiting."""
+        """Trials per state: complete, pruned, fail, stopped (by the user), running, waiting."""
         out: dict[str, int] = {}
-        for t in self.optuna.get_trials(deepcopy=False):
-            out[t.state.name.lower()] = out.get(t.state.name.lower(), 0) + 1
+        for t in self._trials():
+            out[trial_state(t)] = out.get(trial_state(t), 0) + 1
         return out
 
     @property
@@ -122,17 +163,20 @@ class Study:
     @property
     def trials(self) -> pd.DataFrame:
         """Every trial: state, value, epoch reached, last reported value, its values, duration, run folder, message."""
-        return trials_frame(self.optuna.get_trials(deepcopy=False), self.params)
+        return trials_frame(self._trials(), self.params)
 
     def importances(self) -> dict[str, float]:
-        """How much each field mattered (optuna.importance, fANOVA); {} with fewer than two completed trials."""
+        """How much each field mattered: Optuna's fANOVA evaluator (``IMPORTANCE_METHOD``; passed explicitly,
+        since Optuna's default is PED-ANOVA), seeded with ``search.seed``; {} with fewer than two completed
+        trials."""
         complete = self.optuna.get_trials(deepcopy=False, states=(TrialState.COMPLETE,))
         if len(complete) < 2 or len({repr(t.params) for t in complete}) < 2:
             return {}
+        evaluator = optuna.importance.FanovaImportanceEvaluator(seed=self.recipe.search.seed)
         try:
             with warnings.catch_warnings():
                 warnings.simplefilter("ignore")
-                return dict(optuna.importance.get_param_importances(self.optuna))
+                return dict(optuna.importance.get_param_importances(self.optuna, evaluator=evaluator))
         except (RuntimeError, ValueError):  # e.g. every completed trial has the same value
             return {}
 
@@ -159,7 +203,7 @@ class Study:
     def plot_importances(self, ax: Any) -> None:
         from .plots import plot_importances
 
-        plot_importances(ax, self.importances())
+        plot_importances(ax, self.importances(), IMPORTANCE_METHOD)
 
     # ---- files ---------------------------------------------------------------------------------------
 

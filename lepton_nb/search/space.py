@@ -5,10 +5,13 @@ from __future__ import annotations
 import importlib.util
 import math
 import warnings
+from collections.abc import Callable, Sequence
 from typing import Any
 
+import numpy as np
 import optuna
 from optuna.distributions import BaseDistribution, CategoricalDistribution, FloatDistribution, IntDistribution
+from optuna.trial import FrozenTrial, TrialState
 
 from ..errors import Problem, RecipeError
 from ..recipe import Recipe, SearchSection, check_space_for_search
@@ -54,11 +57,62 @@ def direction(section: SearchSection) -> str:
     return "minimize" if monitor_mode(section.objective, "auto") == "min" else "maximize"
 
 
-def make_sampler(section: SearchSection, worker: int = 0) -> optuna.samplers.BaseSampler:
-    """The section's sampler, seeded (``search.seed`` plus the worker's index, so workers do not repeat)."""
-    seed = section.seed + worker
-    if section.sampler == "random":
-        return optuna.samplers.RandomSampler(seed=seed)
+def trial_seed(seed: int, number: int) -> int:
+    """The seed of trial ``number``'s draws: from the search's seed and the trial's number alone."""
+    return int(np.random.SeedSequence([seed, number]).generate_state(1)[0])
+
+
+class TrialSeeded(optuna.samplers.BaseSampler):
+    """A sampler whose draws for trial *n* are seeded from ``(search.seed, n)``: one stream per trial number.
+
+    Optuna seeds a sampler once per process, so every process that opens a study (a resume, a second worker,
+    another machine) replays the same stream: a resumed study proposed its first trials again, and two
+    machines drew the same start-up trials. Trial numbers are handed out by the study's database, unique
+    across processes, so seeding each trial from its number continues the stream on resume, gives every
+    process distinct draws (the random start-up trials are shared out among them) and stays reproducible:
+    trial *n*'s random start-up values are the same whichever process runs it. The sampler itself (TPE,
+    random, CMA-ES) is Optuna's, built afresh for each trial; its model reads the finished trials from the
+    study, as before. Grid search needs none of this: Optuna's grid sampler skips the points already taken.
+    """
+
+    def __init__(self, build: Callable[[int], optuna.samplers.BaseSampler], seed: int):
+        self._build, self._seed = build, seed
+        self._number: int | None = None
+        self._inner = build(seed)
+
+    def __str__(self) -> str:
+        return f"TrialSeeded({self._inner.__class__.__name__}, seed={self._seed})"
+
+    def _for(self, trial: FrozenTrial) -> optuna.samplers.BaseSampler:
+        if trial.number != self._number:
+            self._number = trial.number
+            self._inner = self._build(trial_seed(self._seed, trial.number))
+        return self._inner
+
+    def infer_relative_search_space(self, study: optuna.Study, trial: FrozenTrial) -> dict[str, BaseDistribution]:
+        return self._for(trial).infer_relative_search_space(study, trial)
+
+    def sample_relative(self, study: optuna.Study, trial: FrozenTrial,
+                        search_space: dict[str, BaseDistribution]) -> dict[str, Any]:
+        return self._for(trial).sample_relative(study, trial, search_space)
+
+    def sample_independent(self, study: optuna.Study, trial: FrozenTrial, param_name: str,
+                           param_distribution: BaseDistribution) -> Any:
+        return self._for(trial).sample_independent(study, trial, param_name, param_distribution)
+
+    def before_trial(self, study: optuna.Study, trial: FrozenTrial) -> None:
+        self._for(trial).before_trial(study, trial)
+
+    def after_trial(self, study: optuna.Study, trial: FrozenTrial, state: TrialState,
+                    values: Sequence[float] | None) -> None:
+        self._for(trial).after_trial(study, trial, state, values)
+
+    def reseed_rng(self) -> None:
+        """Nothing to do: each trial's draws come from its number (Optuna reseeds before parallel jobs)."""
+
+
+def make_sampler(section: SearchSection) -> optuna.samplers.BaseSampler:
+    """The section's sampler, each trial's draws seeded from ``search.seed`` and its number (`TrialSeeded`)."""
     if section.sampler == "grid":
         grid = {}
         for key, dist in distributions(section.space).items():
@@ -66,7 +120,14 @@ def make_sampler(section: SearchSection, worker: int = 0) -> optuna.samplers.Bas
                 grid[key] = list(dist.choices)
             else:
                 grid[key] = list(range(int(dist.low), int(dist.high) + 1))
-        return optuna.samplers.GridSampler(grid, seed=seed)
+        # one order of the grid in every process: the sampler takes the points no trial has taken yet
+        return optuna.samplers.GridSampler(grid, seed=section.seed)
+    return TrialSeeded(lambda seed: _sampler(section, seed), section.seed)
+
+
+def _sampler(section: SearchSection, seed: int) -> optuna.samplers.BaseSampler:
+    if section.sampler == "random":
+        return optuna.samplers.RandomSampler(seed=seed)
     if section.sampler == "cmaes":
         return optuna.samplers.CmaEsSampler(seed=seed, n_startup_trials=max(1, section.startup_trials),
                                             warn_independent_sampling=False)

@@ -23,7 +23,8 @@ from .folder import StudyFolder
 def main(argv: Sequence[str] | None = None) -> int:
     parser = argparse.ArgumentParser(prog="python -m lepton_nb.search.worker")
     parser.add_argument("study", help="study folder")
-    parser.add_argument("--worker", type=int, default=1, help="this worker's index (seeds its sampler)")
+    parser.add_argument("--worker", type=int, default=1,
+                        help="this worker's index (> 0: it writes no report; each trial's draws come from its number)")
     args = parser.parse_args(argv)
     if os.environ.get("OMP_NUM_THREADS", "").isdigit():
         import torch

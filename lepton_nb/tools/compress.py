@@ -9,6 +9,10 @@
   so the file is as large as before; zeros compress, so the zipped size shows what pruning saves.
 * `optimize` — both, in one table.
 
+A run with LoRA adapters is compressed after its adapters are merged into the layers they adapt (as `load_run`
+and export do): pruning ``A`` and ``B`` as separate tensors would zero most of the small ``B`` and keep
+adapter keys in the file.
+
 Each variant is measured the same way: size of its checkpoint on disk (and zipped), median latency
 of a batch of real inputs (normalization included), and the recipe's metrics on the test split
 (sklearn). Files are written to ``<run>/optimized/`` and load back with
@@ -31,6 +35,7 @@ from torch import nn
 from ..artifacts import InferenceModel, Predictor, RunFolder, as_predictor, run_dir_of
 from ..errors import UsageError
 from ..evaluation import evaluate_logits
+from ..models import merge_lora
 from ..models.quantize import QUANT_DTYPES, quantize_model
 from ..training.checkpoint import save_checkpoint
 from ..training.control import Control
@@ -57,7 +62,7 @@ def prune_model(model: nn.Module, amount: float, scope: str = "global") -> tuple
         raise UsageError("scope", scope, f"allowed: {', '.join(PRUNE_SCOPES)}")
     from torch.nn.utils import prune
 
-    pruned = copy.deepcopy(model).cpu().eval()
+    pruned = merge_lora(copy.deepcopy(model), inplace=True).cpu().eval()  # never prune LoRA's A and B apart
     targets = prunable(pruned)
     if not targets:
         raise UsageError("amount", amount, "this model has no Linear, Conv, LSTM or Embedding weights to prune")
@@ -240,7 +245,9 @@ def optimize(run: Any, *, quantize: bool | str = True, prune: float | Sequence[f
     out = RunFolder(folder).optimized_dir if (save and folder is not None) else None
     bench = _Bench(predictor, split, batch_size, repeats, out)
     control = control or Control()
-    original = copy.deepcopy(_single_model(predictor).model).cpu().eval()  # the run's model stays as it is
+    # the run's model stays as it is; its LoRA adapters (if any) are folded into plain layers first, so every
+    # variant is the model the recipe describes and what pruning ranks are the weights the model computes with
+    original = merge_lora(copy.deepcopy(_single_model(predictor).model), inplace=True).cpu().eval()
     result = OptimizeResult(predictor.name, split, len(bench.y), batch_size, [],
                             "accuracy" if "accuracy" in bench.metrics else bench.metrics[0])
     n_params = sum(p.numel() for p in original.parameters())

@@ -39,6 +39,8 @@ class StudioContext:
         # what every panel hears of a change (``notify("runs")`` when a run was added)
         self.start: Callable[..., bool] = lambda force=False, stage="train": False
         self.notify: Callable[[str], None] = lambda what: None
+        # and what the job that holds the lock does, said in the monitor (state, one line, progress fraction)
+        self.show_job: Callable[..., None] = lambda state, message, progress=None: None
         form.controls()["data.source"].widget.observe(self._source_changed, names="value")
 
     def _source_changed(self, change: Any) -> None:

@@ -10,6 +10,7 @@ are left.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import html
 import json
 import re
@@ -20,9 +21,9 @@ from typing import Any
 import ipywidgets as W
 
 from ..recipe import Problem, Recipe, RecipeError, describe_fields
+from ..recipe.defaults import DEPENDENT_DEFAULTS, dependent_keys, following, plain_default
+from .access import INPUT_WIDTH, LABEL_WIDTH, labelled, stepped
 
-LABEL_WIDTH = "130px"
-INPUT_WIDTH = "170px"
 # Two-column panels: a form column holds label, field and 200 px of help side by side; when the
 # notebook is too narrow for both columns, the row of columns wraps and they stack, full width.
 FORM_COLUMN = "1 1 520px"
@@ -42,7 +43,7 @@ def _parse_float_list(text: str) -> Any:
 
 
 class FieldControl:
-    """One field: input widget, label with help, and an inline problem line."""
+    """One field: input widget named by its visible label (`labelled`), its help, and an inline problem line."""
 
     def __init__(self, path: str, info: dict[str, Any]):
         self.path = path
@@ -59,10 +60,11 @@ class FieldControl:
             self.widget = W.Checkbox(indent=False, layout=layout)
             self.kind = "bool"
         elif typ is int:
-            self.widget = W.IntText(layout=layout)
+            self.widget = stepped(W.IntText(layout=layout), integer=True)
             self.kind = "int"
         elif typ is float:
-            self.widget = W.FloatText(layout=layout)
+            self.widget = stepped(W.FloatText(value=info.get("default") or 0.0, layout=layout), lo=info.get("min"),
+                                  hi=info.get("max"), log=bool(info.get("log")))
             self.kind = "float"
         elif typing.get_origin(typ) is dict or (typing.get_origin(typ) is list
                                                 and typing.get_origin(typing.get_args(typ)[0]) is dict):
@@ -81,58 +83,66 @@ class FieldControl:
         else:
             self.widget = W.Text(continuous_update=False, layout=layout)
         self.widget.add_class(f"lnb-field-{path.replace('.', '-')}")
-        self.label = W.HTML(f"<b>{html.escape(_label(self.name, info))}</b>",
-                            layout=W.Layout(width=LABEL_WIDTH), tooltip=info.get("help", ""))
-        self.label.add_class("lnb-field-label")
+        # the label is the widget's own description (a <label> linked to the input), locked or not
+        wide = self.kind == "json"
+        labelled(self.widget, _label(self.name, info), input_width=None if wide else INPUT_WIDTH)
+        if wide:
+            self.widget.layout.width = f"{int(LABEL_WIDTH[:-2]) + 420}px"
         help_text = html.escape(info.get("help", ""), quote=True)
         # the help wraps beside the field, or under it when the form is narrow (the studio's CSS)
         self.help = W.HTML(f"<div class='lnb-help-text' title=\"{help_text}\">{help_text}</div>")
         self.help.add_class("lnb-help")
         self.error = W.HTML("", layout=W.Layout(display="none"))
-        self.row = W.HBox([self.widget, self.help])  # the field, its search tick (Search tab) and its help
+        self.note = W.HTML("", layout=W.Layout(display="none"))  # "(default for text_transformer)"
+        self.note.add_class("lnb-default-note")
+        # the field, its search tick (Search tab), whose default it holds, and its help
+        self.row = W.HBox([self.widget, self.note, self.help])
         self.row.add_class("lnb-field-row")
-        self.line = W.HBox([self.label, self.row])
+        self.line = W.HBox([self.row])
         self.line.add_class("lnb-field-line")
         self.box = W.VBox([self.line, self.error])
 
     def get(self) -> Any:
-        value = self.widget.value
-        if self.kind == "multi":
-            return list(value)
-        if self.kind == "floats":
-            return _parse_float_list(value)
-        if self.kind == "names":
-            return [p for p in re.split(r"[,\s]+", value.strip()) if p]
-        if self.kind == "json":
-            try:
-                return json.loads(value or ("{}" if typing.get_origin(self.info["type"]) is dict else "[]"))
-            except json.JSONDecodeError:
-                return value  # left as text: validation reports it with what is allowed
-        return value
+        return CODECS.get(self.kind, PLAIN)[0](self, self.widget.value)
 
     def set(self, value: Any) -> None:
-        if self.kind == "multi":
-            self.widget.value = tuple(v for v in value if v in self.widget.options)
-        elif self.kind == "floats":
-            self.widget.value = ", ".join(f"{v:g}" for v in value)
-        elif self.kind == "names":
-            self.widget.value = ", ".join(value)
-        elif self.kind == "json":
-            self.widget.value = json.dumps(value)
-        else:
-            self.widget.value = value
+        self.widget.value = CODECS.get(self.kind, PLAIN)[1](self, value)
 
     def show_problem(self, text: str | None) -> None:
         if text:
-            self.error.value = (f"<span class='lnb-problem' style='color:#c62828;font-size:11px;"
-                                f"margin-left:{LABEL_WIDTH}'>⚠ {html.escape(text)}</span>")
+            self.error.value = (f"<span class='lnb-problem' style='font-size:11px;margin-left:{LABEL_WIDTH}'>"
+                                f"⚠ {html.escape(text)}</span>")
             self.error.layout.display = ""
         else:
             self.error.value = ""
             self.error.layout.display = "none"
 
+    def show_default(self, option: str | None) -> None:
+        """Say that the value is the default of ``option`` (an architecture, an adapter kind), or nothing."""
+        self.note.value = (f"<span style='font-size:11px;color:#555'>(default for {html.escape(option)})</span>"
+                           if option else "")
+        self.note.layout.display = "" if option else "none"
+
     def set_visible(self, visible: bool) -> None:
         self.box.layout.display = "" if visible else "none"
+
+
+def _read_json(control: FieldControl, text: str) -> Any:
+    try:
+        return json.loads(text or ("{}" if typing.get_origin(control.info["type"]) is dict else "[]"))
+    except json.JSONDecodeError:
+        return text  # left as text: validation reports it with what is allowed
+
+
+Codec = tuple[Callable[["FieldControl", Any], Any], Callable[["FieldControl", Any], Any]]
+#: a field's kind → (its widget's value → the recipe's value, and back); other kinds show the value as it is
+CODECS: dict[str, Codec] = {
+    "multi": (lambda c, v: list(v), lambda c, v: tuple(x for x in v if x in c.widget.options)),
+    "floats": (lambda c, text: _parse_float_list(text), lambda c, v: ", ".join(f"{x:g}" for x in v)),
+    "names": (lambda c, text: [p for p in re.split(r"[,\s]+", text.strip()) if p], lambda c, v: ", ".join(v)),
+    "json": (_read_json, lambda c, v: json.dumps(v)),
+}
+PLAIN: Codec = (lambda c, v: v, lambda c, v: v)
 
 
 class SectionForm:
@@ -184,6 +194,9 @@ class RecipeForm:
 
     ``recipe`` is the last valid recipe; ``problems`` the current ones. Listeners registered with
     `on_change` get ``(recipe_or_None, problems)`` after each edit.
+
+    Choosing another architecture or adapter kind sets the fields it implies (`recipe.defaults`) that the
+    user has not edited since the recipe was loaded (``touched``); a field holding such a default says so.
     """
 
     def __init__(self, recipe: Recipe, skip: dict[str, tuple[str, ...]] | None = None):
@@ -199,9 +212,11 @@ class RecipeForm:
         self.general_problems = W.HTML("")
         self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []
         self._muted = False
-        for control in self.controls().values():
-            control.widget.observe(self.changed, names="value")
+        self.touched: set[str] = set()
+        for path, control in self.controls().items():
+            control.widget.observe(functools.partial(self._edited, path), names="value")
         self._update_visibility(recipe.to_dict())
+        self._show_defaults(recipe.to_dict())
 
     def controls(self) -> dict[str, FieldControl]:
         out = {"name": self.name}
@@ -229,10 +244,35 @@ class RecipeForm:
         if not self._muted:
             self.validate()
 
+    def _edited(self, path: str, change: Any) -> None:
+        if self._muted:
+            return
+        if path in DEPENDENT_DEFAULTS:
+            self._follow(path, change["old"], change["new"])
+        else:
+            self.touched.add(path)
+        self.validate()
+
+    def _follow(self, option: str, old: Any, new: Any) -> None:
+        """Set the fields the new option implies (and those the old one set) unless the user edited them."""
+        controls = self.controls()
+        table = DEPENDENT_DEFAULTS[option].get(new, {}) if isinstance(new, str) else {}
+        self._muted = True
+        try:
+            for key in sorted(dependent_keys(option, old, new) - self.touched):
+                value = table[key] if key in table else plain_default(key)
+                if key in controls:
+                    controls[key].set(value)
+                elif key in self.extra:
+                    self.extra[key][1](value)
+        finally:
+            self._muted = False
+
     def validate(self) -> Recipe | None:
         """Re-read every control, show problems inline, notify listeners; the recipe when valid."""
         data = self.values()
         self._update_visibility(data)
+        self._show_defaults(data)
         try:
             recipe = Recipe.from_dict(data)
             problems: list[Problem] = []
@@ -259,21 +299,28 @@ class RecipeForm:
         for path, control in controls.items():
             control.show_problem("; ".join(by_field.get(path, [])) or None)
         self.general_problems.value = "".join(
-            f"<div class='lnb-problem' style='color:#c62828'>⚠ {html.escape(g)}</div>" for g in general)
+            f"<div class='lnb-problem'>⚠ {html.escape(g)}</div>" for g in general)
 
     def _update_visibility(self, data: dict[str, Any]) -> None:
         from ..recipe import SOURCE_KIND
 
         source = data.get("data", {}).get("source")
-        context = {source, SOURCE_KIND.get(source, ""), data.get("model", {}).get("arch"),
+        model = data.get("model", {})
+        context = {source, SOURCE_KIND.get(source, ""), model.get("arch"), model.get("adapter", {}).get("kind"),
                    data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method"),
                    data.get("train", {}).get("adversarial", {}).get("method")}
         for control in self.controls().values():
             if control.applies_to:
                 control.set_visible(bool(context & set(control.applies_to)))
 
+    def _show_defaults(self, data: dict[str, Any]) -> None:
+        for path, control in self.controls().items():
+            control.show_default(None if path in self.touched else following(data, path))
+
     def set_recipe(self, recipe: Recipe) -> None:
-        """Show a recipe in every control (e.g. loaded from a finished run), then validate once."""
+        """Show a recipe in every control (e.g. loaded from a finished run), then validate once; its values
+        count as not edited (another architecture brings its own defaults)."""
+        self.touched.clear()
         self._muted = True
         try:
             self.name.set(recipe.name)

@@ -18,8 +18,11 @@ from ..errors import LeptonError
 from ..plotting import new_figure, plot_image_grid, to_png
 from ..recipe import DATA_KINDS
 from ..recipe.labels import metric_help, metric_label
+from .access import describe_png
 
 MUTED = "color:var(--jp-ui-font-color2,#666)"
+# text colours at 4.5:1 or more in the light and dark themes (studio.css defines them; light ones as fallback)
+OK, BAD, WARN = "var(--lnb-ok,#1b5e20)", "var(--lnb-bad,#b71c1c)", "var(--lnb-warn,#6d5500)"
 
 
 class Hint(str):
@@ -109,8 +112,9 @@ def header_html(recipe: Any) -> str:
 
 
 def status_html(state: str, message: str = "") -> str:
-    colors = {"completed": "#1b5e20", "error": "#b71c1c", "diverged": "#b71c1c", "stopped": "#8d6e00",
-              "early_stopped": "#8d6e00", "running": "#0d47a1", "paused": "#8d6e00"}
+    # theme-aware colours of the studio (studio.css), with the light theme's as fallback
+    colors = {"completed": OK, "error": BAD, "diverged": BAD, "stopped": WARN, "early_stopped": WARN,
+              "running": "var(--lnb-info,#0d47a1)", "paused": WARN}
     color = colors.get(state, "var(--jp-ui-font-color1,#222)")
     return (f"<span style='font-weight:600;color:{color}'>{html.escape(state)}</span>"
             f"{' — ' + html.escape(message) if message else ''}")
@@ -120,12 +124,16 @@ def error_html(exc: BaseException, tb: str = "") -> str:
     text = html.escape(str(exc) if isinstance(exc, LeptonError) else f"{type(exc).__name__}: {exc}")
     details = (f"<details><summary>traceback</summary><pre style='font-size:11px'>{html.escape(tb)}</pre></details>"
                if tb and not isinstance(exc, LeptonError) else "")
-    return f"<div class='lnb-error' style='color:#b71c1c;white-space:pre-wrap'>⚠ {text}</div>{details}"
+    return f"<div class='lnb-error' style='color:{BAD};white-space:pre-wrap'>⚠ {text}</div>{details}"
 
 
-def set_png(image: W.Image, png: bytes | None) -> None:
-    """Show a PNG at its natural width (never stretched by the layout), or hide the image."""
+def set_png(image: W.Image, png: bytes | None, alt: str) -> None:
+    """Show a PNG at its natural width (never stretched by the layout) with ``alt``, the words a screen reader
+    reads for it (what it shows, with its key numbers), or hide the image."""
+    if png and not alt.strip():
+        raise ValueError("an image needs a text alternative that says what it shows")
     with image.hold_sync():
+        describe_png(image, alt if png else "")
         image.value = png or b""
         if png and png[:8] == b"\x89PNG\r\n\x1a\n":
             image.width = str(int.from_bytes(png[16:20], "big"))  # IHDR width

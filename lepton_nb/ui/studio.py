@@ -83,6 +83,7 @@ class Studio:
         for name, command in (("pause", self.pause), ("resume", self.resume), ("stop", self.stop)):
             self.monitor.on_command(name, command)
         self.ctx.start, self.ctx.notify, self.ctx.shown = self.start, self._notify, self.panels[0]
+        self.ctx.show_job = self.monitor.show_job  # what a panel's job (a search) says in the monitor
         self.ctx.loader.on_change = self._notify
         self._shown: dict[str, str] = {}  # each section's values as the panels last drew them
         self.session.on_state(lambda state: apply_locks(self.form, self.session, state, self.lock_note,

@@ -25,6 +25,7 @@ from ..artifacts.init_source import InitSource
 from ..data.bundle import DataSpec
 from ..errors import ModelError
 from ..models.adapters import base_key, is_adapter_key
+from ..models.freezing import apply_freeze
 from ..recipe import ARCHS, ModelSection
 
 # torchvision ResNet module name → index in our ``features`` Sequential (see models.build_resnet18)
@@ -60,15 +61,10 @@ def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec,
         report = load_init_from(model, cfg, spec, source if source is not None else InitSource.open(cfg.init_from))
     elif cfg.pretrained:
         report = load_pretrained(model, cfg)
-    if cfg.freeze == "features":
-        freeze_features(model)
+    frozen = apply_freeze(model, cfg.freeze)
+    if frozen:
         report = report or InitReport("fresh weights")
-        report.frozen = ["features"]
-    elif cfg.freeze == "all_but_adapters":
-        model.frozen_features = True
-        model.train(model.training)
-        report = report or InitReport("fresh weights")
-        report.frozen = ["features", "head"]
+        report.frozen = frozen
     if cfg.adapter.kind != "none":
         report = report or InitReport("fresh weights")
         trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
@@ -76,18 +72,6 @@ def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec,
         report.note = (report.note + "; " if report.note else "") + (
             f"LoRA r={cfg.adapter.r}: {trainable:,} of {total:,} parameters train ({100 * trainable / total:.1f} %)")
     return report
-
-
-def freeze_features(model: nn.Module) -> None:
-    """Stop the feature layers from learning; the head stays trainable."""
-    if not hasattr(model, "features") or not hasattr(model, "head"):
-        raise ModelError(f"model.freeze: 'features' — {type(model).__name__} has no `features`/`head` parts; "
-                         "allowed: none for this model, or a lepton_nb architecture")
-    for name, p in model.features.named_parameters():
-        if not is_adapter_key(name):  # LoRA adapters on the features keep learning
-            p.requires_grad_(False)
-    model.frozen_features = True
-    model.train(model.training)  # puts the features in eval mode right away
 
 
 def _shape(t: torch.Tensor) -> list[int]:

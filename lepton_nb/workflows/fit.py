@@ -111,6 +111,11 @@ def _fit(plan: RunPlan) -> Run:
     meta = trainer.history.meta
     meta.update({"recipe": recipe.to_dict(), "started": started})
     extras: dict[str, Any] = {}
+    seen = plan.held_out  # test sentences the initial weights have read
+    if seen is not None:
+        meta["held_out_seen"] = seen
+        if init_report is not None:
+            init_report.note = "; ".join(n for n in (init_report.note, seen["note"]) if n)
     if init_report is not None:
         meta["init"] = extras["init"] = init_report.to_dict()
     if strategy.world_size > 1:

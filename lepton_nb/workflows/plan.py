@@ -25,7 +25,7 @@ from ..data import DataBundle, build_data
 from ..data.steps import BatchStep
 from ..interpret.probes import AttributionProbes
 from ..models import build_model
-from ..recipe import Recipe, TrainSection
+from ..recipe import DATA_KINDS, Recipe, TrainSection
 from ..robust.training import adversarial_steps
 from ..training.callbacks import EarlyStopping, TqdmProgress
 from ..training.control import Control
@@ -34,6 +34,7 @@ from ..training.observers import Observers
 from ..training.strategy import SingleProcess, check_batch_size, from_environment
 from ..training.trainer import Trainer
 from .finetune import InitReport, initialize
+from .source_text import held_out_seen
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class RunPlan:
     steps: Sequence[BatchStep] = ()  # besides the recipe's own (its adversarial training)
     probes: bool = True  # the recipe's attribution probes watch the run (when it enables them)
     metrics: Sequence[str] = ("accuracy",)
+    held_out: dict[str, Any] | None = None  # test sentences the initial weights have read (`held_out_seen`)
 
     def build_model(self) -> tuple[nn.Module, InitReport | None]:
         """The model this run trains: the caller's own, or the recipe's architecture (seeded), with the recipe's
@@ -144,8 +146,11 @@ def plan_run(recipe: Recipe, options: RunOptions | None = None, observers: Obser
     process's (`from_environment`: data-parallel under torchrun)."""
     options = options if options is not None else RunOptions()
     found = resolve_inputs(recipe, options, strategy)
+    held_out = (held_out_seen(recipe, list(found.data.test.texts or []), found.init)
+                if found.init is not None and DATA_KINDS[recipe.kind].tokens else None)  # a fine-tuned text encoder
     return RunPlan(recipe, recipe.train, found.data, observers if observers is not None else Observers(),
-                   found.strategy, options, found.init, found.resume, found.folder, metrics=recipe.evaluate.metrics)
+                   found.strategy, options, found.init, found.resume, found.folder, metrics=recipe.evaluate.metrics,
+                   held_out=held_out)
 
 
 def observed(history: History | None = None, callbacks: Sequence[Any] = (),

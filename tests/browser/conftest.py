@@ -131,7 +131,9 @@ def stop_server(server: Lab) -> None:
 
 @pytest.fixture(scope="session")
 def lab(tmp_path_factory, chromium) -> Lab:
-    server = start_server(tmp_path_factory.mktemp("lab"), "jupyterlab")
+    # window.jupyterapp: the accessibility test switches the theme through JupyterLab's own command
+    server = start_server(tmp_path_factory.mktemp("lab"), "jupyterlab",
+                          extra_args=("--LabApp.expose_app_in_browser=True",))
     yield server
     stop_server(server)
 

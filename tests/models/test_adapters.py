@@ -104,3 +104,24 @@ def test_lora_on_the_word_embedding_starts_unchanged_is_seeded_and_merges():
     merged = merge_lora(adapted)
     assert type(merged.features.embedding) is torch.nn.Embedding and not has_adapters(merged)
     assert torch.allclose(merged(ids()), before, atol=1e-5)
+
+
+@pytest.mark.parametrize("freeze", ["features", "all_but_adapters"])
+def test_adapter_dropout_applies_while_training_inside_frozen_features(freeze):
+    from lepton_nb.workflows.finetune import initialize
+
+    cfg = transformer(adapter=lora(dropout=0.5), freeze=freeze)
+    model = build_model(cfg, TEXT, seed=0)
+    initialize(model, cfg, TEXT)
+    with torch.no_grad():
+        for name, p in model.named_parameters():
+            if "lora_B" in name:
+                p.normal_(generator=torch.Generator().manual_seed(2))
+    drops = [m.lora_dropout["default"] for m in model.modules() if hasattr(m, "lora_dropout")]
+    model.train()
+    assert drops and all(d.training for d in drops)
+    assert not model.features.blocks[0].drop1.training  # the frozen base stays in eval mode
+    assert not torch.allclose(model(ids()), model(ids()))  # adapter dropout draws a new mask each pass
+    model.eval()
+    assert not any(d.training for d in drops)
+    assert torch.allclose(model(ids()), model(ids()))

@@ -1,4 +1,5 @@
-"""Every tutorial and exercise notebook executes headless (nbclient) without an error output."""
+"""Every tutorial and exercise notebook executes headless (nbclient) without an error output; the student
+exercises are the release of the teacher's source notebooks (teacher/exercises), whose answers pass every check."""
 
 from __future__ import annotations
 
@@ -14,7 +15,7 @@ REPO = Path(__file__).resolve().parents[2]
 NOTEBOOKS = REPO / "notebooks"
 TUTORIALS = sorted(NOTEBOOKS.glob("*.ipynb"))
 STUDENT = sorted((NOTEBOOKS / "exercises").glob("*.ipynb"))
-ANSWERS = sorted((NOTEBOOKS / "exercises" / "answers").glob("*.ipynb"))
+SOURCES = sorted((REPO / "teacher" / "exercises").glob("*.ipynb"))  # the answers live outside what Binder serves
 
 WAIT_FOR_STUDIOS = """
 import lepton_nb as _lnb
@@ -66,7 +67,7 @@ def test_tutorial_runs_without_errors(path, tmp_path, monkeypatch):
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("path", ANSWERS, ids=[p.stem for p in ANSWERS])
+@pytest.mark.parametrize("path", SOURCES, ids=[p.stem for p in SOURCES])
 def test_answer_keys_pass_every_check(path, tmp_path):
     nb = execute(path, tmp_path, wait_for_studios=False)
     assert errors(nb) == []
@@ -84,7 +85,7 @@ def test_untouched_student_notebooks_get_helpful_feedback(path, tmp_path):
     assert "well done" not in text
 
 
-@pytest.mark.parametrize("path", TUTORIALS + STUDENT + ANSWERS, ids=lambda p: str(p.relative_to(NOTEBOOKS)))
+@pytest.mark.parametrize("path", TUTORIALS + STUDENT + SOURCES, ids=lambda p: str(p.relative_to(REPO)))
 def test_committed_notebooks_carry_no_outputs(path):
     nb = nbformat.read(path, as_version=4)
     for cell in nb.cells:
@@ -93,8 +94,14 @@ def test_committed_notebooks_carry_no_outputs(path):
     assert nb.metadata["kernelspec"]["name"] == "python3"
 
 
-def test_student_and_answer_notebooks_pair_up():
-    assert [p.name for p in STUDENT] == [p.name for p in ANSWERS] and len(STUDENT) >= 4
+def test_student_notebooks_are_the_release_of_the_sources(tmp_path):
+    from lepton_nb.classroom import release
+
+    release(REPO / "teacher" / "exercises", tmp_path)
+    assert [p.name for p in STUDENT] == [p.name for p in SOURCES] and len(STUDENT) >= 4
+    stale = [p.name for p in STUDENT if p.read_bytes() != (tmp_path / p.name).read_bytes()]
+    assert stale == [], ("edit teacher/exercises/ and run `lepton-nb class release teacher/exercises --students "
+                         "notebooks/exercises`")
 
 
 def test_notebooks_are_not_left_with_files_from_a_run():

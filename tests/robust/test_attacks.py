@@ -123,3 +123,30 @@ def test_text_runs_and_models_without_gradients_are_refused_clearly(tmp_path):
     x, y = batch()
     with pytest.raises(AttackError, match="gradients"):
         fgsm(UserSpaceModel(quantized, space), space, x, y, 0.1)
+
+
+def test_attack_and_robustness_leave_every_layer_of_the_run_in_the_mode_it_had(run):
+    model, _ = run.model_space()
+    for wanted in (False, True):
+        model.train(wanted)
+        model.features[0].train(not wanted)  # a mixed state, as a fine-tuned model with frozen parts has
+        before = [m.training for m in model.modules()]
+        attack(run, "pgd", eps=0.1, n=8, steps=2)
+        assert [m.training for m in model.modules()] == before
+        lnb.robustness(run, eps=(0.0, 0.1), n=16, steps=2, save=False)
+        assert [m.training for m in model.modules()] == before
+    model.eval()
+
+
+def test_pgd_l2_takes_l2_budgets_up_to_the_norm_of_the_whole_input_range(run):
+    data = run.load_data()
+    dims = math.prod(data.input_shape)  # 8×8 digits: the whole range is sqrt(64) = 8 pixels in L2
+    result = attack(run, "pgd_l2", eps=2.0, n=16, steps=5)
+    norms = result.perturbation.flatten(1).norm(dim=1)
+    assert float(norms.max()) <= 2.0 + 1e-4 and float(norms.max()) > 1.0
+    curve = lnb.robustness(run, eps=(0.0, 1.5, 2.0), methods=("pgd_l2",), n=16, steps=3, save=False)[0]
+    assert curve.eps == [0.0, 1.5, 2.0]
+    with pytest.raises(AttackError, match=r"pgd_l2.*0 to 8 .*64 values"):
+        attack(run, "pgd_l2", eps=math.sqrt(dims) + 0.5)
+    with pytest.raises(AttackError, match=r"for fgsm: a number from 0 to 1 "):  # L∞ budgets stay per pixel
+        lnb.robustness(run, eps=(0.0, 1.5), methods=("fgsm", "pgd_l2"), n=16, save=False)

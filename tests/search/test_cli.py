@@ -1,5 +1,5 @@
 """lepton-nb tune: progress over trials, bad arguments exit 2 with one message, workers share one SQLite study,
-Ctrl-C keeps the study, a killed worker's trial is failed on resume."""
+Ctrl-C keeps the study, a killed worker's trial is failed once its heartbeat is stale, a resume continues."""
 
 from __future__ import annotations
 
@@ -12,11 +12,9 @@ from pathlib import Path
 import pytest
 from optuna.trial import TrialState
 
-import lepton_nb as lnb
 from lepton_nb.cli import main
 from lepton_nb.search import Study, StudyFolder, finished_count, open_study
-from lepton_nb.search import folder as folder_module
-from lepton_nb.search.result import STALE_MESSAGE
+from lepton_nb.search.liveness import ENV_GRACE, ENV_HEARTBEAT, stale_message
 from lepton_nb.search.workers import worker_command
 from tests.search.conftest import search_recipe
 
@@ -44,6 +42,7 @@ def test_tune_shows_progress_and_prints_the_best(tmp_path, capsys):
     (["--workers", "0"], "--workers"),
     (["--timeout", "-1"], "search.timeout"),
     (["--storage", "nosuchdb://x"], "search.storage"),
+    (["--storage", "postgresql+psycopg://nobody@127.0.0.1:1/db"], "search.storage"),  # no server there
     (["--set", "search.space={}"], "search.space"),
     (["--set", "search.sampler=bayes"], "search.sampler"),
 ])
@@ -88,7 +87,7 @@ def wait_running(study: Study, proc: subprocess.Popen, timeout: float = 90) -> N
 
 
 @pytest.mark.slow
-def test_ctrl_c_keeps_the_study_and_a_killed_workers_trial_fails_on_resume(tmp_path, monkeypatch):
+def test_ctrl_c_keeps_the_study_and_a_killed_workers_trial_is_failed_by_a_reader(tmp_path, monkeypatch):
     recipe = search_recipe(**{"train.epochs": 300, "data.limit": 0, "search.trials": 2})
     out = tmp_path / "runs"
     folder = StudyFolder.for_recipe(out, recipe)
@@ -102,15 +101,37 @@ def test_ctrl_c_keeps_the_study_and_a_killed_workers_trial_fails_on_resume(tmp_p
     (stopped,) = study.optuna.get_trials()
     assert stopped.state == TrialState.FAIL and "interrupted" in stopped.user_attrs["message"]
 
+    assert Study.load(folder.path).trials.state.tolist() == ["stopped"]  # the word the Runs tab uses
+
+    monkeypatch.setenv(ENV_HEARTBEAT, "1")  # the worker beats every second; a reader's grace is 2 s
+    monkeypatch.setenv(ENV_GRACE, "2")
     proc = start_worker(folder)  # killed: its trial stays RUNNING until its heartbeat is stale
     wait_running(study, proc)
     proc.kill()
     proc.wait()
     assert study.optuna.get_trials()[-1].state == TrialState.RUNNING
-    monkeypatch.setattr(folder_module, "GRACE_S", 1)
-    time.sleep(1.5)
-    quick = recipe.updated({"train.epochs": 1, "data.limit": 300})  # same space: the same study goes on
-    resumed = lnb.tune(quick, out=out, resume=True, progress=False, trials=1)
-    states = [t.state for t in resumed.optuna.get_trials()]
-    assert states[:2] == [TrialState.FAIL, TrialState.FAIL] and finished_count(resumed.optuna) >= 1
-    assert resumed.trials.message[1] == STALE_MESSAGE
+    time.sleep(3)
+    loaded = Study.load(folder.path)  # a reader alone fails it: no resume needed
+    assert [t.state for t in loaded.optuna.get_trials()] == [TrialState.FAIL, TrialState.FAIL]
+    assert loaded.trials.message[1] == stale_message(2) and "no heartbeat for 2 s" in stale_message(2)
+    assert loaded.counts() == {"stopped": 1, "fail": 1} and finished_count(loaded.optuna) == 0
+
+
+def test_resume_from_the_command_line_replays_no_configuration(tmp_path, capsys):
+    path = recipe_file(tmp_path, **{"search.pruner": "none", "search.sampler": "random", "train.epochs": 1})
+    out = str(tmp_path / "runs")
+    assert main(["tune", path, "--trials", "2", "--out", out, "--quiet"]) == 0
+    assert main(["tune", path, "--trials", "4", "--out", out, "--quiet", "--resume"]) == 0
+    trials = Study.load(tmp_path / "runs" / "digits-cnn-search").optuna.get_trials()
+    assert len(trials) == 4 and len({repr(t.params) for t in trials}) == 4  # before: trials 2, 3 = trials 0, 1
+
+
+def test_a_resume_with_another_objective_exits_2_naming_it(tmp_path, capsys):
+    out = str(tmp_path / "runs")
+    assert main(["tune", recipe_file(tmp_path, **{"train.epochs": 1}), "--trials", "1", "--out", out,
+                 "--quiet"]) == 0
+    capsys.readouterr()
+    other = recipe_file(tmp_path, **{"train.epochs": 1, "search.objective": "val_loss"})
+    assert main(["tune", other, "--trials", "2", "--out", out, "--quiet", "--resume"]) == 2
+    err = capsys.readouterr().err
+    assert "search.objective" in err and "val_accuracy" in err and "Traceback" not in err

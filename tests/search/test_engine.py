@@ -13,6 +13,7 @@ import lepton_nb as lnb
 from lepton_nb.errors import RecipeError, UsageError
 from lepton_nb.plotting import new_figure
 from lepton_nb.search import Study, TrialPruning, finished_count
+from lepton_nb.search.identity import identity
 from lepton_nb.training.control import Control
 from tests.conftest import wait_for
 from tests.search.conftest import search_recipe
@@ -81,6 +82,70 @@ def test_resume_with_another_space_is_refused(finished):
                  progress=False)
 
 
+def test_the_study_keeps_its_objective_direction_and_recipe_hash(finished):
+    study, _, _ = finished
+    kept = study.optuna.user_attrs["lepton_nb"]
+    assert kept["objective"] == "val_accuracy" and kept["direction"] == "maximize"
+    assert kept["recipe_hash"] == identity(search_recipe(**{"train.checkpoint": True}))["recipe_hash"]
+
+
+@pytest.mark.parametrize("changes, named", [
+    ({"search.objective": "val_loss"}, "search.objective"),  # kept "maximize": the highest loss would be best
+    ({"search.direction": "minimize"}, "search.direction"),
+    ({"train.epochs": 1}, "train.epochs"),  # best_recipe would no longer reproduce the best trial
+    ({"model.dropout": 0.3, "data.limit": 200}, "data.limit"),
+])
+def test_resume_with_another_objective_direction_or_recipe_is_refused_naming_what_differs(finished, changes,
+                                                                                          named):
+    study, out, _ = finished
+    before = len(study.optuna.trials)
+    recipe = search_recipe(**{"train.checkpoint": True, **changes})
+    with pytest.raises(RecipeError) as info:
+        lnb.tune(recipe, out=out, resume=True, progress=False, trials=5)
+    text = str(info.value)
+    assert named in text and "digits-cnn" in text and "another recipe name" in text
+    assert {p.field for p in info.value.problems} == set(changes)  # exactly the fields that differ
+    assert len(Study.load(out / "digits-cnn-search").optuna.trials) == before  # nothing ran
+
+
+def test_resume_replays_no_configuration_and_a_seed_reproduces_each_trial(tmp_path):
+    # before: every open seeded the sampler alike, so trials 3-5 repeated trials 0-2 (3 of 6 repeated)
+    recipe = search_recipe(**{"search.trials": 3, "search.pruner": "none", "search.sampler": "random",
+                              "train.epochs": 1})
+    lnb.tune(recipe, out=tmp_path / "a", progress=False)
+    resumed = lnb.tune(recipe, out=tmp_path / "a", progress=False, resume=True, trials=6)
+    params = [repr(t.params) for t in resumed.optuna.trials]
+    assert len(params) == 6 and len(set(params)) == 6
+    whole = lnb.tune(recipe, out=tmp_path / "b", progress=False, trials=6)  # the same seed in one go
+    assert [repr(t.params) for t in whole.optuna.trials] == params  # trial n's values: from the seed and n
+
+
+def test_tpe_start_up_trials_continue_across_a_resume(tmp_path):
+    recipe = search_recipe(**{"search.trials": 2, "search.pruner": "none", "search.startup_trials": 5,
+                              "train.epochs": 1})
+    lnb.tune(recipe, out=tmp_path, progress=False)
+    resumed = lnb.tune(recipe, out=tmp_path, progress=False, resume=True, trials=4)
+    assert len({repr(t.params) for t in resumed.optuna.trials}) == 4
+
+
+def test_importances_name_their_method_in_the_figure_and_the_report(finished):
+    study, _, _ = finished
+    fig = new_figure()
+    ax = fig.subplots()
+    study.plot_importances(ax)
+    assert "fANOVA" in ax.get_title()
+    assert "importances (fANOVA)" in study.report().read_text()
+
+
+def test_importances_are_fanova_not_optunas_default_evaluator(tmp_path):
+    recipe = search_recipe(**{"search.trials": 4, "search.pruner": "none", "search.sampler": "random",
+                              "train.epochs": 1})
+    study = lnb.tune(recipe, out=tmp_path, progress=False)
+    fanova = optuna.importance.get_param_importances(
+        study.optuna, evaluator=optuna.importance.FanovaImportanceEvaluator(seed=recipe.search.seed))
+    assert study.importances() == pytest.approx(dict(fanova))
+
+
 def test_resume_runs_only_the_missing_trials(tmp_path):
     recipe = search_recipe(**{"search.trials": 2, "search.pruner": "none"})
     first = lnb.tune(recipe, out=tmp_path, progress=False)
@@ -137,7 +202,9 @@ def test_stop_ends_the_running_trial_and_the_study_stays_resumable(tmp_path):
     thread.join(30)
     assert not thread.is_alive()
     table = seen["study"].trials
-    assert list(table.state) == ["fail"] and "stopped" in table.message[0]
+    assert list(table.state) == ["stopped"] and "stopped" in table.message[0]  # the word the Runs tab uses
+    assert seen["study"].optuna.trials[0].state == optuna.trial.TrialState.FAIL  # what Optuna records
+    assert seen["study"].counts() == {"stopped": 1}
     assert finished_count(seen["study"].optuna) == 0  # a stopped trial does not use up the budget
 
 
@@ -229,6 +296,54 @@ def test_with_a_pruner_tpe_models_the_best_completed_trials_not_every_one_that_c
 def test_tune_with_a_progress_bar_says_when_the_warm_up_leaves_the_pruner_nothing(tmp_path, capsys):
     lnb.tune(search_recipe(**{"search.trials": 1}), out=tmp_path)  # 2 epochs per trial, warm-up 2
     assert "lepton-nb: the median pruner never stops a trial: search.warmup_epochs is 2" in capsys.readouterr().err
-    lnb.tune(search_recipe(**{"search.trials": 1, "search.warmup_epochs": 1, "name": "pruning-can-act"}),
+    lnb.tune(search_recipe(**{"search.trials": 1, "search.warmup_epochs": 1, "name": "after-the-last"}),
              out=tmp_path)
-    assert "never stops a trial" not in capsys.readouterr().err
+    assert "only after its last epoch" in capsys.readouterr().err
+    lnb.tune(search_recipe(**{"search.trials": 1, "search.warmup_epochs": 0, "name": "pruning-can-act"}),
+             out=tmp_path)
+    assert "lepton-nb: the median pruner" not in capsys.readouterr().err
+
+
+def earliest_prune(pruner: str, epochs: int, warmup: int) -> int | None:
+    """The first epoch (0-based) at which Optuna's pruner, as the search builds it, stops a far worse trial."""
+    from lepton_nb.search.space import make_pruner
+
+    section = lnb.Recipe.default().updated({"search.pruner": pruner, "search.warmup_epochs": warmup,
+                                            "search.startup_trials": 1}).search
+    study = optuna.create_study(direction="minimize", pruner=make_pruner(section))
+    earliest = None
+    for i in range(24):
+        trial, bad = study.ask(), i >= 6
+        for epoch in range(epochs):
+            trial.report(9.0 if bad else 0.1 + 0.001 * i, epoch)
+            if trial.should_prune() and bad:  # every trial asks: hyperband records its rungs then
+                earliest = epoch if earliest is None else min(earliest, epoch)
+                study.tell(trial, state=optuna.trial.TrialState.PRUNED)
+                break
+        else:
+            study.tell(trial, 9.0 if bad else 0.1)
+    return earliest
+
+
+@pytest.mark.parametrize("pruner", ["median", "hyperband"])
+def test_the_pruning_note_is_said_exactly_when_the_pruner_cannot_save_an_epoch(pruner):
+    # before: silent at warmup_epochs = epochs - 1, where the pruner can act only after the last epoch
+    from lepton_nb.recipe import pruning_note
+
+    for epochs in (1, 2, 3, 4):
+        for warmup in (0, 1, 2, 3):
+            first = earliest_prune(pruner, epochs, warmup)
+            saves_time = first is not None and first < epochs - 1
+            section = lnb.Recipe.default().updated({"search.pruner": pruner, "search.warmup_epochs": warmup}).search
+            note = pruning_note(section, epochs)
+            assert (note == "") == saves_time, (pruner, epochs, warmup, first, note)
+            if note and first == epochs - 1:
+                assert "only after its last epoch" in note
+
+
+def test_a_refused_resume_reaches_the_kernel_whole_from_the_worker_process():
+    import pickle
+
+    error = RecipeError([lnb.recipe.Problem("train.epochs", 1, "study 'x' was made with 12")])
+    again = pickle.loads(pickle.dumps(error))  # as the studio's worker sends it
+    assert again.problems == error.problems and str(again) == str(error)

@@ -9,6 +9,7 @@ import lepton_nb as lnb
 from lepton_nb.models.quantize import quantize_model
 from lepton_nb.recipe import ModelSection
 from lepton_nb.tools.compress import prune_model, sparsity
+from lepton_nb.training.checkpoint import load_checkpoint
 from lepton_nb.training.control import Control
 from tests.conftest import tiny_recipe
 
@@ -97,3 +98,22 @@ def test_bad_arguments_and_stopping(digits_run):
     control.stop()
     result = lnb.optimize(digits_run, control=control, save=False, repeats=1)
     assert result.status == "stopped" and [v.name for v in result.variants] == ["original (float32)"]
+
+
+def test_a_lora_run_is_merged_before_it_is_pruned_or_quantized(tmp_path):
+    """In memory and from disk: the adapters are folded into the layers first, never pruned as A and B apart."""
+    recipe = tiny_recipe(**{"model.arch": "mlp", "model.hidden": 32, "name": "lora-mlp", "train.epochs": 1,
+                            "model.adapter": {"kind": "lora", "r": 4, "alpha": 8}, "model.freeze": "features"})
+    run = lnb.train(recipe, out=tmp_path, progress=False)
+    assert any(".lora_" in k for k in run.model.state_dict())
+    for source in (run, run.dir):
+        result = lnb.optimize(source, quantize=True, prune=0.5, repeats=1)
+        for variant in result.variants:
+            assert not any(".lora_" in k for k in variant.model.state_dict()), variant.name
+        assert result.variants[2].sparsity == pytest.approx(0.5, abs=1e-3)
+        assert result.variants[0].metrics["accuracy"] == pytest.approx(run.metrics["accuracy"])
+    state = load_checkpoint(run.dir / "optimized" / "pruned-50.pt")["model"]
+    assert not any(".lora_" in k for k in state)
+    pruned = lnb.load_run(run.dir, checkpoint="optimized/pruned-50.pt")
+    assert sparsity(pruned.model) == pytest.approx(0.5, abs=1e-3)
+    assert pruned.evaluate().metrics["accuracy"] == pytest.approx(result.variants[2].metrics["accuracy"])

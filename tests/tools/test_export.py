@@ -94,7 +94,7 @@ def test_text_run_predicts_raw_sentences(tmp_path):
     path = write_sentiment(tmp_path / "reviews.tsv")
     recipe = tiny_recipe(**{"data.source": "text_tsv", "data.path": str(path), "model.arch": "text_cnn",
                             "model.width": 8, "model.embed_dim": 16, "augment.ops": [], "data.max_len": 12,
-                            "train.epochs": 3})
+                            "train.epochs": 3, "train.lr": 5e-3, "model.dropout": 0.2})
     run = lnb.train(recipe, out=tmp_path / "runs", progress=False)
     loaded = lnb.load_run(run.dir)
     sentences = run.data.test.texts

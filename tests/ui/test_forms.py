@@ -79,3 +79,42 @@ def test_set_recipe_updates_every_control_and_validates_once():
     form.set_recipe(target)
     assert len(calls) == 1 and calls[0].data.source == "wine"
     assert isinstance(form.controls()["data.source"].widget, W.Dropdown)
+
+
+def test_lora_fields_show_when_the_adapter_kind_is_lora():
+    form = RecipeForm(Recipe.preset("sentiment"), skip={"augment": ("ops",)})
+    c = form.controls()
+    lora_fields = ["model.adapter.r", "model.adapter.alpha", "model.adapter.dropout", "model.adapter.targets"]
+    assert all(c[f].box.layout.display == "none" for f in lora_fields)
+    c["model.adapter.kind"].widget.value = "lora"
+    assert all(c[f].box.layout.display == "" for f in lora_fields)
+    c["model.adapter.kind"].widget.value = "none"
+    assert all(c[f].box.layout.display == "none" for f in lora_fields)
+
+
+def test_picking_an_architecture_brings_its_defaults_and_says_so_but_keeps_what_the_user_set():
+    from lepton_nb.recipe.defaults import ARCH_DEFAULTS
+
+    form = RecipeForm(Recipe.preset("sentiment"), skip={"augment": ("ops",)})
+    form.add_extra("augment.ops", lambda: [{"op": "word_dropout", "p": 0.1}], lambda ops: None)
+    c = form.controls()
+    assert "default for text_bow" in c["train.lr"].note.value
+    c["train.epochs"].widget.value = 7  # the user's own choice
+    assert c["train.epochs"].note.layout.display == "none"
+    c["model.arch"].widget.value = "text_transformer"
+    table = ARCH_DEFAULTS["text_transformer"]
+    assert form.recipe.model.arch == "text_transformer" and form.recipe.train.epochs == 7
+    for key, value in table.items():
+        if key != "train.epochs":
+            assert form.recipe.get(key) == value, key
+            assert "(default for text_transformer)" in c[key].note.value and c[key].note.layout.display == ""
+    assert form.recipe == Recipe.preset("sentiment").updated({"model.arch": "text_transformer", "train.epochs": 7})
+    c["model.adapter.kind"].widget.value = "lora"  # peft's LoRA: the base is frozen
+    assert form.recipe.model.freeze == "features" and "default for lora" in c["model.freeze"].note.value
+    c["model.freeze"].widget.value = "none"  # adapters and a trainable base, said explicitly
+    c["model.adapter.kind"].widget.value = "none"
+    c["model.adapter.kind"].widget.value = "lora"
+    assert form.recipe.model.freeze == "none"
+    form.set_recipe(Recipe.preset("sentiment"))  # a loaded recipe: its values follow the next choice again
+    c["model.arch"].widget.value = "text_transformer"
+    assert form.recipe.train.epochs == table["train.epochs"]

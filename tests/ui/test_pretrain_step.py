@@ -45,7 +45,10 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
         assert f"{params['trainable']:,}" in table and " MB" in table
 
         studio.update({"model.adapter.kind": "none"})  # edited by hand in the Model tab: the choice follows
-        assert step.mode.value == "head" and studio.recipe.model.init_from == str(pre.dir)
+        # without the adapter, the frozen base LoRA implied goes too (peft's semantics): every weight trains
+        assert step.mode.value == "full" and studio.recipe.model.init_from == str(pre.dir)
+        studio.update({"model.freeze": "features"})
+        assert step.mode.value == "head"
         step.mode.value = "scratch"
         assert (studio.recipe.model.init_from, studio.recipe.model.adapter.kind) == ("", "none")
         assert studio.data_for(studio.recipe) is not None

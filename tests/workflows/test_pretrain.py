@@ -74,3 +74,16 @@ def test_pretraining_learns_and_transfers_into_a_classifier(tmp_path):
 def test_pretraining_refuses_other_models():
     with pytest.raises(lnb.RecipeError, match="model.arch: .text_bow. .*allowed: text_transformer"):
         lnb.pretrain(lnb.Recipe.preset("sentiment"), out=None)
+
+
+def test_unknown_tokens_are_never_masked_targets():
+    vocab = Vocab(["<pad>", "<unk>"] + [f"w{i}" for i in range(98)])
+    ids = torch.randint(1, 100, (400, 50), generator=torch.Generator().manual_seed(0))
+    ids[ids < 20] = 1  # a small vocabulary: about a fifth of the tokens are <unk>
+    ids[:, 40:] = 0
+    masked, targets = MaskTokens(vocab, 0.15, seed=1)(ids, torch.zeros(400), step=0)
+    chosen = targets != IGNORE
+    assert not (targets == 1).any()
+    words = (ids > 1).sum().item()
+    assert abs(chosen.sum().item() / words - 0.15) < 0.01  # 15 % of the known words, as before
+    assert torch.equal(masked[ids == 1], ids[ids == 1])  # unknown tokens stay in the input as they are

@@ -12,6 +12,7 @@ from tests.conftest import tiny_recipe, write_sentiment
 def text_recipe(path, **changes) -> lnb.Recipe:
     base = {"data.source": "text_tsv", "data.path": str(path), "model.arch": "text_transformer",
             "model.embed_dim": 16, "model.heads": 2, "model.depth": 1, "model.hidden": 32, "model.dropout": 0.0,
+            "model.pooling": "cls", "train.weight_decay": 1e-4,
             "augment.ops": [], "data.max_len": 12, "train.epochs": 4, "train.lr": 3e-3,
             "interpret.enabled": False}
     base.update(changes)

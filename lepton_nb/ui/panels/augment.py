@@ -12,6 +12,7 @@ import torch
 from ...data import DataBundle
 from ...interpret.probes import probe_indices
 from ...recipe import AUGMENT_OPS, DATA_KINDS, SOURCE_KIND, Recipe, default_op
+from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, image_grid_png, set_png, table_html
@@ -24,20 +25,17 @@ def _features(data: DataBundle, row: torch.Tensor) -> dict[str, float]:
 
 
 class OpEntry:
-    """One op of the pipeline: its parameters as sliders, and buttons to move it up, down or out."""
+    """One op of the pipeline: its parameters as number fields, and buttons to move it up, down or out."""
 
     def __init__(self, op: dict[str, Any], on_change: Callable[[], None], on_move: Callable[[OpEntry, int], None],
                  on_remove: Callable[[OpEntry], None]):
         self.name = op["op"]
         spec = AUGMENT_OPS[self.name]
-        self.sliders: dict[str, W.Widget] = {}
+        self.fields: dict[str, W.Widget] = {}
         for pname, p in spec.params.items():
-            cls = W.IntSlider if p.integer else W.FloatSlider
-            kwargs = {} if p.integer else {"step": (p.max - p.min) / 100, "readout_format": ".2f"}
-            self.sliders[pname] = cls(value=op.get(pname, p.default), min=p.min, max=p.max, description=pname,
-                                      tooltip=p.help, continuous_update=False, style={"description_width": "70px"},
-                                      layout=W.Layout(width="260px"), **kwargs)
-            self.sliders[pname].observe(lambda _: on_change(), names="value")
+            self.fields[pname] = number(op.get(pname, p.default), pname, lo=p.min, hi=p.max, integer=p.integer,
+                                        tooltip=p.help, label_width="70px", input_width="110px")
+            self.fields[pname].observe(lambda _: on_change(), names="value")
         self.title = W.HTML()
         moves = []
         for icon, tip, action in (("arrow-up", "Apply earlier", lambda _: on_move(self, -1)),
@@ -50,12 +48,12 @@ class OpEntry:
         help_ = W.HTML(f"<span style='{MUTED};font-size:11px'>{html.escape(spec.help)}</span>",
                        layout=W.Layout(flex="1 1 200px"))
         self.box = W.VBox([W.HBox([self.title, *moves, help_], layout=W.Layout(flex_flow="row wrap")),
-                           W.HBox(list(self.sliders.values()), layout=W.Layout(flex_flow="row wrap",
+                           W.HBox(list(self.fields.values()), layout=W.Layout(flex_flow="row wrap",
                                                                                margin="0 0 0 24px"))],
                           layout=W.Layout(margin="2px 0"))
 
     def value(self) -> dict[str, Any]:
-        return {"op": self.name, **{k: s.value for k, s in self.sliders.items()}}
+        return {"op": self.name, **{k: s.value for k, s in self.fields.items()}}
 
 
 class AugmentPanel(Tab):
@@ -72,13 +70,12 @@ class AugmentPanel(Tab):
         self.entries: list[OpEntry] = []
         self._quiet = False
         self.pipeline = W.VBox()
-        self.add_choice = W.Dropdown(description="op", style={"description_width": "30px"},
-                                     layout=W.Layout(width="220px"))
+        self.add_choice = labelled(W.Dropdown(), "op", label_width="30px", input_width="190px")
         self.add_button = button("Add op", icon="plus", tooltip="Append this op to the end of the pipeline")
         self.add_button.on_click(lambda _: self.add(self.add_choice.value))
         self.resample = button("Resample", icon="random", tooltip="Draw new random variants")
         self.resample.on_click(self._resample)
-        self.preview = W.Image(format="png", layout=W.Layout(display="none"))
+        self.preview = Picture(format="png", layout=W.Layout(display="none"))
         self.preview_html = W.HTML()
         self.status = W.HTML()
         self.task = Latest(self._render, self._rendered, self._failed, delay=0.25, name="lepton_nb-augment")
@@ -205,7 +202,9 @@ class AugmentPanel(Tab):
     def _rendered(self, result: tuple[str, bytes | None]) -> None:
         self.status.value = ""
         self.preview_html.value, png = result
-        set_png(self.preview, png)
+        ops = ", ".join(e.name.replace("_", " ") for e in self.entries) or "no ops"
+        set_png(self.preview, png, f"original training samples (top row) and {self.VARIANTS} random variants of each "
+                f"below, augmented by: {ops}")
 
     def _failed(self, exc: BaseException, tb: str) -> None:
         self.status.value = error_html(exc, tb)

@@ -14,6 +14,7 @@ from ...errors import RecipeError
 from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
 from ...recipe import DATA_KINDS, NormalizeSection, Recipe
+from ..access import Picture
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, error_html, sample_view, set_png, table_html
@@ -32,9 +33,9 @@ class DataPanel(Tab):
         self.status = W.HTML()
         self.summary = W.HTML()
         self.samples_html = W.HTML()
-        self.samples = W.Image(format="png", layout=W.Layout(display="none"))
+        self.samples = Picture(format="png", layout=W.Layout(display="none"))
         self.stats = W.HTML()
-        self.hist = W.Image(format="png", layout=W.Layout(display="none"))
+        self.hist = Picture(format="png", layout=W.Layout(display="none"))
         self.reload = button("Reload data", icon="refresh", tooltip="Load the data section again")
         self.recompute = button("Recompute statistics", icon="calculator",
                                 tooltip="Recompute normalization statistics on the train split")
@@ -67,7 +68,7 @@ class DataPanel(Tab):
         titles = [data.classes[int(data.train.y[i])] for i in idx]
         text, png = sample_view(data, "train", idx, titles)
         self.samples_html.value = text
-        set_png(self.samples, png)
+        set_png(self.samples, png, f"{len(idx)} training samples, with their classes: {', '.join(titles)}")
         self.show_normalization()
 
     def tasks(self) -> tuple[Latest, ...]:
@@ -119,7 +120,8 @@ class DataPanel(Tab):
 
     def _norm_done(self, result: tuple[str, bytes | None]) -> None:
         self.stats.value, png = result
-        set_png(self.hist, png)
+        set_png(self.hist, png, "histograms of the train split's values before and after normalization; the table "
+                "gives each channel's mean, standard deviation, minimum and maximum")
 
     def _norm_error(self, exc: BaseException, tb: str) -> None:
         self.stats.value = error_html(exc, tb)

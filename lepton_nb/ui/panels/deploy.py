@@ -11,6 +11,7 @@ import ipywidgets as W
 from ...artifacts import Run, load_run
 from ...tools import ensemble, export, launch_command, optimize
 from ...training.control import Control
+from ..access import labelled, number
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, table_html
@@ -22,19 +23,19 @@ class DeployTools:
 
     def __init__(self, ctx: StudioContext, selected: Callable[[], list[Run]]):
         self.ctx, self.selected = ctx, selected
-        self.format = W.Dropdown(options=[("ONNX", "onnx"), ("TorchScript", "torchscript")], value="onnx",
-                                 layout=W.Layout(width="130px"))
+        self.format = labelled(W.Dropdown(options=[("ONNX", "onnx"), ("TorchScript", "torchscript")], value="onnx"),
+                               "format", label_width=None, input_width=None)
+        self.format.layout.width = "190px"
         self.export_button = button("Export model", icon="cube",
                                     tooltip="Export the first selected run and check it against PyTorch")
-        self.prune = W.FloatSlider(value=0.5, min=0.1, max=0.95, step=0.05, description="prune",
-                                   style={"description_width": "50px"}, layout=W.Layout(width="240px"))
+        self.prune = number(0.5, "prune", lo=0.1, hi=0.95, tooltip="share of weights pruned",
+                            label_width="50px", input_width="90px")
         self.optimize_button = button("Quantize & prune", icon="compress",
                                       tooltip="int8 dynamic quantization and magnitude pruning: size, "
                                               "latency and accuracy before/after")
         self.ensemble_button = button("Ensemble selected", icon="object-group",
                                       tooltip="Average the predicted probabilities of the selected runs")
-        self.nproc = W.BoundedIntText(value=2, min=1, max=512, description="processes",
-                                      style={"description_width": "70px"}, layout=W.Layout(width="160px"))
+        self.nproc = number(2, "processes", lo=1, hi=512, integer=True, label_width="70px", input_width="90px")
         self.command_button = button("Command line", icon="terminal",
                                      tooltip="torchrun command for the recipe in the panels")
         self.output = W.HTML()

@@ -15,6 +15,7 @@ from ...recipe import Recipe
 from ...recipe.labels import metric_help, metric_label
 from ...training.control import Control
 from ...workflows import CVResult
+from ..access import Picture
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
@@ -38,17 +39,17 @@ class EvaluatePanel(Tab):
         self.confusion.observe(self._cell_selected, names="selected")
         self.cell_title = W.HTML()
         self.cell_html = W.HTML()
-        self.cell_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.cell_png = Picture(format="png", layout=W.Layout(display="none"))
         self.per_class = W.HTML()
-        self.per_class_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.per_class_png = Picture(format="png", layout=W.Layout(display="none"))
         self.top_title = W.HTML()
         self.top_html = W.HTML()
-        self.top_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.top_png = Picture(format="png", layout=W.Layout(display="none"))
         self.cv_button = button("Cross-validate", icon="th", tooltip="k-fold CV in the background")
         self.cv_stop = button("Stop CV", icon="stop", disabled=True)
         self.cv_status = W.HTML()
         self.cv_result_html = W.HTML()
-        self.cv_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.cv_png = Picture(format="png", layout=W.Layout(display="none"))
         self.cv_result: CVResult | None = None
         self.cv_recipe: Recipe | None = None
         self.cv_control = Control()
@@ -120,10 +121,11 @@ class EvaluatePanel(Tab):
             self.confusion.selected = []
             self.cell_title.value = "<p>No misclassified test samples.</p>"
             self.cell_html.value = ""
-            set_png(self.cell_png, None)
+            set_png(self.cell_png, None, "")
         fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 2.8)
         plot_per_class(fig.subplots(), ev.per_class)
-        set_png(self.per_class_png, to_png(fig))
+        set_png(self.per_class_png, to_png(fig), f"precision, recall and F1 of each of the {len(ev.classes)} classes "
+                "as bars; the per-class table gives the numbers")
         self.per_class.value = table_html(ev.per_class, left=("class",))
         k = max(1, run.recipe.evaluate.top_losses)
         top = ev.top_losses(k)
@@ -132,7 +134,8 @@ class EvaluatePanel(Tab):
         text, png = sample_view(run.data, "test", top, _titles(ev, top), ["#c62828" if ev.y_true[i] != ev.y_pred[i]
                                                                           else "#2e7d32" for i in top])
         self.top_html.value = text
-        set_png(self.top_png, png)
+        set_png(self.top_png, png, f"the {len(top)} test samples with the highest loss, true → predicted "
+                "(confidence): " + ", ".join(_titles(ev, top)))
 
     def _cell_selected(self, change: Any) -> None:
         self.ctx.selected = list(change["new"])
@@ -152,7 +155,7 @@ class EvaluatePanel(Tab):
         text, png = sample_view(run.data, "test", order, _titles(ev, order))
         with self.cell_title.hold_sync(), self.cell_html.hold_sync():
             self.cell_html.value = text
-            set_png(self.cell_png, png)
+            set_png(self.cell_png, png, f"{caption}, highest loss first: " + ", ".join(_titles(ev, order)))
             self.cell_png.layout.opacity = "1"
             self.cell_title.value = f"<h4>{caption}</h4>" + (
                 f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>" if len(idx) > len(order) else "")
@@ -200,7 +203,7 @@ class EvaluatePanel(Tab):
             [{"fold": i + 1, **f} for i, f in enumerate(result.folds)])
         fig = new_figure(4.5, 2.4)
         plot_cv(fig.subplots(), result.folds, "accuracy" if "accuracy" in result.mean else next(iter(result.mean)))
-        set_png(self.cv_png, to_png(fig))
+        set_png(self.cv_png, to_png(fig), f"{len(result.folds)} folds' scores as bars; the table gives the numbers")
 
     def _cv_failed(self, exc: BaseException, tb: str) -> None:
         self.ctx.release_job()

@@ -26,6 +26,7 @@ from ...plotting.attributions import (
 )
 from ...recipe import BASELINES, DATA_KINDS, METHODS, baselines_for
 from ...workflows import Session
+from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, set_png, table_html
@@ -43,14 +44,14 @@ class InterpretPanel(Tab):
         self.ctx = ctx
         self.run: Run | None = None
         self.result: Explanation | None = None
-        self.method = W.Dropdown(description="method", options=["integrated_gradients"],
-                                 style={"description_width": "70px"}, layout=W.Layout(width="330px"))
+        self.method = labelled(W.Dropdown(options=["integrated_gradients"]), "method", label_width="70px",
+                               input_width="260px")
         self.params_box = W.HBox(layout=W.Layout(flex_flow="row wrap"))
         self.params: dict[str, W.Widget] = {}
-        self.target = W.Dropdown(description="target", options=[("predicted class", "pred"), ("true class", "true")],
-                                 style={"description_width": "70px"}, layout=W.Layout(width="330px"))
-        self.baseline = W.Dropdown(description="baseline", options=list(BASELINES),
-                                   style={"description_width": "70px"}, layout=W.Layout(width="330px"))
+        self.target = labelled(W.Dropdown(options=[("predicted class", "pred"), ("true class", "true")]), "target",
+                               label_width="70px", input_width="260px")
+        self.baseline = labelled(W.Dropdown(options=list(BASELINES)), "baseline", label_width="70px",
+                                 input_width="260px")
         self.picker = SamplePicker(ctx.selected_cell)
         self.source, self.indices = self.picker.source, self.picker.indices
         self.explain_button = button("Explain", icon="lightbulb-o", button_style="primary")
@@ -63,10 +64,10 @@ class InterpretPanel(Tab):
         self.classes_button = button("Average per class", icon="th-large",
                                      tooltip="Mean attribution of each class's test samples (target: true class)")
         self.status = W.HTML(f"<span style='{MUTED}'>Train a run, then explain its predictions here.</span>")
-        self.image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.image = Picture(format="png", layout=W.Layout(display="none"))
         self.image.add_class("lnb-explain-image")
         self.html = W.HTML()
-        self.class_image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.class_image = Picture(format="png", layout=W.Layout(display="none"))
         self.class_html = W.HTML()
         self.timeline = AttributionTimeline()
         self.attention = AttentionExplorer()
@@ -94,11 +95,8 @@ class InterpretPanel(Tab):
         spec = METHODS.get(self.method.value)
         self.params = {}
         for name, p in (spec.params.items() if spec else []):
-            cls = W.IntSlider if p.integer else W.FloatSlider
-            kwargs = {} if p.integer else {"step": (p.max - p.min) / 200}
-            self.params[name] = cls(value=p.default, min=p.min, max=min(p.max, 200) if p.integer else p.max,
-                                    description=name, tooltip=p.help, style={"description_width": "80px"},
-                                    layout=W.Layout(width="330px"), **kwargs)
+            self.params[name] = number(p.default, name, lo=p.min, hi=min(p.max, 200) if p.integer else p.max,
+                                       integer=p.integer, tooltip=p.help, label_width="80px", input_width="110px")
         self.params_box.children = list(self.params.values())
         self.baseline.disabled = not (spec and spec.baseline)
 
@@ -183,10 +181,12 @@ class InterpretPanel(Tab):
         if DATA_KINDS[data.kind].pixels:
             fig = new_figure(1.4 * len(idx) + 1.2, 4.4)
             plot_attribution_grid(fig, data.raw(split, torch.as_tensor(idx)).numpy(), attrs, titles)
-            set_png(self.image, to_png(fig))
+            set_png(self.image, to_png(fig), f"{METHODS[exp.method].label} attributions of {len(idx)} test image(s): "
+                    f"each image, its attribution map (red for, blue against {explained}) and the overlay; "
+                    + "; ".join(titles))
             self.html.value = ""
         elif DATA_KINDS[data.kind].tokens:
-            set_png(self.image, None)
+            set_png(self.image, None, "")
             rows = []
             scale = shared_scale([a for a in attrs])
             for k, i in enumerate(idx):
@@ -204,7 +204,8 @@ class InterpretPanel(Tab):
                     plot_feature_bars(ax, attrs[k], data.feature_names, top=10, title=titles[k])
                 else:
                     ax.axis("off")
-            set_png(self.image, to_png(fig))
+            set_png(self.image, to_png(fig), f"{METHODS[exp.method].label} attributions of the features of {len(idx)} "
+                    "sample(s), the ten strongest as bars; " + "; ".join(titles))
             self.html.value = ""
         # the caption says "done" only once its pictures are there
         self.image.layout.opacity = "1"
@@ -280,13 +281,15 @@ class InterpretPanel(Tab):
                 ax.set_title(classes[c], fontsize=8)
                 ax.set_xticks([])
                 ax.set_yticks([])
-            set_png(self.class_image, to_png(fig))
+            set_png(self.class_image, to_png(fig), f"mean attribution map of each of {len(maps)} classes: "
+                    + ", ".join(classes[c] for c in present))
             self.class_html.value = (f"<span style='{MUTED}'>mean attribution of up to {int(np.bincount(labels).max())}"
                                      " test samples per class, for their true class</span>")
         elif DATA_KINDS[data.kind].columns:
             fig = new_figure(6, 4)
             plot_global_importance(fig.subplots(), attrs, data.feature_names)
-            set_png(self.class_image, to_png(fig))
+            set_png(self.class_image, to_png(fig), "global importance of each feature (mean absolute attribution) as "
+                    "bars; the table names each class's strongest evidence")
             rows = []
             for c in range(len(classes)):
                 if (labels == c).any():
@@ -297,7 +300,7 @@ class InterpretPanel(Tab):
             self.class_html.value = "<b>Global importance (mean |attribution|)</b>" + table_html(
                 rows, left=("class", "strongest evidence for it"))
         else:
-            set_png(self.class_image, None)
+            set_png(self.class_image, None, "")
             rows = []
             for c in range(len(classes)):
                 totals: dict[str, float] = defaultdict(float)

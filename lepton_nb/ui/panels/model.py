@@ -7,6 +7,7 @@ import torch
 
 from ...data import DataBundle
 from ...models import build_model, count_parameters, summarize
+from ...models.freezing import apply_freeze
 from ...models.transformer import explain_sizes
 from ...recipe import ARCHS, DATA_KINDS, Recipe
 from ..context import StudioContext
@@ -43,12 +44,13 @@ class ModelPanel(Tab):
 
     def _summarize(self, recipe: Recipe, data: DataBundle) -> str:
         model = build_model(recipe.model, data.spec(), seed=0)
+        frozen = apply_freeze(model, recipe.model.freeze)  # what Start trains: the same parts learn
         rows = summarize(model, data.input_shape, torch.long if DATA_KINDS[data.kind].tokens else torch.float32)
         table = [{"layer": r.name, "type": r.kind, "output": "×".join(map(str, r.output_shape[1:])),
                   "params": f"{r.params:,}"} for r in rows]
         total, trainable = count_parameters(model), count_parameters(model, trainable_only=True)
-        share = f"{100 * trainable / total:.1f} %"
-        train_note = "" if trainable == total else f" · <b>{trainable:,}</b> trainable ({share})"
+        train_note = (f" · <b>{trainable:,}</b> of {total:,} trainable ({100 * trainable / total:.1f} %)"
+                      + (f"; frozen: {', '.join(frozen)}" if frozen else ""))
         sizes = ""
         if ARCHS[recipe.model.arch].encoder:
             parts = [{"part": label, "params": f"{n:,}"} for label, n in explain_sizes(recipe.model, data.spec())]

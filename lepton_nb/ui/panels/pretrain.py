@@ -15,6 +15,7 @@ import ipywidgets as W
 from ...artifacts import Run, RunFolder
 from ...errors import LeptonError
 from ...recipe import ARCHS, DATA_KINDS, Recipe
+from ..access import labelled
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html
@@ -68,8 +69,9 @@ class PretrainStep:
                              tooltip="Masked-token prediction on the train split's sentences (labels unused), "
                                      "or on pretrain.path; live curves in the monitor above")
         self.status = W.HTML()
-        self.mode = W.Dropdown(options=[(v[0], k) for k, v in FINE_TUNE.items()], value="scratch",
-                               description="fine-tune", disabled=True, layout=W.Layout(width="auto"))
+        self.mode = labelled(W.Dropdown(options=[(v[0], k) for k, v in FINE_TUNE.items()], value="scratch",
+                                        disabled=True, layout=W.Layout(width="auto")), "fine-tune", label_width=None,
+                             input_width=None)
         self.mode_note = W.HTML()
         self.button.on_click(lambda _: self.start())
         self.mode.observe(lambda change: self.apply(change["new"]), names="value")
@@ -150,8 +152,8 @@ class PretrainStep:
         label, freeze, adapter, trains = FINE_TUNE[mode]
         controls = self.ctx.form.controls()
         controls["model.init_from"].set("" if mode == "scratch" else self.encoder)
+        controls["model.adapter.kind"].set(adapter)  # first: the adapter kind brings its own freeze default
         controls["model.freeze"].set(freeze)
-        controls["model.adapter.kind"].set(adapter)
         if adapter == "lora":
             controls["model.adapter.targets"].set(LORA_TARGETS)
         self.mode_note.value = f"<span style='{MUTED}'>{html.escape(label)}: {html.escape(trains)}.</span>"

@@ -18,16 +18,17 @@ from ...recipe import DATA_KINDS, Recipe
 from ...robust import AttackResult, RobustnessCurve, attack, plot_attack, plot_robustness
 from ...robust.attacks import default_alpha
 from ...workflows import robustness
+from ..access import Picture, labelled, number, stepped
 from ..context import StudioContext
 from ..forms import button
-from ..render import MUTED, error_html, set_png, table_html
+from ..render import BAD, MUTED, OK, error_html, set_png, table_html
 from ..tasks import Latest
 from .base import EVERYTHING, Tab
 from .samples import SamplePicker
 
 METHODS = (("PGD (L∞, 20 steps)", "pgd"), ("FGSM (one step)", "fgsm"), ("PGD (L2)", "pgd_l2"),
            ("random noise (gradient-free check)", "noise"))
-LABEL = {"style": {"description_width": "90px"}, "layout": W.Layout(width="330px")}
+LABEL = {"label_width": "90px", "input_width": "240px"}  # every field of the tab, named through `labelled`
 
 
 def parse_eps(text: str) -> list[float]:
@@ -49,35 +50,36 @@ class RobustnessPanel(Tab):
         self.run: Run | None = None
         self.result: AttackResult | None = None
         self.curve: RobustnessCurve | None = None
-        self.method = W.Dropdown(description="attack", options=METHODS, **LABEL)
-        self.eps = W.BoundedFloatText(value=0.1, min=0.0, max=100.0, step=0.01, description="ε", **LABEL)
-        self.steps = W.BoundedIntText(value=20, min=1, max=500, description="steps", **LABEL)
+        self.method = labelled(W.Dropdown(options=METHODS), "attack", **LABEL)
+        self.eps = labelled(stepped(W.BoundedFloatText(value=0.1, min=0.0, max=100.0), lo=0.0, hi=100.0), "ε", **LABEL)
+        self.steps = number(20, "steps", lo=1, hi=500, integer=True, **LABEL)
         self.unit = W.HTML(f"<span style='{MUTED}'>ε in the units you see: pixels in [0, 1] for images, "
                            "standard deviations of each column for tables.</span>")
         self.picker = SamplePicker(ctx.selected_cell, limit=8, per_cell=6)
         self.attack_button = button("Attack", icon="bolt", button_style="danger",
                                     tooltip="Perturb the chosen samples within ε to make the model wrong")
-        self.explain = W.Checkbox(value=True, description="with attributions (images: integrated gradients)",
-                                  indent=False)
+        self.explain = labelled(W.Checkbox(value=True), "with attributions (images: integrated gradients)",
+                                label_width=None)
         self.status = W.HTML(f"<span style='{MUTED}'>Train an image or table run, then attack it here.</span>")
-        self.image = W.Image(format="png", layout=W.Layout(display="none"))
-        self.attr_image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.image = Picture(format="png", layout=W.Layout(display="none"))
+        self.attr_image = Picture(format="png", layout=W.Layout(display="none"))
         self.details = W.HTML()
 
-        self.eps_list = W.Text(value="0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3", description="ε values",
-                               continuous_update=False, **LABEL)
-        self.samples = W.BoundedIntText(value=300, min=10, max=10_000, description="test samples", **LABEL)
+        self.eps_list = labelled(W.Text(value="0, 0.02, 0.05, 0.1, 0.15, 0.2, 0.3", continuous_update=False),
+                                 "ε values", **LABEL)
+        self.samples = number(300, "test samples", lo=10, hi=10_000, integer=True, **LABEL)
         self.curve_button = button("Measure curve", icon="line-chart",
                                    tooltip="Accuracy under FGSM, PGD and random noise at each ε, with the sanity "
                                            "checks against gradient masking")
-        self.compare = W.SelectMultiple(options=[], rows=4, description="compare", **LABEL)
+        self.compare = labelled(W.SelectMultiple(options=[], rows=4), "compare", **LABEL)
         self.compare.observe(lambda _: self.draw_curves(), names="value")
         self.curve_status = W.HTML()
-        self.curve_image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.curve_image = Picture(format="png", layout=W.Layout(display="none"))
         self.checks = W.HTML()
 
-        self.train_method = W.Dropdown(description="method", options=[
-            ("FGSM with random start (2 passes/batch)", "fgsm_rs"), ("PGD (steps+1 passes/batch)", "pgd")], **LABEL)
+        self.train_method = labelled(W.Dropdown(options=[
+            ("FGSM with random start (2 passes/batch)", "fgsm_rs"), ("PGD (steps+1 passes/batch)", "pgd")]), "method",
+            **LABEL)
         self.train_button = button("Train adversarially", icon="shield",
                                    tooltip="Put the current recipe with adversarial training at this ε into the "
                                            "panels and start it")
@@ -183,10 +185,12 @@ class RobustnessPanel(Tab):
         if DATA_KINDS[run.data.kind].pixels:
             fig = new_figure(6.0, 1.6 * len(result) + 0.4)
             plot_attack(fig, result, k=len(result))
-            set_png(self.image, to_png(fig))
+            set_png(self.image, to_png(fig), f"{len(result)} test images before and after the {result.method} attack "
+                    f"at ε = {result.eps:g}: original, perturbation and adversarial image, with the predictions "
+                    f"(accuracy {result.accuracy_before:.0%} before, {result.accuracy_after:.0%} after)")
             self.details.value = ""
         else:
-            set_png(self.image, None)
+            set_png(self.image, None, "")
             self.details.value = self._table_details(result)
         if attrs is not None and DATA_KINDS[run.data.kind].pixels:
             n = len(result)
@@ -197,9 +201,10 @@ class RobustnessPanel(Tab):
                       for k in order]
             fig = new_figure(1.3 * 2 * n + 1.2, 4.4)
             plot_attribution_grid(fig, images, attrs[order], titles)
-            set_png(self.attr_image, to_png(fig))
+            set_png(self.attr_image, to_png(fig), "integrated-gradients attributions of the original and the "
+                    "adversarial images: " + "; ".join(titles))
         else:
-            set_png(self.attr_image, None)
+            set_png(self.attr_image, None, "")
 
     def _table_details(self, result: AttackResult) -> str:
         """Tables: which columns the attack moved most, in the column's own units, and the predictions."""
@@ -257,17 +262,18 @@ class RobustnessPanel(Tab):
         runs = [self.ctx.runs[i] for i in self.compare.value if i < len(self.ctx.runs)]
         curves = [RobustnessCurve.from_dict(r.extras["robustness"]) for r in runs if "robustness" in r.extras]
         if not curves:
-            set_png(self.curve_image, None)
+            set_png(self.curve_image, None, "")
             self.checks.value = ""
             return
         fig = new_figure(6.5, 3.8)
         plot_robustness(fig.subplots(), curves)
-        set_png(self.curve_image, to_png(fig))
+        set_png(self.curve_image, to_png(fig), f"accuracy against ε under each attack, for {len(curves)} run(s); "
+                "the sanity checks below give the numbers")
         items = []
         for c in curves:
             for check in c.checks:
                 mark = "✓" if check.passed else "⚠"
-                colour = "#2e7d32" if check.passed else "#b71c1c"
+                colour = OK if check.passed else BAD
                 detail = "" if check.passed else f": {html.escape(check.detail)}"
                 items.append(f"<li style='color:{colour}'>{mark} {html.escape(c.run)} · {html.escape(check.name)}"
                              f"{detail}</li>")

@@ -13,12 +13,23 @@ from ...artifacts.transfer import is_transfer, transfer_row
 from ...plotting import new_figure, to_png
 from ...recipe import DATA_KINDS, Recipe
 from ...recipe.diff import differences
+from ..access import Picture, labelled
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, set_png, table_html
 from ..tasks import Latest
 from .base import EVERYTHING, Tab
 from .deploy import DeployTools
+
+
+def _last(run: Run) -> str:
+    """The last validation values of a run, in words (an image's text alternative)."""
+    parts = []
+    for name, words in (("val_loss", "validation loss"), ("val_accuracy", "validation accuracy")):
+        _, y = run.history.series(name)
+        if len(y):
+            parts.append(f"last {words} {float(y[-1]):.3g}")
+    return ", ".join(parts) or "no validation values"
 
 
 class RunsPanel(Tab):
@@ -31,11 +42,11 @@ class RunsPanel(Tab):
         self.table = W.HTML(f"<p style='{MUTED}'>No runs yet.</p>")
         self.transfer = W.HTML()
         self.visible = False
-        self.select = W.SelectMultiple(options=[], rows=6, description="runs", layout=W.Layout(width="420px"))
+        self.select = labelled(W.SelectMultiple(options=[], rows=6), "runs", label_width="50px", input_width="370px")
         self.select_hint = W.HTML(f"<span style='{MUTED}'>Select several runs to compare them (Ctrl/⌘-click or "
                                   "Shift-click); the legend names what differs between them.</span>")
         self.select.observe(lambda _: self.overlay() if self.visible else None, names="value")
-        self.overlay_png = W.Image(format="png", layout=W.Layout(display="none"))
+        self.overlay_png = Picture(format="png", layout=W.Layout(display="none"))
         self.load_button = button("Load recipe into panels", icon="upload",
                                   tooltip="Put the first selected run's recipe into every panel")
         self.export_button = button("Export", icon="download",
@@ -90,7 +101,7 @@ class RunsPanel(Tab):
     def overlay(self) -> None:
         runs = self.selected_runs()
         if not runs:
-            set_png(self.overlay_png, None)
+            set_png(self.overlay_png, None, "")
             return
         fig = new_figure(11, 3.0)
         axes = fig.subplots(1, 3)
@@ -107,7 +118,9 @@ class RunsPanel(Tab):
             ax.grid(alpha=0.3)
         if axes[0].lines:
             axes[0].legend(fontsize=7)
-        set_png(self.overlay_png, to_png(fig))
+        set_png(self.overlay_png, to_png(fig), f"train loss per batch, validation loss and validation accuracy by step "
+                f"of {len(runs)} run(s): " + "; ".join(f"{label}: {_last(run)}" for run, label in
+                                                       zip(runs, self.legend_labels(runs))))
 
     @staticmethod
     def legend_labels(runs: list[Run]) -> list[str]:

@@ -12,6 +12,7 @@ import numpy as np
 
 from ...artifacts import Run
 from ...evaluation import EvalResult
+from ..access import labelled
 
 
 def worst_cell(ev: EvalResult) -> tuple[int, int]:
@@ -28,11 +29,12 @@ class SamplePicker:
     def __init__(self, selected_cell: Callable[[], list[int]], default: str = "cell", limit: int = 16,
                  per_cell: int = 8):
         self.selected_cell, self.limit, self.per_cell = selected_cell, limit, per_cell
-        self.source = W.ToggleButtons(options=[("test indices", "indices"), ("confusion cell", "cell"),
-                                               ("probe set", "probes")], value=default,
-                                      style={"button_width": "110px"})
-        self.indices = W.Text(value="0, 1, 2, 3", description="indices", style={"description_width": "70px"},
-                              layout=W.Layout(width="330px"), continuous_update=False)
+        self.source = labelled(W.ToggleButtons(options=[("test indices", "indices"), ("confusion cell", "cell"),
+                                                        ("probe set", "probes")], value=default,
+                                               style={"button_width": "110px"}), "samples", label_width="70px",
+                               input_width=None)
+        self.indices = labelled(W.Text(value="0, 1, 2, 3", continuous_update=False), "indices", label_width="70px",
+                                input_width="260px")
         self.box = W.VBox([self.source, self.indices])
 
     def chosen(self, run: Run) -> tuple[str, list[int]]:

@@ -12,9 +12,10 @@ from ...plotting import new_figure, plot_lr_find, to_png
 from ...recipe import Recipe
 from ...training.control import Control
 from ...workflows import LRFindResult
+from ..access import Picture
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
-from ..render import MUTED, error_html, set_png
+from ..render import MUTED, WARN, error_html, set_png
 from ..tasks import Latest
 from .base import Tab
 from .pretrain import PretrainStep
@@ -33,7 +34,7 @@ class TrainPanel(Tab):
                                 tooltip="Range test: raise the lr over ~150 batches of a fresh model")
         self.lr_apply = button("Use suggested lr", icon="check", disabled=True)
         self.lr_status = W.HTML()
-        self.lr_plot = W.Image(format="png", layout=W.Layout(display="none"))
+        self.lr_plot = Picture(format="png", layout=W.Layout(display="none"))
         self.lr_result: LRFindResult | None = None
         self.lr_control = Control()
         self.lr_task = Latest(self._find, self._found, self._find_failed, name="lepton_nb-lr-find")
@@ -72,7 +73,9 @@ class TrainPanel(Tab):
         self.lr_button.disabled = False
         fig = new_figure(5, 2.6)
         plot_lr_find(fig.subplots(), result.lrs, result.losses, result.suggestion)
-        set_png(self.lr_plot, to_png(fig))
+        set_png(self.lr_plot, to_png(fig), f"learning-rate finder: loss against learning rate over {len(result.lrs)} "
+                f"rates from {min(result.lrs):.2g} to {max(result.lrs):.2g}"
+                + (f"; suggested {result.suggestion:.2g}" if result.suggestion else ""))
         if result.suggestion:
             self.lr_status.value = (f"suggested learning rate <b>{result.suggestion:.3g}</b> (steepest descent of "
                                     f"the loss); with one_cycle, 3–10× that works well as the peak, so “Use "
@@ -125,19 +128,19 @@ class TrainPanel(Tab):
         trainer = session.trainer
         failures += [f"{f.handler} failed and was detached: {f.message}" for f in
                      (trainer.events.failures if trainer is not None else [])]
-        note = "".join(f"<div style='color:#8d6e00'>⚠ {html.escape(f)} (training went on)</div>" for f in failures)
+        note = "".join(f"<div style='color:{WARN}'>⚠ {html.escape(f)} (training went on)</div>" for f in failures)
         self._show_status(session)
         self.error.value += note
 
     def _show_status(self, session: Any) -> None:
         if session.state == "error":
-            self.error.value = (f"<div class='lnb-error' style='color:#b71c1c'>⚠ the run failed: "
+            self.error.value = (f"<div class='lnb-error'>⚠ the run failed: "
                                 f"{html.escape(session.message)}</div><details><summary>traceback</summary>"
                                 f"<pre style='font-size:11px;white-space:pre-wrap'>"
                                 f"{html.escape(session.traceback)}</pre></details>"
                                 f"<p style='{MUTED}'>The history so far is kept in the Runs tab.</p>")
         elif session.state == "diverged":
-            self.error.value = f"<div style='color:#b71c1c'>⚠ {html.escape(session.message)}</div>"
+            self.error.value = f"<div class='lnb-error'>⚠ {html.escape(session.message)}</div>"
         else:  # "completed", or "stopped — stopped by user": the message only when it adds something
             extra = f" — {session.message}" if session.message and session.message != session.state else ""
             self.error.value = f"<span style='{MUTED}'>{html.escape(session.state + extra)}</span>"

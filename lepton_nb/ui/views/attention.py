@@ -11,6 +11,7 @@ from ...interpret.attention import AttentionView, explain_attention
 from ...plotting import new_figure, to_png
 from ...plotting.attention import plot_attention_head, plot_rollout
 from ...recipe import ARCHS
+from ..access import Picture, labelled
 from ..render import MUTED, error_html, set_png
 from ..tasks import Latest
 
@@ -21,16 +22,13 @@ class AttentionExplorer:
     def __init__(self) -> None:
         self.run: Any = None
         self.view: AttentionView | None = None
-        self.sentence = W.Text(value="", description="sentence", placeholder="a sentence to look into",
-                               style={"description_width": "70px"}, layout=W.Layout(width="420px"),
-                               continuous_update=False)
-        self.layer = W.Dropdown(description="layer", options=[0], style={"description_width": "70px"},
-                                layout=W.Layout(width="200px"))
-        self.head = W.Dropdown(description="head", options=[0], style={"description_width": "50px"},
-                               layout=W.Layout(width="180px"))
+        self.sentence = labelled(W.Text(value="", placeholder="a sentence to look into", continuous_update=False),
+                                 "sentence", label_width="70px", input_width="350px")
+        self.layer = labelled(W.Dropdown(options=[0]), "layer", label_width="70px", input_width="130px")
+        self.head = labelled(W.Dropdown(options=[0]), "head", label_width="50px", input_width="130px")
         self.show_button = W.Button(description="Show attention", icon="eye", layout=W.Layout(width="160px"))
         self.status = W.HTML(f"<span style='{MUTED}'>Attention maps need a text_transformer run.</span>")
-        self.image = W.Image(format="png", layout=W.Layout(display="none"))
+        self.image = Picture(format="png", layout=W.Layout(display="none"))
         self.task = Latest(self._work, self._done, self._failed, name="lepton_nb-attention")
         self.show_button.on_click(lambda _: self.show())
         self.layer.observe(lambda _: self._redraw(), names="value")
@@ -76,7 +74,8 @@ class AttentionExplorer:
         ax1, ax2 = fig.subplots(1, 2, width_ratios=[1.2, 1])
         plot_attention_head(ax1, view.head(layer, head), view.tokens, f"layer {layer}, head {head}")
         plot_rollout(ax2, view.rollout, view.tokens)
-        set_png(self.image, to_png(fig))
+        set_png(self.image, to_png(fig), f"attention of layer {layer}, head {head} between the {len(view.tokens)} "
+                f"tokens of the sentence, and the attention rollout: how much each token feeds the prediction")
         self.status.value = (f"<span style='{MUTED}'>prediction: <b>{html.escape(view.prediction)}</b> · "
                              f"attention shows where tokens looked, not why the model decided: compare with the "
                              f"word attributions above.</span>")

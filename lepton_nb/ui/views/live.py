@@ -108,7 +108,8 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     Button clicks arrive as custom messages and call the handlers registered with `on_command`.
     """
 
-    _esm = asset("live_monitor.js")
+    # the studio's keyboard stepping of number fields (access.js) travels with its monitor
+    _esm = asset("access.js").read_text() + asset("live_monitor.js").read_text()
     # the studio's own layout rules travel with its monitor (scoped to .lnb-studio)
     _css = asset("live_monitor.css").read_text() + asset("studio.css").read_text()
 
@@ -146,6 +147,11 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
     def on_new_page(self, listener: Callable[[int], Any]) -> None:
         """Call ``listener(number of pages)`` when a view says it is in a page not seen before (a reload)."""
         self._page_listeners.append(listener)
+
+    def show_job(self, state: str, message: str, progress: dict[str, Any] | None = None) -> None:
+        """Say what a job other than a training does (a search: "searching", its trials so far, its progress)."""
+        with self._lock, self.hold_sync():
+            self.state, self.message, self.progress = state, message, progress or {}
 
     def series_names(self) -> list[str]:
         return [name for panel in self.panels for name in panel["series"]]

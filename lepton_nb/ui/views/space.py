@@ -1,8 +1,10 @@
 """The search-space editor: every searchable field with a "search" tick, its distribution and its range.
 
-Built from the recipe's field metadata (`searchable_fields`), so each row shows what the field allows;
-ticking a field proposes a range around its current value. The editor's value is the recipe's
-``search.space``; the recipe validates it as a whole (problems appear under the editor).
+Built from the recipe's field metadata (`searchable_fields`), so each row shows what the field allows
+(in words; the search space's own terms on hover); ticking a field proposes a range around its current
+value. Only the fields that apply to the recipe are listed (its data kind, architecture, scheduler, ...:
+the fields' ``applies_to``, as the forms hide them), and every ticked field. The editor's value is the
+recipe's ``search.space``; the recipe validates it as a whole (problems appear under the editor).
 """
 
 from __future__ import annotations
@@ -15,9 +17,29 @@ from typing import Any
 
 import ipywidgets as W
 
-from ...recipe import KINDS, Recipe, allowed_text, searchable_fields
+from ...recipe import KIND_WORDS, KINDS, SOURCE_KIND, Recipe, allowed_text, plain_allowed, searchable_fields
+from ..access import labelled
 
 SECTION_TITLES = {"normalize": "Normalization", "augment": "Augmentation", "model": "Model", "train": "Training"}
+KINDS_HOVER = ("How values are drawn between low and high (log scale: as many tries from 0.001 to 0.01 as from 0.01 "
+               "to 0.1) — in a recipe's search space: " + "; ".join(f"{k}: {w}" for k, w in KIND_WORDS.items()) + ".")
+
+
+def recipe_context(recipe: Recipe, space: dict[str, dict[str, Any]]) -> set[Any]:
+    """What decides which fields apply: data source and kind, architecture, scheduler, normalization, attack,
+    adapter — the recipe's, and every value a searched choice may take."""
+    context = {recipe.data.source, SOURCE_KIND.get(recipe.data.source, ""), recipe.model.arch,
+               recipe.train.scheduler, recipe.normalize.method, recipe.train.adversarial.method,
+               recipe.model.adapter.kind}
+    for dist in space.values():
+        if isinstance(dist, dict) and isinstance(dist.get("choice"), list):
+            context.update(v for v in dist["choice"] if isinstance(v, str))
+    return context
+
+
+def applies(meta: dict[str, Any], context: set[Any]) -> bool:
+    """A field applies unless its metadata names the kinds/architectures it is for and none is in ``context``."""
+    return not meta.get("applies_to") or bool(context & set(meta["applies_to"]))
 
 
 def default_distribution(typ: type, meta: dict[str, Any], value: Any) -> dict[str, Any]:
@@ -60,15 +82,20 @@ class SpaceRow:
         kinds = [k for k in KINDS if k in {float: ("uniform", "log_uniform", "choice"),
                                            int: ("int", "log_int", "choice")}.get(typ, ("choice",))]
         label = key.split(".", 1)[1]
-        self.tick = W.Checkbox(description=label, indent=False, layout=W.Layout(width="210px"))
+        self.tick = labelled(W.Checkbox(layout=W.Layout(width="210px"), tooltip=f"search {key}"), label,
+                             label_width=None)
         self.tick.add_class(f"lnb-search-{key.replace('.', '-')}")
-        self.kind = W.Dropdown(options=kinds, layout=W.Layout(width="110px"))
-        self.low = W.Text(placeholder="low", continuous_update=False, layout=W.Layout(width="90px"))
-        self.high = W.Text(placeholder="high", continuous_update=False, layout=W.Layout(width="90px"))
-        self.choices = W.Text(placeholder="values, comma-separated", continuous_update=False,
-                              layout=W.Layout(width="186px"))
-        self.allowed = W.HTML(f"<span style='color:var(--jp-ui-font-color2,#666);font-size:11px'>"
-                              f"{html.escape(allowed_text(typ, meta))}</span>")
+        # each box named by its own short visible label (a placeholder is no name: it goes when one types)
+        self.kind = labelled(W.Dropdown(options=[(KIND_WORDS[k], k) for k in kinds], layout=W.Layout(width="225px"),
+                                        tooltip=KINDS_HOVER), "kind", label_width=None)
+        self.low = labelled(W.Text(continuous_update=False, layout=W.Layout(width="120px")), "low", label_width=None)
+        self.high = labelled(W.Text(continuous_update=False, layout=W.Layout(width="125px")), "high",
+                             label_width=None)
+        self.choices = labelled(W.Text(placeholder="comma-separated", continuous_update=False,
+                                       layout=W.Layout(width="250px")), "values", label_width=None)
+        self.allowed = W.HTML(f"<span style='color:var(--jp-ui-font-color2,#666);font-size:11px' "
+                              f"title=\"{html.escape('in a recipe: ' + allowed_text(typ, meta), quote=True)}\">"
+                              f"{html.escape(plain_allowed(typ, meta))}</span>")
         self.allowed.add_class("lnb-allowed")
         self.box = W.HBox([self.tick, self.kind, self.low, self.high, self.choices, self.allowed],
                           layout=W.Layout(align_items="center"))
@@ -97,7 +124,8 @@ class SpaceRow:
         self.tick.value = dist is not None
         if dist is not None:
             kind, args = next(iter(dist.items()))
-            self.kind.value = kind if kind in self.kind.options else self.kind.options[0]
+            values = [value for _, value in self.kind.options]
+            self.kind.value = kind if kind in values else values[0]
             if kind == "choice":
                 self.choices.value = ", ".join(str(v).lower() if isinstance(v, bool) else str(v) for v in args)
             elif isinstance(args, list) and len(args) == 2:
@@ -113,12 +141,13 @@ class SpaceEditor:
         self.current = recipe
         self._on_change = on_change
         self._muted = False
-        groups = []
+        self.groups: dict[str, W.VBox] = {}
         for section, title in SECTION_TITLES.items():
             rows = [r.box for k, r in self.rows.items() if k.startswith(section + ".")]
             if rows:
-                groups.append(W.VBox([W.HTML(f"<b>{title}</b>"), *rows]))
-        self.box = W.VBox(groups)
+                self.groups[section] = W.VBox([W.HTML(f"<b>{title}</b>"), *rows])
+        self.hidden_note = W.HTML()
+        self.box = W.VBox([*self.groups.values(), self.hidden_note])
         for row in self.rows.values():
             row.tick.observe(lambda change, r=row: self._ticked(r, change["new"]), names="value")
             for w in (row.kind, row.low, row.high, row.choices):
@@ -137,6 +166,21 @@ class SpaceEditor:
     def _changed(self) -> None:
         if not self._muted:
             self._on_change()
+
+    def show_for(self, recipe: Recipe) -> list[str]:
+        """List only the fields that apply to ``recipe`` (and every ticked one); returns the listed keys."""
+        space = self.get()
+        context = recipe_context(recipe, space)
+        shown = [k for k, r in self.rows.items() if k in space or applies(r.meta, context)]
+        for key, row in self.rows.items():
+            row.box.layout.display = "" if key in shown else "none"
+        for section, group in self.groups.items():
+            group.layout.display = "" if any(k.startswith(section + ".") for k in shown) else "none"
+        hidden = len(self.rows) - len(shown)
+        self.hidden_note.value = (f"<p style='font-size:11px;color:var(--jp-ui-font-color2,#666)'>{hidden} more "
+                                  "fields do not apply to this recipe (its data, architecture, scheduler or "
+                                  "attack) and are not listed.</p>" if hidden else "")
+        return shown
 
     def get(self) -> dict[str, dict[str, Any]]:
         return {k: d for k, r in self.rows.items() if (d := r.get()) is not None}

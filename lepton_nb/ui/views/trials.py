@@ -9,16 +9,26 @@ from __future__ import annotations
 
 import html
 import threading
+from typing import Any
 
 import ipywidgets as W
 import pandas as pd
 
 from ...plotting import new_figure, to_png
-from ..render import MUTED, fmt, set_png
+from ..access import Picture
+from ..render import BAD, MUTED, OK, fmt, set_png
 
-STATE_STYLE = {"running": "color:#2e7d32;font-weight:600", "complete": "", "pruned": "color:#777",
-               "fail": "color:#b71c1c", "waiting": "color:#777"}
+STATE_STYLE = {"running": f"color:{OK};font-weight:600", "complete": "", "pruned": MUTED, "fail": f"color:{BAD}",
+               "stopped": MUTED, "waiting": MUTED}
+STATE_HELP = {"running": "training now", "complete": "trained to the end; its value counts",
+              "pruned": "stopped early by the pruner: worse than earlier trials at the same epoch",
+              "fail": "no value: its recipe failed, it diverged, or its process died (see the note)",
+              "stopped": "stopped by you (Stop); the study goes on from here with Start", "waiting": "queued"}
 MAX_ROWS = 60  # the newest trials; the report and Study.trials keep them all
+
+
+def _title(text: str) -> str:
+    return f' title="{html.escape(text, quote=True)}"' if text else ""
 
 
 class TrialsView:
@@ -27,7 +37,7 @@ class TrialsView:
     def __init__(self) -> None:
         self.summary = W.HTML(f"<p style='{MUTED}'>No search yet.</p>")
         self.table = W.HTML()
-        self.curve = W.Image(format="png", layout=W.Layout(display="none"))
+        self.curve = Picture(format="png", layout=W.Layout(display="none"))
         self.box = W.VBox([self.summary, self.curve, self.table])
         self._lock = threading.Lock()
         self._finished = -1
@@ -48,14 +58,26 @@ class TrialsView:
                 (f" · best {html.escape(objective)} <b>{best:.4f}</b>" if best is not None else "") + "</p>")
             self.rows = [self._row(r, params) for _, r in trials.tail(MAX_ROWS).iloc[::-1].iterrows()]
             self.table.value = self._table_html(self.rows, objective, params)
-            finished = int(trials.state.isin(["complete", "pruned", "fail"]).sum()) if len(trials) else 0
+            finished = int(trials.state.isin(["complete", "pruned", "fail", "stopped"]).sum()) if len(trials) else 0
             if finished != self._finished:
                 from ...search.plots import plot_history  # loads Optuna with the search package: on first use
 
                 self._finished = finished
                 fig = new_figure(6, 2.6)
                 plot_history(fig.subplots(), trials, objective, direction)
-                set_png(self.curve, to_png(fig))
+                set_png(self.curve, to_png(fig), f"{objective} of each of the {finished} finished trials and the "
+                        f"best so far" + (f" ({best:.4f})" if best is not None else "")
+                        + "; the table below lists every trial")
+
+    def show_importances(self, study: Any) -> None:
+        """The finished search: its history beside the fields' importances (the method named in the title)."""
+        with self._lock:
+            fig = new_figure(10, 2.6)
+            ax1, ax2 = fig.subplots(1, 2)
+            study.plot_history(ax1)
+            study.plot_importances(ax2)
+            set_png(self.curve, to_png(fig), "optimization history of the finished search beside the importance of "
+                    "each searched field (fANOVA); the table below lists every trial")
 
     @staticmethod
     def _row(r: pd.Series, params: list[str]) -> dict:
@@ -79,7 +101,8 @@ class TrialsView:
         for r in rows:
             values = [r["trial"], r["state"], r["epoch"], r["current"], r["value"], *(r[p] for p in params),
                       r["seconds"], r["message"]]
-            tds = "".join(f"<td style='{cell};{STATE_STYLE.get(r['state'], '') if i == 1 else ''}'>"
+            tds = "".join(f"<td style='{cell};{STATE_STYLE.get(r['state'], '') if i == 1 else ''}'"
+                          f"{_title(STATE_HELP.get(r['state'], '')) if i == 1 else ''}>"
                           f"{html.escape(fmt(v) if not isinstance(v, float) or v == v else '')}</td>"
                           for i, v in enumerate(values))
             body.append(f"<tr class='lnb-trial lnb-trial-{html.escape(r['state'])}'>{tds}</tr>")
