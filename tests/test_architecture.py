@@ -7,6 +7,8 @@ from pathlib import Path
 
 import grimp
 
+from tests.conftest import HANG_S
+
 PACKAGE = Path(__file__).resolve().parents[1] / "lepton_nb"
 MAX_LINES = 400
 
@@ -72,5 +74,5 @@ def test_modules_stay_small():
 def test_import_contracts_hold():
     lint = shutil.which("lint-imports", path=str(Path(sys.executable).parent))
     assert lint, "import-linter is part of the dev extras"
-    proc = subprocess.run([lint], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=300)
+    proc = subprocess.run([lint], capture_output=True, text=True, cwd=PACKAGE.parent, timeout=HANG_S)
     assert proc.returncode == 0, proc.stdout[-3000:]

@@ -10,7 +10,7 @@ import pytest
 
 from lepton_nb.cli import main
 from lepton_nb.recipe import Recipe
-from tests.conftest import tiny_recipe
+from tests.conftest import HANG_S, tiny_recipe
 
 
 def test_recipe_prints_the_default_as_json(capsys):
@@ -65,12 +65,12 @@ def test_ctrl_c_stops_cleanly_and_still_writes_the_report(tmp_path):
     proc = subprocess.Popen([sys.executable, "-m", "lepton_nb", "run", str(tmp_path / "r.json"), "--out",
                              str(tmp_path / "runs"), "--quiet"], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=env, cwd=Path(__file__).resolve().parents[1])
-    deadline = time.monotonic() + 60
+    deadline = time.monotonic() + HANG_S
     while not list(tmp_path.glob("runs/*/checkpoints/last.pt")):
         assert proc.poll() is None and time.monotonic() < deadline, proc.stderr.read() if proc.poll() else "slow"
         time.sleep(0.05)
     proc.send_signal(signal.SIGINT)
-    out, err = proc.communicate(timeout=60)
+    out, err = proc.communicate(timeout=HANG_S)
     assert proc.returncode == 130, err
     assert "Traceback" not in err and "stopping after this batch" in err
     (run_dir,) = (tmp_path / "runs").iterdir()

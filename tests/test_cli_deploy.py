@@ -19,7 +19,7 @@ def test_export_onnx_and_torchscript(digits_run, tmp_path, capsys):
 def test_optimize_prints_the_comparison_table(digits_run, capsys):
     assert main(["optimize", str(digits_run.dir), "--prune", "0.5", "0.8", "--no-save"]) == 0
     out = capsys.readouterr().out
-    for name in ("original (float32)", "dynamic qint8", "pruned 50% (global)", "pruned 80% (global)"):
+    for name in ("original (float32)", "int8 weights", "pruned 50% (global)", "pruned 80% (global)"):
         assert name in out
     assert "written:" not in out
     assert main(["optimize", str(digits_run.dir), "--quantize", "none", "--prune", "none"]) == 2

@@ -4,6 +4,7 @@ import sys
 from pathlib import Path
 
 import lepton_nb
+from tests.conftest import HANG_S
 
 # every module outside ui/, found by walking the package (a new module is covered without editing this list)
 CORE = sorted(m.name for m in pkgutil.walk_packages(lepton_nb.__path__, "lepton_nb.")
@@ -23,13 +24,13 @@ def test_core_imports_no_ui_library():
         " out=None)\n"
         "print(run.status)\n"
     )
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_S)
     assert proc.returncode == 0, proc.stderr
     assert proc.stdout.strip() == "completed"
 
 
 def run_code(code: str) -> str:
-    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_S)
     assert proc.returncode == 0, proc.stderr
     return proc.stdout.strip()
 

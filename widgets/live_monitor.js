@@ -23,8 +23,33 @@ function niceTicks(lo, hi, count) {
   const err = (span / count) / step0;
   const step = step0 * (err >= 7.5 ? 10 : err >= 3.5 ? 5 : err >= 1.5 ? 2 : 1);
   const ticks = [];
-  for (let v = Math.ceil(lo / step) * step; v <= hi + step * 1e-9; v += step) ticks.push(v);
+  for (let i = Math.ceil(lo / step); i * step <= hi + step * 1e-9; i++) ticks.push(i * step || 0);
   return ticks;
+}
+
+// A formatter for a row of ticks: as many digits as their spacing needs, so no two ticks read alike
+// (0.0051 and 0.0052, never 0.005 twice) and no tick carries more digits than the spacing has
+function tickFormat(ticks) {
+  if (ticks.length < 2) return fmt;
+  const step = Math.abs(ticks[1] - ticks[0]);
+  const big = Math.max(...ticks.map(Math.abs));
+  if (big >= 1e5 || (big < 1e-3 && big > 0)) {
+    const digits = Math.max(0, Math.min(6, Math.floor(Math.log10(big)) - Math.floor(Math.log10(step) + 1e-9)));
+    return (v) => (v === 0 ? "0" : v.toExponential(digits));
+  }
+  const decimals = Math.max(0, Math.min(10, -Math.floor(Math.log10(step) + 1e-9)));
+  return (v) => v.toFixed(decimals);
+}
+
+// The y range of a panel: what its points span, padded; one value (a single point, a constant lr) gets a
+// range around it of its own size (0.0045 … 0.0055 for 0.005), never ±0.5 around a small number
+function yRange(lo, hi) {
+  if (hi === lo) {
+    const d = Math.abs(lo) * 0.1 || 0.5;
+    return [lo - d, hi + d];
+  }
+  const pad = (hi - lo) * 0.05;
+  return [lo - pad, hi + pad];
 }
 
 function fmt(v) {
@@ -227,22 +252,24 @@ class Panel {
       return;
     }
     if (x1 === x0) x1 = x0 + 1;
-    if (y1 === y0) { y0 -= 0.5; y1 += 0.5; }
-    const ypad = (y1 - y0) * 0.05; y0 -= ypad; y1 += ypad;
+    [y0, y1] = yRange(y0, y1);
     if (this.spec.ymin !== undefined && !log) y0 = Math.max(y0, this.spec.ymin);
     if (this.spec.ymax !== undefined && !log) y1 = Math.min(y1, this.spec.ymax);
     const X = (v) => pad.l + ((v - x0) / (x1 - x0)) * w;
     const Y = (v) => pad.t + h - ((tr(v) - y0) / (y1 - y0)) * h;
     ctx.lineWidth = 1;
-    for (const t of niceTicks(y0, y1, 4)) {
+    const yTicks = niceTicks(y0, y1, 4), yLabel = log ? (t) => fmt(Math.pow(10, t)) : tickFormat(yTicks);
+    for (const t of yTicks) {
       const py = pad.t + h - ((t - y0) / (y1 - y0)) * h;
       ctx.beginPath(); ctx.moveTo(pad.l, py); ctx.lineTo(pad.l + w, py); ctx.stroke();
-      ctx.fillText(log ? fmt(Math.pow(10, t)) : fmt(t), 2, py + 3);
+      ctx.fillText(yLabel(t), 2, py + 3);
     }
+    this.el.dataset.yticks = yTicks.map(yLabel).join("|"); // the labels drawn, for checks that read the page
     // the x axis: optimizer steps (batches); a tick label that would run into the axis label is left out
     const stepX = pad.l + w - ctx.measureText("step").width;
-    for (const t of niceTicks(x0, x1, 5)) {
-      const label = fmt(t), lw = ctx.measureText(label).width, lx = X(t) - lw / 2;
+    const xTicks = niceTicks(x0, x1, 5), xLabel = tickFormat(xTicks);
+    for (const t of xTicks) {
+      const label = xLabel(t), lw = ctx.measureText(label).width, lx = X(t) - lw / 2;
       if (lx + lw > stepX - 4) continue;
       ctx.fillText(label, Math.max(lx, pad.l - lw / 2), pad.t + h + 14);
     }
@@ -469,9 +496,14 @@ function render({ model, el }) {
     const parts = [];
     if (p.epochs) parts.push(`epoch ${Math.min(p.epoch + 1, p.epochs)}/${p.epochs}`);
     if (p.steps) parts.push(`step ${p.step}/${p.steps}`);
-    if (p.samples_per_s) parts.push(`${Math.round(p.samples_per_s).toLocaleString()} samples/s`);
+    // a paused run has no speed and no time left to count down: it says so instead
+    if (st === "paused") parts.push("paused");
+    else if (p.samples_per_s) parts.push(`${Math.round(p.samples_per_s).toLocaleString()} samples/s`);
     if (p.elapsed !== undefined) parts.push(`elapsed ${fmtTime(p.elapsed)}`);
-    if (busy && p.eta !== undefined) parts.push(`ETA ${fmtTime(p.eta)}`);
+    if (["starting", "running"].includes(st) && p.steps) {
+      // the estimate is shown once the run has trained long enough to measure its speed
+      parts.push(p.eta === null || p.eta === undefined ? "time left: estimating…" : `about ${fmtTime(p.eta)} left`);
+    }
     progressText.textContent = parts.join(" · ");
   };
 
@@ -538,3 +570,4 @@ function render({ model, el }) {
 }
 
 export default { render };
+export { niceTicks, tickFormat, yRange }; // for tests that load this module in a browser

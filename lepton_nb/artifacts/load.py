@@ -24,7 +24,7 @@ from ..robust.curve import whole_curve
 from ..training.checkpoint import load_checkpoint
 from .predictor import Predictor, Preprocessor
 from .run import Run
-from .run_folder import CHECKPOINT_CHOICES, RunFolder
+from .run_folder import CHECKPOINT_CHOICES, UNFINISHED, RunFolder
 
 
 def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.device = "cpu") -> Run:
@@ -34,11 +34,16 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
     ``best`` after early stopping or divergence, ``last`` otherwise), ``best``, ``last``, or a file
     (e.g. ``optimized/quantized-int8.pt``, written by `lepton_nb.optimize`). Weights are loaded with
     ``torch.load(weights_only=True)``; the data is not loaded until needed (``run.load_data()``).
+
+    A folder whose process ended early (killed) loads as status ``unfinished`` with its history up to its last
+    checkpoint and a message saying how to resume it, or is refused with a `LeptonError` saying what is missing;
+    temporary files of dead writers are removed.
     """
     folder = RunFolder(path)
     if not folder.path.is_dir():
         raise UsageError("run", str(path), "no such run folder; allowed: a folder written by lnb.train or "
                          "lepton-nb run (with recipe.json, data.json and checkpoints/)")
+    folder.remove_stale_temp_files()
     recipe = folder.read_recipe()
     described = folder.read_description()
     spec, norm, vocab, encoder = described.spec, described.norm, described.vocab, described.encoder
@@ -52,8 +57,10 @@ def load_run(path: str | Path, checkpoint: str = "auto", *, device: str | torch.
         seconds = float(metrics.get("seconds") or 0.0)
     except (TypeError, ValueError):
         seconds = 0.0
-    run = Run(recipe, folder.path, history, model, None, spec, norm, metrics.get("status", "unknown"),
-              str(metrics.get("message", "")), None, seconds,
+    status, message = metrics.get("status", "unknown"), str(metrics.get("message", ""))
+    if not folder.finished():
+        status, message = UNFINISHED, folder.unfinished_message(history)
+    run = Run(recipe, folder.path, history, model, None, spec, norm, status, message, None, seconds,
               str(history.meta.get("started", "")), metrics.get("best_epoch"),
               extras={"test_metrics": stored, "checkpoint": str(ckpt)},
               preprocessor=Preprocessor(spec, vocab, recipe.data.max_len if spec.kind == "text" else 0, encoder))
@@ -77,9 +84,13 @@ def model_from_checkpoint(recipe: Recipe, spec: DataSpec, ckpt: Path) -> nn.Modu
         model = merge_lora(model, inplace=True)
     if state.get("quantized"):
         model = quantize_model(model.eval(), str(state["quantized"]))
+    if state.get("quantized") and any("_packed_params" in str(k) for k in weights):
+        raise CheckpointError("checkpoint", str(ckpt), "was quantized by an older lepton_nb through torch.ao."
+                              "quantization, which torch deprecated (lepton_nb now quantizes with torchao); "
+                              "allowed: quantize the run again: lepton-nb optimize RUN_FOLDER, or lnb.quantize(run)")
     try:
         model.load_state_dict(weights)
-    except RuntimeError as exc:
+    except Exception as exc:  # torch raises several types for weights of another shape, type or model
         raise CheckpointError("checkpoint", str(ckpt), f"does not fit the recipe's model ({str(exc)[:300]}); "
                               "allowed: a checkpoint of this run") from None
     return merge_lora(model, inplace=True).eval()  # LoRA folded into the weights: a plain model to use and export

@@ -27,6 +27,7 @@ from torch import nn
 
 from ..data import DataBundle, build_data
 from ..data.bundle import DataSpec
+from ..data.images import read_image
 from ..data.normalize import NormStats
 from ..data.subword import SubwordVocab
 from ..data.tabular import TableEncoder
@@ -149,19 +150,12 @@ class Preprocessor:
         if x.dim() != len(shape) + 1 or list(x.shape[1:]) != shape:
             raise DataError("inputs", list(x.shape), f"allowed: images of shape {shape} (or a batch "
                             f"[N, {', '.join(map(str, shape))}]), image files or PIL images of any size")
-        return x.float() / 255.0 if x.dtype == torch.uint8 else x.float()
+        return finite(x.float() / 255.0 if x.dtype == torch.uint8 else x.float())
 
     def _load_image(self, item: Any) -> torch.Tensor:
-        from PIL import Image, UnidentifiedImageError
-
+        """An image file or PIL image converted as training images were (`lepton_nb.data.images`)."""
         c, h, w = self.spec.input_shape
-        mode = "L" if c == 1 else "RGB"
-        try:
-            img = Image.open(item) if isinstance(item, (str, Path)) else item
-            with img:
-                arr = np.asarray(img.convert(mode).resize((w, h), Image.BILINEAR), dtype=np.uint8)
-        except (OSError, UnidentifiedImageError) as exc:
-            raise DataError("inputs", str(item), f"cannot be read as an image ({exc})") from None
+        arr, _ = read_image(item, (w, h), c, field="inputs")
         t = torch.from_numpy(arr.copy())
         return t.unsqueeze(0) if c == 1 else t.permute(2, 0, 1)
 
@@ -196,7 +190,7 @@ class Preprocessor:
             if self.encoder is None:
                 raise DataError("inputs", "DataFrame", f"this run has no table encoder; allowed: a float array "
                                 f"[N, {n_features}]")
-            return self.encoder.transform(inputs)
+            return finite(self.encoder.transform(inputs))
         x = _as_tensor(inputs, "inputs").float()
         if x.dim() == 1:
             x = x.unsqueeze(0)
@@ -204,7 +198,17 @@ class Preprocessor:
             raise DataError("inputs", list(x.shape), f"allowed: a pandas DataFrame with the columns "
                             f"{', '.join(self.encoder.columns) if self.encoder else '?'}, or encoded features "
                             f"[N, {n_features}]")
-        return x
+        return finite(x)
+
+
+def finite(x: torch.Tensor) -> torch.Tensor:
+    """``x`` when every value is finite; otherwise a `DataError` naming the first sample and position."""
+    bad = ~torch.isfinite(x)
+    if bad.any():
+        where = tuple(torch.nonzero(bad)[0].tolist())
+        raise DataError("inputs", f"sample {where[0]}", f"holds {float(x[where])} at {where[1:]}; allowed: finite "
+                        "values (a missing table cell may be left empty: it is filled as in training)")
+    return x
 
 
 def _as_tensor(inputs: Any, field: str) -> torch.Tensor:
@@ -237,7 +241,7 @@ class Predictor:
 
     def __init__(self, model: nn.Module, preprocessor: Preprocessor, *, name: str = "",
                  recipe: Recipe | None = None, data: DataBundle | None = None):
-        self.model = model
+        self.model = model.eval()
         self.preprocessor = preprocessor
         self.name = name
         self.recipe = recipe

@@ -22,7 +22,8 @@ from .run_folder import RunFolder
 class Run:
     """A finished (or stopped, diverged, failed) training run and everything it produced.
 
-    ``model`` holds the final weights, or the best ones when the run diverged or stopped early.
+    ``model`` holds the final weights, or the best ones when the run diverged or stopped early, in eval mode:
+    ready for inference (batch-norm running statistics, no dropout) however the run was made.
     ``preprocessor`` turns raw inputs into model inputs (see `predict`), so a run can predict even
     after its data was released. `lepton_nb.load_run` rebuilds a Run from its folder.
     """
@@ -42,6 +43,10 @@ class Run:
     best_epoch: int | None = None
     extras: dict[str, Any] = field(default_factory=dict)
     preprocessor: Preprocessor | None = None
+
+    def __post_init__(self) -> None:
+        if self.model is not None:
+            self.model.eval()  # a forward pass of the user's must not use batch statistics or dropout
 
     @classmethod
     def logged(cls, recipe: Recipe, folder: Path | None, history: History, status: str, message: str) -> Run:

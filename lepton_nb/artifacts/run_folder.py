@@ -3,13 +3,22 @@
 ``<out>/<name>-<date>-<time>/`` holds ``recipe.json``, ``data.json`` (data description),
 ``history.json``, ``metrics.json``, ``checkpoints/best.pt`` and ``last.pt``, ``attributions.npz``
 (the probe timeline), ``report.html``, and the ``export/`` and ``optimized/`` folders that tools
-write into. JSON and checkpoints are written atomically; checkpoints load with ``weights_only=True``.
+write into. Every file is written atomically (`lepton_nb.files.atomic_write`); checkpoints load with
+``weights_only=True``.
+
+Crash consistency: the files are written in an order that leaves a usable folder after every write —
+``recipe.json`` → ``data.json`` → per epoch ``checkpoints/best.pt`` (when the monitor improved) →
+``checkpoints/last.pt`` (the epoch's commit) → ``history.json`` → at the end ``history.json`` →
+``attributions.npz`` → ``changes.json`` → ``metrics.json`` (the run finished) → ``report.html``. A folder
+killed anywhere in between either loads (without ``metrics.json`` it is *unfinished*: its history is
+rebuilt from ``last.pt`` when ``history.json`` lags behind, and it resumes from ``last.pt``) or is refused
+with an error saying what is missing and what to do. Opening a folder removes the temporary files of
+writers that no longer run (see `remove_stale_temp_files`).
 """
 
 from __future__ import annotations
 
 import json
-import os
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -17,14 +26,18 @@ from typing import Any
 import torch
 
 from ..errors import CheckpointError, FieldError, Problem, RecipeError, UsageError, user_path
+from ..files import atomic_write, atomic_write_json
+from ..files import remove_stale_temp_files as remove_dead_writers_temp_files
 from ..interpret.probes import load_timeline, save_timeline
 from ..recipe import Recipe
 from ..recipe.names import name_problem
-from ..training.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
+from ..training.checkpoint import load_checkpoint, save_checkpoint
 from ..training.history import History
 from .description import DataDescription, parse_description
 
 CHECKPOINT_CHOICES = ("auto", "best", "last")
+FINISHED = "metrics.json"  # written last but for the report: a folder without it is unfinished
+UNFINISHED = "unfinished"  # the status of such a folder
 
 
 def check_run_name(name: Any) -> str:
@@ -98,11 +111,7 @@ class RunFolder:
 
     def write_json(self, name: str, data: Any) -> Path:
         """``name`` (e.g. ``metrics.json``) written atomically: a crash never leaves half a file."""
-        path = self.path / name
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(json.dumps(data, indent=2, default=str), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return atomic_write_json(self.path / name, data, indent=2, default=str)
 
     def write_recipe(self, recipe: Recipe) -> Path:
         return recipe.to_file(self.path / "recipe.json")
@@ -129,10 +138,23 @@ class RunFolder:
         return load_checkpoint(path, device) if path.is_file() else None
 
     def remove_stale_temp_files(self) -> list[Path]:
-        """Temporary files left by a process killed while it wrote a checkpoint or a JSON file (cleared on resume)."""
-        folder = self.path / "checkpoints"
-        removed = remove_stale_temp_files(folder) if folder.is_dir() else []
-        return removed + (remove_stale_temp_files(self.path, ".*.json.*.tmp") if self.path.is_dir() else [])
+        """Temporary files left anywhere in the folder by writers that no longer run (killed mid-write); those of
+        a live writer stay. Called whenever a folder is opened: `load_run`, resume."""
+        return remove_dead_writers_temp_files(self.path, recursive=True)
+
+    def adopt_best(self, source: RunFolder, epoch: Any) -> Path | None:
+        """A resumed run's new folder starts with its source's ``best.pt`` (when that was saved at or before
+        ``epoch``, the epoch resumed from): early stopping restores it, and ``best`` loads, as in the source."""
+        best = source.checkpoint_path("best")
+        if source.path.resolve() == self.path.resolve() or not best.is_file():
+            return None
+        try:
+            saved = load_checkpoint(best).get("epoch")
+        except CheckpointError:
+            return None
+        if not isinstance(saved, int) or not isinstance(epoch, int) or saved > epoch:
+            return None
+        return atomic_write(self.checkpoint_path("best"), best.read_bytes())
 
     def save_history(self, history: History) -> None:
         self.path.mkdir(parents=True, exist_ok=True)
@@ -164,8 +186,9 @@ class RunFolder:
     def read_recipe(self) -> Recipe:
         path = self.path / "recipe.json"
         if not path.is_file():
-            raise UsageError("run", str(self.path), "has no recipe.json; allowed: a folder written by lnb.train "
-                             "or lepton-nb run")
+            raise UsageError("run", str(self.path), "has no recipe.json (not a run folder, or its process ended "
+                             "before writing anything: nothing was trained); allowed: a folder written by lnb.train "
+                             "or lepton-nb run — delete this one and train again")
         try:
             return Recipe.from_file(path)
         except RecipeError as exc:  # name the file: the problems alone do not say which recipe
@@ -173,17 +196,53 @@ class RunFolder:
 
     def read_description(self) -> DataDescription:
         """``data.json`` checked: class names, normalization, vocabulary and encoder fit each other."""
+        if (self.path / "recipe.json").is_file() and not (self.path / "data.json").is_file():
+            raise UsageError("run", str(self.path), "has recipe.json but no data.json: its process ended before the "
+                             "data was prepared, so nothing was trained; allowed: train it again with lepton-nb run "
+                             f"{self.path / 'recipe.json'} (then delete this folder)")
         return parse_description(self.read_json("data.json", "the data description"), self.path / "data.json")
 
     def read_history(self) -> History:
+        """``history.json``; in an unfinished folder, the history ``last.pt`` holds when that one has more epochs
+        (the process ended between the checkpoint and the history)."""
         path = self.path / "history.json"
+        history = History()
+        if path.is_file():
+            try:
+                history = History.load(path)
+            except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
+                raise CheckpointError("history.json", str(path), f"cannot be read ({type(exc).__name__}: "
+                                      f"{str(exc)[:100]}); allowed: the history lepton_nb wrote, or no file") from None
+        if not self.finished():
+            saved = self.checkpoint_history()
+            if saved is not None and len(saved) > len(history):
+                return saved
+        return history
+
+    def checkpoint_history(self) -> History | None:
+        """The history ``last.pt`` holds, cut at the epochs it completed (None without a readable one)."""
+        path = self.checkpoint_path("last")
         if not path.is_file():
-            return History()
+            return None
         try:
-            return History.load(path)
-        except (ValueError, TypeError, KeyError, AttributeError, RecursionError) as exc:
-            raise CheckpointError("history.json", str(path), f"cannot be read ({type(exc).__name__}: "
-                                  f"{str(exc)[:100]}); allowed: the history lepton_nb wrote, or no file") from None
+            state = load_checkpoint(path)
+            history = History.from_dict(state["history"])
+            history.truncate_epochs(int(state["epoch"]))
+        except (CheckpointError, ValueError, TypeError, KeyError, AttributeError, RecursionError):
+            return None
+        return history
+
+    def finished(self) -> bool:
+        """Whether the run got to the end (``metrics.json`` is written after its training and test evaluation)."""
+        return (self.path / FINISHED).is_file()
+
+    def unfinished_message(self, history: History) -> str:
+        """What a folder without ``metrics.json`` is, and how to continue it."""
+        total = history.meta.get("recipe", {}).get("train", {}).get("epochs") if isinstance(
+            history.meta.get("recipe"), dict) else None
+        done = f"after epoch {len(history)}" + (f" of {total}" if isinstance(total, int) else "")
+        return (f"unfinished: its process ended {done} without finishing (killed, crashed, or still running); "
+                f"continue it with lepton-nb run {self.path / 'recipe.json'} --resume {self.path}")
 
     def read_metrics(self) -> dict[str, Any]:
         """``metrics.json`` (empty when absent); a damaged one is refused."""
@@ -233,7 +292,8 @@ class RunFolder:
         if not best.is_file() and not last.is_file():
             raise CheckpointError(field, str(self.path), "this run folder has no checkpoints (it was trained with "
                                   "train.checkpoint false, or stopped before its first epoch ended); allowed: a run "
-                                  "folder with checkpoints/best.pt or checkpoints/last.pt")
+                                  "folder with checkpoints/best.pt or checkpoints/last.pt — or train this one again: "
+                                  f"lepton-nb run {self.path / 'recipe.json'}")
         if which == "auto":
             prefer = (best, last) if self.status() in ("early_stopped", "diverged") else (last, best)
             return next(p for p in prefer if p.is_file())

@@ -23,6 +23,7 @@ def load_clean_pool(recipe: Recipe) -> tuple[Pool, CleaningReport]:
     """Load the recipe's source and clean it (duplicates, missing values); limit its size."""
     cfg = recipe.data
     pool, report = clean_pool(load_pool(cfg), cfg.clean)
+    report.notes += [note for note in pool.info.get("notes", []) if note]  # e.g. how image files were converted
     if cfg.limit and len(pool) + (len(pool.fixed_test) if pool.fixed_test else 0) > cfg.limit:
         pool = _limited(pool, cfg.limit, cfg.seed)
         report.add("limit", report.after - cfg.limit, f"data.limit keeps {cfg.limit} samples")

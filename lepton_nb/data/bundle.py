@@ -104,22 +104,25 @@ class DataBundle:
     def check_finite(self) -> None:
         """Raise `DataError` naming the split and sample holding a NaN or inf value.
 
-        Run once when the data is built and when a Trainer is given the bundle (cached): a NaN input would
-        otherwise reach batch normalization's running statistics before the loss shows it.
+        Run when the data is built and again whenever a Trainer is given the bundle (never cached: the user's
+        own tensors may have changed in place since, through torch or a numpy view; a pass over float inputs
+        costs milliseconds): a NaN input would otherwise reach batch normalization's running statistics before
+        the loss shows it.
         """
-        if self._ready.get("finite") or self.lazy:
+        if self.lazy:
             return
         for name, split in self.splits.items():
             x = split.x
             if not isinstance(x, torch.Tensor) or not x.is_floating_point() or not len(x):
                 continue
-            bad = ~torch.isfinite(x.reshape(len(x), -1)).all(1)
+            bad = torch.cat([~torch.isfinite(x[a:a + 8192].reshape(len(x[a:a + 8192]), -1)).all(1)
+                             for a in range(0, len(x), 8192)])  # in chunks: no second copy of a large split
             if bad.any():
                 i = int(bad.nonzero()[0, 0])
-                raise DataError(f"data ({self.source})", f"{name}[{i}]", f"sample {i} of the {name} split holds NaN "
-                                f"or inf ({int(bad.sum())} such sample(s)); allowed: finite values — fix or remove "
-                                "those samples")
-        self._ready["finite"] = True
+                where = tuple(torch.nonzero(~torch.isfinite(x[i]))[0].tolist())
+                raise DataError(f"data ({self.source})", f"{name}[{i}]", f"sample {i} of the {name} split holds "
+                                f"{float(x[i][where])} at {where} ({int(bad.sum())} such sample(s)); allowed: "
+                                "finite values — fix or remove those samples")
 
     def augmenter(self, ops: list[dict] | None = None) -> BatchAugment:
         return BatchAugment(self.augment_ops if ops is None else ops, self.kind)
@@ -151,19 +154,21 @@ class DataBundle:
         return augment(x, generator) if augment else x
 
     def inputs(self, split: str, device: torch.device | str = "cpu") -> torch.Tensor:
-        """The whole split prepared for the model (cached when small), e.g. for evaluation."""
-        key = (split, str(device))
-        if key in self._ready:
-            return self._ready[key]
+        """The whole split prepared for the model (cached when small and while the split's tensor is unchanged),
+        e.g. for evaluation."""
         if self.lazy:
             raise DataError("data.root", self.source, "this image folder is too large to hold in memory; "
                             "use DataBundle.batches() to iterate it")
         x = self.splits[split].x
+        key, stamp = (split, str(device)), (id(x), getattr(x, "_version", None))
+        cached = self._ready.get(key)
+        if cached is not None and cached[0] == stamp:
+            return cached[1]
         out = torch.cat([self.prepare(x[i:i + 8192]) for i in range(0, len(x), 8192)]) if len(x) else \
             self.prepare(x)
         out = out.to(device)
         if out.numel() * out.element_size() <= READY_CACHE_BYTES:
-            self._ready[key] = out
+            self._ready[key] = (stamp, out)
         return out
 
     def labels(self, split: str) -> torch.Tensor:

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import gzip
 import io
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -18,6 +19,7 @@ import torch
 
 from ..errors import DataError, user_path
 from ..recipe import DataSection
+from .images import STREAMED_NOTE, conversion_note, read_image
 
 IMAGE_EXTENSIONS = (".png", ".jpg", ".jpeg", ".bmp", ".gif", ".webp", ".tif", ".tiff")
 IN_MEMORY_BUDGET_BYTES = 2 * 1024**3
@@ -211,27 +213,25 @@ def load_image_folder_pool(cfg: DataSection) -> Pool:
     size = cfg.image_size
     y = np.asarray(labels, dtype=np.int64)
     if len(paths) * 3 * size * size <= IN_MEMORY_BUDGET_BYTES:
-        return Pool("image", load_images(paths, size), y, classes, info={"files": paths})
-    return Pool("image", paths, y, classes, info={"lazy": True, "image_size": size})
+        kinds: Counter = Counter()
+        images = load_images(paths, size, kinds)
+        return Pool("image", images, y, classes, info={"files": paths, "notes": [conversion_note(kinds)]})
+    return Pool("image", paths, y, classes, info={"lazy": True, "image_size": size, "notes": [STREAMED_NOTE]})
 
 
-def load_image(path: Path, size: int) -> torch.Tensor:
-    """One image file as a uint8 [3, size, size] tensor (RGB, resized)."""
-    from PIL import Image, UnidentifiedImageError
-
-    try:
-        with Image.open(path) as img:
-            img = img.convert("RGB").resize((size, size), Image.BILINEAR)
-            arr = np.asarray(img, dtype=np.uint8)
-    except (OSError, UnidentifiedImageError) as exc:
-        raise DataError("data.root", str(path), f"cannot be read as an image ({exc})") from None
+def load_image(path: Path, size: int, kinds: Counter | None = None) -> torch.Tensor:
+    """One image file as a uint8 [3, size, size] tensor (8-bit RGB by `images`' rule, resized); ``kinds``
+    counts the conversion it needed."""
+    arr, kind = read_image(path, (size, size))
+    if kinds is not None:
+        kinds[kind] += 1
     return torch.from_numpy(arr.copy()).permute(2, 0, 1)
 
 
-def load_images(paths: list[Path], size: int) -> torch.Tensor:
+def load_images(paths: list[Path], size: int, kinds: Counter | None = None) -> torch.Tensor:
     out = torch.empty((len(paths), 3, size, size), dtype=torch.uint8)
     for i, p in enumerate(paths):
-        out[i] = load_image(p, size)
+        out[i] = load_image(p, size, kinds)
     return out
 
 

@@ -1,9 +1,11 @@
 """Small datasets that ship with lepton_nb, for tutorials that must run offline.
 
-* ``reviews_path()``: 260 short product and movie reviews, ``sentence<TAB>label`` (1 positive, 0
-  negative), written for lepton_nb and released with it: 120 by hand, 140 from simple templates
-  (some negated: "was not good"). The same format as the UCI sentiment files such as
-  ``imdb_labelled.txt``: switching to those is one setting (``data.path``).
+* ``reviews_path()``: 260 short product and movie reviews, ``sentence<TAB>label`` with the labels
+  ``negative`` and ``positive`` (they become the class names), written for lepton_nb and released with
+  it: 120 by hand, 140 from simple templates (some negated: "was not good"); two lines are exact
+  duplicates, which cleaning drops (258 remain). The same format as the UCI sentiment files such as
+  ``imdb_labelled.txt`` (whose labels are 0 for negative, 1 for positive): switching to those is one
+  setting (``data.path``).
 * ``make_credit_csv()``: a reproducible, credit-style table with the problems real tables have
   (missing cells, duplicated rows, outliers, categorical columns) for cleaning exercises.
 """
@@ -13,6 +15,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import numpy as np
+
+from ..files import atomic_write
 
 _HERE = Path(__file__).resolve().parent
 
@@ -24,9 +28,10 @@ def reviews_path() -> Path:
 def make_credit_csv(path: str | Path, rows: int = 1000, seed: int = 0) -> Path:
     """Write a synthetic loan table with a ``default`` target (yes/no) to ``path``.
 
-    The target follows a logistic model of the features plus noise, so a good model reaches about
-    80-85 % accuracy; about 3 % of the cells are empty, 2 % of rows are duplicated and a few incomes
-    are wildly out of range, as in real exports.
+    The target follows a logistic model of the features plus noise: about 3 in 10 applicants default, and on
+    the default recipe's split (cleaned, 200 test rows) a logistic regression reaches about 73 % accuracy and
+    ROC AUC 0.76 against 68.5 % for always answering "no". About 3 % of the cells are empty, 2 % of rows are
+    duplicated and a few incomes are wildly out of range, as in real exports.
     """
     import pandas as pd
 
@@ -55,6 +60,5 @@ def make_credit_csv(path: str | Path, rows: int = 1000, seed: int = 0) -> Path:
     dupes = frame.sample(frac=0.02, random_state=seed)
     frame = pd.concat([frame, dupes]).sample(frac=1.0, random_state=seed).reset_index(drop=True)
     path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    frame.to_csv(path, index=False)
+    atomic_write(path, frame.to_csv(index=False))
     return path

@@ -17,6 +17,7 @@ import numpy as np
 import torch
 
 from ..data.bundle import DataBundle
+from ..files import atomic_write
 from ..recipe import DATA_KINDS, METHODS, InterpretSection
 from ..training.callbacks import Callback
 from ..training.events import EpochEnd, FitEnd, FitStart
@@ -155,8 +156,7 @@ class AttributionProbes(Callback):
 
 def save_timeline(path: Any, frames: list[dict[str, Any]], probes: dict[str, Any]) -> None:
     """The attribution timeline as one .npz (epochs × probes × input shape), written atomically."""
-    tmp = path.with_name(path.name + ".tmp.npz")
-    np.savez_compressed(tmp, epochs=np.array([f["epoch"] for f in frames]),
+    atomic_write(path, lambda fh: np.savez_compressed(fh, epochs=np.array([f["epoch"] for f in frames]),
                         steps=np.array([f["step"] for f in frames]),
                         attributions=np.stack([f["attributions"] for f in frames]),
                         predictions=np.array([f["predictions"] for f in frames]),
@@ -164,8 +164,7 @@ def save_timeline(path: Any, frames: list[dict[str, Any]], probes: dict[str, Any
                         indices=np.array(probes["indices"]), labels=np.array(probes["labels"]),
                         split=np.array(probes["split"]), method=np.array(probes["method"]),
                         **({"attention": np.stack([f["attention"] for f in frames])}
-                           if all("attention" in f for f in frames) else {}))
-    tmp.replace(path)
+                           if all("attention" in f for f in frames) else {})))
 
 
 def load_timeline(path: Any) -> list[dict[str, Any]]:

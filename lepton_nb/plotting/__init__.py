@@ -23,12 +23,13 @@ if TYPE_CHECKING:
         plot_lr,
         plot_lr_find,
         plot_per_class,
+        plot_top_losses,
         to_png,
     )
 
 _SUBMODULES = ("attention", "attributions", "interactive", "page")
 _FIGURES = ("new_figure", "plot_confusion", "plot_curves", "plot_cv", "plot_histograms", "plot_image_grid", "plot_lr",
-            "plot_lr_find", "plot_per_class", "to_png")
+            "plot_lr_find", "plot_per_class", "plot_top_losses", "to_png")
 
 __all__ = [
     "attention",
@@ -44,6 +45,7 @@ __all__ = [
     "plot_lr",
     "plot_lr_find",
     "plot_per_class",
+    "plot_top_losses",
     "to_png",
 ]
 

@@ -12,6 +12,19 @@ from matplotlib.colors import TwoSlopeNorm
 from matplotlib.figure import Figure
 
 CMAP = "RdBu_r"  # red: evidence for the class, blue: against
+END_OF_WORD = "</w>"  # how the byte-pair tokenizer (`lepton_nb.data.subword`) marks a piece that ends a word
+
+
+def readable_tokens(tokens: Sequence[str]) -> list[str]:
+    """Subword pieces as a reader reads them: ``"the</w>"`` → ``"the"``, a piece that continues into the next
+    one gets a hyphen (``"un", "watch", "able</w>"`` → ``"un-", "watch-", "able"``). Whole-word tokens (no
+    piece ends with the marker) and special tokens (``[CLS]``, ``<unk>``) are left as they are."""
+    tokens = [str(t) for t in tokens]
+    if not any(t.endswith(END_OF_WORD) for t in tokens):
+        return tokens
+    special = ("[", "<")
+    return [t[: -len(END_OF_WORD)] if t.endswith(END_OF_WORD) else t if t.startswith(special) else t + "-"
+            for t in tokens]
 
 
 def attribution_map(attr: np.ndarray) -> np.ndarray:
@@ -69,7 +82,8 @@ def plot_attribution_grid(fig: Figure, images: np.ndarray, attributions: np.ndar
 def plot_timeline_strip(fig: Figure, images: np.ndarray, frames: Sequence[np.ndarray], epochs: Sequence[int],
                         predictions: Sequence[Sequence[int]], confidence: Sequence[Sequence[float]],
                         classes: Sequence[str], max_frames: int = 8) -> None:
-    """Rows: probes; columns: epochs (evenly picked): how the evidence moved during training."""
+    """Rows: probes; columns: epochs (evenly picked): how the evidence moved during training. Each tile is titled
+    with the predicted class and its probability; one colour scale holds for every tile."""
     if not len(frames):
         return
     picks = np.unique(np.linspace(0, len(frames) - 1, min(max_frames, len(frames))).round().astype(int))
@@ -82,8 +96,10 @@ def plot_timeline_strip(fig: Figure, images: np.ndarray, frames: Sequence[np.nda
             _overlay(ax, images[p], maps[col][p], scale)
             ax.set_xticks([])
             ax.set_yticks([])
-            ax.set_title(f"{classes[predictions[f][p]]} {confidence[f][p]:.2f}", fontsize=7)
+            ax.set_title(f"{classes[predictions[f][p]]} ({confidence[f][p]:.0%})", fontsize=7)
         axes[0, col].set_title(f"epoch {epochs[f] + 1}\n" + axes[0, col].get_title(), fontsize=7)
+    fig.suptitle("predicted class (its probability); red: evidence for it, blue: against, on one scale for "
+                 "every epoch", fontsize=8)
 
 
 def plot_feature_bars(ax: Axes, values: np.ndarray, names: Sequence[str], top: int = 12, title: str = "") -> None:
@@ -107,7 +123,9 @@ def plot_global_importance(ax: Axes, attributions: np.ndarray, names: Sequence[s
 
 
 def token_html(words: Sequence[str], values: Sequence[float], scale: float | None = None) -> str:
-    """Words with a background from blue (against the class) to red (for it), on one scale."""
+    """Words with a background from blue (against the class) to red (for it), on one scale; subword pieces are
+    shown as `readable_tokens` writes them."""
+    words = readable_tokens(words)
     values = np.asarray(values, dtype=np.float32)[: len(words)]
     scale = scale or float(np.abs(values).max()) or 1.0
     spans = []

@@ -10,6 +10,7 @@ import numpy as np
 from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 
+from ..recipe.labels import metric_label
 from .colors import PALETTE
 
 
@@ -130,23 +131,69 @@ def plot_lr_find(ax: Axes, lrs: Sequence[float], losses: Sequence[float], sugges
         ax.legend(fontsize=8)
 
 
+def matching_bins(before: np.ndarray, after: np.ndarray, bins: int = 50) -> tuple[np.ndarray, np.ndarray]:
+    """Bin edges for values before and after an increasing affine map (standardization, min-max), the second
+    set the image of the first, so both histograms hold the same counts in the same order.
+
+    Every edge lies halfway between two neighbouring values (with few distinct values, such as digits' 17 grey
+    levels, one bin per value): an edge never falls on a value, so rounding in the map cannot move a value
+    into the next bin.
+    """
+    b, a = np.ravel(before).astype(np.float64), np.ravel(after).astype(np.float64)
+    if not b.size or not a.size:
+        return np.linspace(0, 1, bins + 1), np.linspace(0, 1, bins + 1)
+    lo, hi, alo, ahi = b.min(), b.max(), a.min(), a.max()
+    levels = np.unique(b if b.size <= 1_000_000 else b[:: b.size // 1_000_000 + 1])  # a sample of a large set
+    mids = (levels[1:] + levels[:-1]) / 2
+    if len(levels) > bins:  # the midpoints nearest to evenly spaced edges
+        mids = np.unique(mids[np.searchsorted(mids, np.linspace(lo, hi, bins + 1)[1:-1]).clip(0, len(mids) - 1)])
+    pad = float(np.min(np.diff(levels))) / 2 if len(levels) > 1 else 0.5
+    edges = np.concatenate([[lo - pad], mids, [hi + pad]])
+    scale = (ahi - alo) / (hi - lo) if hi > lo else 1.0
+    return edges, alo + (edges - lo) * scale
+
+
 def plot_histograms(ax: Axes, before: np.ndarray, after: np.ndarray, bins: int = 50) -> None:
-    """Value distributions before and after normalization, side by side on one axis."""
-    ax.hist(np.ravel(before), bins=bins, alpha=0.6, color=PALETTE["train"], label="before", density=True)
-    ax.hist(np.ravel(after), bins=bins, alpha=0.6, color=PALETTE["val"], label="after", density=True)
+    """Value distributions before and after normalization on one axis, in matching bins (`matching_bins`), as a
+    share of the values: an affine normalization moves and stretches the bars but keeps their heights."""
+    eb, ea = matching_bins(before, after, bins)
+    for values, edges, color, name in ((before, eb, PALETTE["train"], "before"), (after, ea, PALETTE["val"], "after")):
+        v = np.ravel(values)
+        weights = np.full(v.shape, 100.0 / max(1, v.size))
+        mean, std = (round(float(f), 2) + 0.0 for f in (v.mean(), v.std())) if v.size else (0.0, 0.0)  # no "-0.00"
+        ax.hist(v, bins=edges, weights=weights, alpha=0.6, color=color,
+                label=f"{name}: mean {mean:.2f}, std {std:.2f}" if v.size else name)
     ax.set_xlabel("value")
-    ax.set_ylabel("density")
+    ax.set_ylabel("share of values (%)")
     ax.legend(fontsize=8)
     ax.grid(alpha=0.3)
+
+
+def plot_top_losses(fig: Figure, images: np.ndarray, y_true: Sequence[int], y_pred: Sequence[int],
+                    probs: np.ndarray, classes: Sequence[str], errors: int | None = None, cols: int = 8) -> int:
+    """The highest-loss samples as a grid titled "true→predicted (probability)", wrong ones in red, right ones
+    in green, under a caption that says how many are wrong (and of how many errors in the split, when given).
+    Returns the number shown that are wrong."""
+    wrong = [int(t) != int(p) for t, p in zip(y_true, y_pred)]
+    titles = [f"{classes[int(t)]}→{classes[int(p)]} ({float(pr[int(p)]):.0%})"
+              for t, p, pr in zip(y_true, y_pred, probs)]
+    plot_image_grid(fig, images, titles, cols, ["#b71c1c" if w else "#1b5e20" for w in wrong])
+    n, k = len(wrong), sum(wrong)
+    caption = f"the {n} highest losses: {k} wrong (red), {n - k} right but unsure (green)"
+    if errors is not None:
+        caption += f"; the split has {errors} error{'s' if errors != 1 else ''} in all"
+    fig.suptitle(caption, fontsize=9)
+    return k
 
 
 def plot_cv(ax: Axes, folds: list[dict[str, float]], metric: str = "accuracy") -> None:
     values = [f[metric] for f in folds]
     ax.bar(range(1, len(values) + 1), values, color=PALETTE["train"])
+    ax.set_xticks(range(1, len(values) + 1))  # folds are whole numbers: never 0.5 … 3.5
     if values:
         mean = float(np.mean(values))
         ax.axhline(mean, color=PALETTE["test"], ls="--", label=f"mean {mean:.4f}")
         ax.legend(fontsize=8)
     ax.set_xlabel("fold")
-    ax.set_ylabel(metric.replace("_", " "))
+    ax.set_ylabel(metric_label(metric))
     ax.grid(axis="y", alpha=0.3)

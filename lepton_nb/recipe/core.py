@@ -10,12 +10,12 @@ from __future__ import annotations
 import copy
 import dataclasses
 import json
-import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..errors import Problem, RecipeError
+from ..files import atomic_write
 from .defaults import fill_dependent_defaults, forget_dependent
 from .fields import setting
 from .methods import default_method
@@ -41,16 +41,18 @@ from .vocab import SOURCE_KIND
 class Recipe:
     """A whole experiment: data, normalization, augmentation, model, training, evaluation."""
 
-    name: str = setting("run", "Name of the run (used in run folders and reports).")
+    name: str = setting("run", "Name of the run (used in run folders and reports).", affects_training=False)
     data: DataSection = setting(DataSection(), "Data.")
-    normalize: NormalizeSection = setting(NormalizeSection(), "Normalization.")
+    normalize: NormalizeSection = setting(NormalizeSection(), "Normalization.", applies_to=("image", "tabular"))
     augment: AugmentSection = setting(AugmentSection(), "Augmentation.")
     model: ModelSection = setting(ModelSection(), "Model.")
     train: TrainSection = setting(TrainSection(), "Training.")
-    evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.")
-    interpret: InterpretSection = setting(InterpretSection(), "Interpretation.")
-    pretrain: PretrainSection = setting(PretrainSection(), "Self-supervised pretraining (lnb.pretrain).")
-    search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).")
+    evaluate: EvaluateSection = setting(EvaluateSection(), "Evaluation.", affects_training=False)
+    interpret: InterpretSection = setting(InterpretSection(), "Interpretation.", affects_training=False)
+    pretrain: PretrainSection = setting(PretrainSection(), "Self-supervised pretraining (lnb.pretrain).",
+                                        applies_to=("text",))  # masked-token pretraining reads text
+    search: SearchSection = setting(SearchSection(), "Hyperparameter search (lnb.tune, lepton-nb tune).",
+                                    affects_training=False)
 
     # ---- construction ------------------------------------------------------------------
 
@@ -143,11 +145,8 @@ class Recipe:
             text = yaml.safe_dump(self.to_dict(), sort_keys=False)
         else:
             text = self.to_json() + "\n"
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            tmp.write_text(text, encoding="utf-8")
-            tmp.replace(path)
+            atomic_write(path, text)
         except (OSError, ValueError) as exc:  # ValueError: a NUL in the path
             reason = exc.strerror if isinstance(exc, OSError) else str(exc)
             raise RecipeError([Problem("recipe file", str(path), f"cannot be written ({reason}); allowed: a file "

@@ -5,13 +5,31 @@ Two runs of one recipe with lr 0.005 and 0.0005 read ``lr=0.005`` and ``lr=0.000
 
 from __future__ import annotations
 
+import dataclasses
 import json
 from collections.abc import Sequence
 from typing import Any
 
 from .core import Recipe
+from .fields import describe_fields
 
 IGNORED = ("name",)
+
+
+def _inert(section: Any, prefix: str = "") -> tuple[str, ...]:
+    out: list[str] = []
+    for info in describe_fields(section):
+        dotted = f"{prefix}{info['name']}"
+        if not info.get("affects_training", True):
+            out.append(dotted)
+        elif dataclasses.is_dataclass(info["default"]):
+            out.extend(_inert(info["default"], dotted + "."))
+    return tuple(out)
+
+
+# the fields (and whole sections) that cannot change the weights or the curves: how a run is named, evaluated,
+# explained or searched (their metadata says ``affects_training=False``)
+NO_EFFECT_ON_TRAINING = _inert(Recipe)
 
 
 def flatten(data: dict[str, Any], prefix: str = "") -> dict[str, Any]:
@@ -41,11 +59,13 @@ def _show(value: Any, width: int = 24) -> str:
     return str(value)
 
 
-def differences(recipes: Sequence[Recipe], limit: int = 3) -> list[str]:
+def differences(recipes: Sequence[Recipe], limit: int = 3, ignore: Sequence[str] = IGNORED) -> list[str]:
     """One label per recipe naming the settings in which the recipes differ (``"lr=0.005, epochs=3"``);
-    ``""`` for every recipe when they all agree."""
+    ``""`` for every recipe when they all agree. ``ignore``: fields, or whole sections, left out
+    (`NO_EFFECT_ON_TRAINING` for labels of curves)."""
     flat = [flatten(r.to_dict()) for r in recipes]
-    keys = [k for k in dict.fromkeys(k for f in flat for k in f) if k not in IGNORED]  # the recipe's order
+    keys = [k for k in dict.fromkeys(k for f in flat for k in f)  # the recipe's order
+            if not any(k == i or k.startswith(i + ".") for i in ignore)]
     differing = [k for k in keys if len({json.dumps(f.get(k), sort_keys=True, default=str) for f in flat}) > 1]
     short = _short(differing)
     labels = []
@@ -72,4 +92,4 @@ def show(value: Any, width: int = 24) -> str:
     return _show(value, width)
 
 
-__all__ = ["changes", "differences", "flatten", "show"]
+__all__ = ["NO_EFFECT_ON_TRAINING", "changes", "differences", "flatten", "show"]

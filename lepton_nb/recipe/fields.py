@@ -54,11 +54,16 @@ def setting(
     log: bool = False,
     applies_to: Collection[str] | None = None,
     item_choices: Collection[str] | None = None,
+    choice_labels: dict[str, str] | None = None,
+    affects_training: bool = True,
 ) -> Any:
     """A dataclass field with the metadata forms and validation read.
 
-    ``applies_to`` names the data kinds or architectures a field matters for, so a form can hide it. Names
-    that follow a table (architectures, ops, methods) are given as a live `Names` view of it.
+    ``applies_to`` names the data kinds or architectures a field matters for, so a form can hide it (a whole
+    section too). Names that follow a table (architectures, ops, methods) are given as a live `Names` view of it.
+    ``choice_labels`` gives choices words a newcomer reads (the choice itself stays the value and is named on
+    hover). ``affects_training=False`` marks what cannot change the trained weights or the curves (how a run is
+    named, evaluated, explained or searched), so comparisons of runs leave it out.
     """
     meta = {
         "help": help,
@@ -69,6 +74,8 @@ def setting(
         "log": log,
         "applies_to": applies_to,
         "item_choices": item_choices,
+        "choice_labels": choice_labels,
+        "affects_training": affects_training,
     }
     if isinstance(default, (list, dict)) or dataclasses.is_dataclass(default):
         return field(default_factory=functools.partial(copy.deepcopy, default), metadata=meta)
@@ -88,3 +95,4 @@ def describe_fields(section: Any) -> list[dict[str, Any]]:
             default = None
         out.append({"name": f.name, "type": hints[f.name], "default": default, **f.metadata})
     return out
+

@@ -23,7 +23,7 @@ class Method:
     baseline: bool = False  # compares against a baseline input
 
 
-STEPS = MethodParam(32, 4, 500, "integration steps (more: more exact, slower)", integer=True)
+STEPS = MethodParam(32, 4, 500, "integration steps (more: more exact, slower)", integer=True, label="steps")
 
 METHODS: dict[str, Method] = {
     "integrated_gradients": Method(
@@ -36,21 +36,24 @@ METHODS: dict[str, Method] = {
     "smoothgrad": Method(
         "SmoothGrad", "Saliency averaged over noisy copies of the input (NoiseTunnel): less speckled maps.",
         ("image", "tabular"),
-        params={"nt_samples": MethodParam(16, 2, 200, "noisy copies", integer=True),
-                "stdev": MethodParam(0.15, 0.0, 2.0, "noise standard deviation (model-input units)")}),
+        params={"nt_samples": MethodParam(16, 2, 200, "noisy copies", integer=True, label="noisy copies"),
+                "stdev": MethodParam(0.15, 0.0, 2.0, "noise standard deviation (model-input units)",
+                                     label="noise level")}),
     "gradient_shap": Method(
         "GradientSHAP", "Expected gradients over random points between baselines and noisy inputs.",
         ("image", "tabular"),
-        params={"n_samples": MethodParam(16, 2, 200, "random samples", integer=True),
-                "stdev": MethodParam(0.0, 0.0, 2.0, "noise added to the inputs")}, delta=True, baseline=True),
+        params={"n_samples": MethodParam(16, 2, 200, "random samples", integer=True, label="samples"),
+                "stdev": MethodParam(0.0, 0.0, 2.0, "noise added to the inputs", label="noise level")},
+        delta=True, baseline=True),
     "deeplift": Method(
         "DeepLift", "Differences from the baseline propagated back through the layers (one pass).",
         ("image", "tabular"), delta=True, baseline=True),
     "occlusion": Method(
         "Occlusion", "How much the class score drops when a patch is replaced by the baseline.",
         ("image", "tabular"),
-        params={"window": MethodParam(3, 1, 32, "patch side (pixels; features for tables)", integer=True),
-                "stride": MethodParam(1, 1, 16, "patch step", integer=True)}, baseline=True),
+        params={"window": MethodParam(3, 1, 32, "patch side (pixels; features for tables)", integer=True,
+                                      label="patch size"),
+                "stride": MethodParam(1, 1, 16, "patch step", integer=True, label="patch step")}, baseline=True),
     "grad_cam": Method(
         "Grad-CAM", "Class-weighted activations of the last convolution layer, upsampled to the image.",
         ("image",), needs="conv"),

@@ -22,3 +22,21 @@ def name_problem(name: Any, field: str = "name") -> Problem | None:
     if isinstance(name, str) and NAME_PATTERN.fullmatch(name) and len(name) <= NAME_MAX:
         return None
     return Problem(field, name, NAME_ALLOWED)
+
+
+def default_name(source: str, arch: str) -> str:
+    """The name a recipe gets from its data and model: the preset's (``digits-cnn``) where one trains this model
+    on this data, else ``<source>-<arch>`` (``csv-tabular-mlp``), so a run is never named after other data."""
+    from .presets import PRESETS
+
+    for preset in PRESETS.values():
+        if preset["data"]["source"] == source and preset["model"]["arch"] == arch:
+            return str(preset["name"])
+    return f"{source}-{arch}".replace("_", "-")
+
+
+def made_up_names() -> set[str]:
+    """Names no user chose: the recipe's default and the presets' (a studio renames these with the data)."""
+    from .presets import PRESETS
+
+    return {"run", *(p["name"] for p in PRESETS.values())}

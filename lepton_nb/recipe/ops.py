@@ -14,6 +14,7 @@ class Param:
     max: float
     help: str
     integer: bool = False
+    label: str = ""  # words a newcomer reads where the name is technical (``n_steps`` → "steps")
 
 
 @dataclass(frozen=True)

@@ -7,6 +7,7 @@ from typing import Any
 
 from .archs import ARCHS, archs_using
 from .fields import Names, setting
+from .labels import metric_label
 from .methods import BASELINES, METHODS
 from .ops import AUGMENT_OPS
 from .optimizers import OPTIMIZERS, SCHEDULERS, optimizers_using, schedulers_using
@@ -217,12 +218,15 @@ class TrainSection:
     grad_accumulation: int = setting(1, "Batches whose gradients are summed per optimizer step.", min=1,
                                   max=1024)
     mixed_precision: str = setting(
-        "auto", "auto: bf16/fp16 on CUDA, off on CPU; or force off/bf16/fp16.",
-        choices=("auto", "off", "bf16", "fp16"),
+        "auto", "Compute with 16-bit numbers instead of 32-bit where that is safe: on a GPU, faster and half the "
+                "memory for nearly the same accuracy. auto: 16-bit on a GPU, 32-bit on a CPU.",
+        choices=("auto", "off", "bf16", "fp16"), label="16-bit math",
+        choice_labels={"auto": "auto", "off": "off: 32-bit", "bf16": "16-bit (bfloat16)",
+                       "fp16": "16-bit (float16)"},
     )
     early_stopping: EarlyStoppingSection = setting(EarlyStoppingSection(), "Early stopping.")
     adversarial: AdversarialSection = setting(AdversarialSection(), "Adversarial training.")
-    checkpoint: bool = setting(True, "Write best and last checkpoints to the run folder.")
+    checkpoint: bool = setting(True, "Write best and last checkpoints to the run folder.", affects_training=False)
     seed: int = setting(0, "Seed of weights, shuffling and augmentation.", min=0, max=2**31 - 1)
     device: str = setting("auto", "auto picks CUDA when present, else CPU.", choices=("auto", "cpu", "cuda"))
 
@@ -232,8 +236,9 @@ class EvaluateSection:
     """What is measured on the test split."""
 
     metrics: list[str] = setting(["accuracy", "balanced_accuracy", "precision_macro", "recall_macro",
-                               "f1_macro"], "Metrics to report (roc_auc is one-vs-rest for more than two classes).",
-                              item_choices=METRICS)
+                               "f1_macro"], "What to measure on the test split and in each cross-validation fold; "
+                                            "a table shows what each one means when you point at its name.",
+                              item_choices=METRICS, choice_labels={m: metric_label(m) for m in METRICS})
     cv_folds: int = setting(5, "Folds for k-fold cross-validation.", min=2, max=50)
     top_losses: int = setting(16, "How many highest-loss test samples to keep for inspection.", min=0,
                            max=1000)

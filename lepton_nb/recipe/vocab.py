@@ -4,6 +4,7 @@ read), metrics and monitors (architectures: `archs`; optimizers and schedules: `
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from .archs import ARCHS_FOR_KIND
 from .fields import Names
@@ -57,5 +58,21 @@ def sources_using(field: str) -> Names[Source]:
 METRICS = ("accuracy", "balanced_accuracy", "precision_macro", "recall_macro", "f1_macro", "roc_auc")
 MONITORS = ("val_loss", "val_accuracy", "val_balanced_accuracy", "val_f1_macro", "train_loss")
 
+def applies(applies_to: Any, context: set[Any]) -> bool:
+    """The one rule of where a setting matters: a field or a whole section with ``applies_to`` applies when it
+    names something in ``context`` (see `applies_context`); without ``applies_to`` it always does."""
+    return not applies_to or bool(context & set(applies_to))
+
+
+def applies_context(values: dict[str, Any]) -> set[Any]:
+    """What ``applies_to`` names, read from a recipe's values (a dict, valid or not): the data source and its kind,
+    the architecture, and the chosen scheduler, normalization, adversarial method and adapter."""
+    data, model, train = values.get("data", {}), values.get("model", {}), values.get("train", {})
+    source = data.get("source")
+    return {source, SOURCE_KIND.get(source, ""), model.get("arch"), train.get("scheduler"),
+            values.get("normalize", {}).get("method"), train.get("adversarial", {}).get("method"),
+            model.get("adapter", {}).get("kind")}
+
+
 __all__ = ["ARCHS_FOR_KIND", "DATA_KINDS", "METRICS", "MONITORS", "SOURCES", "SOURCE_KIND", "DataKind", "Source",
-           "sources_using"]
+           "applies", "applies_context", "sources_using"]

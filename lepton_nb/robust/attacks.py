@@ -90,6 +90,8 @@ def pgd(model: nn.Module, space: InputSpace, u: torch.Tensor, y: torch.Tensor, e
                 g = grad.flatten(1).norm(dim=1).clamp_min(1e-12).view(-1, *([1] * (u.dim() - 1)))
                 delta = _project_l2(adv + alpha * grad / g - u, eps)
             adv = _clip(u + delta, u, lo, hi).detach()
+        if restarts <= 1:
+            return adv  # one start: nothing to choose between, so no extra forward pass
         with torch.no_grad():
             now = model(adv).argmax(1) != y
         best[~fooled] = adv[~fooled]  # samples fooled by an earlier start keep that start's input

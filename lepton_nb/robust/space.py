@@ -111,8 +111,10 @@ class UserSpaceModel(nn.Module):
 
     def __init__(self, model: nn.Module, space: InputSpace):
         super().__init__()
-        quantized = [type(m).__name__ for m in model.modules() if ".quantized" in type(m).__module__]
-        if quantized:  # int8 kernels have no backward: torch would pass zero or wrong gradients silently
+        quantized = [type(m).__name__ for m in model.modules() if ".quantized" in type(m).__module__ or type(
+            m.__dict__.get("_parameters", {}).get("weight")).__module__.startswith("torchao") or type(
+            m).__name__ == "Float16WeightLinear"]
+        if quantized:  # no gradients through int8 weights: torch would pass zero or wrong gradients silently
             raise AttackError("run", f"quantized ({quantized[0]})", "attacks need the model's gradients; "
                                                                      "allowed: the run before quantization")
         self.model, self.space = model, space

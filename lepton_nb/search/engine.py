@@ -27,7 +27,7 @@ from ..artifacts import Run, load_run
 from ..data import DataBundle
 from ..errors import CheckpointError, LeptonError, UsageError
 from ..recipe import Recipe, pruning_note
-from ..training.callbacks import Callback
+from ..training.callbacks import Callback, progress_file
 from ..training.control import Control
 from ..training.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
@@ -209,7 +209,9 @@ def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int
 
     A study that already exists (resumed, or joined through a shared ``search.storage``) must search the same
     recipe: its objective, direction and recipe hash are kept in the study (`identity`); another is refused.
+    Temporary files of dead writers are removed first (a live process's stay).
     """
+    folder.remove_stale_temp_files()
     if folder.exists():
         if not resume:
             raise UsageError("resume", False, f"a study of {recipe.name!r} already lives in {folder.path}; allowed: "
@@ -231,9 +233,9 @@ def open_study(folder: StudyFolder, recipe: Recipe, *, resume: bool, worker: int
             with contextlib.suppress(OSError):
                 folder.path.rmdir()
         raise
-    if worker == 0:
-        folder.write_json("study.json", {"storage": url, "study_name": name})
+    if worker == 0:  # study.json last: it marks a folder whose study can be opened
         recipe.to_file(folder.path / "recipe.json")
+        folder.write_json("study.json", {"storage": url, "study_name": name})
     fail_stale(study)  # RUNNING trials of dead processes (no heartbeat) become FAIL
     return study
 
@@ -333,4 +335,4 @@ def _progress_bar(study: optuna.Study, total: int) -> Any:
     from tqdm.std import tqdm  # the plain bar: tqdm.auto would import ipywidgets into the core
 
     return tqdm(total=total, initial=min(finished_count(study), total), desc="trials", unit="trial",
-                dynamic_ncols=True)
+                dynamic_ncols=True, file=progress_file())

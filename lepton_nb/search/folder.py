@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import importlib.util
 import json
-import os
 import re
 import warnings
 from pathlib import Path
@@ -21,6 +20,7 @@ from optuna.exceptions import ExperimentalWarning
 from optuna.storages import RDBStorage
 
 from ..errors import UsageError
+from ..files import atomic_write, remove_stale_temp_files
 from ..recipe import Recipe
 from .liveness import grace_s, heartbeat_s
 
@@ -59,14 +59,14 @@ class StudyFolder:
     def exists(self) -> bool:
         return (self.path / "study.json").is_file()
 
+    def remove_stale_temp_files(self) -> list[Path]:
+        """Temporary files that dead writers left in the study folder and its trials' run folders (a live
+        worker's stay); called whenever the study is opened."""
+        return remove_stale_temp_files(self.path, recursive=True)
+
     def write_text(self, name: str, text: str) -> Path:
         """Written atomically (a crash never leaves half a file; workers may write at the same time)."""
-        self.path.mkdir(parents=True, exist_ok=True)
-        path = self.path / name
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-        tmp.write_text(text, encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return atomic_write(self.path / name, text)
 
     def write_json(self, name: str, data: Any) -> Path:
         return self.write_text(name, json.dumps(data, indent=2, default=str) + "\n")
@@ -76,8 +76,9 @@ class StudyFolder:
         try:
             info = json.loads((self.path / "study.json").read_text(encoding="utf-8"))
         except (OSError, ValueError):
-            raise UsageError("study", str(self.path), "has no readable study.json; allowed: a study folder written "
-                             "by lnb.tune or lepton-nb tune") from None
+            raise UsageError("study", str(self.path), "has no readable study.json (not a study folder, or its search "
+                             "was killed while it created the study); allowed: a study folder written by lnb.tune or "
+                             "lepton-nb tune — run the same lepton-nb tune command again to start it") from None
         if not isinstance(info, dict) or not {"storage", "study_name"} <= set(info):
             raise UsageError("study", str(self.path), "study.json lacks storage/study_name; allowed: a study folder "
                              "written by lnb.tune or lepton-nb tune")

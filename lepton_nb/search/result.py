@@ -16,6 +16,7 @@ import pandas as pd
 from optuna.trial import FrozenTrial, TrialState
 
 from ..errors import UsageError
+from ..files import atomic_write
 from ..recipe import Recipe
 from .folder import StudyFolder, hide_password, open_storage
 from .liveness import fail_stale, stale_message
@@ -70,6 +71,7 @@ class Study:
     def load(cls, folder: str | Path) -> Study:
         """Open a study folder written by ``lnb.tune`` / ``lepton-nb tune`` (finished or still running)."""
         sf = StudyFolder(folder)
+        sf.remove_stale_temp_files()
         info = sf.read_info()
         study = optuna.load_study(study_name=info["study_name"], storage=open_storage(info["storage"]))
         fail_stale(study)
@@ -215,8 +217,7 @@ class Study:
         html = study_report_html(self)
         if path is None:
             return self.folder.write_text("report.html", html)
-        target.write_text(html, encoding="utf-8")
-        return target
+        return atomic_write(target, html)
 
     def save(self, report: bool = True) -> None:
         """``best_recipe.json``, ``trials.csv`` and (when ``report``) ``report.html`` in the study folder."""

@@ -1,8 +1,8 @@
-"""Smaller, faster models from a finished run: dynamic quantization and magnitude pruning, compared.
+"""Smaller models from a finished run: weight quantization and magnitude pruning, compared.
 
-* `quantize` — ``torch.ao.quantization.quantize_dynamic``: int8 (or float16) weights for the Linear
-  and LSTM layers, activations quantized on the fly. Convolutions stay float (dynamic quantization
-  does not cover them), so CNNs shrink less than MLPs and text models.
+* `quantize` — torchao's ``Int8WeightOnlyConfig`` (see `lepton_nb.models.quantize`): int8 weights (one scale per
+  output channel) for the Linear layers, computed in float32; ``float16`` stores them in float16. Convolutions,
+  embeddings and LSTMs stay float32, so CNNs shrink less than MLPs.
 * `prune` — ``torch.nn.utils.prune``: the smallest-magnitude weights of the Linear, Conv, LSTM and
   Embedding layers set to zero (L1 unstructured; ``scope="global"`` ranks all of them together,
   ``"layer"`` prunes each layer by the same fraction), then made permanent. The tensors stay dense,
@@ -22,7 +22,7 @@ of a batch of real inputs (normalization included), and the recipe's metrics on 
 from __future__ import annotations
 
 import copy
-import tempfile
+import io
 import zlib
 from collections.abc import Sequence
 from dataclasses import dataclass, field
@@ -36,12 +36,13 @@ from ..artifacts import InferenceModel, Predictor, RunFolder, as_predictor, run_
 from ..errors import UsageError
 from ..evaluation import evaluate_logits
 from ..models import merge_lora
-from ..models.quantize import QUANT_DTYPES, quantize_model
+from ..models.quantize import QUANT_DTYPES, is_quantized, quantize_model, quantized_layers
 from ..training.checkpoint import save_checkpoint
 from ..training.control import Control
 from .timing import median_ms
 
 PRUNE_SCOPES = ("global", "layer")
+VARIANT_NAMES = {"qint8": "int8 weights", "float16": "float16 weights"}  # the table's row names
 
 
 def prunable(model: nn.Module) -> list[tuple[nn.Module, str]]:
@@ -192,15 +193,16 @@ class _Bench:
         logits = probe.logits(self.x, prepared=True)
         metrics = evaluate_logits(logits, self.y, self.data.classes, self.metrics, self.split).metrics
         return Variant(name, size, zipped, latency_ms, metrics,
-                       sparsity(classifier) if not _is_quantized(classifier) else 0.0, detail, path, model)
+                       sparsity(classifier) if not is_quantized(classifier) else 0.0, detail, path, model)
 
     def _size(self, state: dict[str, Any], file_name: str | None) -> tuple[int, int, Path | None]:
         if self.folder is not None and file_name is not None:
             path = save_checkpoint(self.folder / file_name, state)
             data = path.read_bytes()
             return len(data), len(zlib.compress(data, 6)), path
-        with tempfile.TemporaryDirectory() as tmp:
-            data = save_checkpoint(Path(tmp) / "model.pt", state).read_bytes()
+        buffer = io.BytesIO()  # the bytes the file would hold, measured without writing one
+        torch.save(state, buffer)
+        data = buffer.getvalue()
         return len(data), len(zlib.compress(data, 6)), None
 
 
@@ -209,10 +211,6 @@ def _single_model(predictor: Predictor) -> InferenceModel:
         raise UsageError("run", predictor.name, "allowed: a single run (an ensemble cannot be quantized or pruned "
                          "as one model; optimize its members)")
     return predictor.model
-
-
-def _is_quantized(model: nn.Module) -> bool:
-    return any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in model.modules())
 
 
 def _count(model: nn.Module, types: tuple[type, ...]) -> int:
@@ -258,12 +256,12 @@ def optimize(run: Any, *, quantize: bool | str = True, prune: float | Sequence[f
             result.status = "stopped"
             return result
         q = quantize_model(original, dtype)
-        n_lin, n_lstm = _count(original, (nn.Linear,)), _count(original, (nn.LSTM,))
-        layers = f"{n_lin} Linear" + (f" + {n_lstm} LSTM" if n_lstm else "")
-        convs = _count(original, (nn.Conv1d, nn.Conv2d))
-        detail = f"{dtype} weights in {layers} layer(s)" + (f"; {convs} conv layer(s) stay float32 (dynamic "
-                                                            "quantization covers Linear/LSTM)" if convs else "")
-        result.variants.append(bench.measure(f"dynamic {dtype}", q, {"model": q.state_dict(), "quantized": dtype},
+        others = [f"{n} {kind}" for kind, n in (("conv", _count(original, (nn.Conv1d, nn.Conv2d))),
+                                                 ("LSTM", _count(original, (nn.LSTM,))),
+                                                 ("embedding", _count(original, (nn.Embedding,)))) if n]
+        detail = f"{QUANT_DTYPES[dtype]} in {quantized_layers(q)} Linear layer(s)" + (
+            f"; {', '.join(others)} layer(s) stay float32" if others else "")
+        result.variants.append(bench.measure(VARIANT_NAMES[dtype], q, {"model": q.state_dict(), "quantized": dtype},
                                              detail, f"quantized-{dtype}.pt"))
     for amount in amounts:
         if control.stop_requested:

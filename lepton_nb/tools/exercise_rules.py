@@ -7,6 +7,7 @@ never trusts an answer's type: students pass None, a half-made object, or the wr
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import numpy as np
@@ -142,7 +143,7 @@ EXPLAIN = {
     "method": "with Integrated Gradients",
     "target": "for the predicted or the true class",
     "complete": "the attributions are complete (|delta| < 0.05)",
-    "answer": "you wrote down what the model looked at",
+    "answer": "you wrote down what the model looked at, naming the true and the predicted class",
 }
 
 
@@ -174,8 +175,13 @@ def grade_explain_misclassified(fb: Feedback, run: Any = None, index: Any = None
     delta = float(explanation.delta.abs().max()) if explanation.delta is not None else float("inf")
     fb.ok("complete", delta < 0.05, f"the attributions are complete (|delta| = {delta:.3f} < 0.05)",
           f"|delta| is {delta:.3f}: increase n_steps (e.g. 100 or 200) until it is below 0.05")
-    fb.ok("answer", isinstance(answer, str) and len(answer.split()) >= 8, "you wrote down what the model looked at",
-          "write a sentence or two in `answer`: which strokes pushed it towards the wrong class?")
+    true, pred = ev.classes[ev.y_true[index]], ev.classes[ev.y_pred[index]]
+    text = answer if isinstance(answer, str) else ""
+    named = set(re.findall(r"\w+", text.lower()))
+    fb.ok("answer", len(text.split()) >= 8 and {true.lower(), pred.lower()} <= named,
+          f"you wrote down what the model looked at (and named {true} and {pred})",
+          f"write a sentence or two in `answer` about this sample: it is a {true} that the model read as a {pred} "
+          f"(name both) — which strokes pushed it towards {pred}, which ones spoke for {true}?")
 
 
 ROBUSTNESS = {

@@ -10,7 +10,6 @@ encoded table features.
 from __future__ import annotations
 
 import copy
-import json
 import math
 import warnings
 from collections.abc import Callable
@@ -24,8 +23,10 @@ from torch import nn
 
 from ..artifacts import Predictor, RunFolder, as_predictor, run_dir_of
 from ..errors import ModelError, UsageError, user_path
+from ..files import atomic_path, atomic_write, atomic_write_json
 from ..models import merge_lora
 from ..models.layers import plain_dropout
+from ..models.quantize import quantization
 from .timing import median_ms
 
 FORMATS = ("onnx", "torchscript")
@@ -103,12 +104,12 @@ def export(source: Any, format: str = "onnx", path: str | Path | None = None, *,
     if len(check) < 2:
         raise UsageError("inputs", len(check), "allowed: at least 2 samples to check the export with")
     example = check[:2]
-    if format == "onnx":
-        runner = _export_onnx(model, example, path, opset, predictor)
-        runtime = "onnxruntime"
-    else:
-        runner = _export_torchscript(model, example, path)
-        runtime = "torchscript"
+    if quantization(model) == "qint8":  # torch.jit crashed the process (SIGSEGV) on them in torch 2.14
+        raise ModelError("checkpoint", checkpoint, "holds torchao int8 weights, which neither TorchScript nor "
+                         "ONNX can serialize; allowed: export the float run (checkpoint auto, best or last) or its "
+                         "float16 variant (lnb.quantize(run, 'float16'))")
+    runtime, exporter = EXPORTERS[format]
+    runner = exporter(model, example, path, opset, predictor)
     with torch.inference_mode():
         reference = model(check).float()
     exported = runner(check)
@@ -125,9 +126,7 @@ def export(source: Any, format: str = "onnx", path: str | Path | None = None, *,
             "output": {"name": "logits", "shape": ["batch", len(predictor.classes)]},
             "classes": predictor.classes, "preprocessing": predictor.preprocessor.to_dict(),
             "check": {"samples": len(check), "max_abs_diff": diff, "agreement": agreement}}
-    tmp = meta_path.with_name(meta_path.name + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2), encoding="utf-8")
-    tmp.replace(meta_path)
+    atomic_write_json(meta_path, meta, indent=2)
     return ExportResult(format, path, meta_path, path.stat().st_size, len(check), diff, agreement, batch_size,
                         torch_ms, runtime_ms, runtime)
 
@@ -143,17 +142,14 @@ def _export_onnx(model: nn.Module, example: torch.Tensor, path: Path, opset: int
     if any(isinstance(m, nn.LSTM) for m in model.modules()):
         raise ModelError("format", "onnx", "this model (text_bilstm) packs variable-length sequences, which "
                          "torch.onnx cannot export; allowed: torchscript for this model, or arch text_cnn")
-    if any(type(m).__module__.startswith("torch.ao.nn.quantized") for m in model.modules()):
-        raise ModelError("format", "onnx", "torch.onnx cannot export dynamically quantized (int8) layers; "
-                         "allowed: torchscript for a quantized model, or export the float run")
     batch = torch.export.Dim("batch", min=1, max=1 << 20)
     try:
-        with warnings.catch_warnings():
+        with atomic_path(path) as tmp, warnings.catch_warnings():  # a file is in place only once it checks out
             warnings.simplefilter("ignore")
-            torch.onnx.export(model, (example,), str(path), input_names=["input"], output_names=["logits"],
+            torch.onnx.export(model, (example,), str(tmp), input_names=["input"], output_names=["logits"],
                               dynamic_shapes=({0: batch},), opset_version=opset, dynamo=True, external_data=False,
                               verbose=False)
-        onnx.checker.check_model(str(path))
+            onnx.checker.check_model(str(tmp))
     except Exception as exc:  # the exporter raises many types; report its first line
         first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
         raise ModelError("format", "onnx", f"torch.onnx could not export this {predictor.spec.kind} model "
@@ -181,9 +177,7 @@ def _export_torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> 
             except Exception:
                 raise ModelError("format", "torchscript", f"torch.jit could not compile this model "
                                  f"({str(exc).splitlines()[0][:300]}); allowed: onnx") from None
-        tmp = path.with_name(path.name + ".tmp")
-        scripted.save(str(tmp))
-        tmp.replace(path)
+        atomic_write(path, lambda fh: torch.jit.save(scripted, fh))
         loaded = torch.jit.load(str(path), map_location="cpu").eval()
 
     def run(x: torch.Tensor) -> torch.Tensor:
@@ -191,3 +185,12 @@ def _export_torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> 
             return loaded(x).float()
 
     return run
+
+
+# FORMATS' names → the runtime that runs the exported file, and how to export to it (a runner of the file comes back)
+EXPORTERS: dict[str, tuple[str, Callable[..., Callable[[torch.Tensor], torch.Tensor]]]] = {
+    "onnx": ("onnxruntime", lambda model, example, path, opset, predictor: _export_onnx(model, example, path, opset,
+                                                                                       predictor)),
+    "torchscript": ("torchscript", lambda model, example, path, opset, predictor: _export_torchscript(model, example,
+                                                                                                     path)),
+}

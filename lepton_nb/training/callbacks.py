@@ -9,9 +9,11 @@ carry it and a resumed run continues bit-exactly.
 from __future__ import annotations
 
 import math
+import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..kernel import in_kernel
 from ..recipe import EarlyStoppingSection
 from .events import EVENT_TYPES, BatchEnd, EpochEnd, FitEnd, FitStart, hook_name
 from .optim import monitor_mode
@@ -81,6 +83,12 @@ class EarlyStopping(Callback):
             self.trainer.control.stop("early_stopping")
 
 
+def progress_file() -> Any:
+    """Where text progress bars write: stdout inside a notebook kernel (Jupyter shows stderr as an error, on
+    red), tqdm's own stderr elsewhere (a terminal keeps stdout for results)."""
+    return sys.stdout if in_kernel() else None
+
+
 class TqdmProgress(Callback):
     """A text progress bar (tqdm) with loss, lr and validation metrics; refreshed ≤ 5 times/s."""
 
@@ -94,7 +102,7 @@ class TqdmProgress(Callback):
 
         total = event.epochs * event.steps_per_epoch
         self.bar = tqdm(total=total, initial=event.start_epoch * event.steps_per_epoch, desc=self.desc,
-                        unit="batch", file=self.file, leave=self.leave, dynamic_ncols=True)
+                        unit="batch", file=self.file or progress_file(), leave=self.leave, dynamic_ncols=True)
 
     def on_batch_end(self, event: BatchEnd) -> None:
         if self.bar is None:

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import warnings
 from pathlib import Path
 from typing import Any
 
@@ -10,21 +9,14 @@ import torch
 
 from ..errors import CheckpointError
 from ..files import atomic_write
-from ..files import remove_stale_temp_files as remove_stale
-
-TEMP_PATTERN = ".*.pt.*.tmp"  # what an interrupted `save_checkpoint` leaves behind
+from ..models.quantize import torchao
 
 
 def save_checkpoint(path: str | Path, state: dict[str, Any]) -> Path:
     """Write a checkpoint atomically (`lepton_nb.files.atomic_write`): a crash, Ctrl-C or kill mid-write leaves
-    the previous checkpoint intact, and at worst a temporary file that `remove_stale_temp_files` clears when
-    the folder is next opened."""
+    the previous checkpoint intact, and at worst a temporary file that `lepton_nb.files.remove_stale_temp_files`
+    clears when the folder is next opened."""
     return atomic_write(path, lambda fh: torch.save(state, fh))
-
-
-def remove_stale_temp_files(folder: str | Path, pattern: str = TEMP_PATTERN) -> list[Path]:
-    """Delete temporary checkpoint files of writers that no longer run (killed mid-save); returns them."""
-    return remove_stale(folder, pattern)
 
 
 def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") -> dict[str, Any]:
@@ -33,9 +25,12 @@ def load_checkpoint(path: str | Path, map_location: str | torch.device = "cpu") 
         raise CheckpointError("checkpoint", str(path), "no such file; allowed: a best.pt or last.pt in a run "
                               "folder's checkpoints/")
     try:
-        with warnings.catch_warnings():
-            # quantized (int8) state dicts go through torch's legacy TypedStorage path on load
-            warnings.filterwarnings("ignore", message="TypedStorage is deprecated")
+        try:
+            state = torch.load(path, map_location=map_location, weights_only=True)
+        except Exception as exc:
+            if "torchao" not in str(exc):
+                raise
+            torchao()  # a quantized checkpoint (`lepton_nb.optimize`): torchao's tensor types, allowed on import
             state = torch.load(path, map_location=map_location, weights_only=True)
     except Exception as exc:  # torch raises several types for corrupt or foreign files
         raise CheckpointError("checkpoint", str(path), f"cannot be loaded safely ({str(exc)[:300]}); allowed: a "

@@ -4,13 +4,14 @@ from __future__ import annotations
 
 import json
 import math
-import os
 import threading
 from array import array
 from pathlib import Path
 from typing import Any
 
 import numpy as np
+
+from ..files import atomic_write
 
 BATCH_LOSS = "batch_loss"  # the loss of each training batch, logged at its step (the epoch's mean is train_loss)
 # series names older runs used: their history.json reads as if written today, and reads by the old name still work
@@ -124,6 +125,16 @@ class History:
             ys = self._y.get(name)
             return ys[-1] if ys else default
 
+    def epoch_seconds(self) -> float:
+        """Typical training seconds per epoch: the median over epochs after the first, which pays one-time costs
+        (the process's first passes, lazy initialization) that a comparison of two runs must not count; the
+        first epoch's time when it is the only one, NaN when there is none."""
+        with self._lock:
+            seconds = [float(e["seconds"]) for e in self.epochs if "seconds" in e]
+        if not seconds:
+            return math.nan
+        return float(np.median(seconds[1:] if len(seconds) > 1 else seconds))
+
     def decimated(self, name: str, max_points: int = 1000) -> tuple[np.ndarray, np.ndarray]:
         """At most ~``max_points`` points: per bucket the min and max, so spikes stay visible."""
         x, y = self.series(name)
@@ -152,11 +163,7 @@ class History:
 
     def save(self, path: str | Path) -> Path:
         """Write JSON atomically (a crash mid-write leaves the previous file intact)."""
-        path = Path(path)
-        tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")  # removed by RunFolder.remove_stale_temp_files
-        tmp.write_text(json.dumps(_finite(self.to_dict())), encoding="utf-8")
-        tmp.replace(path)
-        return path
+        return atomic_write(path, json.dumps(_finite(self.to_dict())))
 
     @classmethod
     def load(cls, path: str | Path) -> History:

@@ -53,31 +53,43 @@ class TrainerState:
         if not isinstance(state.get("optimizer"), dict) or "epoch" not in state or "global_step" not in state:
             raise CheckpointError("resume", "checkpoint", "holds weights only (a best.pt?); allowed: a last.pt or "
                                   "a run folder, which keep the optimizer state needed to continue")
-        try:
-            self.model.load_state_dict(state["model"])
-        except RuntimeError as exc:
-            raise CheckpointError("resume", "checkpoint", f"does not fit this recipe's model ({str(exc)[:300]}); "
-                                  "allowed: a last.pt of a run with the same model settings") from None
-        try:
-            self.optimizer.load_state_dict(state["optimizer"])
-        except (ValueError, KeyError, RuntimeError) as exc:
-            raise CheckpointError("resume", "checkpoint", f"its optimizer state does not fit train.optimizer "
-                                  f"{self.cfg.optimizer!r} ({str(exc)[:200]}); allowed: a last.pt of a run with the "
-                                  "same model and optimizer settings") from None
+        restore(lambda: self.model.load_state_dict(state["model"]), "does not fit this recipe's model",
+                "a last.pt of a run with the same model settings")
+        restore(lambda: self.optimizer.load_state_dict(state["optimizer"]),
+                f"its optimizer state does not fit train.optimizer {self.cfg.optimizer!r}",
+                "a last.pt of a run with the same model and optimizer settings")
         if self.scheduler is not None and state.get("scheduler"):
-            self.scheduler.load_state_dict(state["scheduler"])
+            if schedule_length(state["scheduler"]) != schedule_length(self.scheduler.state_dict()):
+                raise CheckpointError("resume", "checkpoint", "its learning-rate schedule was laid out for another "
+                                      "scheduler or length (train.scheduler, train.epochs, data size or batch size "
+                                      "changed since); "
+                                      "allowed: the settings the run was started with (a run started with "
+                                      "train.scheduler none or step may continue for more epochs)")
+            restore(lambda: self.scheduler.load_state_dict(state["scheduler"]), "its scheduler state is damaged",
+                    WRITTEN)
         if self.scaler is not None and state.get("scaler"):
-            self.scaler.load_state_dict(state["scaler"])
-        self.epoch, self.global_step = int(state["epoch"]), int(state["global_step"])
+            restore(lambda: self.scaler.load_state_dict(state["scaler"]), "its gradient scaler state is damaged",
+                    WRITTEN)
+        counters = [state["epoch"], state["global_step"], state.get("best_epoch")]
+        if not all(isinstance(v, int) and not isinstance(v, bool) and v >= 0 for v in counters[:2]) or not (
+                counters[2] is None or (isinstance(counters[2], int) and not isinstance(counters[2], bool))) or not (
+                state.get("best_value") is None or (isinstance(state["best_value"], (int, float))
+                                                    and not isinstance(state["best_value"], bool))):
+            raise CheckpointError("resume", "checkpoint", f"its counters are damaged (epoch {str(state['epoch'])[:20]}"
+                                  f", step {str(state['global_step'])[:20]}); allowed: {WRITTEN}")
+        self.epoch, self.global_step = state["epoch"], state["global_step"]
         self.best_value, self.best_epoch = state.get("best_value"), state.get("best_epoch")
         if isinstance(state.get("dropout_rng"), torch.Tensor):
-            self.dropout_rng.set_state(state["dropout_rng"])
+            restore(lambda: self.dropout_rng.set_state(state["dropout_rng"]), "its dropout generator state is "
+                    "damaged", WRITTEN)
         saved = state.get("callbacks")
         if isinstance(saved, dict):
             for key, cb in self._callback_keys():
                 if saved.get(key) and hasattr(cb, "load_state_dict"):
-                    cb.load_state_dict(saved[key])
-        self.history.restore(state.get("history", {}), self.epoch)
+                    restore(lambda cb=cb, key=key: cb.load_state_dict(saved[key]), f"the state of {key} is damaged",
+                            WRITTEN)
+        restore(lambda: self.history.restore(state.get("history", {}), self.epoch), "its history is damaged",
+                WRITTEN)
 
     def _callback_keys(self) -> list[tuple[str, Any]]:
         """Callbacks keyed by class name and occurrence ("EarlyStopping#0"): a resumed run may have other
@@ -96,3 +108,28 @@ class TrainerState:
     def resume_from(self, state: dict[str, Any]) -> None:
         """Continue from a checkpoint's state (typically a run folder's last checkpoint)."""
         self.load_state_dict(state)
+
+
+WRITTEN = "a last.pt written by lepton_nb"
+
+
+def restore(apply: Any, what: str, allowed: str) -> None:
+    """Apply one part of a checkpoint; anything it raises is the checkpoint's fault, said as a `CheckpointError`
+    (torch and our callbacks raise many types for a damaged or foreign state)."""
+    try:
+        apply()
+    except Exception as exc:
+        raise CheckpointError("resume", "checkpoint", f"{what} ({type(exc).__name__}: {str(exc)[:200]}); "
+                              f"allowed: {allowed}") from None
+
+
+LENGTH_KEYS = ("total_steps", "T_max", "total_iters", "_milestones", "milestones")
+
+
+def schedule_length(state: Any) -> Any:
+    """What fixes a scheduler's kind and length in its state dict (SequentialLR: its parts'), compared on resume."""
+    if not isinstance(state, dict):
+        return None
+    own = (tuple(sorted(map(str, state))), *((k, repr(state.get(k))) for k in LENGTH_KEYS if k in state))
+    parts = state.get("_schedulers")
+    return own + (tuple(schedule_length(p) for p in parts) if isinstance(parts, list) else ())

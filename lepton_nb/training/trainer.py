@@ -316,10 +316,10 @@ class Trainer(TrainerState):
         if self.store is None or not self.cfg.checkpoint:
             return
         state = self.state_dict()
-        self.store.save_checkpoint("last", state)
-        if improved:
+        if improved:  # best before last: last.pt commits the epoch (a run folder's write order)
             self.store.save_checkpoint("best", {"model": state["model"], "epoch": self.epoch,
                                                 "monitor": self.monitor, "value": self.best_value})
+        self.store.save_checkpoint("last", state)
         self._save_history()
 
     def _save_history(self) -> None:

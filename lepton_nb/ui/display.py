@@ -5,10 +5,10 @@ from __future__ import annotations
 
 from typing import Any
 
-from IPython.display import display
+from IPython.display import HTML, display
 
 from .assets import in_dashboard
-from .snapshot import reload_message, stale_message
+from .snapshot import REOPENED_NOTE, reload_message, stale_message
 
 
 class StudioDisplay:
@@ -21,6 +21,8 @@ class StudioDisplay:
         s = self.studio
         s.session.warm_up()  # imports torch's one-off parts where the runs train, while the user reads
         display(s.widget)
+        if not in_dashboard():  # what a notebook reopened without this kernel says under the studio
+            display(HTML(REOPENED_NOTE))
         s.snapshots.show(len(s.monitor.pages), in_dashboard())  # the run's summary goes there
 
     def marimo(self) -> Any:

@@ -22,6 +22,7 @@ import ipywidgets as W
 
 from ..recipe import Problem, Recipe, RecipeError, describe_fields
 from ..recipe.defaults import DEPENDENT_DEFAULTS, dependent_keys, following, plain_default
+from ..recipe.vocab import applies, applies_context
 from .access import INPUT_WIDTH, LABEL_WIDTH, labelled, stepped
 
 # Two-column panels: a form column holds label, field and 200 px of help side by side; when the
@@ -32,6 +33,13 @@ SIDE_COLUMN = "1 1 360px"
 
 def _label(name: str, meta: dict[str, Any]) -> str:
     return meta.get("label") or name.replace("_", " ")
+
+
+def _hover(info: dict[str, Any]) -> str:
+    """A field's help, and the technical names behind choices shown in plain words."""
+    words = info.get("choice_labels") or {}
+    named = [f"{label} = {key}" for key, label in words.items() if label != key]
+    return info.get("help", "") + (f" Technical names: {'; '.join(named)}." if named else "")
 
 
 def _parse_float_list(text: str) -> Any:
@@ -53,8 +61,10 @@ class FieldControl:
         typ = info["type"]
         layout = W.Layout(width=INPUT_WIDTH)
         self.kind = "text"
+        words = info.get("choice_labels") or {}
         if info.get("choices"):
-            self.widget: W.Widget = W.Dropdown(options=list(info["choices"]), layout=layout)
+            self.widget: W.Widget = W.Dropdown(options=[(words.get(c, c), c) for c in info["choices"]],
+                                               layout=layout)
             self.kind = "choice"
         elif typ is bool:
             self.widget = W.Checkbox(indent=False, layout=layout)
@@ -71,7 +81,7 @@ class FieldControl:
             self.widget = W.Textarea(continuous_update=False, layout=W.Layout(width="420px", height="80px"))
             self.kind = "json"  # structured entries (e.g. augmentation ops) edited as JSON
         elif typing.get_origin(typ) is list and info.get("item_choices"):
-            options = list(info["item_choices"])
+            options = [(words.get(c, c), c) for c in info["item_choices"]]
             self.widget = W.SelectMultiple(options=options, rows=min(6, len(options)), layout=layout)
             self.kind = "multi"
         elif typing.get_origin(typ) is list and typing.get_args(typ)[0] is str:
@@ -89,8 +99,9 @@ class FieldControl:
         if wide:
             self.widget.layout.width = f"{int(LABEL_WIDTH[:-2]) + 420}px"
         help_text = html.escape(info.get("help", ""), quote=True)
+        hover = html.escape(_hover(info), quote=True)  # with the technical names behind plain-worded choices
         # the help wraps beside the field, or under it when the form is narrow (the studio's CSS)
-        self.help = W.HTML(f"<div class='lnb-help-text' title=\"{help_text}\">{help_text}</div>")
+        self.help = W.HTML(f"<div class='lnb-help-text' title=\"{hover}\">{help_text}</div>")
         self.help.add_class("lnb-help")
         self.error = W.HTML("", layout=W.Layout(display="none"))
         self.note = W.HTML("", layout=W.Layout(display="none"))  # "(default for text_transformer)"
@@ -137,7 +148,7 @@ def _read_json(control: FieldControl, text: str) -> Any:
 Codec = tuple[Callable[["FieldControl", Any], Any], Callable[["FieldControl", Any], Any]]
 #: a field's kind → (its widget's value → the recipe's value, and back); other kinds show the value as it is
 CODECS: dict[str, Codec] = {
-    "multi": (lambda c, v: list(v), lambda c, v: tuple(x for x in v if x in c.widget.options)),
+    "multi": (lambda c, v: list(v), lambda c, v: tuple(x for x in v if x in {o for _, o in c.widget.options})),
     "floats": (lambda c, text: _parse_float_list(text), lambda c, v: ", ".join(f"{x:g}" for x in v)),
     "names": (lambda c, text: [p for p in re.split(r"[,\s]+", text.strip()) if p], lambda c, v: ", ".join(v)),
     "json": (_read_json, lambda c, v: json.dumps(v)),
@@ -148,8 +159,9 @@ PLAIN: Codec = (lambda c, v: v, lambda c, v: v)
 class SectionForm:
     """Controls for one recipe section (nested sections become indented groups)."""
 
-    def __init__(self, path: str, section: Any, skip: tuple[str, ...] = ()):
+    def __init__(self, path: str, section: Any, skip: tuple[str, ...] = (), applies_to: Any = None):
         self.path = path
+        self.applies_to = applies_to  # where the whole section matters (the recipe's metadata of the section)
         self.controls: dict[str, FieldControl] = {}
         self.subsections: dict[str, SectionForm] = {}
         children: list[W.Widget] = []
@@ -160,16 +172,21 @@ class SectionForm:
             full = f"{path}.{name}" if path else name
             value = getattr(section, name)
             if dataclasses.is_dataclass(value):
-                sub = SectionForm(full, value)
+                sub = SectionForm(full, value, applies_to=info.get("applies_to"))
                 self.subsections[name] = sub
                 title = W.HTML(f"<b>{html.escape(_label(name, info))}</b>")
-                children.append(W.VBox([title, sub.box], layout=W.Layout(margin="4px 0 4px 16px")))
+                sub.frame = W.VBox([title, sub.box], layout=W.Layout(margin="4px 0 4px 16px"))
+                children.append(sub.frame)
             else:
                 control = FieldControl(full, info)
                 control.set(value)
                 self.controls[name] = control
                 children.append(control.box)
         self.box = W.VBox(children)
+        self.frame = self.box  # what is hidden with the section (a nested one's title too)
+
+    def all_sections(self) -> list[SectionForm]:
+        return [self, *(s for sub in self.subsections.values() for s in sub.all_sections())]
 
     def all_controls(self) -> dict[str, FieldControl]:
         out = {c.path: c for c in self.controls.values()}
@@ -205,9 +222,11 @@ class RecipeForm:
         self.problems: list[Problem] = []
         self.name = FieldControl("name", next(i for i in describe_fields(recipe) if i["name"] == "name"))
         self.name.set(recipe.name)
-        self.sections = {name: SectionForm(name, getattr(recipe, name), skip.get(name, ()))
+        where = {i["name"]: i.get("applies_to") for i in describe_fields(recipe)}
+        self.sections = {name: SectionForm(name, getattr(recipe, name), skip.get(name, ()), where[name])
                          for name in ("data", "normalize", "augment", "model", "train", "evaluate", "interpret",
                                       "pretrain", "search")}
+        self._followers: list[tuple[W.Widget, Any]] = []  # panel parts shown with a section (see `follow`)
         self.extra: dict[str, tuple[Callable[[], Any], Callable[[Any], None]]] = {}
         self.general_problems = W.HTML("")
         self._listeners: list[Callable[[Recipe | None, list[Problem]], None]] = []
@@ -301,17 +320,22 @@ class RecipeForm:
         self.general_problems.value = "".join(
             f"<div class='lnb-problem'>⚠ {html.escape(g)}</div>" for g in general)
 
-    def _update_visibility(self, data: dict[str, Any]) -> None:
-        from ..recipe import SOURCE_KIND
+    def follow(self, widget: W.Widget, section: str) -> None:
+        """Show ``widget`` (a panel's part that belongs to a recipe section) exactly when the section applies."""
+        self._followers.append((widget, self.sections[section].applies_to))
+        self._update_visibility(self.values())
 
-        source = data.get("data", {}).get("source")
-        model = data.get("model", {})
-        context = {source, SOURCE_KIND.get(source, ""), model.get("arch"), model.get("adapter", {}).get("kind"),
-                   data.get("train", {}).get("scheduler"), data.get("normalize", {}).get("method"),
-                   data.get("train", {}).get("adversarial", {}).get("method")}
+    def _update_visibility(self, data: dict[str, Any]) -> None:
+        """Fields, sections and the panel parts that follow them are shown where they apply (one rule:
+        `lepton_nb.recipe.fields.applies`)."""
+        context = applies_context(data)
         for control in self.controls().values():
             if control.applies_to:
-                control.set_visible(bool(context & set(control.applies_to)))
+                control.set_visible(applies(control.applies_to, context))
+        parts = [(s.frame, s.applies_to) for form in self.sections.values() for s in form.all_sections()]
+        for widget, applies_to in parts + self._followers:
+            if applies_to:
+                widget.layout.display = "" if applies(applies_to, context) else "none"
 
     def _show_defaults(self, data: dict[str, Any]) -> None:
         for path, control in self.controls().items():

@@ -19,6 +19,7 @@ from .assets import in_dashboard
 from .context import StudioContext
 from .midrun import change_marks, mid_run_values, pending_changes
 from .panels.base import Panel
+from .readiness import REFUSED, start_blocker
 from .render import snapshot_html
 from .snapshot import Snapshot, stale_message
 from .views.live import LiveFeed, LiveMonitor, panels_for
@@ -54,8 +55,9 @@ class LiveRun:
         ctx, session = self.ctx, self.ctx.session
         if not force and in_dashboard():
             return self.refuse("dashboard: press ▶ Start to train (loading the page never starts training)")
-        if ctx.form.problems:  # the form validates on every edit: its recipe is the one shown
-            return self.refuse("cannot start: " + "; ".join(str(p) for p in ctx.form.problems[:3]))
+        blocked = start_blocker(ctx.form.problems, ctx.loader.error)  # the form validates on every edit
+        if blocked:
+            return self.refuse(REFUSED + blocked)
         recipe = ctx.form.recipe
         with ctx.lock:
             if ctx.job is not None:

@@ -42,7 +42,7 @@ class DataLoader:
 
     def load(self, values: dict[str, Any]) -> None:
         """(Re)load the data of a recipe's values (the form's: ``data`` and ``normalize`` are read)."""
-        self.key = data_key(values["data"])
+        self.key, self.error = data_key(values["data"]), None  # an error was the old data's
         self.on_change("loading")
         self.task(values["data"], values["normalize"], self.key)
 

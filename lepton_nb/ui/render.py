@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import base64
 import html
+import re
 from collections.abc import Sequence
 from typing import Any
 
@@ -21,6 +22,7 @@ from ..recipe.labels import metric_help, metric_label
 from .access import describe_png
 
 MUTED = "color:var(--jp-ui-font-color2,#666)"
+BUSY = "lnb-busy"  # a CSS class (studio.css) that dims a picture while the next one renders
 # text colours at 4.5:1 or more in the light and dark themes (studio.css defines them; light ones as fallback)
 OK, BAD, WARN = "var(--lnb-ok,#1b5e20)", "var(--lnb-bad,#b71c1c)", "var(--lnb-warn,#6d5500)"
 
@@ -120,11 +122,22 @@ def status_html(state: str, message: str = "") -> str:
             f"{' — ' + html.escape(message) if message else ''}")
 
 
+def plain_message(message: str) -> tuple[str, str]:
+    """``"DataError: data.path …"`` → (``"data.path …"``, ``"DataError"``): the words, and the technical name of
+    the error (shown on hover) when the message starts with one."""
+    match = re.match(r"([A-Z]\w*(?:Error|Exception|Interrupt)): (.+)", message, re.S)
+    return (match.group(2), match.group(1)) if match else (message, "")
+
+
 def error_html(exc: BaseException, tb: str = "") -> str:
-    text = html.escape(str(exc) if isinstance(exc, LeptonError) else f"{type(exc).__name__}: {exc}")
+    """An error as a student reads it: its message (what is wrong and what is allowed), the exception's technical
+    name only on hover; the traceback folded away, for errors that are not the library's own messages."""
+    text = html.escape(str(exc) or type(exc).__name__)
+    hint = html.escape(f"technical name: {type(exc).__name__}", quote=True)
     details = (f"<details><summary>traceback</summary><pre style='font-size:11px'>{html.escape(tb)}</pre></details>"
                if tb and not isinstance(exc, LeptonError) else "")
-    return f"<div class='lnb-error' style='color:{BAD};white-space:pre-wrap'>⚠ {text}</div>{details}"
+    return (f"<div class='lnb-error' style='color:{BAD};white-space:pre-wrap' title=\"{hint}\">⚠ {text}</div>"
+            f"{details}")
 
 
 def set_png(image: W.Image, png: bytes | None, alt: str) -> None:

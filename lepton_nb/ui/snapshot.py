@@ -17,6 +17,13 @@ import ipywidgets as W
 from IPython.display import HTML, display
 
 PLACEHOLDER = "<div class='lnb-snapshot'></div>"
+# Under the studio, for a notebook opened later without the kernel that drew it: JupyterLab then shows "Error
+# displaying widget: model not found" where the studio was. The note says that is harmless; while a studio is
+# live, the stylesheet its monitor brings (studio.css) hides it, so only a page without a live studio shows it.
+REOPENED_NOTE = ("<div class='lnb-reopened-note' style='font-size:12px;color:var(--jp-ui-font-color2,#555)'>"
+                 "If “Error displaying widget: model not found” shows above, this notebook was opened after the "
+                 "kernel that drew the studio stopped: that is harmless, nothing is lost. Run this cell again for a "
+                 "live studio. The summary below shows the last run as it was when the notebook was saved.</div>")
 STALE_NOTE = ("the page was reloaded, and Jupyter forgets on a reload where the summary under the studio is: "
               "it still shows the previous run. Run studio.snapshot() in a new cell to put this run's summary "
               "in the notebook.")

@@ -40,6 +40,7 @@ from .panels.robustness import RobustnessPanel
 from .panels.runs import RunsPanel
 from .panels.search import SearchPanel
 from .panels.train import TrainPanel
+from .readiness import show_readiness
 from .render import header_html
 from .snapshot import Snapshot
 from .views.live import LiveFeed, LiveMonitor
@@ -155,14 +156,15 @@ class Studio:
             self._shown.update({k: json.dumps(v, sort_keys=True) for k, v in self.form.values().items()})
         for panel in self.panels:
             panel.refresh(self.form.recipe if not self.form.problems else None, frozenset({what}))
+        if what in ("loaded", "failed"):  # Start trains once the data loads, and says why not when it did not
+            show_readiness(self.monitor, self.problems, self.ctx.loader.error, reloaded=not self.session.busy)
 
     def _recipe_changed(self, recipe: Recipe | None, problems: list[Problem]) -> None:
-        hint = "; ".join(str(p) for p in problems[:3])
-        self.monitor.can_start, self.monitor.start_hint = recipe is not None, "" if recipe else f"fix first: {hint}"
         self.header.value = header_html(recipe)
         values = self.form.values()
         if self.ctx.loader.stale(values):
             self.ctx.loader.load(values)
+        show_readiness(self.monitor, problems if recipe is None else [], self.ctx.loader.error)  # after a load began
         # re-render only what an edit changed: validation also runs on Start, mid-run work costs time
         changed = frozenset(s for s in SECTIONS if self._shown.get(s) != json.dumps(values[s], sort_keys=True))
         self._shown.update({s: json.dumps(values[s], sort_keys=True) for s in changed})

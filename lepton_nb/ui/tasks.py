@@ -59,6 +59,12 @@ class Latest:
             if self._current(generation):
                 self._idle.set()
 
+    def cancel(self) -> None:
+        """Drop the result of every call made so far (what they would show no longer applies)."""
+        with self._lock:
+            self._generation += 1
+            self._idle.set()
+
     def wait(self, timeout: float | None = None) -> bool:
         """Block until the newest call has finished (for tests and notebooks)."""
         return self._idle.wait(timeout)

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import os
 import time
+import warnings
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import datetime
@@ -18,6 +19,7 @@ from typing import Any
 from torch import nn
 
 from ..artifacts import Preprocessor, Run, RunFolder
+from ..artifacts.run_folder import folder_of
 from ..data import DataBundle, tokens_summary
 from ..errors import Problem, RecipeError
 from ..models import count_parameters
@@ -35,8 +37,8 @@ def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
     """A validated recipe from a Recipe, a dict or a file (None: the default recipe): the one validation on a
     recipe's way to a run.
 
-    When the environment variable LEPTON_NB_MAX_EPOCHS is set (CI runs the tutorials with it),
-    ``train.epochs`` is capped at its value.
+    When the environment variable LEPTON_NB_MAX_EPOCHS is set (quick browser checks run the tutorials with
+    it), ``train.epochs`` is capped at its value, and a warning says so.
     """
     if recipe is None:
         out = Recipe.default()
@@ -51,8 +53,16 @@ def as_recipe(recipe: Recipe | dict | str | Path | None) -> Recipe:
         if not cap.isdigit() or int(cap) < 1:
             raise RecipeError([Problem(MAX_EPOCHS_ENV, cap, "allowed: a whole number ≥ 1, or unset")])
         if out.train.epochs > int(cap):
+            say_capped(cap)
             out = out.updated({"train.epochs": int(cap)})
     return out
+
+
+def say_capped(cap: str) -> None:
+    """Say, once per process, that LEPTON_NB_MAX_EPOCHS shortens runs: a capped notebook must not pass for what a
+    student sees."""
+    warnings.warn(f"{MAX_EPOCHS_ENV}={cap} caps every run at {cap} epoch(s), a quick test setting: results here "
+                  "are not what the recipe gives (unset it for the real run)", UserWarning, stacklevel=3)
 
 
 def make_trainer(recipe: Recipe, data: DataBundle, *, model: nn.Module | None = None,
@@ -103,9 +113,11 @@ def _fit(plan: RunPlan) -> Run:
     recipe, data, folder, strategy = plan.recipe, plan.data, plan.folder, plan.strategy
     started = datetime.now().isoformat(timespec="seconds")
     t0 = time.perf_counter()
-    if folder is not None:
+    if folder is not None:  # the plan made it after the data loaded: data that cannot load leaves no folder
         folder.write_recipe(recipe)
         folder.write_json("data.json", data_summary(data))
+        if plan.resume is not None and plan.options.resume is not None:
+            folder.adopt_best(folder_of(plan.options.resume), plan.resume.get("epoch"))
     model, init_report = plan.build_model()
     trainer = plan.trainer(model)
     meta = trainer.history.meta

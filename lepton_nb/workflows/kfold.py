@@ -38,7 +38,8 @@ class CVResult:
                 for k in self.folds[0]} if self.folds else {}
 
     def table(self) -> str:
-        lines = [f"{len(self.folds)} folds ({self.status})"]
+        lines = [f"{len(self.folds)}-fold cross-validation ({self.status}): each fold's model scored on the fold it "
+                 "did not train on; mean ± standard deviation over the folds"]
         lines += [f"{k:<18} {self.mean[k]:.4f} ± {self.std[k]:.4f}" for k in self.mean]
         return "\n".join(lines)
 
@@ -93,8 +94,8 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
 
 def fit_fold(recipe: Recipe, data: DataBundle, init: InitSource | None, observers: Observers,
              options: RunOptions) -> tuple[nn.Module, str]:
-    """Train one fold's plan (writes nothing): its model, and how the fit ended."""
+    """Train one fold's plan (writes nothing): its model (in eval mode), and how the fit ended."""
     plan = fold_plan(recipe, data, init, observers, options)
     trainer = plan.trainer(plan.build_model()[0])
     status = trainer.fit()
-    return trainer.model, status
+    return trainer.model.eval(), status

@@ -27,7 +27,7 @@ from ..training.control import Control
 from ..training.history import History
 from ..training.observers import Observers
 from ..training.trainer import Trainer
-from .fit import MAX_EPOCHS_ENV, as_recipe, data_summary
+from .fit import MAX_EPOCHS_ENV, as_recipe, data_summary, say_capped
 from .plan import RunOptions, RunPlan, observed
 
 
@@ -60,6 +60,7 @@ def pretrain_plan(recipe: Recipe, options: RunOptions, observers: Observers) -> 
                                                                     f"allowed: {encoders} on text data")])
     cap = os.environ.get(MAX_EPOCHS_ENV, "").strip()  # as_recipe has checked it
     if cap and recipe.pretrain.epochs > int(cap):
+        say_capped(cap)
         recipe = recipe.updated({"pretrain.epochs": int(cap)})
     if recipe.model.adapter.kind != "none" or recipe.model.init_from:
         recipe = recipe.updated({"model.adapter.kind": "none", "model.init_from": "", "model.freeze": "none"})

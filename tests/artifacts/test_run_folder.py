@@ -10,6 +10,7 @@ import pytest
 
 from lepton_nb.artifacts import RunFolder
 from lepton_nb.errors import LeptonError
+from tests.conftest import HANG_S
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -39,7 +40,7 @@ def test_two_processes_creating_the_same_name_never_share_a_folder(tmp_path):
             "print('\\n'.join(str(RunFolder.create(sys.argv[1], 'same').path) for _ in range(15)))")
     procs = [subprocess.Popen([sys.executable, "-c", code, str(tmp_path)], stdout=subprocess.PIPE, text=True,
                               cwd=REPO) for _ in range(2)]
-    paths = [line for p in procs for line in p.communicate(timeout=120)[0].split()]
+    paths = [line for p in procs for line in p.communicate(timeout=HANG_S)[0].split()]
     assert all(p.returncode == 0 for p in procs)
     assert len(paths) == 30 == len(set(paths)) == len(list(tmp_path.iterdir()))
 

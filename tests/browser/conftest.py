@@ -20,6 +20,8 @@ from pathlib import Path
 import nbformat
 import pytest
 
+from tests.conftest import HANG_S
+
 REPO = Path(__file__).resolve().parents[2]
 ARTIFACTS = REPO / "test-artifacts" / "browser"
 CHROMIUM_FLAGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
@@ -104,7 +106,7 @@ def start_server(root: Path, app: str, extra_env: dict[str, str] | None = None,
                 *extra_args]
     proc = subprocess.Popen(args, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     server = Lab(root, port, token, proc)
-    deadline = time.monotonic() + 90
+    deadline = time.monotonic() + HANG_S
     while True:
         try:
             if app == "voila":  # any page request would execute the notebook: just wait for the port

@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import time
 
+from tests.conftest import HANG_S
+
+HANG_MS = HANG_S * 1000  # Playwright counts milliseconds
 MONITOR = ".jp-NotebookPanel:not(.lm-mod-hidden) .lnb-monitor"
 
 
@@ -12,8 +15,8 @@ CELLS = ".jp-NotebookPanel:not(.lm-mod-hidden) .jp-Cell"
 
 def open_notebook(page, lab, name: str) -> None:
     page.goto(lab.url(name))
-    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=90_000)
-    time.sleep(1.0)  # the kernel connection settles after the indicator first reads idle
+    page.wait_for_selector(".jp-Notebook-ExecutionIndicator[data-status='idle']", timeout=HANG_MS)
+    time.sleep(1.0)  # the kernel connection settles after the indicator first reads idle (a person's pause)
 
 
 def prompt(page, index: int) -> str:
@@ -21,16 +24,38 @@ def prompt(page, index: int) -> str:
 
 
 def run_cell(page, index: int) -> None:
-    """Select a cell and press Shift+Enter, as a person does; retried once if the keypress was lost."""
+    """Select a cell and press Shift+Enter, as a person does; pressed again only if the keypress was lost: the
+    page shows the key was handled by moving the selection off the cell (or marking the cell queued/run)."""
     for _ in range(2):
         page.locator(f"{CELLS} .jp-InputPrompt").nth(index).click()
+        wait_until(lambda: active_cell(page) == index)
         page.keyboard.press("Shift+Enter")
-        try:
-            wait_until(lambda: any(ch.isdigit() or ch == "*" for ch in prompt(page, index)), 5)
-            return
+        try:  # the only short wait of the suite: a handled key moves the selection within one frame
+            wait_until(lambda: active_cell(page) != index or started(page, index), KEYPRESS_S)
         except TimeoutError:
             continue
+        wait_until(lambda: started(page, index))
+        return
     raise TimeoutError(f"cell {index} did not start")
+
+
+KEYPRESS_S = 15.0  # how long a key may take to be handled before it counts as lost (not a budget on work)
+
+
+def started(page, index: int) -> bool:
+    return any(ch.isdigit() or ch == "*" for ch in prompt(page, index))
+
+
+def active_cell(page) -> int:
+    return int(page.evaluate(f"() => [...document.querySelectorAll('{CELLS}')]"
+                             ".findIndex(c => c.classList.contains('jp-mod-active'))"))
+
+
+def save(page, path) -> None:
+    """Ctrl+S, as a person does; returns once JupyterLab has written the file (it is newer than before)."""
+    before = path.stat().st_mtime_ns if path.exists() else 0
+    page.keyboard.press("Control+s")
+    wait_until(lambda: path.exists() and path.stat().st_mtime_ns > before)
 
 
 def cell_busy(page, index: int) -> bool:
@@ -46,9 +71,11 @@ def state(page) -> str:
     return page.evaluate(f"() => (document.querySelector('{MONITOR}') || {{dataset: {{}}}}).dataset.state || ''")
 
 
-def wait_until(predicate, timeout: float = 60.0, step: float = 0.02) -> float:
-    """Seconds until ``predicate()`` held; raises on timeout."""
+def wait_until(predicate, timeout: float | None = None, step: float = 0.02) -> float:
+    """Seconds until ``predicate()`` held, however slow the machine; raises only at the hang guard ``timeout``
+    (default `HANG_S`)."""
     t0 = time.monotonic()
+    timeout = HANG_S if timeout is None else timeout
     while not predicate():
         if time.monotonic() - t0 > timeout:
             raise TimeoutError("condition not met in time")

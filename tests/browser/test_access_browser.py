@@ -20,7 +20,7 @@ import pytest
 
 from tests.browser.axe import ensure_axe
 from tests.browser.conftest import ARTIFACTS, record_figure
-from tests.browser.helpers import MONITOR, open_notebook, state, wait_until
+from tests.browser.helpers import HANG_MS, MONITOR, open_notebook, state, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -151,7 +151,7 @@ def audit_tabs(keys: Keys, report: dict, stage: str, theme: str) -> None:
     for title in TABS:
         select_tab(keys, title)
         if title == "Evaluation" and stage == "after":
-            page.wait_for_selector(f"{STUDIO} .lnb-confusion table", timeout=60_000)
+            page.wait_for_selector(f"{STUDIO} .lnb-confusion table", timeout=HANG_MS)
         wait_quiet(page)
         t0 = time.monotonic()
         report.setdefault(stage, {}).setdefault(theme, {})[title] = page.evaluate(AUDIT_JS, [STUDIO, AXE_TAGS, False])
@@ -208,8 +208,8 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
     # runs the studio's cell and keeps it selected (Shift+Enter would select the next cell: Tab then goes on to
     # the cells below, and the studio is behind)
     keys.press("Control+Enter")
-    page.wait_for_selector(f"{MONITOR} .lnb-start", timeout=120_000)
-    page.wait_for_function(f"() => !document.querySelector('{MONITOR} .lnb-start').disabled", timeout=120_000)
+    page.wait_for_selector(f"{MONITOR} .lnb-start", timeout=HANG_MS)
+    page.wait_for_function(f"() => !document.querySelector('{MONITOR} .lnb-start').disabled", timeout=HANG_MS)
     wait_quiet(page)
     keys.until(lambda f: "lnb-start" in f["cls"])
     to_start = keys.counts["path"]
@@ -266,7 +266,7 @@ def test_keyboard_only_to_an_explained_sample_with_no_serious_axe_violation(page
     keys.until(lambda f: f["text"].endswith("Explain") or f["text"] == "Explain")
     keys.press("Enter")
     image = page.locator(f"{STUDIO} .lnb-explain-image[src^='blob:']")
-    image.wait_for(timeout=60_000)
+    image.wait_for(timeout=HANG_MS)
     alt = image.get_attribute("title")
     assert "attributions of" in alt and "test image(s)" in alt, alt
     keys.check("explained")

@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.helpers import open_notebook, run_cell, wait_until
+from tests.browser.helpers import HANG_MS, open_notebook, run_cell, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -70,7 +70,7 @@ def set_left_sidebar(page, want_open: bool) -> None:
     if left_sidebar_open(page) != want_open:
         page.locator(f"{PANEL} .jp-Notebook").click(position={"x": 5, "y": 5})  # focus the app, not a widget
         page.keyboard.press("Control+b")
-        wait_until(lambda: left_sidebar_open(page) == want_open, 10)
+        wait_until(lambda: left_sidebar_open(page) == want_open)
     time.sleep(0.8)  # the notebook relayouts
 
 
@@ -80,7 +80,7 @@ def visit_tabs(page, label: str) -> dict[str, list[dict]]:
     for i, title in enumerate(TABS):
         page.locator(f"{STUDIO} .lm-TabBar-tab", has_text=title).first.click()
         if title == "Evaluation":
-            page.wait_for_selector(f"{STUDIO} .lnb-confusion table", timeout=60_000)
+            page.wait_for_selector(f"{STUDIO} .lnb-confusion table", timeout=HANG_MS)
         time.sleep(2.0)  # the tab's renders arrive from the kernel
         clipped = page.evaluate(CLIPPED_JS, STUDIO)
         if clipped:
@@ -95,9 +95,9 @@ def test_no_text_of_the_studio_is_clipped_at_1024_1280_and_1440_px(page, lab):
     page.set_viewport_size({"width": 1440, "height": 1300})
     open_notebook(page, lab, "layout.ipynb")
     run_cell(page, 0)
-    page.wait_for_selector(f"{STUDIO} .lnb-monitor", timeout=240_000)
+    page.wait_for_selector(f"{STUDIO} .lnb-monitor", timeout=HANG_MS)
     wait_until(lambda: page.evaluate(f"() => document.querySelector('{STUDIO} .lnb-monitor').dataset.state")
-               == "completed", 60)
+               == "completed")
     report = {}
     for width, sidebar in ((1440, False), (1024, False), (1280, True)):
         page.set_viewport_size({"width": width, "height": 1300})

@@ -14,7 +14,7 @@ import time
 import pytest
 
 from tests.browser.conftest import ARTIFACTS, free_port
-from tests.browser.helpers import wait_until
+from tests.browser.helpers import HANG_MS, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -58,8 +58,8 @@ def marimo_app(tmp_path, chromium):
 
 def test_the_whole_studio_works_in_marimo(bare_page, marimo_app):
     page = bare_page
-    wait_until(lambda: _loads(page, marimo_app), 60, step=0.5)
-    page.wait_for_selector(".lnb-studio .lm-TabBar-tab", timeout=90_000)  # Jupyter's tabs, in marimo
+    wait_until(lambda: _loads(page, marimo_app), step=0.5)
+    page.wait_for_selector(".lnb-studio .lm-TabBar-tab", timeout=HANG_MS)  # Jupyter's tabs, in marimo
     tabs = page.locator(".lnb-studio .lm-TabBar-tab").all_inner_texts()
     assert [t.strip() for t in tabs][:3] == ["Data", "Augmentation", "Model"]
     assert page.locator(".lnb-field-data-source select").input_value() == "digits"  # a form, with its value
@@ -69,20 +69,20 @@ def test_the_whole_studio_works_in_marimo(bare_page, marimo_app):
     lr.fill("0.02")
     lr.press("Enter")
     studio = page.locator(".lnb-studio").first
-    wait_until(lambda: "lr=0.02" in studio.inner_text(), 30)  # the kernel took the edit and redrew the header
+    wait_until(lambda: "lr=0.02" in studio.inner_text())  # the kernel took the edit and redrew the header
 
     page.locator(".lnb-monitor button", has_text="Start").first.click()
     monitor = page.locator(".lnb-monitor").first
-    wait_until(lambda: monitor.get_attribute("data-state") == "completed", 180, step=0.2)
+    wait_until(lambda: monitor.get_attribute("data-state") == "completed", step=0.2)
     assert int(monitor.get_attribute("data-points") or 0) > 0  # live curves were drawn
     page.screenshot(path=str(ARTIFACTS / "marimo_studio.png"))
     page.locator(".lnb-studio .lm-TabBar-tab", has_text="Runs").first.click()
-    wait_until(lambda: page.locator(".lnb-studio select option", has_text="completed").count() == 1, 30)
+    wait_until(lambda: page.locator(".lnb-studio select option", has_text="completed").count() == 1)
 
 
 def _loads(page, url: str) -> bool:
     try:
-        page.goto(url, timeout=5_000)
+        page.goto(url, timeout=5_000)  # a probe: the server may not listen yet
         return True
     except Exception:  # the server is still starting
         time.sleep(0.5)

@@ -7,6 +7,7 @@ import pytest
 
 import lepton_nb as lnb
 from tests.browser.conftest import ARTIFACTS
+from tests.browser.helpers import HANG_MS
 from tests.conftest import tiny_recipe
 
 pytestmark = pytest.mark.browser
@@ -23,7 +24,7 @@ def open_page(page, path) -> list[str]:
     page.route("http*://**", refuse)
     page.goto(path.resolve().as_uri())
     page.wait_for_function("() => { const all = document.querySelectorAll('.lnb-plot');"
-                           " return all.length > 0 && [...all].every((d) => d.dataset.drawn); }", timeout=60_000)
+                           " return all.length > 0 && [...all].every((d) => d.dataset.drawn); }", timeout=HANG_MS)
     return outside
 
 
@@ -36,7 +37,7 @@ def test_report_charts_draw_offline_show_counts_on_hover_and_print(bare_page, tm
     cell.scroll_into_view_if_needed()
     box = cell.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)  # the first class's cell
-    page.wait_for_selector(".hoverlayer .hovertext", timeout=10_000)
+    page.wait_for_selector(".hoverlayer .hovertext", timeout=HANG_MS)
     tip = page.locator(".hoverlayer .hovertext").first.inner_text()
     assert "true 0" in tip and "predicted 0" in tip and "samples" in tip and "of true 0" in tip
     page.screenshot(path=str(ARTIFACTS / "report-interactive.png"), full_page=True)

@@ -84,9 +84,26 @@ def png(colour: int) -> bytes:
     return out.getvalue()
 
 
+def image_bytes(mode: str, i: int, fmt: str = "PNG") -> bytes:
+    """An image in another mode: 16-bit grey, grey+alpha, RGBA, palette, CMYK JPEG, 32-bit float TIFF."""
+    import numpy as np
+
+    values = np.arange(36, dtype=np.float64).reshape(6, 6) * (i + 1)
+    img = {"I;16": lambda: Image.fromarray((values * 1500 % 65536).astype(np.uint16)),
+           "F": lambda: Image.fromarray(np.where(values > 30, np.nan, values).astype(np.float32)),
+           }.get(mode, lambda: Image.new(mode, (6, 6), (i * 37) % 256 if mode in ("L", "P") else None))()
+    out = BytesIO()
+    img.save(out, fmt)
+    return out.getvalue()
+
+
 FILE_KINDS = {"png": lambda i: (f"{i}.png", png(i * 37 % 256)), "corrupt": lambda i: (f"c{i}.png", b"\x89PNG junk"),
               "empty": lambda i: (f"e{i}.jpg", b""), "text": lambda i: (f"t{i}.txt", b"not an image"),
-              "nested": lambda i: (f"sub/{i}.png", png(i * 91 % 256)), "hidden": lambda i: (f".h{i}.png", png(1))}
+              "nested": lambda i: (f"sub/{i}.png", png(i * 91 % 256)), "hidden": lambda i: (f".h{i}.png", png(1)),
+              "16-bit": lambda i: (f"d{i}.png", image_bytes("I;16", i)), "rgba": lambda i: (f"a{i}.png", image_bytes(
+                  "RGBA", i)), "la": lambda i: (f"g{i}.png", image_bytes("LA", i)), "palette": lambda i: (
+                  f"p{i}.png", image_bytes("P", i)), "cmyk": lambda i: (f"k{i}.jpg", image_bytes("CMYK", i, "JPEG")),
+              "float": lambda i: (f"f{i}.tif", image_bytes("F", i, "TIFF"))}
 
 
 @fuzz()

@@ -35,3 +35,17 @@ def test_distinct_learning_rates_get_distinct_labels(lrs):
 
 def test_flatten():
     assert flatten({"a": {"b": 1, "c": {"d": [1]}}, "e": 2}) == {"a.b": 1, "a.c.d": [1], "e": 2}
+
+
+def test_settings_that_cannot_change_training_are_left_out_of_curve_labels():
+    from lepton_nb.recipe.diff import NO_EFFECT_ON_TRAINING
+
+    a = lnb.Recipe.default()
+    b = a.updated({"evaluate.cv_folds": 3, "evaluate.metrics": ["accuracy"], "interpret.probes": 4,
+                   "train.checkpoint": False, "search.trials": 3})
+    assert differences([a, b])[1].startswith("checkpoint=False, metrics=")  # a plain comparison names them
+    assert differences([a, b], ignore=NO_EFFECT_ON_TRAINING) == ["", ""]  # they train alike
+    c = b.updated({"train.lr": 0.01})
+    assert differences([a, c], ignore=NO_EFFECT_ON_TRAINING)[1] == "lr=0.01"
+    assert {"name", "evaluate", "interpret", "search", "train.checkpoint"} <= set(NO_EFFECT_ON_TRAINING)
+    assert "train.lr" not in NO_EFFECT_ON_TRAINING and "pretrain" not in NO_EFFECT_ON_TRAINING

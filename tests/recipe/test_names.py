@@ -37,3 +37,13 @@ def test_an_empty_or_blank_key_is_shown_quoted_not_as_a_blank_field():
     fields = [p.field for p in info.value.problems]
     assert sorted(fields) == ['""', 'augment.ops[0].""', 'train." "']
 
+
+
+def test_a_made_up_name_says_which_data_and_model():
+    from lepton_nb.recipe.names import default_name, made_up_names, name_problem
+
+    assert default_name("digits", "cnn") == "digits-cnn"  # the preset's own name
+    assert default_name("text_tsv", "text_bow") == "sentiment-bow"
+    assert default_name("csv", "tabular_mlp") == "csv-tabular-mlp"
+    assert name_problem(default_name("image_folder", "resnet18")) is None
+    assert {"run", "digits-cnn", "wine-mlp"} <= made_up_names()

@@ -7,6 +7,7 @@ import torch
 
 import lepton_nb as lnb
 from lepton_nb.robust import robustness_curve
+from lepton_nb.training.callbacks import Callback
 from tests.conftest import tiny_recipe
 
 
@@ -47,3 +48,31 @@ def test_adversarial_training_is_seeded():
 def test_bad_adversarial_settings_are_recipe_errors(key, value):
     with pytest.raises(lnb.RecipeError, match=key.replace(".", r"\.")):
         tiny_recipe(**{key: value})
+
+
+class PassCounter(Callback):
+    """Forward and backward passes of the model within each training batch (validation passes are not counted)."""
+
+    def __init__(self) -> None:
+        self.forward = self.backward = 0
+        self.per_batch: list[tuple[int, int]] = []
+
+    def attach(self, trainer) -> None:
+        super().attach(trainer)
+        trainer.model.register_forward_hook(lambda *_: setattr(self, "forward", self.forward + 1))
+        trainer.model.register_full_backward_hook(lambda *_: setattr(self, "backward", self.backward + 1))
+
+    def on_batch_start(self, event) -> None:
+        self.start = (self.forward, self.backward)
+
+    def on_batch_end(self, event) -> None:
+        self.per_batch.append((self.forward - self.start[0], self.backward - self.start[1]))
+
+
+@pytest.mark.filterwarnings("ignore:Full backward hook is firing")  # the batch's inputs need no gradient
+@pytest.mark.parametrize(("method", "passes"), [("none", 1), ("fgsm_rs", 2), ("pgd", 3 + 1)])
+def test_a_training_batch_costs_what_the_tutorial_says(method, passes):
+    """Notebook 10: standard training one forward and backward pass per batch, FGSM-RS two, PGD steps + 1."""
+    counter = PassCounter()
+    lnb.train(adversarial(method, **{"train.epochs": 1}), out=None, progress=False, callbacks=[counter])
+    assert counter.per_batch and set(counter.per_batch) == {(passes, passes)}

@@ -10,6 +10,7 @@ from torch import nn
 
 import lepton_nb as lnb
 from lepton_nb.data.normalize import NormStats
+from lepton_nb.models.quantize import quantize_model
 from lepton_nb.robust import AttackError, InputSpace, UserSpaceModel, attack, fgsm, pgd, run_attack
 from tests.conftest import tiny_recipe
 
@@ -119,7 +120,7 @@ def test_text_runs_and_models_without_gradients_are_refused_clearly(tmp_path):
     with pytest.raises(AttackError, match="text"):
         attack(text, "fgsm", eps=0.1)
     space, model = image_space(), Tiny().eval()
-    quantized = torch.ao.quantization.quantize_dynamic(model, {nn.Linear}, dtype=torch.qint8)
+    quantized = quantize_model(model)
     x, y = batch()
     with pytest.raises(AttackError, match="gradients"):
         fgsm(UserSpaceModel(quantized, space), space, x, y, 0.1)

@@ -16,6 +16,7 @@ from lepton_nb.cli import main
 from lepton_nb.search import Study, StudyFolder, finished_count, open_study
 from lepton_nb.search.liveness import ENV_GRACE, ENV_HEARTBEAT, stale_message
 from lepton_nb.search.workers import worker_command
+from tests.conftest import HANG_S
 from tests.search.conftest import search_recipe
 
 REPO = Path(__file__).resolve().parents[2]
@@ -78,7 +79,7 @@ def start_worker(folder: StudyFolder) -> subprocess.Popen:
                             stderr=subprocess.PIPE, text=True)
 
 
-def wait_running(study: Study, proc: subprocess.Popen, timeout: float = 90) -> None:
+def wait_running(study: Study, proc: subprocess.Popen, timeout: float = HANG_S) -> None:
     deadline = time.monotonic() + timeout
     while not any(t.state == TrialState.RUNNING and t.intermediate_values for t in study.optuna.get_trials()):
         assert proc.poll() is None, proc.communicate()[1]
@@ -96,7 +97,7 @@ def test_ctrl_c_keeps_the_study_and_a_killed_workers_trial_is_failed_by_a_reader
     proc = start_worker(folder)  # Ctrl-C: the trial stops after its batch, the worker exits 130
     wait_running(study, proc)
     proc.send_signal(signal.SIGINT)
-    assert proc.wait(60) == 130
+    assert proc.wait(HANG_S) == 130
     assert "Traceback" not in proc.communicate()[1]  # the stopped trial is in the table, not on stderr
     (stopped,) = study.optuna.get_trials()
     assert stopped.state == TrialState.FAIL and "interrupted" in stopped.user_attrs["message"]

@@ -15,7 +15,7 @@ from lepton_nb.plotting import new_figure
 from lepton_nb.search import Study, TrialPruning, finished_count
 from lepton_nb.search.identity import identity
 from lepton_nb.training.control import Control
-from tests.conftest import wait_for
+from tests.conftest import HANG_S, wait_for
 from tests.search.conftest import search_recipe
 
 
@@ -197,9 +197,9 @@ def test_stop_ends_the_running_trial_and_the_study_stays_resumable(tmp_path):
     thread = threading.Thread(target=lambda: seen.setdefault("study", lnb.tune(
         recipe, out=tmp_path, progress=False, control=control, on_study=lambda s: seen.setdefault("o", s))))
     thread.start()
-    assert wait_for(lambda: "o" in seen and any(t.intermediate_values for t in seen["o"].get_trials()), 60)
+    assert wait_for(lambda: "o" in seen and any(t.intermediate_values for t in seen["o"].get_trials()))
     control.stop()
-    thread.join(30)
+    thread.join(HANG_S)
     assert not thread.is_alive()
     table = seen["study"].trials
     assert list(table.state) == ["stopped"] and "stopped" in table.message[0]  # the word the Runs tab uses

@@ -20,6 +20,7 @@ from optuna.trial import TrialState
 from lepton_nb.errors import UsageError
 from lepton_nb.search import Study, finished_count, open_storage
 from lepton_nb.search.liveness import ENV_GRACE, ENV_HEARTBEAT
+from tests.conftest import HANG_S
 from tests.search.conftest import search_recipe
 from tests.search.postgres import postgres_server
 
@@ -51,7 +52,7 @@ def test_two_machines_share_one_study_and_a_killed_ones_trial_is_failed(tmp_path
     a, b = tune(recipe, out_a, postgres_url, env), tune(recipe, out_b, postgres_url, env)
     try:
         study = None
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + HANG_S  # a hang guard only
         while True:  # machine A is killed while one of its trials trains (an epoch reported, not finished)
             assert a.poll() is None and b.poll() is None, (a.poll(), b.poll(), a.stderr and b.stderr)
             assert time.monotonic() < deadline, "machine A never trained a trial"
@@ -68,8 +69,8 @@ def test_two_machines_share_one_study_and_a_killed_ones_trial_is_failed(tmp_path
                 killed = mine[0].number
                 break
             time.sleep(0.1)
-        a.wait(30)
-        _, err = b.communicate(timeout=240)
+        a.wait(HANG_S)
+        _, err = b.communicate(timeout=HANG_S)
         assert b.returncode == 0, err  # the other machine finishes
     finally:
         for p in (a, b):

@@ -1,4 +1,4 @@
-"""Dynamic quantization and magnitude pruning of finished runs: size, latency and metrics before/after."""
+"""Weight quantization (torchao) and magnitude pruning of finished runs: size, latency and metrics before/after."""
 
 import numpy as np
 import pytest
@@ -6,16 +6,13 @@ import torch
 from torch import nn
 
 import lepton_nb as lnb
-from lepton_nb.models.quantize import quantize_model
+from lepton_nb.errors import CheckpointError, ModelError
+from lepton_nb.models.quantize import quantization, quantize_model
 from lepton_nb.recipe import ModelSection
 from lepton_nb.tools.compress import prune_model, sparsity
 from lepton_nb.training.checkpoint import load_checkpoint
 from lepton_nb.training.control import Control
 from tests.conftest import tiny_recipe
-
-
-def is_dynamic(module: nn.Module, name: str) -> bool:
-    return type(module).__module__.startswith("torch.ao.nn.quantized.dynamic") and type(module).__name__ == name
 
 
 @pytest.fixture(scope="module")
@@ -28,21 +25,22 @@ def mlp_run(tmp_path_factory):
 def test_quantized_model_is_smaller_on_disk_and_keeps_accuracy(mlp_run):
     result = lnb.quantize(mlp_run, repeats=3)
     original, quantized = result.variants
-    assert quantized.name == "dynamic qint8" and quantized.path.parent == mlp_run.dir / "optimized"
+    assert quantized.name == "int8 weights" and quantized.path.parent == mlp_run.dir / "optimized"
     assert quantized.size_bytes < 0.5 * original.size_bytes  # int8 Linear weights: about a quarter
     assert quantized.path.stat().st_size == quantized.size_bytes
     assert original.metrics["accuracy"] == pytest.approx(mlp_run.metrics["accuracy"])
     assert abs(quantized.metrics["accuracy"] - original.metrics["accuracy"]) <= 0.05
     assert quantized.latency_ms > 0 and original.latency_ms > 0
     table = result.table()
-    assert "dynamic qint8" in table and "size KB" in table and "accuracy" in table
+    assert "int8 weights" in table and "size KB" in table and "accuracy" in table
+    assert "torchao Int8WeightOnlyConfig) in 3 Linear layer(s)" in quantized.detail
     rows = result.rows()
     assert rows[1]["delta_accuracy"] == pytest.approx(rows[1]["accuracy"] - rows[0]["accuracy"], abs=1e-3)
     assert result.to_dict()["variants"][1]["path"].endswith("quantized-qint8.pt")
 
     # the file loads back (weights_only) as a quantized model that predicts like the measured one
     loaded = lnb.load_run(mlp_run.dir, checkpoint="optimized/quantized-qint8.pt")
-    assert any(is_dynamic(m, "Linear") for m in loaded.model.modules())
+    assert quantization(loaded.model) == "qint8"
     raw = mlp_run.data.raw("test", slice(None))
     measured = quantized.model(raw).argmax(1).numpy()
     assert np.array_equal(np.array([int(c) for c in loaded.predict(raw)]), measured)
@@ -64,7 +62,7 @@ def test_pruning_reaches_the_requested_sparsity(mlp_run, scope):
 
 def test_optimize_builds_one_table_and_loads_pruned_weights(digits_run):
     result = lnb.optimize(digits_run, quantize=True, prune=[0.3, 0.9], repeats=2)
-    assert [v.name for v in result.variants] == ["original (float32)", "dynamic qint8", "pruned 30% (global)",
+    assert [v.name for v in result.variants] == ["original (float32)", "int8 weights", "pruned 30% (global)",
                                                  "pruned 90% (global)"]
     assert result.variants[3].sparsity == pytest.approx(0.9, abs=1e-3)
     assert "conv layer(s) stay float32" in result.variants[1].detail
@@ -73,13 +71,15 @@ def test_optimize_builds_one_table_and_loads_pruned_weights(digits_run):
     assert pruned.evaluate().metrics["accuracy"] == pytest.approx(result.variants[2].metrics["accuracy"])
 
 
-def test_quantizing_a_bilstm_covers_its_lstm():
+def test_quantizing_a_bilstm_covers_its_linear_layers_and_keeps_its_lstm_float():
     spec = lnb.data.DataSpec("text", [12], 2, ["0", "1"], vocab_size=50)
     model = lnb.build_model(ModelSection(arch="text_bilstm", hidden=8, embed_dim=8), spec, seed=0).eval()
-    q = quantize_model(model)
-    assert any(is_dynamic(m, "LSTM") for m in q.modules())
-    ids = torch.randint(2, 50, (4, 12))
-    assert torch.allclose(q(ids), model(ids), atol=0.1)
+    for dtype in ("qint8", "float16"):
+        q = quantize_model(model, dtype)
+        assert quantization(q) == dtype and quantization(model) is None  # the original is left as it is
+        assert all(p.dtype == torch.float32 for m in q.modules() if isinstance(m, nn.LSTM) for p in m.parameters())
+        ids = torch.randint(2, 50, (4, 12))
+        assert torch.allclose(q(ids), model(ids), atol=0.1)
     pruned, reached = prune_model(model, 0.5)
     assert reached == pytest.approx(0.5, abs=1e-3)
     assert pruned(ids).shape == (4, 2)
@@ -100,6 +100,29 @@ def test_bad_arguments_and_stopping(digits_run):
     assert result.status == "stopped" and [v.name for v in result.variants] == ["original (float32)"]
 
 
+def test_float16_weights_halve_the_linear_layers_and_export(mlp_run, tmp_path):
+    result = lnb.quantize(mlp_run, "float16", repeats=1)
+    original, half = result.variants
+    assert half.name == "float16 weights" and half.size_bytes < 0.7 * original.size_bytes
+    assert abs(half.metrics["accuracy"] - original.metrics["accuracy"]) <= 0.01
+    exported = lnb.export(mlp_run.dir, "torchscript", tmp_path / "m.pt", checkpoint="optimized/quantized-float16.pt",
+                          repeats=1)
+    assert exported.agreement == 1.0
+
+
+def test_int8_weights_are_refused_by_export_not_a_crash(mlp_run, tmp_path):
+    lnb.quantize(mlp_run, repeats=1)
+    for fmt in ("torchscript", "onnx"):
+        with pytest.raises(ModelError, match="torchao int8 weights, which neither TorchScript nor ONNX"):
+            lnb.export(mlp_run.dir, fmt, tmp_path / f"m.{fmt}", checkpoint="optimized/quantized-qint8.pt")
+
+
+def test_a_checkpoint_quantized_by_torch_ao_says_to_quantize_again(mlp_run):
+    legacy = mlp_run.dir / "optimized" / "legacy.pt"
+    legacy.parent.mkdir(exist_ok=True)
+    torch.save({"model": {"head._packed_params._packed_params": torch.zeros(2)}, "quantized": "qint8"}, legacy)
+    with pytest.raises(CheckpointError, match="quantized by an older lepton_nb through torch.ao.quantization"):
+        lnb.load_run(mlp_run.dir, checkpoint="optimized/legacy.pt")
 def test_a_lora_run_is_merged_before_it_is_pruned_or_quantized(tmp_path):
     """In memory and from disk: the adapters are folded into the layers first, never pruned as A and B apart."""
     recipe = tiny_recipe(**{"model.arch": "mlp", "model.hidden": 32, "name": "lora-mlp", "train.epochs": 1,

@@ -12,7 +12,7 @@ from lepton_nb.training.callbacks import Callback
 from lepton_nb.training.changes import MID_RUN, check_changes, locked_reason
 from lepton_nb.training.events import BatchEnd, Changed
 from lepton_nb.workflows.fit import make_trainer
-from tests.conftest import tiny_recipe, wait_for
+from tests.conftest import HANG_S, tiny_recipe, wait_for
 
 
 class PauseAt(Callback):
@@ -32,7 +32,7 @@ def fit_with_change(recipe, step, changes):
     trainer.events.subscribe(seen.append, Changed)
     if changes is not None:
         def resume():
-            wait_for(lambda: trainer.status == "paused", 60)
+            wait_for(lambda: trainer.status == "paused")
             trainer.control.resume(changes)
         threading.Thread(target=resume, daemon=True).start()
     else:
@@ -89,17 +89,17 @@ def test_session_refuses_changes_unless_paused_and_valid(tmp_path):
     session.on_state(lambda s: paused.set() if s == "paused" else None)
     session.on_event(lambda e: session.pause() if isinstance(e, BatchEnd) and e.global_step == 3 else None)
     assert session.start(recipe)
-    assert paused.wait(60)
+    assert paused.wait(HANG_S)
     with pytest.raises(RecipeError, match="train.lr"):
         session.resume({"train.lr": -1.0})
     with pytest.raises(RecipeError, match="cannot change mid-run"):
         session.resume({"model.width": 4})
     session.resume({"train.lr": 0.001})
-    wait_for(lambda: session.state == "running", 30)
+    wait_for(lambda: session.state == "running")
     with pytest.raises(lnb.UsageError, match="paused run"):
         session.resume({"train.lr": 0.002})
     session.stop()
-    assert session.wait(60)
+    assert session.wait(HANG_S)
     run = session.run
     assert json.loads((run.dir / "changes.json").read_text())[0]["new"] == 0.001
     assert json.loads((run.dir / "recipe.json").read_text())["train"]["lr"] == 0.005

@@ -8,7 +8,8 @@ import sys
 import time
 
 from lepton_nb.artifacts import RunFolder
-from lepton_nb.training.checkpoint import load_checkpoint, remove_stale_temp_files, save_checkpoint
+from lepton_nb.files import remove_stale_temp_files
+from lepton_nb.training.checkpoint import load_checkpoint, save_checkpoint
 
 WRITER = """
 import sys, torch

@@ -91,3 +91,13 @@ def test_a_history_written_before_the_one_key_dialect_reads_as_today(tmp_path):
     assert loaded.names() == ["batch_loss", "train_loss"]  # one dialect: per-batch batch_loss, per-epoch train_loss
     assert loaded.series("batch_loss")[1].tolist() == [0.9, 0.7]
     assert loaded.series("train/loss")[1].tolist() == [0.9, 0.7] and loaded.length("train/loss") == 2  # old name
+
+
+def test_epoch_seconds_leaves_out_the_first_epochs_warm_up():
+    h = History()
+    assert math.isnan(h.epoch_seconds())
+    h.log_epoch({"epoch": 0, "seconds": 9.0})
+    assert h.epoch_seconds() == 9.0  # the only epoch there is
+    for e, s in enumerate((1.0, 1.2, 0.9), start=1):
+        h.log_epoch({"epoch": e, "seconds": s})
+    assert h.epoch_seconds() == 1.0  # the median of epochs 2-4: the first one's 9 s warm-up is not counted

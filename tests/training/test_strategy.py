@@ -23,7 +23,7 @@ import lepton_nb as lnb
 from lepton_nb.cli import main
 from lepton_nb.data.batches import TensorBatches, rank_share, shard
 from lepton_nb.training.strategy import check_batch_size
-from tests.conftest import REPO, tiny_recipe
+from tests.conftest import HANG_S, REPO, tiny_recipe
 
 
 def equivalence_recipe() -> lnb.Recipe:
@@ -86,7 +86,7 @@ def test_a_stop_on_one_process_stops_all_without_hanging(tmp_path):
     script.write_text(textwrap.dedent(WORKER))
     proc = subprocess.run([sys.executable, "-m", "torch.distributed.run", "--standalone", "--nproc_per_node", "2",
                            str(script), str(recipe_path), str(tmp_path / "runs")], capture_output=True, text=True,
-                          timeout=120, env=child_env())
+                          timeout=HANG_S, env=child_env())
     assert proc.returncode == 0, proc.stderr[-3000:]
     assert "rank 0: stopped stopped on another process epochs=0" in proc.stdout
     assert "rank 1: stopped asked on rank 1 epochs=0" in proc.stdout

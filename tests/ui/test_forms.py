@@ -1,4 +1,6 @@
 import dataclasses
+import html
+import re
 
 import ipywidgets as W
 
@@ -68,6 +70,43 @@ def test_fields_that_do_not_apply_are_hidden():
     c["data.source"].widget.value = "csv"
     assert c["data.path"].box.layout.display == "" and c["data.target"].box.layout.display == ""
     assert c["model.embed_dim"].box.layout.display == "none"
+    assert c["model.adapter.r"].box.layout.display == "none"  # no adapter
+    c["model.adapter.kind"].widget.value = "lora"
+    assert c["model.adapter.r"].box.layout.display == "" and c["model.adapter.targets"].box.layout.display == ""
+
+
+def test_whole_sections_and_the_panel_parts_that_belong_to_them_follow_the_same_rule():
+    form = RecipeForm(Recipe.default(), skip={"augment": ("ops",)})
+    title = W.HTML("<h4>Normalization</h4>")
+    form.follow(title, "normalize")
+    assert form.sections["pretrain"].box.layout.display == "none"  # masked-word pretraining: text only
+    assert form.sections["normalize"].box.layout.display == "" and title.layout.display == ""
+    form.controls()["data.source"].widget.value = "text_tsv"
+    assert form.sections["pretrain"].box.layout.display == ""
+    assert form.sections["normalize"].box.layout.display == "none" and title.layout.display == "none"  # word ids
+    assert form.sections["train"].box.layout.display != "none"  # sections without applies_to always show
+
+
+def _hover_of(control) -> str:
+    return html.unescape(re.search(r'title="([^"]*)"', control.help.value).group(1))
+
+
+def test_choices_read_as_plain_words_with_the_technical_name_on_hover():
+    form = RecipeForm(Recipe.default())
+    c = form.controls()
+    precision = c["train.mixed_precision"]
+    assert "16-bit (bfloat16)" in [label for label, _ in precision.widget.options]
+    shown = re.sub(r"<[^>]*>", "", precision.help.value)  # the help's words, not its hover
+    assert "bf16" not in precision.widget.description and "bf16" not in shown  # not in what one reads
+    assert "16-bit (bfloat16) = bf16" in _hover_of(precision)  # but on hover
+    metrics = c["evaluate.metrics"]
+    labels = dict((v, label) for label, v in metrics.widget.options)
+    assert labels["balanced_accuracy"] == "balanced accuracy" and labels["roc_auc"] == "ROC AUC"
+    assert "precision (class mean) = precision_macro" in _hover_of(metrics)
+    metrics.set(["accuracy", "roc_auc"])
+    assert form.validate().evaluate.metrics == ["accuracy", "roc_auc"]  # the values stay the machine keys
+    precision.set("bf16")
+    assert form.validate().train.mixed_precision == "bf16"
 
 
 def test_set_recipe_updates_every_control_and_validates_once():

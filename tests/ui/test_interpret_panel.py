@@ -4,7 +4,7 @@ import numpy as np
 
 import lepton_nb as lnb
 from lepton_nb.ui.views.timeline import encode_frame
-from tests.conftest import tiny_recipe
+from tests.conftest import HANG_S, tiny_recipe
 from tests.ui.conftest import settle
 
 
@@ -18,7 +18,7 @@ def test_timeline_receives_frames_as_training_goes(studio):
     studio.update({"interpret.every_n_epochs": 1, "train.epochs": 3})
     timeline = studio.interpret_panel.timeline
     sent = captured(timeline)
-    assert studio.start() and studio.wait(60)
+    assert studio.start() and studio.wait(HANG_S)
     appended = [m for m in sent if m["type"] == "frames"]
     assert sum(len(m["frames"]) for m in appended) == 3
     assert [m["start"] for m in appended] == sorted(m["start"] for m in appended)
@@ -41,7 +41,7 @@ def test_encoded_frame_keeps_sign_and_relative_size():
 
 
 def test_explain_chosen_samples_and_class_averages(studio):
-    assert studio.start() and studio.wait(60)
+    assert studio.start() and studio.wait(HANG_S)
     panel = studio.interpret_panel
     assert "grad_cam" in [v for _, v in panel.method.options]
     panel.source.value = "indices"
@@ -64,8 +64,8 @@ def test_explain_chosen_samples_and_class_averages(studio):
 
 def test_tabular_runs_offer_tabular_methods_and_global_importance(tmp_path):
     studio = lnb.Studio(lnb.Recipe.preset("wine").updated({"train.epochs": 3}), out=None)
-    studio.wait_data(60)
-    assert studio.start() and studio.wait(60)
+    studio.wait_data(HANG_S)
+    assert studio.start() and studio.wait(HANG_S)
     panel = studio.interpret_panel
     methods = [v for _, v in panel.method.options]
     assert "feature_ablation" in methods and "grad_cam" not in methods
@@ -82,8 +82,8 @@ def test_tabular_runs_offer_tabular_methods_and_global_importance(tmp_path):
 def test_text_runs_highlight_words(imdb_path):
     studio = lnb.Studio(lnb.Recipe.preset("sentiment").updated({"data.path": str(imdb_path), "train.epochs": 2}),
                         out=None)
-    studio.wait_data(60)
-    assert studio.start() and studio.wait(120)
+    studio.wait_data(HANG_S)
+    assert studio.start() and studio.wait(HANG_S)
     panel = studio.interpret_panel
     assert [v for _, v in panel.method.options] == ["layer_integrated_gradients"]
     panel.source.value = "indices"
@@ -102,13 +102,13 @@ def test_nothing_to_explain_before_a_run():
 
 
 def test_trust_checks_in_the_interpret_tab(studio):
-    assert studio.start() and studio.wait(60)
+    assert studio.start() and studio.wait(HANG_S)
     panel = studio.interpret_panel
     panel.source.value = "indices"
     panel.indices.value = "0, 1, 2"
     panel.method.value = "saliency"
     assert panel.check_trust()
-    settle(panel.trust_task, timeout=120)
+    settle(panel.trust_task, timeout=HANG_S)
     assert panel.trust_report.n == 3 and panel.trust_report.method == "saliency"
     html = panel.trust_html.value
     assert "infidelity" in html and "max-sensitivity" in html and "model randomization" in html

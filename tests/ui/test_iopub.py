@@ -12,6 +12,7 @@ import time
 import pytest
 
 from lepton_nb.ui.iopub import keep_iopub_lossless
+from tests.conftest import HANG_S
 
 jupyter_client = pytest.importorskip("jupyter_client.manager")
 
@@ -20,13 +21,13 @@ BURST = 6000
 
 @pytest.fixture
 def kernel():
-    km, kc = jupyter_client.start_new_kernel(kernel_name="python3", startup_timeout=90)
+    km, kc = jupyter_client.start_new_kernel(kernel_name="python3", startup_timeout=HANG_S)
     yield kc
     kc.stop_channels()
     km.shutdown_kernel(now=True)
 
 
-def run(kc, code: str, pause: float = 0.0, timeout: float = 60) -> list[dict]:
+def run(kc, code: str, pause: float = 0.0, timeout: float = HANG_S) -> list[dict]:
     """Execute ``code``; read nothing for ``pause`` seconds, then every output message up to idle."""
     msg_id = kc.execute(code)
     time.sleep(pause)

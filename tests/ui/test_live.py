@@ -1,11 +1,13 @@
 import contextvars
 import json
 import threading
+from types import SimpleNamespace
 
 import ipywidgets
 
 from lepton_nb.training.history import History
-from lepton_nb.ui.views.live import MAX_POINTS_ON_RESET, LiveMonitor
+from lepton_nb.ui.views import live
+from lepton_nb.ui.views.live import MAX_POINTS_ON_RESET, LiveFeed, LiveMonitor, panels_for
 
 
 def capture(monitor):
@@ -124,3 +126,42 @@ def test_after_a_pull_the_next_push_goes_on_from_what_the_view_has():
     h.log_many(7, {"batch_loss": 0.05, "lr": 0.01})
     m.push()
     assert sent[-1]["series"]["batch_loss"]["start"] == 6
+
+
+class Clock:
+    def __init__(self):
+        self.now = 0.0
+
+    def __call__(self):
+        return self.now
+
+
+def test_time_left_is_measured_on_training_alone_and_a_pause_stops_the_clock(monkeypatch):
+    clock = Clock()
+    monkeypatch.setattr(live.time, "perf_counter", clock)
+    trainer = SimpleNamespace(train_batches=[None] * 10, cfg=SimpleNamespace(epochs=5, batch_size=32), global_step=0)
+    session = SimpleNamespace(trainer=trainer, started_at=0.5, state="running")
+    feed = LiveFeed(LiveMonitor(), session)
+
+    def at(t, step, state="running"):
+        clock.now, trainer.global_step, session.state = t, step, state
+        return feed.progress()
+
+    at(0.0, 0)
+    assert at(6.0, 1)["eta"] is None  # 6 s of loading data and a slow first batch: nothing measured yet
+    for k in range(1, 16):  # then 10 steps a second
+        p = at(6.0 + k / 10, 1 + k)
+    assert p["eta"] is None  # 1.5 s of training: still estimating, never "11m52s" for a short run
+    p = at(9.0, 31)
+    assert abs(p["eta"] - (50 - 31) / 10) < 0.01 and abs(p["samples_per_s"] - 320) < 1
+    paused = at(10.0, 41, "paused")
+    assert paused["eta"] is None and paused["samples_per_s"] is None  # a paused run has no speed
+    assert at(70.0, 41, "paused")["samples_per_s"] is None  # ... however long it stays paused
+    at(100.0, 41)  # resumed
+    p = at(100.5, 46)
+    assert abs(p["eta"] - (50 - 46) / 10) < 0.01  # the pause did not count as time spent training
+    assert p["elapsed"] == 100.0  # the wall clock since Start still says how long it has been
+
+
+def test_the_learning_rate_axis_never_goes_below_zero():
+    assert all(p.get("ymin") == 0 for p in panels_for(False) + panels_for(True, True) if p["series"] == ["lr"])

@@ -7,6 +7,8 @@ import sys
 
 import pytest
 
+from tests.conftest import HANG_S
+
 pytest.importorskip("marimo")
 
 NOTEBOOK = '''import marimo
@@ -31,7 +33,7 @@ if __name__ == "__main__":
 def test_the_export_holds_the_whole_studio_as_displayed(tmp_path):
     (tmp_path / "studio_nb.py").write_text(NOTEBOOK)
     proc = subprocess.run([sys.executable, "-m", "marimo", "export", "html", "studio_nb.py", "-o", "out.html"],
-                          cwd=tmp_path, capture_output=True, text=True, timeout=300)
+                          cwd=tmp_path, capture_output=True, text=True, timeout=HANG_S)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     page = (tmp_path / "out.html").read_text(encoding="utf-8")
     assert "marimo-anywidget" in page and "_boot" in page  # the bridge, with the state saved at display

@@ -3,7 +3,7 @@
 import threading
 
 from lepton_nb.training.events import BatchEnd
-from tests.conftest import wait_for
+from tests.conftest import HANG_S, wait_for
 
 
 def test_pause_edit_resume_applies_records_and_marks(studio):
@@ -13,11 +13,11 @@ def test_pause_edit_resume_applies_records_and_marks(studio):
     studio.session.on_state(lambda s: paused.set() if s == "paused" else None)
     assert studio.start()
     lr, width = studio.form.controls()["train.lr"], studio.form.controls()["model.width"]
-    assert paused.wait(60)
+    assert paused.wait(HANG_S)
     # the worker's events reach the kernel in bundles: the pause sent at step 4 lands a few batches later
     step = studio.session.trainer.global_step
     assert step >= 4
-    wait_for(lambda: not lr.widget.disabled, 10)
+    wait_for(lambda: not lr.widget.disabled)
     assert width.widget.disabled and "model is built at Start" in width.widget.tooltip
     assert studio.form.controls()["train.epochs"].widget.disabled  # one_cycle plans over the epochs
     assert "Now change" in studio.lock_note.value
@@ -25,12 +25,12 @@ def test_pause_edit_resume_applies_records_and_marks(studio):
     assert studio.pending_changes() == {"train.lr": 0.001}
     assert studio.resume() == {"train.lr": 0.001}
     assert "applied on Resume: lr = 0.001" in studio.monitor.message
-    wait_for(lambda: studio.monitor.marks, 30)
+    wait_for(lambda: studio.monitor.marks)
     assert studio.monitor.marks == [{"step": step, "text": "lr 0.004→0.001"}]  # where the run was paused
-    wait_for(lambda: lr.widget.disabled, 10)  # running again: pause to change it
+    wait_for(lambda: lr.widget.disabled)  # running again: pause to change it
     assert "pause the run" in lr.widget.tooltip
     studio.stop()
-    assert studio.wait(60)
+    assert studio.wait(HANG_S)
     run = studio.run
     assert run.recipe.train.lr == 0.004 and run.history.meta["changes"][0]["new"] == 0.001
     assert run.history.meta["changes"][0]["step"] == step

@@ -4,6 +4,7 @@ import re
 
 from lepton_nb.recipe.labels import METRIC_TEXT, metric_help, metric_label
 from lepton_nb.ui.render import snapshot_html, table_html
+from tests.conftest import HANG_S
 from tests.ui.conftest import settle
 
 
@@ -27,7 +28,7 @@ def test_tables_show_labels_with_hover_explanations():
 
 def test_studio_shows_readable_metrics_times_and_statuses(studio):
     studio.update({"evaluate.metrics": ["accuracy", "balanced_accuracy", "f1_macro"]})
-    assert studio.start() and studio.wait(60)
+    assert studio.start() and studio.wait(HANG_S)
     run = studio.run
     studio.show_tab("Evaluation")
     evaluation = studio.evaluate_panel.metrics.value
@@ -46,6 +47,6 @@ def test_studio_shows_readable_metrics_times_and_statuses(studio):
 
 def test_cross_validation_table_uses_the_labels(studio):
     studio.update({"evaluate.cv_folds": 2, "evaluate.metrics": ["accuracy", "balanced_accuracy"]})
-    assert studio.cross_validate(timeout=120) is not None
+    assert studio.cross_validate(timeout=HANG_S) is not None
     settle(studio.evaluate_panel.cv_task)
     assert "balanced accuracy" in studio.evaluate_panel.cv_result_html.value

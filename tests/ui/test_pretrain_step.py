@@ -4,7 +4,7 @@ import time
 
 import lepton_nb as lnb
 from lepton_nb.ui.views.live import PRETRAIN_PANELS
-from tests.conftest import tiny_recipe, write_sentiment
+from tests.conftest import HANG_S, tiny_recipe, write_sentiment
 from tests.workflows.test_transformers import text_recipe
 
 
@@ -13,10 +13,10 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
                                                                  "pretrain.batch_size": 32, "train.epochs": 2})
     studio = lnb.Studio(recipe, out=tmp_path / "runs", hz=20)
     try:
-        assert studio.wait_data(60) is not None
+        assert studio.wait_data(HANG_S) is not None
         step = studio.train_panel.pretrain
         assert not step.button.disabled and step.mode.disabled  # nothing to fine-tune from yet
-        pre = studio.pretrain(timeout=120)
+        pre = studio.pretrain(timeout=HANG_S)
         assert pre is not None and pre.status == "completed" and "pretrain" in pre.extras
         assert studio.monitor.panels == PRETRAIN_PANELS  # masked-token curves, no validation
         assert [round(e["train_loss"], 6) for e in pre.history.epochs] and len(pre.history.epochs) == 3
@@ -31,7 +31,7 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
         assert model.adapter.targets == ["q", "v", "embedding"]
         assert studio.data_for(studio.recipe) is None  # its ids come from the encoder's tokenizer: built by the run
         assert studio.start()
-        assert studio.wait(120)
+        assert studio.wait(HANG_S)
         fine = studio.run
         assert fine.status == "completed" and fine.extras["init"]["loaded"] == ["features"]
         params = fine.extras["parameters"]
@@ -62,12 +62,13 @@ def test_the_step_says_why_it_does_not_apply(tmp_path):
     studio = lnb.Studio(tiny_recipe(), out=None, worker="thread")
     try:
         step = studio.train_panel.pretrain
+        assert step.box.layout.display == "none"  # digits have no words to pretrain on: the step is not shown
         assert step.button.disabled and "is image" in step.status.value
         assert not step.start() and "cannot pretrain" in step.status.value
         assert not studio.session.busy and studio.runs_panel.transfer.value == ""
         studio.update({"data.source": "text_tsv", "data.path": str(write_sentiment(tmp_path / "r.tsv")),
                        "model.arch": "text_cnn", "augment.ops": []})
-        assert step.button.disabled and "text_transformer" in step.status.value
+        assert step.box.layout.display == "" and step.button.disabled and "text_transformer" in step.status.value
         studio.update({"model.arch": "text_transformer", "model.embed_dim": 16, "model.heads": 2})
         assert not step.button.disabled
     finally:
@@ -78,8 +79,8 @@ def test_edits_made_while_a_pretraining_is_paused_wait_for_the_next_training_run
     recipe = text_recipe(write_sentiment(tmp_path / "r.tsv"), **{"pretrain.epochs": 500, "pretrain.batch_size": 8})
     studio = lnb.Studio(recipe, out=None, hz=20, worker="thread")
     try:
-        assert studio.wait_data(60) is not None and studio.pretrain(wait=False) is None
-        deadline = time.monotonic() + 60
+        assert studio.wait_data(HANG_S) is not None and studio.pretrain(wait=False) is None
+        deadline = time.monotonic() + HANG_S
         while studio.session.state != "running" and time.monotonic() < deadline:
             time.sleep(0.05)
         studio.pause()

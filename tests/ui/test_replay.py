@@ -4,7 +4,7 @@ import pytest
 
 import lepton_nb as lnb
 from lepton_nb.errors import UsageError
-from tests.conftest import tiny_recipe
+from tests.conftest import HANG_S, tiny_recipe
 
 
 @pytest.fixture(scope="module")
@@ -24,7 +24,7 @@ def test_replay_from_a_folder_plays_every_point_frame_and_mark(run):
     r = lnb.replay(folder, speed=1000, start=False)
     monitor_msgs, timeline_msgs = captured(r.monitor), captured(r.timeline)
     assert r.play() and not r.play()  # one replay at a time
-    assert r.wait(60)
+    assert r.wait(HANG_S)
     assert r.monitor.state == "completed" and "finished" in r.monitor.message
     for name in run.history.names():
         assert r.history.series(name)[1].tolist() == pytest.approx(run.history.series(name)[1].tolist(),
@@ -35,7 +35,7 @@ def test_replay_from_a_folder_plays_every_point_frame_and_mark(run):
     assert r.monitor.marks == [{"step": 5, "text": "lr 0.005→0.001"}]
     appended = sum(len(s["y"]) for m in monitor_msgs if m["type"] == "append" for s in m["series"].values())
     assert appended >= len(run.history.series("batch_loss")[0])  # the curves arrived piece by piece
-    assert r.play() and r.wait(60)  # and again
+    assert r.play() and r.wait(HANG_S)  # and again
 
 
 def test_stop_pause_and_bad_speed(run):
@@ -44,7 +44,7 @@ def test_stop_pause_and_bad_speed(run):
     r.play()
     r.monitor._on_msg(r.monitor, {"type": "command", "name": "pause"}, [])
     r.monitor._on_msg(r.monitor, {"type": "command", "name": "stop"}, [])
-    assert r.wait(10) and r.monitor.state == "stopped"
+    assert r.wait(HANG_S) and r.monitor.state == "stopped"
     for bad in (0, -1, "fast"):
         with pytest.raises(UsageError, match="speed"):
             lnb.replay(run.dir, speed=bad)

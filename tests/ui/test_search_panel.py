@@ -11,14 +11,14 @@ from lepton_nb.recipe import searchable_fields
 from lepton_nb.search import Study
 from lepton_nb.ui.studio import TABS
 from lepton_nb.ui.views.space import default_distribution
-from tests.conftest import wait_for
+from tests.conftest import HANG_S, wait_for
 from tests.search.conftest import search_recipe
 
 
 @pytest.fixture
 def studio(tmp_path):
     s = lnb.Studio(search_recipe(), out=tmp_path, hz=20)
-    assert s.wait_data(60) is not None
+    assert s.wait_data(HANG_S) is not None
     yield s
     s.close()
 
@@ -140,13 +140,13 @@ def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, 
     assert studio.search(wait=False) is None
     assert studio.monitor.state == "searching"  # before: "idle" (or the last run's stale error)
     assert not studio.start() and "the search" in studio.monitor.message  # one CPU-heavy job at a time
-    assert wait_for(running_shown, 60)
+    assert wait_for(running_shown)
     assert "lnb-trial-running" in seen["table"] and "train.lr" in seen["table"]
-    assert wait_for(lambda: "of 2 trials finished" in studio.monitor.message, 60)  # the search's progress
+    assert wait_for(lambda: "of 2 trials finished" in studio.monitor.message)  # the search's progress
     assert studio.monitor.state == "searching" and "progress" in dir(studio.monitor)
     running = next(r for r in seen["rows"] if r["state"] == "running")
     assert running["trial"] in (0, 1) and running["seconds"] is not None
-    assert panel.task.wait(300) and panel.study is not None
+    assert panel.task.wait(HANG_S) and panel.study is not None
     study = panel.study
     assert len(study.trials) == 2 and panel.view.curve.value[:4] == b"\x89PNG"
     assert "best val_accuracy" in panel.status.value and not panel.apply_button.disabled
@@ -156,30 +156,30 @@ def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, 
     assert "href='data:text/html;base64," in link and "download='digits-cnn-search-report.html'" in link
     assert "fANOVA" in panel.view.curve.tooltip  # its text alternative
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]  # trials in the Runs tab
-    assert panel.start() and panel.task.wait(300)  # Start on the finished study: says that nothing ran
+    assert panel.start() and panel.task.wait(HANG_S)  # Start on the finished study: says that nothing ran
     assert "0 new trials" in panel.status.value and "raise Trials" in panel.status.value
     recipe = panel.apply_best()
     assert studio.recipe == recipe and recipe.train.lr == study.best_params["train.lr"]
-    assert studio.start() and studio.wait(60)  # the lock was released
+    assert studio.start() and studio.wait(HANG_S)  # the lock was released
 
 
 def test_stop_ends_the_running_trial_and_start_continues_the_study(studio, tmp_path):
     panel = studio.search_panel
     studio.update({"search.trials": 2, "train.epochs": 12, "search.pruner": "none"})
-    studio.wait_data(60)
+    studio.wait_data(HANG_S)
     assert panel.start()
-    assert wait_for(lambda: any(r["state"] == "running" and r["epoch"] for r in panel.view.rows), 60)
+    assert wait_for(lambda: any(r["state"] == "running" and r["epoch"] for r in panel.view.rows))
     studio.stop()  # the studio's Stop (the monitor's ■ Stop) stops the search too
-    assert panel.task.wait(30)
+    assert panel.task.wait(HANG_S)
     assert "stopped" in panel.status.value and panel.study.trials.state.tolist() == ["stopped"]
     assert "lnb-trial-stopped" in panel.view.table.value and "#b71c1c" not in panel.view.table.value  # not red
     assert Study.load(tmp_path / "digits-cnn-search").counts() == {"stopped": 1}
     studio.update({"train.epochs": 1})  # another recipe: its study is not this one's
-    assert panel.start() and panel.task.wait(60)
+    assert panel.start() and panel.task.wait(HANG_S)
     assert "train.epochs" in panel.status.value and "another recipe name" in panel.status.value
     assert studio.monitor.state == "error" and not panel.searching
     studio.update({"train.epochs": 12})
-    assert panel.start() and panel.task.wait(300)
+    assert panel.start() and panel.task.wait(HANG_S)
     assert panel.study.counts() == {"stopped": 1, "complete": 2}
     params = [repr(t.params) for t in panel.study.optuna.trials]
     assert len(set(params)) == 3  # continued the sampler's stream: no configuration of the first run again
@@ -203,7 +203,7 @@ def test_trials_train_in_the_worker_process_not_in_the_kernel(studio, monkeypatc
     monkeypatch.setattr(engine, "train", kernel_train)  # the kernel's copy only: the worker has its own
     studio.update({"search.trials": 2, "train.epochs": 1})
     panel = studio.search_panel
-    assert panel.start() and panel.task.wait(120)
+    assert panel.start() and panel.task.wait(HANG_S)
     assert panel.error is None and panel.study.counts() == {"complete": 2}
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]
     assert studio.runs[0].history.epochs and studio.runs[0].model is None  # its curves came over, not its model
@@ -219,7 +219,7 @@ def test_watch_shows_a_study_that_another_process_runs_without_training_here(tmp
         panel = s.search_panel
         panel.period = 0.02
         assert panel.watch() and panel.watching and panel.watch_button.description == "Stop watching"
-        assert wait_for(lambda: len(panel.view.rows) == 2, 30)  # the study's trials, read from its database
+        assert wait_for(lambda: len(panel.view.rows) == 2)  # the study's trials, read from its database
         assert not s.runs and not (tmp_path / "here").exists()  # nothing trained or written here
         panel.unwatch()
         assert not panel.watching and panel.watch_button.description == "Watch"

@@ -4,7 +4,9 @@ import pytest
 
 import lepton_nb.ui.display as display_module
 import lepton_nb.ui.snapshot as snapshot_module
-from lepton_nb.ui.snapshot import RELOAD_NOTE, STALE_NOTE
+from lepton_nb.ui.assets import asset
+from lepton_nb.ui.snapshot import RELOAD_NOTE, REOPENED_NOTE, STALE_NOTE
+from tests.conftest import HANG_S
 
 
 class Handle:
@@ -28,18 +30,31 @@ def fake_display(monkeypatch):
     return handles
 
 
+def studio_outputs(monkeypatch):
+    """What the studio's own display shows, in order (its widgets, then its notes)."""
+    shown = []
+    monkeypatch.setattr(display_module, "display", shown.append)
+    return shown
+
+
 def hello(studio, page):
     studio.monitor._on_msg(studio.monitor, {"type": "hello", "page": page}, [])
 
 
 def run(studio):
-    assert studio.start(force=True) and studio.wait(60)  # force: a click, as in a dashboard
+    assert studio.start(force=True) and studio.wait(HANG_S)  # force: a click, as in a dashboard
     return studio.run
 
 
 def test_after_a_reload_the_monitor_says_the_summary_is_stale_until_snapshot_shows_it_anew(studio, monkeypatch):
     handles = fake_display(monkeypatch)
+    shown = studio_outputs(monkeypatch)
     studio._ipython_display_()  # the studio and, under it, the summary's placeholder
+    # under the studio: what a notebook reopened without this kernel says in place of "model not found"; the
+    # stylesheet a live studio brings hides it
+    assert shown[0] is studio.widget and shown[1].data == REOPENED_NOTE
+    assert ".lnb-reopened-note { display: none" in studio.monitor._css
+    assert ".lnb-reopened-note { display: none" in asset("studio.css").read_text()
     hello(studio, "first-page")
     hello(studio, "first-page")  # a second view (or a lost message) in the same page is no reload
     first = run(studio)
@@ -76,9 +91,11 @@ def test_a_reload_that_arrives_after_the_run_ended_says_what_the_saved_summary_m
 
 def test_in_a_dashboard_the_summary_is_a_widget_that_updates(studio, monkeypatch):
     handles = fake_display(monkeypatch)
+    shown = studio_outputs(monkeypatch)
     monkeypatch.setenv("VOILA_KERNEL_ID", "k")
     studio._ipython_display_()
     assert handles == [] and studio.snapshots.widget is not None
+    assert shown == [studio.widget]  # a dashboard is never a saved notebook reopened: no note
     hello(studio, "dashboard")
     done = run(studio)
     assert done.name in studio.snapshots.widget.value and "data:image/png;base64" in studio.snapshots.widget.value

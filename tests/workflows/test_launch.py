@@ -10,6 +10,7 @@ import pytest
 
 from lepton_nb.workflows import WorkerSession, open_session
 from lepton_nb.workflows.session import launch as spawn
+from tests.conftest import HANG_S
 
 
 @pytest.fixture
@@ -62,7 +63,22 @@ def test_outside_a_kernel_nothing_starts_and_looking_up_studio_prestarts_only_in
     code = ("import lepton_nb as lnb, lepton_nb.workflows.session.launch as s, sys\n"
             "lnb.Studio\n"
             "print(s._prestarted is None, 'torch' in sys.modules)\n")
-    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_S)
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["True", "True"]
     assert spawn.in_kernel() is False  # pytest is no kernel (and in_kernel never imports IPython)
+
+
+def test_an_interrupted_worker_still_starting_says_nothing_on_the_console():
+    """Jupyter interrupts the kernel's process group before a shutdown: a worker still importing torch must not
+    print a KeyboardInterrupt traceback to the server console (its stderr is the kernel's)."""
+    code = ("import os, signal, time\n"
+            "from lepton_nb.workflows.session.launch import TrainingProcess\n"
+            "w = TrainingProcess(); w.spawn()\n"
+            "time.sleep(0.5); os.kill(w.proc.pid, signal.SIGINT)\n"  # mid-import of torch
+            "print('ready' if w.wait_ready() else w.error)\n"
+            "w.close()\n")
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=180)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["ready"]  # the interrupt did not end the worker either
+    assert "Traceback" not in out.stderr and "KeyboardInterrupt" not in out.stderr, out.stderr

@@ -14,7 +14,7 @@ from lepton_nb.workflows import WorkerSession
 from lepton_nb.workflows.session import shared_data
 from lepton_nb.workflows.session.protocol import send_fds
 from lepton_nb.workflows.session.shared_data import SharedSplits, available, receive_fds, release_incoming
-from tests.conftest import tiny_recipe
+from tests.conftest import HANG_S, tiny_recipe
 
 pytestmark = pytest.mark.skipif(not available(), reason="memfd shared memory is Linux-only (elsewhere: copied)")
 
@@ -75,7 +75,7 @@ def test_the_worker_trains_on_the_kernels_shared_tensors_with_the_same_result(mo
         assert maps >= 6  # x and y of train, val and test: mapped, not copied
         assert total == float(data.train.x.double().sum()) and labels == int(data.train.y.sum())
         assert data.train.x.data_ptr() in session.runner.shared.fds  # the kernel's own tensor is the shared one
-        assert session.start(recipe, data=data) and session.wait(120) and session.state == "completed"
+        assert session.start(recipe, data=data) and session.wait(HANG_S) and session.state == "completed"
         here = lnb.train(recipe, data=lnb.build_data(recipe), progress=False, out=None, report=False)
         a, b = here.model.state_dict(), session.run.model.state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)

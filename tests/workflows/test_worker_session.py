@@ -12,7 +12,7 @@ import lepton_nb as lnb
 from lepton_nb.errors import UsageError
 from lepton_nb.training.events import Changed, EpochEnd, Paused
 from lepton_nb.workflows import Session, WorkerSession, open_session
-from tests.conftest import tiny_recipe, wait_for
+from tests.conftest import HANG_S, tiny_recipe, wait_for
 
 
 @pytest.fixture(scope="module")
@@ -33,7 +33,7 @@ def test_a_worker_run_matches_the_same_run_in_the_kernel(session, tmp_path):
     session.on_event(lambda e: epochs.append(e.epoch) if isinstance(e, EpochEnd) else None)
     try:
         assert session.start(tiny_recipe(train__epochs=3))
-        assert session.wait(120) and session.state == "completed", session.message
+        assert session.wait(HANG_S) and session.state == "completed", session.message
     finally:
         session.out = None
         session._event_listeners.clear()
@@ -54,12 +54,12 @@ def test_a_worker_run_matches_the_same_run_in_the_kernel(session, tmp_path):
 def test_data_sent_once_is_kept_by_the_worker(session):
     data = lnb.train(tiny_recipe(train__epochs=1), progress=False, out=None, report=False).data
     assert session.start(tiny_recipe(train__epochs=1), data=data)
-    assert session.wait(60) and session.state == "completed"
+    assert session.wait(HANG_S) and session.state == "completed"
     key = session.runner.process.data_key
     assert key is not None
     # a rebinding (other normalization) shares the splits: the worker reuses what it holds
     assert session.start(tiny_recipe(train__epochs=1), data=data.rebind(tiny_recipe()))
-    assert session.wait(60) and session.state == "completed" and session.runner.process.data_key == key
+    assert session.wait(HANG_S) and session.state == "completed" and session.runner.process.data_key == key
     assert session.run.data.splits is data.splits  # the kernel's data, not a copy back
 
 
@@ -68,24 +68,21 @@ def test_pause_resume_with_changes_and_stop_act_in_the_worker(session):
     session.on_event(lambda e: changed.append(e) if isinstance(e, (Changed, Paused)) else None)
     try:
         assert session.start(long_recipe())
-        assert wait_for(lambda: session.state == "running" and session.trainer.global_step > 5, 60)
+        assert wait_for(lambda: session.state == "running" and session.trainer.global_step > 5)
         session.pause()
-        assert wait_for(lambda: session.state == "paused", 10)
+        assert wait_for(lambda: session.state == "paused")
         step = session.trainer.global_step
         time.sleep(0.3)
         assert session.history.length("batch_loss") == step  # nothing trains while paused
         session.resume({"train.lr": 0.0005})
-        assert wait_for(lambda: any(isinstance(e, Changed) for e in changed), 10)
+        assert wait_for(lambda: any(isinstance(e, Changed) for e in changed))
         assert session.trainer.cfg.lr == 0.0005  # the mirror shows the changed settings
-        assert wait_for(lambda: session.trainer.global_step > step + 2, 10)
+        assert wait_for(lambda: session.trainer.global_step > step + 2)
         session.stop()
-        t0 = time.perf_counter()
-        assert session.wait(30) and session.state == "stopped"
-        stop_seconds = time.perf_counter() - t0
+        assert session.wait(HANG_S) and session.state == "stopped"
     finally:
         session._event_listeners.clear()
     assert session.run.epochs_done < 200 and session.history.meta["changes"][0]["field"] == "train.lr"
-    assert stop_seconds < 20  # generous: a loaded CI machine; the benchmark measures it
 
 
 def test_commands_given_before_the_worker_is_ready_are_kept():
@@ -93,7 +90,7 @@ def test_commands_given_before_the_worker_is_ready_are_kept():
     try:
         assert s.start(long_recipe())
         s.stop()  # the worker is still importing torch
-        assert s.wait(120) and s.state == "stopped", s.message
+        assert s.wait(HANG_S) and s.state == "stopped", s.message
         assert s.run.epochs_done <= 1
     finally:
         s.close()
@@ -102,28 +99,28 @@ def test_commands_given_before_the_worker_is_ready_are_kept():
 def test_an_error_in_the_worker_is_the_sessions_error_and_the_worker_goes_on(session, tmp_path):
     missing = tmp_path / "gone"
     assert session.start(tiny_recipe().updated({"data.source": "image_folder", "data.root": str(missing)}))
-    assert session.wait(60) and session.state == "error"
+    assert session.wait(HANG_S) and session.state == "error"
     assert str(missing) in session.message and "Traceback" in session.traceback
     assert isinstance(session.error, lnb.LeptonError)  # the worker's own exception, not a copy of its text
-    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60) and session.state == "completed"
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(HANG_S) and session.state == "completed"
 
 
 def test_a_killed_worker_is_an_error_and_the_next_start_gets_a_new_one(session):
     assert session.start(long_recipe())
-    assert wait_for(lambda: session.state == "running", 60)
+    assert wait_for(lambda: session.state == "running")
     pid = session.runner.process.pid
     os.kill(pid, signal.SIGKILL)
-    assert session.wait(30) and session.state == "error"
+    assert session.wait(HANG_S) and session.state == "error"
     assert "killed by SIGKILL" in session.message and "press Start again" in session.message
-    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(120) and session.state == "completed"
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(HANG_S) and session.state == "completed"
     assert session.runner.process.pid != pid
 
 
 def test_interrupting_the_kernel_does_not_stop_the_worker(session):
     assert session.start(tiny_recipe(train__epochs=6))
-    assert wait_for(lambda: session.state == "running", 60)
+    assert wait_for(lambda: session.state == "running")
     os.kill(session.runner.process.pid, signal.SIGINT)  # Jupyter interrupts the kernel's whole process group
-    assert session.wait(60) and session.state == "completed"
+    assert session.wait(HANG_S) and session.state == "completed"
 
 
 def test_the_worker_never_outlives_its_kernel(tmp_path):
@@ -135,7 +132,7 @@ def test_the_worker_never_outlives_its_kernel(tmp_path):
     assert alive(pid)
     proc.kill()  # like a kernel restart: no chance to clean up
     proc.wait()
-    assert wait_for(lambda: not alive(pid), 10)
+    assert wait_for(lambda: not alive(pid))
 
 
 def alive(pid: int) -> bool:
@@ -181,17 +178,17 @@ def test_lr_finder_and_cross_validation_run_in_the_worker(session):
     assert len(stopped.folds) < 5 and stopped.status != "completed"
     with pytest.raises(UsageError, match="job.*'train'"):
         session.call("train", recipe)
-    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(HANG_S)  # the worker is free again
 
 
 def test_the_report_is_written_after_the_run_is_handed_over_and_a_new_start_waits_for_it(session, tmp_path):
     session.out = tmp_path
     try:
         assert session.start(tiny_recipe(train__epochs=1, name="first"))
-        assert wait_for(lambda: session.state == "completed", 120)  # the run is ours; its report may follow
+        assert wait_for(lambda: session.state == "completed")  # the run is ours; its report may follow
         first = session.run
         assert session.start(tiny_recipe(train__epochs=1, name="second"))
-        assert session.wait(120) and session.state == "completed" and session.run is not first
+        assert session.wait(HANG_S) and session.state == "completed" and session.run is not first
     finally:
         session.out = None
     assert (first.dir / "report.html").exists() and (session.run.dir / "report.html").exists()
@@ -205,7 +202,7 @@ def test_a_server_that_forbids_processes_gets_a_clear_error_not_a_crash(monkeypa
     monkeypatch.setattr(subprocess, "Popen", forbidden)
     s = WorkerSession(out=None)
     s.warm_up()  # what displaying a studio does: no exception
-    assert s.start(tiny_recipe()) and s.wait(5) and s.state == "error"
+    assert s.start(tiny_recipe()) and s.wait(HANG_S) and s.state == "error"
     assert "cannot start a worker process here" in s.message and "worker='thread'" in s.message
     with pytest.raises(RuntimeError, match="worker='thread'"):
         s.call("lr_find", tiny_recipe())
@@ -250,7 +247,7 @@ def test_a_module_level_job_runs_in_the_worker_with_its_progress(session):
     assert progress[-1] == ("pid", os.getpid())
     with pytest.raises(UsageError, match="job.*module level"):
         session.call(lambda recipe, **kw: 1, recipe)
-    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(60)  # the worker is free again
+    assert session.start(tiny_recipe(train__epochs=1)) and session.wait(HANG_S)  # the worker is free again
 
 
 def thread_count(recipe, *, control, data, on_progress):

@@ -163,7 +163,7 @@ class AugmentPanel(Tab):
             data = self.ctx.data if "loaded" in changed else None
             source = self.ctx.form.values()["data"]["source"]
             self.show_for_kind(data.kind if data is not None else SOURCE_KIND.get(source, "image"))
-        if "loaded" in changed:
+        if changed & {"loaded", "failed"}:  # the new data's preview, or none of other data
             self.render_preview()
 
     def render_preview(self) -> None:
@@ -172,6 +172,11 @@ class AugmentPanel(Tab):
         if data is not None:
             self.status.value = f"<span style='{MUTED}'>rendering…</span>"
             self.task(data, self.ops(), self.preview_seed)
+        else:  # no data loaded (yet, or it failed): no preview of other data
+            self.task.cancel()
+            self.status.value = f"<span style='{MUTED}'>The preview appears once the data loads (Data tab).</span>"
+            self.preview_html.value = ""
+            set_png(self.preview, None, "")
 
     def _render(self, data: DataBundle, ops: list[dict[str, Any]], seed: int) -> tuple[str, bytes | None]:
         idx = probe_indices(data.train.y, 8)

@@ -14,12 +14,33 @@ from ...errors import RecipeError
 from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
 from ...recipe import DATA_KINDS, NormalizeSection, Recipe
+from ...recipe.names import default_name, made_up_names
 from ..access import Picture
 from ..context import StudioContext
-from ..forms import FORM_COLUMN, SIDE_COLUMN, button
+from ..forms import FORM_COLUMN, SIDE_COLUMN, RecipeForm, button
 from ..render import MUTED, error_html, sample_view, set_png, table_html
 from ..tasks import Latest
 from .base import EVERYTHING, Tab
+
+
+class FollowingName:
+    """The run's name follows the data and the model while it is one nobody chose (a preset's, ``run``, or the
+    one it followed last): a csv run is never listed as "digits-cnn". A name the user typed stays."""
+
+    def __init__(self, form: RecipeForm):
+        self.controls = form.controls()
+        self.last = self.made_up()
+        for key in ("data.source", "model.arch"):
+            self.controls[key].widget.observe(self._changed, names="value")
+
+    def made_up(self) -> str:
+        return default_name(self.controls["data.source"].get(), self.controls["model.arch"].get())
+
+    def _changed(self, _change: Any) -> None:
+        name, new = self.controls["name"], self.made_up()
+        if name.get() in {self.last, *made_up_names()}:
+            name.set(new)
+        self.last = new
 
 
 class DataPanel(Tab):
@@ -30,6 +51,7 @@ class DataPanel(Tab):
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
         form = ctx.form
+        self.naming = FollowingName(form)
         self.status = W.HTML()
         self.summary = W.HTML()
         self.samples_html = W.HTML()
@@ -42,8 +64,10 @@ class DataPanel(Tab):
         self.reload.on_click(lambda _: ctx.load_data())
         self.recompute.on_click(lambda _: self.show_normalization())
         self.norm_task = Latest(self._norm_work, self._norm_done, self._norm_error, delay=0.2, name="lepton_nb-norm")
+        norm_title = W.HTML("<h4>Normalization</h4>")
+        form.follow(norm_title, "normalize")  # text has none: its fields and title are hidden together
         left = W.VBox([W.HTML("<h4>Source and splits</h4>"), form.sections["data"].box,
-                       W.HTML("<h4>Normalization</h4>"), form.sections["normalize"].box],
+                       norm_title, form.sections["normalize"].box],
                       layout=W.Layout(flex=FORM_COLUMN))
         right = W.VBox([W.HBox([self.reload, self.recompute]), self.status, self.summary,
                         W.HTML("<h4>Samples</h4>"), self.samples, self.samples_html,
@@ -55,7 +79,17 @@ class DataPanel(Tab):
         self.status.value = f"<span style='{MUTED}'>loading data…</span>"
 
     def failed(self, exc: BaseException, tb: str) -> None:
-        self.status.value = error_html(exc, tb)
+        """The data did not load: the error, and nothing left on screen that describes other data."""
+        self.norm_task.cancel()
+        if isinstance(exc, RecipeError):  # the problems of the data section, if any
+            exc = RecipeError([p for p in exc.problems if p.field.startswith("data")] or exc.problems)
+        with self.status.hold_sync():
+            self.status.value = error_html(exc, tb) + (
+                f"<p style='{MUTED}'>No data is loaded: fix the data section, and ▶ Start trains once it "
+                "loads.</p>")
+            self.summary.value = self.samples_html.value = self.stats.value = ""
+            set_png(self.samples, None, "")
+            set_png(self.hist, None, "")
 
     def show(self, data: DataBundle) -> None:
         sizes = data.sizes()
@@ -81,10 +115,7 @@ class DataPanel(Tab):
         if "loading" in changed:
             self.loading()
         elif "failed" in changed and loader.error is not None:
-            exc = loader.error
-            if isinstance(exc, RecipeError):
-                exc = RecipeError([p for p in exc.problems if p.field.startswith("data")] or exc.problems)
-            self.failed(exc, loader.traceback)
+            self.failed(loader.error, loader.traceback)
         elif "loaded" in changed and self.ctx.data is not None:
             self.show(self.ctx.data)
         elif "normalize" in changed:

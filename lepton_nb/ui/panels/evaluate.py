@@ -18,11 +18,11 @@ from ...workflows import CVResult
 from ..access import Picture
 from ..context import StudioContext
 from ..forms import button
-from ..render import MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
+from ..render import BUSY, MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
 from ..tasks import Latest
 from ..views.confusion import ConfusionMatrix
 from .base import Tab
-from .samples import worst_cell
+from .samples import first_cell
 
 
 class EvaluatePanel(Tab):
@@ -113,15 +113,10 @@ class EvaluatePanel(Tab):
                               f"{len(ev.y_true)} test samples</p>" + table_html(rows, left=("metric",)))
         self.confusion.matrix = ev.confusion.tolist()
         self.confusion.labels = list(ev.classes)
-        wrong = ev.misclassified()
-        if len(wrong):
-            true, pred = worst_cell(ev)
-            self.confusion.selected = [int(true), int(pred)]
-        else:
-            self.confusion.selected = []
-            self.cell_title.value = "<p>No misclassified test samples.</p>"
-            self.cell_html.value = ""
-            set_png(self.cell_png, None, "")
+        selected = list(first_cell(ev))
+        if self.confusion.selected == selected:  # the same cell as the last run's: show this run's samples
+            self._cell_selected({"new": selected})
+        self.confusion.selected = selected
         fig = new_figure(max(6, 0.5 * len(ev.classes) + 2), 2.8)
         plot_per_class(fig.subplots(), ev.per_class)
         set_png(self.per_class_png, to_png(fig), f"precision, recall and F1 of each of the {len(ev.classes)} classes "
@@ -129,8 +124,9 @@ class EvaluatePanel(Tab):
         self.per_class.value = table_html(ev.per_class, left=("class",))
         k = max(1, run.recipe.evaluate.top_losses)
         top = ev.top_losses(k)
-        self.top_title.value = (f"<h4>Top {len(top)} losses</h4><p style='font-size:11px'>true → predicted "
-                                f"(confidence)</p>")
+        wrong = int((ev.y_true[top] != ev.y_pred[top]).sum())
+        self.top_title.value = (f"<h4>Top {len(top)} losses: {wrong} wrong</h4><p style='font-size:11px'>true → "
+                                f"predicted (confidence); red: wrong, green: right but unsure</p>")
         text, png = sample_view(run.data, "test", top, _titles(ev, top), ["#c62828" if ev.y_true[i] != ev.y_pred[i]
                                                                           else "#2e7d32" for i in top])
         self.top_html.value = text
@@ -148,17 +144,24 @@ class EvaluatePanel(Tab):
         order = idx[np.argsort(-ev.losses[idx], kind="stable")][:32]
         verb = "correctly classified" if true == pred else f"predicted as {ev.classes[pred]}"
         caption = f"{len(idx)} test sample(s) of class {html.escape(ev.classes[true])} {html.escape(verb)}"
-        # busy while the samples render, then caption and samples change together: never a caption
-        # above the previous cell's images
-        self.cell_title.value = f"<h4 style='{MUTED}'>{caption} — loading…</h4>"
-        self.cell_png.layout.opacity = "0.3"
+        note = ""
+        if true == pred and not len(ev.misclassified()):
+            note = (f"<p style='{MUTED}'>No test sample is misclassified: these are the correctly classified "
+                    "samples the model was least sure of (highest loss).</p>")
+        elif len(idx) > len(order):
+            note = f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>"
+        # busy while the samples render (dimmed by a CSS class: a synced trait, unlike layout properties that
+        # ipywidgets does not have), then caption and samples change together: never a caption above the
+        # previous cell's images
+        with self.cell_title.hold_sync(), self.cell_png.hold_sync():
+            self.cell_title.value = f"<h4 style='{MUTED}'>{caption} — loading…</h4>"
+            self.cell_png.add_class(BUSY)
         text, png = sample_view(run.data, "test", order, _titles(ev, order))
-        with self.cell_title.hold_sync(), self.cell_html.hold_sync():
+        with self.cell_title.hold_sync(), self.cell_html.hold_sync(), self.cell_png.hold_sync():
             self.cell_html.value = text
             set_png(self.cell_png, png, f"{caption}, highest loss first: " + ", ".join(_titles(ev, order)))
-            self.cell_png.layout.opacity = "1"
-            self.cell_title.value = f"<h4>{caption}</h4>" + (
-                f"<p style='{MUTED}'>showing {len(order)}, highest loss first</p>" if len(idx) > len(order) else "")
+            self.cell_png.remove_class(BUSY)
+            self.cell_title.value = f"<h4>{caption}</h4>" + note
 
     # ---- cross-validation --------------------------------------------------------------------
 

@@ -29,7 +29,7 @@ from ...workflows import Session
 from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
-from ..render import MUTED, error_html, set_png, table_html
+from ..render import BUSY, MUTED, error_html, set_png, table_html
 from ..tasks import Latest
 from ..views.attention import AttentionExplorer
 from ..views.timeline import AttributionTimeline
@@ -95,8 +95,10 @@ class InterpretPanel(Tab):
         spec = METHODS.get(self.method.value)
         self.params = {}
         for name, p in (spec.params.items() if spec else []):
-            self.params[name] = number(p.default, name, lo=p.min, hi=min(p.max, 200) if p.integer else p.max,
-                                       integer=p.integer, tooltip=p.help, label_width="80px", input_width="110px")
+            self.params[name] = number(p.default, p.label or name, lo=p.min,
+                                       hi=min(p.max, 200) if p.integer else p.max, integer=p.integer,
+                                       tooltip=f"{p.help} (technical name: {name})", label_width="80px",
+                                       input_width="110px")
         self.params_box.children = list(self.params.values())
         self.baseline.disabled = not (spec and spec.baseline)
 
@@ -151,7 +153,7 @@ class InterpretPanel(Tab):
             return False
         split, idx = chosen
         self.status.value = f"<span style='{MUTED}'>explaining {len(idx)} sample(s)…</span>"
-        self.image.layout.opacity = "0.3"  # busy: the previous pictures stay, dimmed, until the new ones come
+        self.image.add_class(BUSY)  # busy: the previous pictures stay, dimmed, until the new ones come
         params = {k: w.value for k, w in self.params.items()}
         self.task(run, split, idx, self.method.value, self.target.value, self.baseline.value, params)
         return True
@@ -208,12 +210,12 @@ class InterpretPanel(Tab):
                     "sample(s), the ten strongest as bars; " + "; ".join(titles))
             self.html.value = ""
         # the caption says "done" only once its pictures are there
-        self.image.layout.opacity = "1"
+        self.image.remove_class(BUSY)
         self.status.value = (f"<span style='{MUTED}'>{html.escape(METHODS[exp.method].label)} · explained classes: "
                              f"{html.escape(explained)}{html.escape(delta)}</span>")
 
     def _failed(self, exc: BaseException, tb: str) -> None:
-        self.image.layout.opacity = "1"
+        self.image.remove_class(BUSY)
         self.status.value = error_html(exc, tb)
 
     # ---- are the attributions trustworthy? ------------------------------------------------------

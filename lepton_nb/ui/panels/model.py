@@ -12,7 +12,7 @@ from ...models.transformer import explain_sizes
 from ...recipe import ARCHS, DATA_KINDS, Recipe
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN
-from ..render import error_html, table_html
+from ..render import MUTED, error_html, table_html
 from ..tasks import Latest
 from .base import EVERYTHING, Tab
 
@@ -36,11 +36,15 @@ class ModelPanel(Tab):
 
     def refresh(self, recipe: Recipe | None, changed: frozenset[str] = EVERYTHING) -> None:
         """Summarize the model again when it or the data changed."""
-        if not changed & {"model", "data", "loaded"}:
+        if not changed & {"model", "data", "loaded", "failed"}:
             return
         data = self.ctx.data
         if recipe is not None and data is not None and data.source == recipe.data.source:
             self.task(recipe, data)
+        elif data is None:  # the data did not load: a summary of the last data's model would mislead
+            self.task.cancel()
+            self.info.value = (f"<p style='{MUTED}'>The model's input size and classes come from the data: its "
+                               "summary appears once the data loads (Data tab).</p>")
 
     def _summarize(self, recipe: Recipe, data: DataBundle) -> str:
         model = build_model(recipe.model, data.spec(), seed=0)

@@ -80,6 +80,7 @@ class PretrainStep:
                        "fully, head only, or with LoRA adapters; compare the three in Runs.</p>")
         self.box = W.VBox([W.HTML("<h4>Pretrain, then fine-tune</h4>"), intro, ctx.form.sections["pretrain"].box,
                            self.button, self.status, self.mode, self.mode_note])
+        ctx.form.follow(self.box, "pretrain")  # shown only where the recipe's pretrain section applies (text)
         ctx.form.on_change(lambda recipe, _problems: self.refresh(recipe))
         self.refresh(ctx.recipe)
 

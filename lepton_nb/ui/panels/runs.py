@@ -12,7 +12,7 @@ from ...artifacts import Run
 from ...artifacts.transfer import is_transfer, transfer_row
 from ...plotting import new_figure, to_png
 from ...recipe import DATA_KINDS, Recipe
-from ...recipe.diff import differences
+from ...recipe.diff import NO_EFFECT_ON_TRAINING, differences
 from ..access import Picture, labelled
 from ..context import StudioContext
 from ..forms import button
@@ -91,9 +91,11 @@ class RunsPanel(Tab):
         self.table.value = table_html([r.summary_row() for r in runs], left=("run", "status", "source", "arch"))
         self.transfer.value = transfer_html(runs)
         labels = [(f"{r.name} · {r.status}", i) for i, r in enumerate(runs)]
-        selected = self.select.value
+        chosen = tuple(v for v in self.select.value if v < len(runs))
+        newest = len(runs) - 1
         self.select.options = labels
-        self.select.value = tuple(v for v in selected if v < len(runs)) or (len(runs) - 1,)
+        # the newest run is selected; a comparison of several runs the user chose keeps them and adds it
+        self.select.value = tuple(dict.fromkeys((*chosen, newest))) if len(chosen) > 1 else (newest,)
 
     def selected_runs(self) -> list[Run]:
         return [self.ctx.runs[i] for i in self.select.value if i < len(self.ctx.runs)]
@@ -124,10 +126,12 @@ class RunsPanel(Tab):
 
     @staticmethod
     def legend_labels(runs: list[Run]) -> list[str]:
-        """What differs between the runs' recipes (``lr=0.005``); their names when the recipes agree."""
-        diffs = differences([r.recipe for r in runs]) if len(runs) > 1 else [""] * len(runs)
+        """What differs between the runs' recipes in what they train (``lr=0.005``; not how they are evaluated or
+        named); their names when they train alike."""
+        diffs = (differences([r.recipe for r in runs], ignore=NO_EFFECT_ON_TRAINING) if len(runs) > 1
+                 else [""] * len(runs))
         names = [r.recipe.name for r in runs]
-        return [d or (r.name if names.count(r.recipe.name) == 1 or len(runs) == 1 else f"{r.name} (same recipe)")
+        return [d or (r.name if names.count(r.recipe.name) == 1 or len(runs) == 1 else f"{r.name} (same training)")
                 for r, d in zip(runs, diffs)]
 
     def load_selected(self) -> None:

@@ -15,12 +15,17 @@ from ...evaluation import EvalResult
 from ..access import labelled
 
 
-def worst_cell(ev: EvalResult) -> tuple[int, int]:
-    """The off-diagonal cell with the most samples (what a teacher would look at first)."""
+def first_cell(ev: EvalResult) -> tuple[int, int]:
+    """The cell to look at first: the off-diagonal cell with the most samples (what a teacher would look at);
+    when no test sample is misclassified, the diagonal cell of the sample the model was least sure of (its
+    highest loss), so a selected cell always holds samples."""
     off = ev.confusion.copy()
     np.fill_diagonal(off, -1)
     i, j = np.unravel_index(int(np.argmax(off)), off.shape)
-    return int(i), int(j)
+    if off[i, j] > 0 or not len(ev.y_true):
+        return int(i), int(j)
+    worst = int(np.argmax(ev.losses))
+    return int(ev.y_true[worst]), int(ev.y_pred[worst])
 
 
 class SamplePicker:
@@ -46,14 +51,19 @@ class SamplePicker:
             raise ValueError("this run has no probe set (interpret.enabled was off)")
         if self.source.value == "cell":
             ev, selected = run.evaluation, self.selected_cell()
-            if ev is not None and len(selected) != 2:
-                selected = list(worst_cell(ev))  # what the Evaluation tab selects first
-            if ev is not None:
-                idx = ev.cell(*selected)
-                order = idx[np.argsort(-ev.losses[idx], kind="stable")][: self.per_cell]
-                if len(order):
-                    return "test", [int(i) for i in order]
-            raise ValueError("no confusion-matrix cell with samples is selected (Evaluation tab)")
+            if ev is None:
+                raise ValueError("this run has no test evaluation, so no confusion-matrix cell to pick from; "
+                                 "choose “test indices” instead")
+            if len(selected) != 2:
+                selected = list(first_cell(ev))  # what the Evaluation tab selects first
+            idx = ev.cell(*selected)
+            order = idx[np.argsort(-ev.losses[idx], kind="stable")][: self.per_cell]
+            if len(order):
+                return "test", [int(i) for i in order]
+            true, pred = (ev.classes[i] for i in selected)
+            raise ValueError(f"the confusion-matrix cell selected in the Evaluation tab (true {true}, predicted "
+                             f"{pred}) holds no test samples; click a cell with a number above 0 there, or "
+                             "choose “test indices”")
         try:
             idx = [int(v) for v in self.indices.value.replace(",", " ").split()]
         except ValueError:

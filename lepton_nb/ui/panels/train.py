@@ -15,7 +15,7 @@ from ...workflows import LRFindResult
 from ..access import Picture
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
-from ..render import MUTED, WARN, error_html, set_png
+from ..render import MUTED, WARN, error_html, plain_message, set_png
 from ..tasks import Latest
 from .base import Tab
 from .pretrain import PretrainStep
@@ -134,8 +134,10 @@ class TrainPanel(Tab):
 
     def _show_status(self, session: Any) -> None:
         if session.state == "error":
-            self.error.value = (f"<div class='lnb-error'>⚠ the run failed: "
-                                f"{html.escape(session.message)}</div><details><summary>traceback</summary>"
+            text, kind = plain_message(session.message)
+            hover = f" title=\"technical name: {html.escape(kind, quote=True)}\"" if kind else ""
+            self.error.value = (f"<div class='lnb-error'{hover}>⚠ the run failed: "
+                                f"{html.escape(text)}</div><details><summary>traceback</summary>"
                                 f"<pre style='font-size:11px;white-space:pre-wrap'>"
                                 f"{html.escape(session.traceback)}</pre></details>"
                                 f"<p style='{MUTED}'>The history so far is kept in the Runs tab.</p>")

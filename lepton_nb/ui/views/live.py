@@ -31,7 +31,7 @@ MAX_POINTS_ON_RESET = 4000  # per series, when a view (re)connects
 DEFAULT_PANELS = [
     {"title": "loss", "series": ["batch_loss", "val_loss"]},
     {"title": "accuracy", "series": ["train_accuracy", "val_accuracy"], "ymin": 0, "ymax": 1},
-    {"title": "learning rate", "series": ["lr"]},
+    {"title": "learning rate", "series": ["lr"], "ymin": 0},
 ]
 DEFAULT_STYLES = {
     "batch_loss": {"label": "train (batch)", "color": "#4c72b0", "smooth": True},
@@ -46,7 +46,7 @@ DEFAULT_STYLES = {
 PRETRAIN_PANELS = [
     {"title": "masked-token loss", "series": ["batch_loss"]},
     {"title": "masked-token accuracy", "series": ["train_accuracy"], "ymin": 0, "ymax": 1},
-    {"title": "learning rate", "series": ["lr"]},
+    {"title": "learning rate", "series": ["lr"], "ymin": 0},
 ]
 
 
@@ -166,19 +166,24 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         self.remember_context()
-        if content.get("type") == "hello":
-            page = content.get("page")
-            if isinstance(page, str) and page not in self.pages:
-                self.pages.append(page)
-                for listener in self._page_listeners:
-                    listener(len(self.pages))
-            self.send_reset()
-        elif content.get("type") == "pull":
-            self.reply_to_pull(content.get("known"))
-        elif content.get("type") == "command":
-            handler = self._commands.get(str(content.get("name")))
-            if handler is not None:
-                handler()
+        # what the page says: hello (a page opened: it gets everything), pull (what it lacks), command (a button)
+        said = {"hello": self._hello, "pull": lambda c: self.reply_to_pull(c.get("known")), "command": self._command}
+        handler = said.get(str(content.get("type")))
+        if handler is not None:
+            handler(content)
+
+    def _hello(self, content: dict[str, Any]) -> None:
+        page = content.get("page")
+        if isinstance(page, str) and page not in self.pages:
+            self.pages.append(page)
+            for listener in self._page_listeners:
+                listener(len(self.pages))
+        self.send_reset()
+
+    def _command(self, content: dict[str, Any]) -> None:
+        handler = self._commands.get(str(content.get("name")))
+        if handler is not None:
+            handler()
 
     # ---- sending -------------------------------------------------------------------------
 
@@ -242,6 +247,7 @@ class LiveFeed:
         self._wake = threading.Event()  # set on stop and when the run ends: no tick of delay
         self._thread: threading.Thread | None = None
         self._rate: list[tuple[float, int]] = []
+        self._clock = TrainingClock()
         self.ticks = 0
         self.cpu_seconds = 0.0
         self.on_finish: Callable[[], None] | None = None
@@ -299,6 +305,8 @@ class LiveFeed:
                             traceback.format_exc())
 
     def progress(self) -> dict[str, Any]:
+        """Epoch, step, speed and time left. The speed is the last 3 s of training (none while paused); the time
+        left comes from the average speed since the first step, once `TrainingClock` has measured enough."""
         session = self.session
         trainer = session.trainer
         elapsed = time.perf_counter() - session.started_at if session.started_at else 0.0
@@ -308,16 +316,16 @@ class LiveFeed:
         total = max(1, trainer.cfg.epochs * per_epoch)
         step = trainer.global_step
         now = time.perf_counter()
-        self._rate.append((now, step))
-        self._rate = [(ts, s) for ts, s in self._rate if now - ts <= 3.0]
+        paused = session.state == "paused"
+        self._clock.tick(now, step, paused)
+        self._rate = [] if paused else [(ts, s) for ts, s in [*self._rate, (now, step)] if now - ts <= 3.0]
         rate = 0.0
         if len(self._rate) > 1 and self._rate[-1][0] > self._rate[0][0]:
             rate = (self._rate[-1][1] - self._rate[0][1]) / (self._rate[-1][0] - self._rate[0][0])
-        frac = step / total
-        eta = (total - step) / rate if rate > 0 else None
         return {"epoch": min(step // max(1, per_epoch), trainer.cfg.epochs - 1), "epochs": trainer.cfg.epochs,
-                "step": step, "steps": total, "fraction": frac, "elapsed": elapsed, "eta": eta,
-                "samples_per_s": rate * trainer.cfg.batch_size}
+                "step": step, "steps": total, "fraction": step / total, "elapsed": elapsed,
+                "eta": None if paused else self._clock.eta(total - step),
+                "samples_per_s": None if paused else rate * trainer.cfg.batch_size}
 
     def tick(self) -> None:
         m, s = self.monitor, self.session
@@ -329,3 +337,47 @@ class LiveFeed:
         for push in self.also:
             push()
         self.ticks += 1
+
+
+class TrainingClock:
+    """Time left from the average speed since the first step, on the clock of training only.
+
+    The start (the worker loading data, the first batch warming up) is slower than training and would make
+    a 65 s run read "11m52s left"; a pause would make every estimate drift. So the clock starts at the
+    first step it sees, stops while the run is paused, and gives no estimate before MIN_SECONDS and
+    MIN_STEPS of training: the monitor says it is estimating until then. Epoch ends (validation, probes)
+    are inside the average, as they are inside the time left.
+    """
+
+    MIN_SECONDS = 2.0
+    MIN_STEPS = 5
+
+    def __init__(self) -> None:
+        self.start: tuple[float, int] | None = None  # (time, step) of the first step seen
+        self.paused_for = 0.0
+        self._paused_at: float | None = None
+        self._now, self._step = 0.0, 0
+
+    def tick(self, now: float, step: int, paused: bool) -> None:
+        if paused and self._paused_at is None:
+            self._paused_at = now
+        elif not paused and self._paused_at is not None:
+            self.paused_for += now - self._paused_at if self.start is not None else 0.0
+            self._paused_at = None
+        if self.start is None and step > 0 and not paused:
+            self.start = (now, step)
+        self._now, self._step = now, step
+
+    def training_seconds(self) -> float:
+        if self.start is None:
+            return 0.0
+        pause = self.paused_for + (self._now - max(self._paused_at, self.start[0]) if self._paused_at is not None
+                                   else 0.0)
+        return max(0.0, self._now - self.start[0] - pause)
+
+    def eta(self, steps_left: int) -> float | None:
+        """Seconds left for ``steps_left`` steps; None while there is too little to measure."""
+        seconds, done = self.training_seconds(), self._step - (self.start[1] if self.start else self._step)
+        if seconds < self.MIN_SECONDS or done < self.MIN_STEPS:
+            return None
+        return steps_left * seconds / done

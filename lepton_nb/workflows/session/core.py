@@ -31,6 +31,7 @@ from .protocol import Command, Pause, Resume, RunJob, Stop
 from .thread import ThreadRunner
 
 ACTIVE = ("starting", "running", "paused", "finishing")
+PAUSED = "paused before the next batch: ▶ Resume trains on"
 
 
 class Runner(Protocol):
@@ -197,8 +198,8 @@ class Session:
         self.trainer = view
         for cb in self._event_listeners:
             view.events.subscribe(cb)
-        view.events.subscribe(lambda e: self._set_state("paused"), Paused)
-        view.events.subscribe(lambda e: self._set_state("running"), Resumed)
+        view.events.subscribe(lambda e: self._set_state("paused", PAUSED), Paused)
+        view.events.subscribe(lambda e: self._set_state("running", "training"), Resumed)
         view.events.subscribe(self._on_fit_end, FitEnd)
         self._set_state("running", "training")
 

@@ -16,9 +16,14 @@ import threading
 from multiprocessing.connection import Connection
 from pathlib import Path
 
+from ...kernel import in_kernel
 from .protocol import Descriptors, Ready, Request, receive, send, send_fds
 
-ENTRY = "import sys; from lepton_nb.workflows.session.serve import main; sys.exit(main(sys.argv[1:]))"
+# SIGINT is ignored before anything else: Jupyter interrupts a kernel's whole process group before it shuts the
+# kernel down, and a training process still importing torch would print a KeyboardInterrupt traceback on the
+# server console
+ENTRY = ("import signal; signal.signal(signal.SIGINT, signal.SIG_IGN); import sys; "
+         "from lepton_nb.workflows.session.serve import main; sys.exit(main(sys.argv[1:]))")
 START_TIMEOUT = 120.0  # seconds for a fresh process to import torch and report ready
 PRESTART_TTL = 120.0  # a prestarted process no studio adopted within this time is ended (it holds ~0.5 GB)
 WORKER_ENV = "LEPTON_NB_WORKER"  # where a studio trains: "process" (default) or "thread"
@@ -112,13 +117,6 @@ class TrainingProcess:
 
 _prestarted: TrainingProcess | None = None
 _lock = threading.Lock()
-
-
-def in_kernel() -> bool:
-    """True inside a Jupyter kernel (IPython already loaded, with a kernel); never imports IPython."""
-    ipython = sys.modules.get("IPython")
-    shell = ipython.get_ipython() if ipython is not None and hasattr(ipython, "get_ipython") else None
-    return shell is not None and getattr(shell, "kernel", None) is not None
 
 
 def prestart() -> None:
