@@ -81,7 +81,7 @@ def test_unknown_tokens_are_never_masked_targets():
     ids = torch.randint(1, 100, (400, 50), generator=torch.Generator().manual_seed(0))
     ids[ids < 20] = 1  # a small vocabulary: about a fifth of the tokens are <unk>
     ids[:, 40:] = 0
-    masked, targets = MaskTokens(vocab, 0.15, seed=1)(ids, torch.zeros(400), step=0)
+    masked, targets = MaskTokens(vocab, 0.15, seed=1)(None, ids, torch.zeros(400), step=0)  # a batch step
     chosen = targets != IGNORE
     assert not (targets == 1).any()
     words = (ids > 1).sum().item()
