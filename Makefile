@@ -36,6 +36,7 @@ demo: $(VENV)/.base
 lint: $(VENV)/.dev
 	$(VENV)/bin/ruff check lepton_nb tests benchmarks
 	$(VENV)/bin/lint-imports
+	$(PY) -m mypy  # strict on the recipe, a run's plan and the session (files: pyproject's [tool.mypy])
 
 browser:
 	@command -v chromium >/dev/null 2>&1 || command -v chromium-browser >/dev/null 2>&1 || \

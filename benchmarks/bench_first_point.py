@@ -34,7 +34,7 @@ display(studio)
 t_display = time.perf_counter()
 assert studio.start(), studio.monitor.message
 t_start = time.perf_counter()
-while studio.monitor._sent.get("train/loss", 0) == 0:
+while studio.monitor._sent.get("batch_loss", 0) == 0:
     time.sleep(0.002)
 t_point = time.perf_counter()
 studio.stop(); studio.wait(120)

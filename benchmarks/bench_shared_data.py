@@ -21,7 +21,8 @@ RESULTS = ROOT / "benchmarks" / "results"
 CODE = """
 import dataclasses, json, sys, psutil, torch
 import lepton_nb as lnb
-from lepton_nb.workflows import WorkerSession, shared_data
+from lepton_nb.workflows import WorkerSession
+from lepton_nb.workflows.session import shared_data
 from benchmarks.bench_shared_data import touch
 
 if sys.argv[1] == "copied":
@@ -35,7 +36,7 @@ del x, y
 session = WorkerSession(out=None)
 total = session.call(touch, recipe, data=data)
 assert abs(total - float(data.train.x.double().sum())) < 1e-3 * abs(total)
-procs = [psutil.Process(), psutil.Process(session.worker.pid)]
+procs = [psutil.Process(), psutil.Process(session.runner.process.pid)]
 pss = [p.memory_full_info().pss / 2**20 for p in procs]
 session.close()
 print("RESULT" + json.dumps({"kernel_mb": pss[0], "worker_mb": pss[1], "sum_mb": sum(pss)}))

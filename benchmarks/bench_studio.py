@@ -40,7 +40,7 @@ t0 = time.perf_counter()
 studio = lnb.Studio(recipe, out=None)
 display(studio)
 studio.start()
-while studio.monitor._sent.get("train/loss", 0) == 0:
+while studio.monitor._sent.get("batch_loss", 0) == 0:
     time.sleep(0.001)
 first_point = time.perf_counter() - t0
 studio.stop(); studio.wait(120)
@@ -75,12 +75,12 @@ def update_bytes(points: int) -> int:
 
     h = History()
     for i in range(points):
-        h.log_many(i + 1, {"train/loss": 2.0 / (i + 1) + 0.01 * (i % 7), "lr": 1e-3 * (1 + (i % 13) / 13)})
+        h.log_many(i + 1, {"batch_loss": 2.0 / (i + 1) + 0.01 * (i % 7), "lr": 1e-3 * (1 + (i % 13) / 13)})
     m = LiveMonitor(h)
     m.send = lambda *a, **k: None
     m.send_reset()
     for k in range(10):
-        h.log_many(points + k + 1, {"train/loss": 0.05 + 0.001 * k, "lr": 1e-3})
+        h.log_many(points + k + 1, {"batch_loss": 0.05 + 0.001 * k, "lr": 1e-3})
     return m.push()
 
 

@@ -38,7 +38,7 @@ from lepton_nb.models import build_masked_lm_model, build_model, count_parameter
 from lepton_nb.models.adapters import base_key, is_adapter_key
 from lepton_nb.training.trainer import Trainer
 from lepton_nb.workflows import make_trainer
-from lepton_nb.workflows.pretrain import pretrain_settings
+from lepton_nb.workflows.pretraining import pretrain_settings
 
 ROOT = Path(__file__).resolve().parents[1]
 IMDB = Path(os.environ.get("LEPTON_NB_SHARED", ROOT.parent / "shared")) / "data" / "sentiment" / "imdb_labelled.txt"
@@ -105,7 +105,7 @@ def _pretrain(recipe: lnb.Recipe, bundle: DataBundle) -> dict[str, torch.Tensor]
     corpus = corpus_bundle(list(bundle.train.texts), bundle.vocab, recipe.data.max_len)
     model = build_masked_lm_model(recipe.model, corpus.spec(), seed=recipe.train.seed)
     Trainer(model, corpus, pretrain_settings(recipe),
-            batch_transform=MaskTokens(bundle.vocab, recipe.pretrain.mask_prob, recipe.train.seed)).fit()
+            steps=[MaskTokens(bundle.vocab, recipe.pretrain.mask_prob, recipe.train.seed)]).fit()
     return {k: v for k, v in model.state_dict().items() if k.startswith("features.")}
 
 

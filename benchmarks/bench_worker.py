@@ -48,8 +48,8 @@ import psutil, time
 def peak_memory(studio, box):
     me = psutil.Process()
     while not box.get("done"):
-        procs = [me] + ([psutil.Process(studio.session.worker.pid)] if getattr(studio.session, "worker", None)
-                        and studio.session.worker.pid else [])
+        process = getattr(studio.session.runner, "process", None)  # the training process, with a ProcessRunner
+        procs = [me] + ([psutil.Process(process.pid)] if process is not None and process.pid else [])
         try:
             box["peak"] = max(box.get("peak", 0), sum(p.memory_full_info().pss for p in procs))
         except psutil.Error:
@@ -77,12 +77,12 @@ display(studio)
 studio.session.warm_up()
 studio.wait_data(300)
 studio.start()
-while studio.monitor._sent.get("train/loss", 0) == 0:
+while studio.monitor._sent.get("batch_loss", 0) == 0:
     time.sleep(0.001)
 cold_first_point = time.perf_counter() - t0
 studio.wait(600)
 t0 = time.perf_counter(); studio.start()
-while studio.monitor._sent.get("train/loss", 0) == 0:
+while studio.monitor._sent.get("batch_loss", 0) == 0:
     time.sleep(0.001)
 warm_first_point = time.perf_counter() - t0
 studio.wait(600)
@@ -160,8 +160,8 @@ MEMORY = RECIPES + PEAK + """
 import json, time, threading, psutil
 from IPython.display import display
 if not SHARE:  # the data copied to the worker, as before shared memory
-    import lepton_nb.workflows.shared_data
-    lepton_nb.workflows.shared_data.SHARE_BYTES = 2**62
+    import lepton_nb.workflows.session.shared_data
+    lepton_nb.workflows.session.shared_data.SHARE_BYTES = 2**62
 studio = lnb.Studio(recipes(EPOCHS)[WORKLOAD], out=None, worker=MODE)
 display(studio)
 box = {}

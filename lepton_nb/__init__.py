@@ -3,9 +3,10 @@
 ``import lepton_nb as lnb``; ``lnb.Studio()`` in a notebook, ``lnb.train(recipe)`` anywhere.
 The package is layered by a run's life (``errors`` → ``recipe`` → ``data``/``plotting`` → ``models``/``robust`` →
 ``evaluation`` → ``training`` → ``interpret`` → ``artifacts`` → ``workflows`` → ``tools``/``search`` → ``cli``/``ui``);
-the core imports no UI library. Every name below is loaded on first use (PEP 562), so ``import lepton_nb``
-costs milliseconds and a process loads only what it uses: a studio's worker process, for example, never
-imports matplotlib or the widgets.
+the core imports no UI library. Every name of `EXPORTS` is loaded on first use (PEP 562), so ``import lepton_nb``
+costs milliseconds and a process loads only what it uses: a studio's training process, for example, never
+imports matplotlib or the widgets. `EXPORTS` is the one list of public names; ``__all__`` and the lazy table are
+made from it, and a test checks that the ``TYPE_CHECKING`` imports (what editors and type checkers see) agree.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from __future__ import annotations
 import importlib
 from typing import TYPE_CHECKING, Any
 
-if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr__` loads each name on first use
+if TYPE_CHECKING:  # what type checkers and editors see (tests/test_core_imports.py checks it against EXPORTS)
     from . import datasets, plotting, robust
     from .artifacts import Predictor, Run, load_run
     from .data import DataBundle, build_data
@@ -57,99 +58,47 @@ if TYPE_CHECKING:  # what type checkers and editors see; at run time `__getattr_
 
 __version__ = "0.1.0"
 
-__all__ = [
-    "AttackResult",
-    "CVResult",
-    "CheckpointError",
-    "Control",
-    "DataBundle",
-    "DataError",
-    "EnsembleResult",
-    "EvalResult",
-    "ExportResult",
-    "History",
-    "LRFindResult",
-    "LaunchCommand",
-    "LeptonError",
-    "ModelError",
-    "OptimizeResult",
-    "Predictor",
-    "Problem",
-    "Recipe",
-    "RecipeError",
-    "RobustnessCurve",
-    "Run",
-    "Session",
-    "Studio",
-    "Study",
-    "Trainer",
-    "UsageError",
-    "WorkerSession",
-    "build_data",
-    "build_model",
-    "count_parameters",
-    "datasets",
-    "exercises",
-    "plotting",
-    "attack",
-    "cross_validate",
-    "ensemble",
-    "evaluate",
-    "explain",
-    "explain_attention",
-    "export",
-    "launch_command",
-    "load_run",
-    "lr_find",
-    "optimize",
-    "pretrain",
-    "prune",
-    "quantize",
-    "robust",
-    "replay",
-    "robustness",
-    "train",
-    "tune",
-]
-
-_MODULES = {"datasets", "plotting", "robust"}
-_LAZY = {
-    **{name: "lepton_nb.artifacts" for name in ("Predictor", "Run", "load_run")},
-    **{name: "lepton_nb.data" for name in ("DataBundle", "build_data")},
-    **{name: "lepton_nb.errors" for name in ("CheckpointError", "DataError", "LeptonError", "ModelError", "Problem",
-                                             "RecipeError", "UsageError")},
-    **{name: "lepton_nb.evaluation" for name in ("EvalResult", "evaluate")},
-    **{name: "lepton_nb.models" for name in ("build_model", "count_parameters")},
-    **{name: "lepton_nb.robust" for name in ("AttackResult", "RobustnessCurve", "attack")},
-    "Recipe": "lepton_nb.recipe",
-    **{name: "lepton_nb.tools" for name in ("EnsembleResult", "ExportResult", "LaunchCommand", "OptimizeResult",
-                                            "ensemble", "exercises", "export", "launch_command", "optimize", "prune",
-                                            "quantize")},
-    "Control": "lepton_nb.training.control",
-    "History": "lepton_nb.training.history",
-    "Trainer": "lepton_nb.training.trainer",
-    **{name: "lepton_nb.workflows" for name in ("CVResult", "LRFindResult", "Session", "WorkerSession",
-                                                "cross_validate", "lr_find", "pretrain", "robustness", "train")},
-    "Studio": "lepton_nb.ui.studio",  # loads the widgets
-    "replay": "lepton_nb.ui.replay",  # a finished run played in the live monitor
-    "explain": "lepton_nb.interpret.attribution",  # loads captum on first use
-    "explain_attention": "lepton_nb.interpret.attention",
-    **{name: "lepton_nb.search" for name in ("Study", "tune")},  # load optuna
+#: module → the public names it gives ``lnb`` (a module's own name: the module itself, e.g. ``lnb.plotting``)
+EXPORTS: dict[str, tuple[str, ...]] = {
+    "lepton_nb": ("datasets", "plotting", "robust"),
+    "lepton_nb.artifacts": ("Predictor", "Run", "load_run"),
+    "lepton_nb.data": ("DataBundle", "build_data"),
+    "lepton_nb.errors": ("CheckpointError", "DataError", "LeptonError", "ModelError", "Problem", "RecipeError",
+                         "UsageError"),
+    "lepton_nb.evaluation": ("EvalResult", "evaluate"),
+    "lepton_nb.interpret.attention": ("explain_attention",),
+    "lepton_nb.interpret.attribution": ("explain",),  # loads captum on first use
+    "lepton_nb.models": ("build_model", "count_parameters"),
+    "lepton_nb.recipe": ("Recipe",),
+    "lepton_nb.robust": ("AttackResult", "RobustnessCurve", "attack"),
+    "lepton_nb.search": ("Study", "tune"),  # load optuna
+    "lepton_nb.tools": ("EnsembleResult", "ExportResult", "LaunchCommand", "OptimizeResult", "ensemble", "exercises",
+                        "export", "launch_command", "optimize", "prune", "quantize"),
+    "lepton_nb.training.control": ("Control",),
+    "lepton_nb.training.history": ("History",),
+    "lepton_nb.training.trainer": ("Trainer",),
+    "lepton_nb.ui.replay": ("replay",),  # a finished run played in the live monitor
+    "lepton_nb.ui.studio": ("Studio",),  # loads the widgets
+    "lepton_nb.workflows": ("CVResult", "LRFindResult", "Session", "WorkerSession", "cross_validate", "lr_find",
+                            "pretrain", "robustness", "train"),
 }
+_LAZY = {name: module for module, names in EXPORTS.items() for name in names}
+__all__ = sorted(_LAZY)
 
 
 def __getattr__(name: str) -> Any:
-    if name in _MODULES:
-        return importlib.import_module(f"lepton_nb.{name}")
-    if name in _LAZY:
-        if name == "Studio":  # in a kernel, the worker imports torch while this process does the same
-            from .spawn import prestart
+    module = _LAZY.get(name)
+    if module is None:
+        raise AttributeError(f"module 'lepton_nb' has no attribute {name!r}")
+    if module == __name__:  # a subpackage
+        return importlib.import_module(f"{__name__}.{name}")
+    if name == "Studio":  # in a kernel, the training process imports torch while this process does the same
+        from .workflows.session.launch import prestart
 
-            prestart()
-        value = getattr(importlib.import_module(_LAZY[name]), name)
-        globals()[name] = value  # later lookups skip this function
-        return value
-    raise AttributeError(f"module 'lepton_nb' has no attribute {name!r}")
+        prestart()
+    value = getattr(importlib.import_module(module), name)
+    globals()[name] = value  # later lookups skip this function
+    return value
 
 
 def __dir__() -> list[str]:

@@ -2,7 +2,7 @@
 
 The first optimizer step imports torch._dynamo (~2 s on 2 cores), scikit-learn's metrics and
 model selection take ~1.5 s. In a process that is about to train they would otherwise land between
-pressing Start and the first live point. Only a process that trains pays them: a studio's worker
+pressing Start and the first live point. Only a process that trains pays them: a studio's training
 process, or the kernel of a studio that trains in a thread (they hold ~150 MB). captum (~0.5 s,
 30 MB) is not among them: the default probes use our own batched Integrated Gradients.
 """

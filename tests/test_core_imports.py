@@ -1,6 +1,7 @@
 import pkgutil
 import subprocess
 import sys
+from pathlib import Path
 
 import lepton_nb
 from tests.conftest import HANG_S
@@ -51,7 +52,7 @@ def test_a_training_worker_loads_neither_matplotlib_nor_captum():
     # the worker process of a studio holds only what training needs (memory: kernel + worker ≤ 1.5 GB)
     out = run_code(
         "import sys\n"
-        "import lepton_nb.workflows.worker\n"
+        "import lepton_nb.workflows.session.serve\n"
         "from lepton_nb.warmup import warm_up\n"
         "warm_up()\n"
         "import lepton_nb as lnb\n"
@@ -60,6 +61,23 @@ def test_a_training_worker_loads_neither_matplotlib_nor_captum():
         "assert run.history.artifacts['attributions']  # the default probes ran\n"
         "print([m for m in ('matplotlib', 'captum', 'ipywidgets', 'optuna', 'plotly') if m in sys.modules])\n")
     assert out == "[]"
+
+
+def test_the_type_checking_imports_agree_with_the_one_export_list():
+    import ast
+
+    import lepton_nb
+
+    tree = ast.parse(Path(lepton_nb.__file__).read_text(encoding="utf-8"))
+    block = next(node for node in tree.body if isinstance(node, ast.If) and getattr(node.test, "id", "") ==
+                 "TYPE_CHECKING")
+    seen: dict[str, set[str]] = {}
+    for node in block.body:
+        assert isinstance(node, ast.ImportFrom) and node.level == 1
+        module = "lepton_nb" + (f".{node.module}" if node.module else "")
+        seen.setdefault(module, set()).update(alias.name for alias in node.names)
+    assert seen == {module: set(names) for module, names in lepton_nb.EXPORTS.items()}
+    assert lepton_nb.__all__ == sorted(name for names in lepton_nb.EXPORTS.values() for name in names)
 
 
 def test_writing_an_interactive_report_loads_no_plotly(tmp_path):

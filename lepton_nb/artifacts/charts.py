@@ -34,7 +34,7 @@ def _num(v: float) -> str:
 
 def loss_alt(history: Any) -> str:
     """The loss chart in words: where the train and validation losses started and ended."""
-    _, loss = history.series("train/loss")
+    _, loss = history.series("batch_loss")
     if not len(loss):
         return "Loss: no training step was logged."
     parts = [f"Loss over {len(loss)} training steps: train loss from {_num(loss[0])} to {_num(loss[-1])}"]

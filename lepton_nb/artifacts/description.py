@@ -17,6 +17,7 @@ from ..data.subword import SubwordVocab, tokens_from_summary
 from ..data.tabular import TableEncoder
 from ..data.text import Vocab
 from ..errors import CheckpointError
+from ..recipe import DATA_KINDS
 
 ALLOWED = "allowed: the data.json lepton_nb wrote for this run (restore it or train the run again)"
 
@@ -82,15 +83,15 @@ def _check(d: DataDescription, where: str) -> None:
     if s.num_classes != len(s.classes):
         raise bad("spec.num_classes", s.num_classes, f"the number of class names ({len(s.classes)}); the model "
                   "has one output per class, so the names must match the outputs")
-    if s.kind == "text" and (d.vocab is None or s.vocab_size != len(d.vocab)):
+    if DATA_KINDS[s.kind].tokens and (d.vocab is None or s.vocab_size != len(d.vocab)):
         raise bad("spec.vocab_size", s.vocab_size, "the length of vocab (text runs record their vocabulary)")
-    if s.kind == "tabular" and d.encoder is not None and len(d.encoder.feature_names) != s.input_shape[0]:
+    if DATA_KINDS[s.kind].columns and d.encoder is not None and len(d.encoder.feature_names) != s.input_shape[0]:
         raise bad("encoder", len(d.encoder.feature_names), f"{s.input_shape[0]} features (spec.input_shape)")
     if n.method not in ("none", "standardize", "minmax", "explicit"):
         raise bad("normalization.method", n.method, "none, standardize, minmax or explicit")
     if not _numbers(n.shift) or not _numbers(n.scale) or len(n.shift) != len(n.scale):
         raise bad("normalization.shift", n.shift, "two lists of finite numbers of the same length (shift, scale)")
-    if n.shift and s.kind != "text" and len(n.shift) not in (1, s.input_shape[0]):
+    if n.shift and not DATA_KINDS[s.kind].tokens and len(n.shift) not in (1, s.input_shape[0]):
         raise bad("normalization.shift", n.shift, f"1 or {s.input_shape[0]} values (one per channel/feature)")
     if any(v == 0 for v in n.scale):
         raise bad("normalization.scale", n.scale, "non-zero numbers (inputs are divided by them)")

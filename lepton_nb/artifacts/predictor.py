@@ -34,7 +34,7 @@ from ..data.tabular import TableEncoder
 from ..data.text import Vocab
 from ..errors import DataError, UsageError
 from ..evaluation import EvalResult, evaluate_logits
-from ..recipe import Recipe
+from ..recipe import DATA_KINDS, Recipe
 
 
 class Normalize(nn.Module):
@@ -61,7 +61,7 @@ class InferenceModel(nn.Module):
         super().__init__()
         self.normalize = Normalize(norm, len(spec.input_shape))
         self.model = model
-        self.takes_ids = spec.kind == "text"
+        self.takes_ids = DATA_KINDS[spec.kind].tokens
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         if self.takes_ids:
@@ -89,17 +89,17 @@ class Preprocessor:
 
     @classmethod
     def from_bundle(cls, data: DataBundle, max_len: int = 0) -> Preprocessor:
-        return cls(data.spec(), data.vocab, max_len or (data.input_shape[0] if data.kind == "text" else 0),
+        return cls(data.spec(), data.vocab, max_len or (data.input_shape[0] if DATA_KINDS[data.kind].tokens else 0),
                    data.encoder)
 
     def to_dict(self) -> dict[str, Any]:
         """JSON-ready description: enough for a deployment to prepare inputs without lepton_nb."""
         out: dict[str, Any] = {"kind": self.spec.kind, "input_shape": list(self.spec.input_shape),
                                "classes": list(self.spec.classes)}
-        if self.spec.kind == "image":
+        if DATA_KINDS[self.spec.kind].pixels:
             out["input"] = ("float32 images [batch, channels, height, width] scaled to [0, 1] (uint8 / 255); "
                             "normalization is part of the model")
-        elif self.spec.kind == "text":
+        elif DATA_KINDS[self.spec.kind].tokens:
             out["input"] = ("int64 token ids [batch, max_len]: lower-cased words (regex "
                             "[a-z0-9]+(?:'[a-z]+)?|[!?]) looked up in vocab (1 = unknown), padded with 0")
             out["max_len"] = self.max_len
@@ -116,7 +116,7 @@ class Preprocessor:
 
     @property
     def input_dtype(self) -> torch.dtype:
-        return torch.long if self.spec.kind == "text" else torch.float32
+        return torch.long if DATA_KINDS[self.spec.kind].tokens else torch.float32
 
     def __call__(self, inputs: Any) -> torch.Tensor:
         kind = self.spec.kind

@@ -25,7 +25,7 @@ from typing import Any
 
 import torch
 
-from ..errors import CheckpointError, Problem, RecipeError, UsageError, user_path
+from ..errors import CheckpointError, FieldError, Problem, RecipeError, UsageError, user_path
 from ..files import atomic_write, atomic_write_json
 from ..files import remove_stale_temp_files as remove_dead_writers_temp_files
 from ..interpret.probes import load_timeline, save_timeline
@@ -171,6 +171,17 @@ class RunFolder:
                              "by lnb.train or lepton-nb run") from None
         except ValueError as exc:
             raise UsageError("run", str(path), f"is not valid JSON ({exc})") from None
+
+    def read_optional_json(self, name: str, field: str, error: type[FieldError]) -> Any:
+        """``name``'s JSON, or None when the folder has no such file; a damaged one is ``error`` naming ``field``."""
+        path = self.path / name
+        if not path.is_file():
+            return None
+        try:
+            return json.loads(path.read_text(encoding="utf-8"))
+        except (OSError, ValueError, RecursionError) as exc:
+            raise error(field, str(path), f"cannot be read ({str(exc)[:100]}); allowed: a run folder written by "
+                        "lepton_nb") from None
 
     def read_recipe(self) -> Recipe:
         path = self.path / "recipe.json"

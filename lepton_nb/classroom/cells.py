@@ -36,14 +36,22 @@ def meta(cell: Any) -> dict[str, Any]:
     return value if isinstance(value, dict) else {}
 
 
+CHECK, SOLUTION, LOCKED = "check", "solution", "locked"  # nbgrader's cell roles (its metadata says which)
+
+
 def role(cell: Any) -> str:
-    """"check" (graded), "solution", "locked" or "" (an ordinary cell the student may edit)."""
+    """`CHECK` (graded), `SOLUTION`, `LOCKED` or "" (an ordinary cell the student may edit)."""
     m = meta(cell)
     if m.get("grade") and not m.get("solution"):
-        return "check"
+        return CHECK
     if m.get("solution"):
-        return "solution"
-    return "locked" if m.get("locked") else ""
+        return SOLUTION
+    return LOCKED if m.get("locked") else ""
+
+
+def is_check(cell: Any) -> bool:
+    """A graded cell: its tests give points."""
+    return role(cell) == CHECK
 
 
 def _source(cell: Any) -> str:
@@ -89,15 +97,15 @@ def _clean(cell: Any, source: str) -> Any:
 def check_cell(cell: Any, where: str) -> None:
     """Refuse a cell whose markers or metadata contradict each other (nbgrader refuses the same)."""
     text, r, m = _source(cell), role(cell), meta(cell)
-    if r in ("check", "solution", "locked") and not str(m.get("grade_id", "")).strip():
+    if r in (CHECK, SOLUTION, LOCKED) and not str(m.get("grade_id", "")).strip():
         raise UsageError(where, m, "a solution, check or locked cell needs a grade_id (nbgrader metadata)")
-    if r == "check":
+    if r == CHECK:
         points = m.get("points")
         if isinstance(points, bool) or not isinstance(points, (int, float)) or points < 0:
             raise UsageError(where, points, "a check cell needs points ≥ 0 (nbgrader metadata)")
-    if r != "solution" and (BEGIN_SOLUTION in text or END_SOLUTION in text):
+    if r != SOLUTION and (BEGIN_SOLUTION in text or END_SOLUTION in text):
         raise UsageError(where, BEGIN_SOLUTION, "found in a cell not marked as a solution (nbgrader: solution: true)")
-    if r != "check" and (BEGIN_HIDDEN in text or END_HIDDEN in text):
+    if r != CHECK and (BEGIN_HIDDEN in text or END_HIDDEN in text):
         raise UsageError(where, BEGIN_HIDDEN, "found in a cell not marked as graded (nbgrader: grade: true)")
 
 
@@ -105,7 +113,7 @@ def student_cell(cell: Any, where: str) -> Any:
     """The cell as students get it: solution regions out (stub in), hidden tests out, no outputs."""
     check_cell(cell, where)
     text, r = _source(cell), role(cell)
-    if r == "solution":
+    if r == SOLUTION:
         markdown = cell.get("cell_type") == "markdown"
         stripped, found = strip_region(text, BEGIN_SOLUTION, END_SOLUTION, where, TEXT_STUB if markdown else "")
         if not found:  # nbgrader: a solution cell without markers is all solution
@@ -113,7 +121,7 @@ def student_cell(cell: Any, where: str) -> Any:
         if not stripped.strip():
             stripped = TEXT_STUB if markdown else CODE_STUB
         text = stripped.rstrip("\n")
-    elif r == "check":
+    elif r == CHECK:
         text, _ = strip_region(text, BEGIN_HIDDEN, END_HIDDEN, where)
     return _clean(cell, text)
 

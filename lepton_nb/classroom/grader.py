@@ -34,7 +34,7 @@ import nbformat
 from ..errors import UsageError, user_path
 from ..feedback import MIME
 from ..files import atomic_write
-from .cells import meta, role
+from .cells import CHECK, LOCKED, is_check, meta, role
 from .release import notebook_text, read_notebook
 
 #: runs before the student's first cell: seeds, and no connection leaves this machine
@@ -140,14 +140,14 @@ def find_submission(folder: Path, name: str) -> Path | None:
 def with_teacher_cells(submitted: Any, key: Any) -> tuple[Any, list[str]]:
     """The submission with the key's check and locked cells put back by grade_id; notes on what was restored."""
     nb = copy.deepcopy(submitted)
-    kept = {str(meta(c).get("grade_id")): c for c in key.cells if role(c) in ("check", "locked")}
+    kept = {str(meta(c).get("grade_id")): c for c in key.cells if role(c) in (CHECK, LOCKED)}
     seen, notes = set(), []
     for i, cell in enumerate(nb.cells):
         grade_id = str(meta(cell).get("grade_id", ""))
         if grade_id in kept and grade_id not in seen:
             nb.cells[i] = copy.deepcopy(kept[grade_id])
             seen.add(grade_id)
-        elif role(cell) in ("check", "locked"):  # a copy of a check, or one the key does not know: not graded
+        elif role(cell) in (CHECK, LOCKED):  # a copy of a check, or one the key does not know: not graded
             nb.cells[i] = nbformat.v4.new_code_cell(f"# removed by the grader: a copy of the teacher's cell "
                                                     f"'{grade_id}'")
     missing = [g for g in kept if g not in seen]
@@ -229,12 +229,12 @@ def grade_one(path: Path, student: str, key: Any, key_dir: Path, out: Path, time
                 shutil.copy2(extra, workdir / rel)
         sub.status, sub.error = run_notebook(nb, workdir, timeout, seed, kernel)
     sub.seconds = round(time.monotonic() - started, 1)
-    checks = {str(meta(c).get("grade_id")): float(meta(c).get("points", 0)) for c in key.cells if role(c) == "check"}
-    by_id = {str(meta(c).get("grade_id")): c for c in nb.cells if role(c) == "check"}
+    checks = {str(meta(c).get("grade_id")): float(meta(c).get("points", 0)) for c in key.cells if is_check(c)}
+    by_id = {str(meta(c).get("grade_id")): c for c in nb.cells if is_check(c)}
     sub.results = [read_results(by_id.get(g, {}), g, p) for g, p in checks.items()]
     for i, cell in enumerate(nb.cells):  # the student's own cells that raised: said, not graded
         for o in cell.get("outputs", []):
-            if o.get("output_type") == "error" and role(cell) != "check":
+            if o.get("output_type") == "error" and not is_check(cell):
                 notes.append(f"cell {i + 1} raised {o.get('ename', 'Error')}: {o.get('evalue', '')}"[:300])
     if notes:
         sub.error = "; ".join([*notes, sub.error] if sub.error else notes)
@@ -260,7 +260,7 @@ def grade(submissions: str | Path, keys: str | Path, out: str | Path, *, timeout
             path = find_submission(sub_dir / student, name)
             if path is None:
                 checks = [(str(meta(c).get("grade_id")), float(meta(c).get("points", 0))) for c in key.cells
-                          if role(c) == "check"]
+                          if is_check(c)]
                 graded.append(Submission(student, name, "missing", [CheckResult(g, p) for g, p in checks],
                                          error=f"no {name} in {sub_dir / student}"))
                 continue

@@ -22,7 +22,7 @@ import nbformat
 
 from ..errors import UsageError, user_path
 from ..files import atomic_write
-from .cells import carries_answers, key_cell, meta, role, student_cell
+from .cells import CHECK, SOLUTION, carries_answers, key_cell, meta, role, student_cell
 
 
 @dataclass
@@ -96,9 +96,9 @@ def split_notebook(nb: Any, path: Path) -> tuple[Any, Any, NotebookPlan]:
         if grade_id in ids:
             raise UsageError(where, grade_id, "grade_id used twice in one notebook; allowed: a unique grade_id")
         ids.add(grade_id)
-        if r == "check":
+        if r == CHECK:
             plan.checks[grade_id] = float(m["points"])
-        elif r == "solution":
+        elif r == SOLUTION:
             plan.solutions.append(grade_id)
         else:
             plan.locked.append(grade_id)

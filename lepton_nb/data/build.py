@@ -8,7 +8,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..recipe import Recipe
+from ..recipe import DATA_KINDS, Recipe
 from .bundle import DataBundle, Split
 from .cleaning import CleaningReport, clean_pool
 from .normalize import NormStats, compute_stats, folder_stats
@@ -58,7 +58,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
     vocab = encoder = None
     value_scale = 1.0
     lazy = bool(pool.info.get("lazy"))
-    if pool.kind == "text":
+    if DATA_KINDS[pool.kind].tokens:
         train_texts = [str(t) for t in parts["train"].inputs]
         vocab = (tokens(train_texts) if callable(tokens) else tokens if tokens is not None else
                  fit_tokens(train_texts, cfg.tokenizer, cfg.max_vocab, cfg.min_freq))
@@ -70,7 +70,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
                                 ", ".join(f"{v} {k}" for k, v in long.items() if v) + " sentences")
         norm = NormStats.identity()
         input_shape = [cfg.max_len]
-    elif pool.kind == "tabular":
+    elif DATA_KINDS[pool.kind].columns:
         xs, labels, encoder = encode_table({k: p.inputs for k, p in parts.items()}, labels, cfg.clean, report)
         norm = compute_stats(xs["train"], recipe.normalize)
         input_shape = [xs["train"].shape[1]]
@@ -85,7 +85,7 @@ def assemble(recipe: Recipe, pool: Pool, report: CleaningReport, train_idx: np.n
         norm = compute_stats(xs["train"], recipe.normalize, value_scale)
         input_shape = list(xs["train"].shape[1:])
     splits = {k: Split(xs[k], torch.as_tensor(labels[k], dtype=torch.long),
-                       list(parts[k].inputs) if pool.kind == "text" else None) for k in parts}
+                       list(parts[k].inputs) if DATA_KINDS[pool.kind].tokens else None) for k in parts}
     ops = recipe.augment.ops if recipe.augment.enabled else []
     bundle = DataBundle(pool.kind, cfg.source, splits, pool.classes, input_shape, norm, report,
                         augment_ops=[dict(o) for o in ops], value_scale=value_scale, vocab=vocab,
@@ -110,7 +110,7 @@ def kfold_bundles(recipe: Recipe, folds: int, tokens: Tokens = None) -> Iterator
 
     Each fold's held-out part serves as both its validation and test split; statistics, encoders and the
     vocabulary are refitted on each fold's training part (the vocabulary by ``tokens`` when it is a
-    function; a fixed ``tokens`` is used as is: see `workflows.cross_validate`).
+    function; a fixed ``tokens`` is used as is: see `workflows.kfold`).
     """
     from sklearn.model_selection import KFold, StratifiedKFold
 

@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..recipe import Recipe
+from ..recipe import DATA_KINDS, Recipe
 from .augment import BatchAugment
 from .batches import READY_CACHE_BYTES, Batches, FolderBatches, TensorBatches
 from .cleaning import CleaningReport
@@ -136,15 +136,15 @@ class DataBundle:
             indices = np.atleast_1d(np.asarray(idx))
             return load_images([x[i] for i in indices], self.input_shape[-1]).float() / 255.0
         sel = x[torch.as_tensor(idx)] if not isinstance(idx, slice) else x[idx]
-        return sel.float() / self.value_scale if self.kind == "image" else sel
+        return sel.float() / self.value_scale if DATA_KINDS[self.kind].pixels else sel
 
     def prepare(self, raw: torch.Tensor, augment: BatchAugment | None = None,
                 generator: torch.Generator | None = None) -> torch.Tensor:
         """Raw storage → model input: scale, augment (if given), normalize; order depends on kind."""
-        if self.kind == "text":
+        if DATA_KINDS[self.kind].tokens:
             return augment(raw, generator) if augment else raw
         x = raw.float()
-        if self.kind == "image":
+        if DATA_KINDS[self.kind].pixels:
             if self.value_scale != 1.0:
                 x = x.div_(self.value_scale)
             if augment:
@@ -196,7 +196,7 @@ class DataBundle:
 
         Statistics are refitted on the train split; the original bundle is left untouched.
         """
-        if self.kind == "text":
+        if DATA_KINDS[self.kind].tokens:
             norm = self.norm
         elif self.lazy:
             norm = folder_stats(self.train.x, self.input_shape[-1], recipe.normalize, recipe.data.seed)

@@ -9,7 +9,7 @@ import numpy as np
 import torch
 
 from ..errors import DataError
-from ..recipe import CleanSection
+from ..recipe import DATA_KINDS, CleanSection
 from .sources import Pool
 from .text import tokenize
 
@@ -88,7 +88,7 @@ def clean_pool(pool: Pool, cfg: CleanSection) -> tuple[Pool, CleaningReport]:
         report.add("missing target", pool.info["rows_without_target"], "rows without a label")
         report.before += pool.info["rows_without_target"]
     fixed_test = pool.fixed_test
-    if pool.kind == "tabular" and cfg.missing == "drop":
+    if DATA_KINDS[pool.kind].columns and cfg.missing == "drop":
         keep = ~pool.inputs.isna().any(axis=1).to_numpy()
         if (~keep).any():
             report.add("missing values", (~keep).sum(), "rows with an empty cell dropped")
@@ -97,7 +97,7 @@ def clean_pool(pool: Pool, cfg: CleanSection) -> tuple[Pool, CleaningReport]:
                                 f"(those with an empty cell), leaving {int(keep.sum())}; allowed: mean, median or "
                                 "most_frequent to fill empty cells from the train rows")
             pool = pool.subset(np.flatnonzero(keep))
-    if pool.kind == "text":
+    if DATA_KINDS[pool.kind].tokens:
         keep = np.array([bool(tokenize(str(t))) for t in pool.inputs], dtype=bool)
         if (~keep).any():
             report.add("empty sentences", (~keep).sum(), "no word left after tokenizing")

@@ -35,6 +35,8 @@ RULES = {
     "grey+alpha": "transparency composited over white",
 }
 ALPHA_MODES = ("RGBA", "LA", "PA", "RGBa", "La")
+# modes no rule converts, and why
+REFUSED_MODES = {"F": "is a 32-bit float image (its range is unknown and it may hold NaN)"}
 
 
 def to_8bit(img: Any, channels: int = 3, field: str = "data.root", name: str = "") -> tuple[np.ndarray, str]:
@@ -43,9 +45,9 @@ def to_8bit(img: Any, channels: int = 3, field: str = "data.root", name: str = "
     from PIL import Image
 
     mode = img.mode
-    if mode == "F":
-        raise DataError(field, name or "image", "is a 32-bit float image (its range is unknown and it may hold "
-                        "NaN); allowed: 8- or 16-bit images (PNG, JPEG, TIFF)")
+    if mode in REFUSED_MODES:
+        raise DataError(field, name or "image",
+                        f"{REFUSED_MODES[mode]}; allowed: 8- or 16-bit images (PNG, JPEG, TIFF)")
     kind = {"RGB": "RGB", "L": "grey", "1": "grey", "P": "palette"}.get(mode, mode)
     if mode.startswith("I"):  # I;16, I;16B, I;16L, I
         grey = np.clip(np.round(np.asarray(img, dtype=np.float64) / 257.0), 0, 255).astype(np.uint8)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 
 import torch
@@ -88,20 +89,36 @@ def compute_stats(x_train: torch.Tensor, cfg: NormalizeSection, value_scale: flo
     mean, std, lo, hi = channel_stats(x_train)
     mean, std = [m / value_scale for m in mean], [s / value_scale for s in std]
     lo, hi = [v / value_scale for v in lo], [v / value_scale for v in hi]
-    channels = len(mean)
-    if cfg.method == "standardize":
-        shift, scale = mean, [s if s > 1e-8 else 1.0 for s in std]
-    elif cfg.method == "minmax":
-        shift, scale = lo, [(b - a) if b - a > 1e-8 else 1.0 for a, b in zip(lo, hi)]
-    elif cfg.method == "explicit":
-        if len(cfg.mean) not in (1, channels):
-            raise DataError("normalize.mean", cfg.mean, f"has {len(cfg.mean)} values; allowed: 1 or "
-                            f"{channels} (one per channel/feature of this data)")
-        shift = list(cfg.mean) * (channels if len(cfg.mean) == 1 else 1)
-        scale = list(cfg.std) * (channels if len(cfg.std) == 1 else 1)
-    else:
-        shift, scale = [], []
+    shift, scale = NORMALIZERS[cfg.method](Measured(mean, std, lo, hi), cfg)
     return NormStats(cfg.method, shift, scale, mean, std, lo, hi, len(x_train))
+
+
+@dataclass(frozen=True)
+class Measured:
+    """Per-channel statistics of the train split, in [0, 1] units for images."""
+
+    mean: list[float]
+    std: list[float]
+    lo: list[float]
+    hi: list[float]
+
+
+def _explicit(m: Measured, cfg: NormalizeSection) -> tuple[list[float], list[float]]:
+    channels = len(m.mean)
+    if len(cfg.mean) not in (1, channels):
+        raise DataError("normalize.mean", cfg.mean, f"has {len(cfg.mean)} values; allowed: 1 or "
+                        f"{channels} (one per channel/feature of this data)")
+    return (list(cfg.mean) * (channels if len(cfg.mean) == 1 else 1),
+            list(cfg.std) * (channels if len(cfg.std) == 1 else 1))
+
+
+# normalize.method → (shift, scale) per channel, from the train split's statistics
+NORMALIZERS: dict[str, Callable[[Measured, NormalizeSection], tuple[list[float], list[float]]]] = {
+    "standardize": lambda m, cfg: (m.mean, [s if s > 1e-8 else 1.0 for s in m.std]),
+    "minmax": lambda m, cfg: (m.lo, [(b - a) if b - a > 1e-8 else 1.0 for a, b in zip(m.lo, m.hi)]),
+    "explicit": _explicit,
+    "none": lambda m, cfg: ([], []),
+}
 
 
 def folder_stats(paths: list, size: int, cfg: NormalizeSection, seed: int) -> NormStats:

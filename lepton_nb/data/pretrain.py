@@ -20,6 +20,7 @@ from .bundle import DataBundle, Split
 from .cleaning import CleaningReport
 from .normalize import NormStats
 from .split import split_indices
+from .steps import BatchStep
 from .subword import SubwordVocab, fit_tokens
 from .text import PAD, UNK, Vocab, tokenize
 
@@ -78,14 +79,14 @@ def corpus_bundle(corpus: list[str], vocab: Vocab | SubwordVocab, max_len: int, 
     return DataBundle("text", source, splits, ["token"], [max_len], NormStats.identity(), report, vocab=vocab)
 
 
-class MaskTokens:
+class MaskTokens(BatchStep):
     """BERT's masking, drawn anew for every batch: ``mask_prob`` of the tokens become targets; of those
     80 % are replaced by ``[MASK]``, 10 % by a random token and 10 % stay as they are. Padding and unknown
     tokens (``<unk>``/``[UNK]``, id 1) are never targets: with a small word vocabulary they are common, and a
     model rewarded for predicting "unknown" learns nothing about words.
 
-    Called as ``(ids, _, step) -> (masked ids, targets)``; the draw depends only on (seed, step), so a
-    resumed run masks exactly as the uninterrupted one would.
+    A `BatchStep`: ``(model, ids, _, step) -> (masked ids, targets)``; the draw depends only on (seed, step),
+    so a resumed run masks exactly as the uninterrupted one would.
     """
 
     def __init__(self, vocab: Vocab | SubwordVocab, mask_prob: float, seed: int):
@@ -94,7 +95,8 @@ class MaskTokens:
         self.mask_prob = mask_prob
         self.seed = seed
 
-    def __call__(self, ids: torch.Tensor, _labels: torch.Tensor, step: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def __call__(self, model: object, ids: torch.Tensor, _labels: torch.Tensor,
+                 step: int) -> tuple[torch.Tensor, torch.Tensor]:
         g = torch.Generator().manual_seed(self.seed * 1_000_003 + step)
         cpu = ids.cpu()
         real = (cpu != PAD) & (cpu != UNK)  # nothing to learn from predicting "unknown word"

@@ -9,6 +9,7 @@ from __future__ import annotations
 import gzip
 import io
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -125,11 +126,11 @@ def _missing_message(source: str, root: Path, split: str) -> str:
 
 def _load_idx_split(source: str, root: Path, split: str) -> tuple[torch.Tensor, np.ndarray] | None:
     raw_dir = root / _TV_FOLDER[source] / "raw"
-    paths = [_find_idx(raw_dir, stem) for stem in _IDX_FILES[split]]
-    if any(p is None for p in paths):
+    image_file, label_file = (_find_idx(raw_dir, stem) for stem in _IDX_FILES[split])
+    if image_file is None or label_file is None:
         return None
-    images = read_idx(paths[0])  # type: ignore[arg-type]
-    labels = read_idx(paths[1])  # type: ignore[arg-type]
+    images = read_idx(image_file)
+    labels = read_idx(label_file)
     if len(images) != len(labels):
         raise DataError("data.root", str(raw_dir), f"{len(images)} images but {len(labels)} labels: "
                         "the files do not belong together")
@@ -323,19 +324,20 @@ def load_text_tsv_pool(cfg: DataSection) -> Pool:
     return Pool("text", texts, y.astype(np.int64), [str(c) for c in classes_arr])
 
 
+# keyed by the names `lepton_nb.recipe.SOURCES` lists (one test checks they agree)
+LOADERS: dict[str, Callable[[DataSection], Pool]] = {
+    "digits": lambda cfg: load_digits_pool(),
+    "mnist": load_torchvision_pool,
+    "fashion_mnist": load_torchvision_pool,
+    "cifar10": load_torchvision_pool,
+    "image_folder": lambda cfg: load_image_folder_pool(cfg),
+    "csv": lambda cfg: load_csv_pool(cfg),
+    "breast_cancer": lambda cfg: load_sklearn_table("breast_cancer"),
+    "wine": lambda cfg: load_sklearn_table("wine"),
+    "text_tsv": lambda cfg: load_text_tsv_pool(cfg),
+}
+
+
 def load_pool(cfg: DataSection) -> Pool:
-    """Dispatch on ``cfg.source``."""
-    source = cfg.source
-    if source == "digits":
-        return load_digits_pool()
-    if source in ("breast_cancer", "wine"):
-        return load_sklearn_table(source)
-    if source in ("mnist", "fashion_mnist", "cifar10"):
-        return load_torchvision_pool(cfg)
-    if source == "image_folder":
-        return load_image_folder_pool(cfg)
-    if source == "csv":
-        return load_csv_pool(cfg)
-    if source == "text_tsv":
-        return load_text_tsv_pool(cfg)
-    raise DataError("data.source", source, "unknown source")  # the recipe validates this first
+    """The pool of ``cfg.source`` (the recipe validated its name)."""
+    return LOADERS[cfg.source](cfg)

@@ -16,14 +16,16 @@ import warnings
 from dataclasses import dataclass
 from typing import Any, Protocol, runtime_checkable
 
-import numpy as np
 import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
-from ..errors import FieldError
-from ..recipe import BASELINES, METHODS, methods_for_kind
+from ..recipe import BASELINES, DATA_KINDS, METHODS, methods_for_kind
 from ..seeding import seeded_global_rng
+from .attributors import ATTRIBUTORS, LAYERS, Ask, InterpretError, embedding_layer, last_conv
+
+__all__ = ["Explainable", "Explanation", "InterpretError", "attribution_copy", "check_method", "embedding_layer",
+           "explain", "fitting_methods", "infer_kind", "last_conv", "make_baseline", "needs_captum"]
 
 
 @runtime_checkable
@@ -35,10 +37,6 @@ class Explainable(Protocol):
     """
 
     def model_space(self, data: DataBundle | None = None) -> tuple[nn.Module, DataBundle]: ...
-
-
-class InterpretError(FieldError):
-    """An attribution request that does not fit the model, the data or the method."""
 
 
 @dataclass
@@ -64,26 +62,13 @@ def infer_kind(inputs: torch.Tensor) -> str:
     return "image" if inputs.dim() == 4 else "tabular"
 
 
-def last_conv(model: nn.Module) -> nn.Module | None:
-    convs = [m for m in model.modules() if isinstance(m, nn.Conv2d)]
-    return convs[-1] if convs else None
-
-
-def embedding_layer(model: nn.Module) -> nn.Module | None:
-    return next((m for m in model.modules() if isinstance(m, nn.Embedding)), None)
-
-
 def fitting_methods(model: nn.Module, kind: str) -> list[str]:
     """The methods that work for this model and data kind."""
-    out = []
-    for name in methods_for_kind(kind):
-        needs = METHODS[name].needs
-        if needs == "conv" and last_conv(model) is None:
-            continue
-        if needs == "embedding" and embedding_layer(model) is None:
-            continue
-        out.append(name)
-    return out
+    return [name for name in methods_for_kind(kind)
+            if not METHODS[name].needs or LAYERS[METHODS[name].needs](model) is not None]
+
+
+MISSING_LAYER = {"conv": "Conv2d", "embedding": "nn.Embedding"}  # `Method.needs` as the layer it names
 
 
 def check_method(model: nn.Module, kind: str, method: str) -> None:
@@ -95,10 +80,8 @@ def check_method(model: nn.Module, kind: str, method: str) -> None:
         reason = "unknown method"
     elif kind not in METHODS[method].kinds:
         reason = f"not for {kind} data"
-    elif METHODS[method].needs == "conv":
-        reason = "the model has no Conv2d layer"
     else:
-        reason = "the model has no nn.Embedding layer"
+        reason = f"the model has no {MISSING_LAYER.get(METHODS[method].needs or '', 'such')} layer"
     raise InterpretError(f"interpret.method: {method!r} — {reason}; methods that fit this model: "
                          f"{', '.join(fits) or 'none'}")
 
@@ -130,15 +113,15 @@ def make_baseline(inputs: torch.Tensor, baseline: str | torch.Tensor, kind: str,
         return b if b.shape == inputs.shape else b.expand_as(inputs).clone()
     if baseline not in BASELINES:
         raise InterpretError(f"interpret.baseline: {baseline!r} — allowed: {', '.join(BASELINES)} or a tensor")
-    if kind == "text" or baseline == "zeros":
+    if DATA_KINDS[kind].tokens or baseline == "zeros":
         return torch.zeros_like(inputs)
     if baseline == "blur":
-        if kind != "image":
+        if not DATA_KINDS[kind].pixels:
             raise InterpretError(f"interpret.baseline: 'blur' — for images only; for {kind} data allowed: zeros, mean")
         return _blur(inputs)
     if data is None:
         raise InterpretError("interpret.baseline: 'mean' — needs the data (pass data=... or a Run); "
-                             "allowed without data: zeros" + (", blur" if kind == "image" else ""))
+                             "allowed without data: zeros" + (", blur" if DATA_KINDS[kind].pixels else ""))
     return data.inputs("train").mean(0, keepdim=True).expand_as(inputs).clone()
 
 
@@ -166,28 +149,11 @@ def _targets(model: nn.Module, inputs: torch.Tensor, target: Any, labels: Any) -
     return chosen, predictions, confidence, logits
 
 
-def _integrated_gradients(net: nn.Module, x: torch.Tensor, base: torch.Tensor, target: torch.Tensor,
-                          n_steps: int, logits: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-    """captum's Integrated Gradients (Gauss-Legendre) in one batched pass; ``logits`` are ``net(x)``."""
-    nodes, weights = np.polynomial.legendre.leggauss(n_steps)
-    alphas = torch.as_tensor(0.5 * (1 + nodes), dtype=x.dtype)
-    steps = torch.as_tensor(0.5 * weights, dtype=x.dtype).view(-1, *([1] * x.dim()))
-    x, base = x.detach(), base.detach()
-    diff = x - base
-    scaled = (base.unsqueeze(0) + alphas.view_as(steps) * diff.unsqueeze(0)).flatten(0, 1).requires_grad_()
-    with torch.enable_grad():
-        out = net(scaled)
-        (grads,) = torch.autograd.grad(out.gather(1, target.repeat(n_steps)[:, None]).sum(), scaled)
-    attributions = (grads.view(n_steps, *x.shape) * steps).sum(0) * diff
-    with torch.no_grad():  # completeness: the attributions' sum against the output gap, per sample
-        gap = logits.gather(1, target[:, None])[:, 0] - net(base).gather(1, target[:, None])[:, 0]
-    return attributions, attributions.flatten(1).sum(1) - gap
-
-
 def needs_captum(method: str) -> bool:
     """Every method but Integrated Gradients (our batched pass, checked against captum's) runs on captum;
     a process that only explains with it never loads captum (~0.5 s, 30 MB)."""
-    return method != "integrated_gradients"
+    entry = ATTRIBUTORS.get(method)
+    return entry is None or entry.captum
 
 
 def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradients", target: Any = "pred",
@@ -226,71 +192,13 @@ def explain(model: Any, inputs: torch.Tensor, method: str = "integrated_gradient
     chosen, predictions, confidence, logits = _targets(net, x, target, labels)
     if torch.is_floating_point(x):
         x.requires_grad_()
-    base = make_baseline(x, baseline, kind, data) if spec.baseline or kind == "text" else None
-    delta = None
+    base = make_baseline(x, baseline, kind, data) if spec.baseline or DATA_KINDS[kind].tokens else None
     # SmoothGrad and GradientSHAP draw from the global RNGs (captum takes no generator)
     with seeded_global_rng(seed), warnings.catch_warnings():
         # captum announces the hooks it sets on activations: expected here, not a problem to report
         warnings.filterwarnings("ignore", category=UserWarning, module=r"captum\..*")
-        if method == "integrated_gradients":
-            a, delta = _integrated_gradients(net, x, base, chosen, int(p["n_steps"]), logits)
-        elif method == "saliency":
-            a = attr.Saliency(net).attribute(x, target=chosen, abs=True)
-        elif method == "smoothgrad":
-            a = attr.NoiseTunnel(attr.Saliency(net)).attribute(
-                x, nt_type="smoothgrad", nt_samples=int(p["nt_samples"]), stdevs=float(p["stdev"]), target=chosen)
-        elif method == "gradient_shap":
-            a, delta = attr.GradientShap(net).attribute(
-                x, base, n_samples=int(p["n_samples"]), stdevs=float(p["stdev"]), target=chosen,
-                return_convergence_delta=True)
-            delta = delta.view(len(x), -1).mean(1)
-        elif method == "deeplift":
-            a, delta = attr.DeepLift(net).attribute(x, base, target=chosen, return_convergence_delta=True)
-        elif method == "occlusion":
-            a = _occlusion(net, x, base, chosen, int(p["window"]), int(p["stride"]))
-        elif method == "grad_cam":
-            a = _grad_cam(net, x, chosen, layer)
-        elif method == "feature_ablation":
-            a = attr.FeatureAblation(net).attribute(x, base, target=chosen)
-        else:  # layer_integrated_gradients on the embedding
-            emb = _resolve_layer(net, layer) if layer is not None else embedding_layer(net)
-            a, delta = attr.LayerIntegratedGradients(net, emb).attribute(
-                x, torch.zeros_like(x), target=chosen, n_steps=int(p["n_steps"]), return_convergence_delta=True)
-            a = a.sum(-1)
+        layer_name = layer if isinstance(layer, str) else None
+        a, delta = ATTRIBUTORS[method].run(Ask(net, x, base, chosen, logits, p, layer_name, attr))
     return Explanation(method, a.detach().float(), chosen, predictions, confidence,
                        None if delta is None else delta.detach().float(),
                        baseline if isinstance(baseline, str) else "tensor", p)
-
-
-def _occlusion(net: nn.Module, x: torch.Tensor, base: torch.Tensor, target: torch.Tensor, window: int,
-               stride: int) -> torch.Tensor:
-    from captum import attr
-
-    if stride > window:
-        raise InterpretError(f"occlusion stride: {stride} — allowed: at most the window ({window}), so every "
-                             "input is covered")
-    if x.dim() == 4:
-        c, h, w = x.shape[1:]
-        window, stride = min(window, h, w), min(stride, h, w)
-        shape, strides = (c, window, window), (c, stride, stride)
-    else:
-        shape, strides = (min(window, x.shape[1]),), (min(stride, x.shape[1]),)
-    return attr.Occlusion(net).attribute(x, sliding_window_shapes=shape, strides=strides, baselines=base,
-                                         target=target)
-
-
-def _resolve_layer(net: nn.Module, layer: str) -> nn.Module:
-    modules = dict(net.named_modules())
-    if layer not in modules:
-        raise InterpretError(f"interpret.layer: {layer!r} — no such layer; allowed: "
-                             f"{', '.join(n for n in modules if n)[:300]}")
-    return modules[layer]
-
-
-def _grad_cam(net: nn.Module, x: torch.Tensor, target: torch.Tensor, layer: str | None) -> torch.Tensor:
-    from captum import attr
-
-    chosen = _resolve_layer(net, layer) if layer is not None else last_conv(net)
-    cam = attr.LayerGradCam(net, chosen).attribute(x, target=target, relu_attributions=True)
-    up = attr.LayerAttribution.interpolate(cam, tuple(x.shape[-2:]), interpolate_mode="bilinear")
-    return up.expand_as(x).contiguous()

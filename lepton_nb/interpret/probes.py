@@ -18,7 +18,7 @@ import torch
 
 from ..data.bundle import DataBundle
 from ..files import atomic_write
-from ..recipe import METHODS, InterpretSection
+from ..recipe import DATA_KINDS, METHODS, InterpretSection
 from ..training.callbacks import Callback
 from ..training.events import EpochEnd, FitEnd, FitStart
 from ..training.trainer import Trainer
@@ -131,7 +131,7 @@ class AttributionProbes(Callback):
         model = self.trainer.model
         if self.net is None:
             self.net = attribution_copy(model)
-            if self.data.kind == "image":  # convolutions on CPU about twice as fast; equal to 1e-7
+            if DATA_KINDS[self.data.kind].pixels:  # convolutions on CPU about twice as fast; equal to 1e-7
                 self.net = self.net.to(memory_format=torch.channels_last)
         else:
             self.net.load_state_dict(model.state_dict())

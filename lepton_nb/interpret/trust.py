@@ -22,6 +22,7 @@ import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
+from ..recipe import DATA_KINDS
 from ..seeding import seeded_global_rng
 from .attribution import Explanation, InterpretError, explain
 
@@ -89,7 +90,7 @@ def trust(model: nn.Module, inputs: torch.Tensor, data: DataBundle, method: str 
     (model-space, e.g. ``data.inputs("test")[:8]``)."""
     from captum.metrics import infidelity, sensitivity_max
 
-    if data.kind == "text":
+    if DATA_KINDS[data.kind].tokens:
         raise InterpretError("data", "text", "trust checks perturb the inputs slightly, which word ids do not "
                                              "allow; allowed: an image or table run")
     base: Explanation = explain(model, inputs, method, target=target, data=data, seed=seed, **params)

@@ -64,8 +64,9 @@ def _smaller_side(layer: nn.Module) -> int:
         return min(layer.in_features, layer.out_features)
     if isinstance(layer, nn.Embedding):
         return min(layer.num_embeddings, layer.embedding_dim)
-    fan_in = layer.in_channels * math.prod(layer.kernel_size) // layer.groups  # type: ignore[union-attr]
-    return min(fan_in, layer.out_channels)  # type: ignore[union-attr]
+    assert isinstance(layer, nn.modules.conv._ConvNd), type(layer)  # resolve_targets adapts Linear, Embedding, Conv
+    fan_in = layer.in_channels * math.prod(layer.kernel_size) // layer.groups
+    return min(fan_in, layer.out_channels)
 
 
 def add_lora(model: nn.Module, cfg: AdapterSection, generator: torch.Generator) -> list[str]:

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import copy
 import logging
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -54,18 +55,27 @@ def quantize_model(model: nn.Module, dtype: str = "qint8") -> nn.Module:
     if dtype not in QUANT_DTYPES:
         raise UsageError("dtype", dtype, f"allowed: {', '.join(QUANT_DTYPES)}")
     copied = plain_dropout(merge_lora(copy.deepcopy(model), inplace=True)).cpu().eval()
-    linears = [m for m in copied.modules() if type(m) is nn.Linear]
-    if dtype == "float16":
-        for layer in linears:
-            layer.__class__ = Float16WeightLinear
-            layer.weight = nn.Parameter(layer.weight.detach().half(), requires_grad=False)
-        return copied
+    QUANTIZERS[dtype]([m for m in copied.modules() if type(m) is nn.Linear], copied)
+    return copied
+
+
+def _float16_weights(linears: list[nn.Module], model: nn.Module) -> None:
+    for layer in linears:
+        layer.__class__ = Float16WeightLinear
+        layer.weight = nn.Parameter(layer.weight.detach().half(), requires_grad=False)
+
+
+def _int8_weights(linears: list[nn.Module], model: nn.Module) -> None:
     torchao()
     from torchao.quantization import Int8WeightOnlyConfig, quantize_
 
     if linears:
-        quantize_(copied, Int8WeightOnlyConfig(), filter_fn=lambda m, _: type(m) is nn.Linear)
-    return copied
+        quantize_(model, Int8WeightOnlyConfig(), filter_fn=lambda m, _: type(m) is nn.Linear)
+
+
+# QUANT_DTYPES' names → what each does to the Linear layers of a model (in place)
+QUANTIZERS: dict[str, Callable[[list[nn.Module], nn.Module], None]] = {"qint8": _int8_weights,
+                                                                      "float16": _float16_weights}
 
 
 def quantization(model: nn.Module) -> str | None:

@@ -1,4 +1,5 @@
-"""Architecture names → builders, and `build_model`: seeded without touching the global RNG."""
+"""`build_model`: the recipe's architecture from the registry (`builders.BUILDERS`, filled by the family modules
+imported here), seeded without touching the global RNG."""
 
 from __future__ import annotations
 
@@ -6,25 +7,13 @@ import torch
 
 from ..data.bundle import DataSpec
 from ..errors import ModelError
-from ..recipe import ARCHS_FOR_KIND, ModelSection
+from ..recipe import ARCHS, ARCHS_FOR_KIND, ModelSection
+from . import text, transformer, vision  # noqa: F401 - their builders register themselves in BUILDERS
 from .adapters import apply_adapter
+from .builders import BUILDERS
 from .classifier import Classifier
 from .init import init_weights
-from .text import build_bow, build_text
-from .transformer import MaskedLM, build_masked_lm, build_transformer
-from .vision import build_cnn, build_mlp, build_resnet, build_resnet18
-
-BUILDERS = {
-    "mlp": build_mlp,
-    "tabular_mlp": build_mlp,
-    "cnn": build_cnn,
-    "resnet": build_resnet,
-    "text_cnn": build_text,
-    "text_bilstm": build_text,
-    "text_transformer": build_transformer,
-    "text_bow": build_bow,
-    "resnet18": build_resnet18,
-}
+from .transformer import MaskedLM, build_masked_lm
 
 
 def build_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> Classifier:
@@ -35,16 +24,17 @@ def build_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> C
         raise ModelError(f"model.arch: {cfg.arch!r} — not for {spec.kind} data; allowed: "
                          f"{', '.join(ARCHS_FOR_KIND[spec.kind])}")
     with torch.random.fork_rng(devices=[]):  # the layers' own initialisation is redrawn below
-        model = BUILDERS[cfg.arch](spec, cfg)
+        model = BUILDERS[cfg.arch](spec, cfg)  # the recipe validated the name
     generator = torch.Generator().manual_seed(0 if seed is None else seed)
     return apply_adapter(init_weights(model, generator), cfg, generator)
 
 
 def build_masked_lm_model(cfg: ModelSection, spec: DataSpec, seed: int | None = None) -> MaskedLM:
     """The recipe's ``text_transformer`` encoder with a masked-token head (for `lnb.pretrain`), seeded."""
-    if cfg.arch != "text_transformer":
+    if not ARCHS[cfg.arch].encoder:
+        encoders = [name for name, arch in ARCHS.items() if arch.encoder]
         raise ModelError("model.arch", cfg.arch, "masked-token pretraining needs a transformer encoder; allowed: "
-                                                 "text_transformer")
+                                                 f"{', '.join(encoders)}")
     with torch.random.fork_rng(devices=[]):
         model = build_masked_lm(spec, cfg)
     return init_weights(model, torch.Generator().manual_seed(0 if seed is None else seed))

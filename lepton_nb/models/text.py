@@ -8,6 +8,7 @@ from torch import nn
 from ..data.bundle import DataSpec
 from ..errors import ModelError
 from ..recipe import ARCHS_FOR_KIND, ModelSection
+from .builders import builds
 from .classifier import Classifier
 from .layers import Dropout
 
@@ -44,16 +45,28 @@ class TextBiLSTM(nn.Module):
         return torch.cat([h[-2], h[-1]], dim=1)
 
 
-def build_text(spec: DataSpec, cfg: ModelSection) -> Classifier:
-    if spec.kind != "text" or spec.vocab_size < 2:
+def check_text(spec: DataSpec, cfg: ModelSection) -> None:
+    """A text model needs token ids and a vocabulary (a ModelError naming what fits the data otherwise)."""
+    if spec.vocab_size < 2:
         raise ModelError(f"model.arch: '{cfg.arch}' needs text (token ids and a vocabulary); this data is "
                          f"{spec.kind}; allowed: {', '.join(ARCHS_FOR_KIND[spec.kind])}")
-    if cfg.arch == "text_cnn":
-        body: nn.Module = TextCNN(spec.vocab_size, cfg.embed_dim, cfg.width)
-    else:
-        body = TextBiLSTM(spec.vocab_size, cfg.embed_dim, cfg.hidden)
+
+
+def _text_classifier(body: nn.Module, spec: DataSpec, cfg: ModelSection) -> Classifier:
     head = nn.Sequential(Dropout(cfg.dropout), nn.Linear(body.out_features, spec.num_classes))
     return Classifier(body, head, cfg.arch)
+
+
+@builds("text_cnn")
+def build_text_cnn(spec: DataSpec, cfg: ModelSection) -> Classifier:
+    check_text(spec, cfg)
+    return _text_classifier(TextCNN(spec.vocab_size, cfg.embed_dim, cfg.width), spec, cfg)
+
+
+@builds("text_bilstm")
+def build_text_bilstm(spec: DataSpec, cfg: ModelSection) -> Classifier:
+    check_text(spec, cfg)
+    return _text_classifier(TextBiLSTM(spec.vocab_size, cfg.embed_dim, cfg.hidden), spec, cfg)
 
 
 class TextBagOfNgrams(nn.Module):
@@ -87,10 +100,9 @@ class TextBagOfNgrams(nn.Module):
         return total / count.clamp_min(1).to(total.dtype)
 
 
+@builds("text_bow")
 def build_bow(spec: DataSpec, cfg: ModelSection) -> Classifier:
     """``text_bow``: mean of uni+bigram embeddings → dropout → Linear (a fast, strong baseline)."""
-    if spec.kind != "text" or spec.vocab_size < 2:
-        raise ModelError(f"model.arch: '{cfg.arch}' needs text (token ids and a vocabulary); this data is "
-                         f"{spec.kind}; allowed: {', '.join(ARCHS_FOR_KIND[spec.kind])}")
+    check_text(spec, cfg)
     body = TextBagOfNgrams(spec.vocab_size, cfg.embed_dim, cfg.buckets)
     return Classifier(body, nn.Sequential(Dropout(cfg.dropout), nn.Linear(cfg.embed_dim, spec.num_classes)), cfg.arch)

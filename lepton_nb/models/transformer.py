@@ -15,9 +15,11 @@ from torch import nn
 
 from ..data.bundle import DataSpec
 from ..errors import ModelError
-from ..recipe import ARCHS_FOR_KIND, ModelSection
+from ..recipe import ModelSection
+from .builders import builds
 from .classifier import Classifier
 from .layers import Dropout
+from .text import check_text
 
 
 class SelfAttention(nn.Module):
@@ -77,6 +79,12 @@ def sinusoids(length: int, dim: int) -> torch.Tensor:
     return table
 
 
+# model.pooling → whether a learned [CLS] token leads the sequence (its output is the sentence vector; else the mean)
+CLS_TOKEN = {"cls": True, "mean": False}
+# model.positions → a learned position table, or fixed sinusoids
+LEARNED_POSITIONS = {"learned": True, "sinusoidal": False}
+
+
 class TextTransformer(nn.Module):
     """Token embedding + positions → ``depth`` pre-norm encoder blocks → [CLS] or mean pooling.
 
@@ -89,12 +97,12 @@ class TextTransformer(nn.Module):
         super().__init__()
         self.vocab_size, self.mask_id, self.pooling = vocab_size, vocab_size, pooling
         self.embedding = nn.Embedding(vocab_size + 1, dim, padding_idx=0)
-        n_pos = max_len + (1 if pooling == "cls" else 0)
-        if positions == "learned":
+        n_pos = max_len + CLS_TOKEN[pooling]
+        if LEARNED_POSITIONS[positions]:
             self.positions = nn.Parameter(torch.zeros(n_pos, dim))
         else:
             self.register_buffer("positions", sinusoids(n_pos, dim), persistent=False)
-        self.cls = nn.Parameter(torch.zeros(1, 1, dim)) if pooling == "cls" else None
+        self.cls = nn.Parameter(torch.zeros(1, 1, dim)) if CLS_TOKEN[pooling] else None
         self.drop = Dropout(dropout)
         self.blocks = nn.ModuleList(EncoderBlock(dim, heads, ff, dropout) for _ in range(depth))
         self.norm = nn.LayerNorm(dim)
@@ -158,13 +166,12 @@ class MaskedLM(Classifier):
 
 
 def transformer_body(spec: DataSpec, cfg: ModelSection) -> TextTransformer:
-    if spec.kind != "text" or spec.vocab_size < 2:
-        raise ModelError(f"model.arch: '{cfg.arch}' needs text (token ids and a vocabulary); this data is "
-                         f"{spec.kind}; allowed: {', '.join(ARCHS_FOR_KIND[spec.kind])}")
+    check_text(spec, cfg)
     return TextTransformer(spec.vocab_size, spec.input_shape[0], cfg.embed_dim, cfg.heads, cfg.depth, cfg.hidden,
                            cfg.dropout, cfg.positions, cfg.pooling)
 
 
+@builds("text_transformer")
 def build_transformer(spec: DataSpec, cfg: ModelSection) -> Classifier:
     """``text_transformer``: encoder → dropout → Linear to the classes."""
     body = transformer_body(spec, cfg)
@@ -183,9 +190,10 @@ def explain_sizes(cfg: ModelSection, spec: DataSpec) -> list[tuple[str, int]]:
     d, f, v, n = cfg.embed_dim, cfg.hidden, spec.vocab_size, spec.input_shape[0]
     block = 4 * (d * d + d) + (d * f + f) + (f * d + d) + 4 * d
     parts = [(f"token embedding: ({v} tokens + [MASK]) × {d}", (v + 1) * d)]
-    if cfg.positions == "learned":
-        parts.append((f"learned positions: {n + (cfg.pooling == 'cls')} × {d}", (n + (cfg.pooling == "cls")) * d))
-    if cfg.pooling == "cls":
+    cls = CLS_TOKEN[cfg.pooling]
+    if LEARNED_POSITIONS[cfg.positions]:
+        parts.append((f"learned positions: {n + cls} × {d}", (n + cls) * d))
+    if cls:
         parts.append(("[CLS] vector", d))
     parts.append((f"{cfg.depth} blocks × (q, k, v, out: 4 × {d}×{d}; feed-forward {d}→{f}→{d}; 2 LayerNorms), "
                   f"{cfg.heads} heads of {d // max(1, cfg.heads)} dims", cfg.depth * block))

@@ -8,10 +8,12 @@ from torch import nn
 from ..data.bundle import DataSpec
 from ..errors import ModelError
 from ..recipe import ARCHS_FOR_KIND, ModelSection
+from .builders import builds
 from .classifier import Classifier, dense_stack
 from .layers import Dropout
 
 
+@builds("mlp", "tabular_mlp")
 def build_mlp(spec: DataSpec, cfg: ModelSection) -> Classifier:
     """Flatten → ``depth`` × (Linear, BatchNorm, ReLU, Dropout) → Linear."""
     n_in = 1
@@ -21,6 +23,7 @@ def build_mlp(spec: DataSpec, cfg: ModelSection) -> Classifier:
     return Classifier(nn.Sequential(nn.Flatten(), body), nn.Linear(n_out, spec.num_classes), cfg.arch)
 
 
+@builds("cnn")
 def build_cnn(spec: DataSpec, cfg: ModelSection) -> Classifier:
     """``depth`` × (Conv3x3, BatchNorm, ReLU, MaxPool); channels start at ``width`` and double."""
     if len(spec.input_shape) != 3:
@@ -68,6 +71,7 @@ class BasicBlock(nn.Module):
         return self.relu2(out + self.shortcut(x))
 
 
+@builds("resnet")
 def build_resnet(spec: DataSpec, cfg: ModelSection) -> Classifier:
     """Stem conv, then ``depth`` residual stages (stride 2 after the first), global average pool."""
     if len(spec.input_shape) != 3:
@@ -88,6 +92,7 @@ def build_resnet(spec: DataSpec, cfg: ModelSection) -> Classifier:
     return Classifier(nn.Sequential(*layers), head, cfg.arch)
 
 
+@builds("resnet18")
 def build_resnet18(spec: DataSpec, cfg: ModelSection) -> Classifier:
     """torchvision's ResNet-18 (ImageNet layout); its first convolution takes the data's channels.
 

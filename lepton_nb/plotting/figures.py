@@ -35,7 +35,7 @@ def _smooth(y: np.ndarray, window: int) -> np.ndarray:
 
 def plot_curves(ax_loss: Axes, ax_metric: Axes | None, history: Any, metric: str = "accuracy") -> None:
     """Train loss per batch (smoothed) and per-epoch train/val loss; train/val ``metric`` per epoch."""
-    steps, loss = history.decimated("train/loss", 2000)
+    steps, loss = history.decimated("batch_loss", 2000)
     if len(steps):
         ax_loss.plot(steps, loss, color=PALETTE["train"], alpha=0.25, lw=0.8, label="train (batch)")
         ax_loss.plot(steps, _smooth(loss, max(1, len(loss) // 50)), color=PALETTE["train"], lw=1.5,

@@ -100,7 +100,7 @@ def change_marks(changes: Sequence[dict[str, Any]]) -> dict[str, Any]:
 
 def loss_figure(history: Any, changes: Sequence[dict[str, Any]] = (), max_points: int = 1500) -> Figure:
     """Train loss per batch (faded), its running mean, and the per-epoch validation loss, against the step."""
-    steps, loss = history.decimated("train/loss", max_points)
+    steps, loss = history.decimated("batch_loss", max_points)
     data = []
     if len(steps):
         data.append(line(steps, loss, "train (batch)", PALETTE["train"], width=0.8, opacity=0.3))

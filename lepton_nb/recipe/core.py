@@ -18,12 +18,12 @@ from ..errors import Problem, RecipeError
 from ..files import atomic_write
 from .defaults import fill_dependent_defaults, forget_dependent
 from .fields import setting
-from .methods import METHODS, default_method
-from .names import name_problem
-from .ops import AUGMENT_OPS
+from .methods import default_method
+from .optimizers import upgrade_train
 from .parse import did_you_mean, parse_dataclass, unknown_key_hint
 from .presets import PRESETS
-from .search import SearchSection, search_problems
+from .rules import cross_problems
+from .search import SearchSection
 from .sections import (
     AugmentSection,
     DataSection,
@@ -34,7 +34,7 @@ from .sections import (
     PretrainSection,
     TrainSection,
 )
-from .vocab import ARCHS_FOR_KIND, SOURCE_KIND
+from .vocab import SOURCE_KIND
 
 
 @dataclass
@@ -77,7 +77,9 @@ class Recipe:
         unknown keys (with a did-you-mean suggestion) and combinations that do not fit together.
         """
         problems: list[Problem] = []
-        recipe = parse_dataclass(cls, fill_dependent_defaults(data), "", problems)
+        if isinstance(data, dict) and isinstance(data.get("train"), dict):
+            data = {**data, "train": upgrade_train(data["train"])}
+        recipe: Recipe | None = parse_dataclass(cls, fill_dependent_defaults(data), "", problems)
         if recipe is None or problems:
             raise RecipeError(problems)
         problems.extend(recipe._cross_problems())
@@ -223,83 +225,7 @@ class Recipe:
         return self
 
     def _cross_problems(self) -> list[Problem]:
-        out: list[Problem] = []
-        bad_name = name_problem(self.name)
-        if bad_name is not None:
-            out.append(bad_name)
-        kind = self.kind
-        d, t = self.data, self.train
-        archs = ARCHS_FOR_KIND[kind]
-        if self.model.arch not in archs:
-            out.append(Problem("model.arch", self.model.arch,
-                               f"not for {kind} data ({d.source}); allowed: {', '.join(archs)}"))
-        if d.source in ("csv", "text_tsv") and not d.path:
-            out.append(Problem("data.path", d.path, f"required for source '{d.source}': the file to read"))
-        if d.source == "image_folder" and not d.root:
-            out.append(Problem("data.root", d.root, "required for image_folder: a folder with one "
-                                                    "sub-folder per class"))
-        uses_test_fraction = not (d.source in ("mnist", "fashion_mnist", "cifar10")
-                                  and d.official_split == "standard")
-        if uses_test_fraction and d.val_fraction + d.test_fraction >= 0.9:
-            out.append(Problem("data.test_fraction", d.test_fraction,
-                               f"with val_fraction {d.val_fraction}, allowed: val_fraction + test_fraction "
-                               f"< 0.9 (some data must remain for training)"))
-        n = self.normalize
-        if n.method == "explicit":
-            if not n.mean or not n.std:
-                out.append(Problem("normalize.mean", n.mean, "method 'explicit' needs mean and std lists "
-                                                             "(one value per channel/feature)"))
-            elif len(n.mean) != len(n.std):
-                out.append(Problem("normalize.std", n.std, f"allowed: as many values as mean ({len(n.mean)})"))
-            if any(s <= 0 for s in n.std):
-                out.append(Problem("normalize.std", n.std, "allowed: every value > 0"))
-        for i, op in enumerate(self.augment.ops):
-            name = op.get("op")
-            if name in AUGMENT_OPS and kind not in AUGMENT_OPS[name].kinds:
-                fitting = [k for k, s in AUGMENT_OPS.items() if kind in s.kinds]
-                out.append(Problem(f"augment.ops[{i}].op", name,
-                                   f"not for {kind} data; allowed: {', '.join(fitting)}"))
-            if name == "random_erasing" and op.get("scale_min", 0) > op.get("scale_max", 1):
-                out.append(Problem(f"augment.ops[{i}].scale_min", op.get("scale_min"),
-                                   f"allowed: at most scale_max ({op.get('scale_max')})"))
-        ip = self.interpret
-        method = METHODS[self.interpret_method]
-        if kind not in method.kinds:
-            fitting = [k for k, m in METHODS.items() if kind in m.kinds]
-            out.append(Problem("interpret.method", ip.method, f"not for {kind} data; allowed: auto, "
-                                                              f"{', '.join(fitting)}"))
-        elif method.needs == "conv" and self.model.arch not in ("cnn", "resnet", "resnet18"):
-            out.append(Problem("interpret.method", ip.method, f"needs a convolution layer, {self.model.arch} has "
-                                                              "none; allowed with it: integrated_gradients, saliency, "
-                                                              "smoothgrad, gradient_shap, deeplift, occlusion"))
-        if ip.baseline == "blur" and kind != "image":
-            out.append(Problem("interpret.baseline", ip.baseline, f"for images only; for {kind} data allowed: "
-                                                                  "zeros, mean"))
-        m = self.model
-        if m.pretrained and m.arch != "resnet18":
-            out.append(Problem("model.pretrained", True, f"torchvision weights exist for arch resnet18 only, "
-                                                         f"not {m.arch}; allowed: false, or model.arch resnet18"))
-        if m.pretrained and m.init_from:
-            out.append(Problem("model.init_from", m.init_from, "model.pretrained is also set; allowed: one "
-                                                                "source of initial weights ('' here, or "
-                                                                "model.pretrained false)"))
-        if m.freeze == "features" and not (m.init_from or m.pretrained or m.adapter.kind != "none"):
-            out.append(Problem("model.freeze", m.freeze, "would train a head on random, frozen features; allowed: "
-                                                         "none, or set model.init_from (a run folder or "
-                                                         "checkpoint) or model.pretrained"))
-        out.extend(_model_problems(m, kind))
-        if t.batch_size < 2 and kind != "text" and (m.batch_norm or m.arch == "resnet18"):
-            out.append(Problem("train.batch_size", t.batch_size, "batch normalization needs at least 2 samples per "
-                                                                 "batch; allowed: 2 or more" +
-                               ("" if m.arch == "resnet18" else ", or model.batch_norm false")))
-        if t.optimizer == "nesterov" and t.momentum == 0:
-            out.append(Problem("train.momentum", t.momentum, "Nesterov momentum needs momentum > 0; allowed: e.g. "
-                                                             "0.9, or train.optimizer sgd"))
-        out.extend(search_problems(self.search, Recipe))
-        if t.mixed_precision == "fp16" and t.device == "cpu":
-            out.append(Problem("train.mixed_precision", t.mixed_precision,
-                               "fp16 needs CUDA; on CPU allowed: off, bf16, auto"))
-        return out
+        return cross_problems(self)
 
     # ---- descriptions ------------------------------------------------------------------
 
@@ -308,20 +234,3 @@ class Recipe:
         t = self.train
         return (f"{self.data.source} · {self.model.arch} · {t.optimizer} lr={t.lr:g} "
                 f"bs={t.batch_size} ep={t.epochs} · {t.scheduler}")
-
-
-def _model_problems(m: ModelSection, kind: str) -> list[Problem]:
-    """Sizes of the transformer, adapters and freezing that do not fit together."""
-    out: list[Problem] = []
-    if m.arch == "text_transformer" and m.embed_dim % m.heads:
-        divisors = [h for h in range(1, min(m.embed_dim, 64) + 1) if m.embed_dim % h == 0]
-        out.append(Problem("model.heads", m.heads, f"model.embed_dim ({m.embed_dim}) must split evenly into heads; "
-                                                   f"allowed: {', '.join(map(str, divisors))}"))
-    if m.freeze == "all_but_adapters" and m.adapter.kind == "none":
-        out.append(Problem("model.freeze", m.freeze, "there are no adapters to train; allowed: none or features, or "
-                                                     "set model.adapter.kind to lora"))
-    if m.adapter.kind != "none" and m.arch in ("text_bilstm", "resnet18"):
-        out.append(Problem("model.adapter.kind", m.adapter.kind, f"not for arch {m.arch}; allowed with adapters: "
-                                                                 "text_transformer, text_cnn, text_bow, cnn, resnet, "
-                                                                 "mlp, tabular_mlp"))
-    return out

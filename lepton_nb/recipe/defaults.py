@@ -60,7 +60,10 @@ def plain_default(key: str) -> Any:
     value: Any = None
     for part in rest:
         f = next(f for f in dataclasses.fields(cls) if f.name == part)
-        value = f.default if f.default is not dataclasses.MISSING else f.default_factory()  # type: ignore[misc]
+        if f.default is not dataclasses.MISSING:
+            value = f.default
+        elif f.default_factory is not dataclasses.MISSING:
+            value = f.default_factory()
         cls = type(value)
     return copy.deepcopy(value)
 

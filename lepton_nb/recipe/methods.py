@@ -7,7 +7,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from .ops import Param as MethodParam
+from .ops import Param
+
+MethodParam = Param  # a method's parameter: range and help, as an augmentation op's
 
 
 @dataclass(frozen=True)
@@ -15,7 +17,7 @@ class Method:
     label: str
     help: str
     kinds: tuple[str, ...]  # image / tabular / text
-    needs: str | None = None  # "conv": a Conv2d layer; "embedding": an nn.Embedding
+    needs: str | None = None  # a capability of the architecture (`archs.Arch`): conv, or embedding
     params: dict[str, MethodParam] = field(default_factory=dict)
     delta: bool = False  # returns a convergence delta (completeness check)
     baseline: bool = False  # compares against a baseline input
@@ -64,12 +66,22 @@ METHODS: dict[str, Method] = {
         delta=True),
 }
 
-BASELINES = ("zeros", "blur", "mean")
+# reference inputs of the methods that compare against one, and the data kinds each fits
+BASELINES: dict[str, tuple[str, ...]] = {"zeros": ("image", "tabular", "text"), "blur": ("image",),
+                                         "mean": ("image", "tabular", "text")}
 
 
 def methods_for_kind(kind: str) -> list[str]:
     return [name for name, m in METHODS.items() if kind in m.kinds]
 
 
+DEFAULT_METHOD = {"image": "integrated_gradients", "tabular": "integrated_gradients",
+                  "text": "layer_integrated_gradients"}  # interpret.method auto, per data kind
+
+
 def default_method(kind: str) -> str:
-    return "layer_integrated_gradients" if kind == "text" else "integrated_gradients"
+    return DEFAULT_METHOD.get(kind, "integrated_gradients")
+
+
+def baselines_for(kind: str) -> list[str]:
+    return [name for name, kinds in BASELINES.items() if kind in kinds]

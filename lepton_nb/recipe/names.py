@@ -31,7 +31,7 @@ def default_name(source: str, arch: str) -> str:
 
     for preset in PRESETS.values():
         if preset["data"]["source"] == source and preset["model"]["arch"] == arch:
-            return preset["name"]
+            return str(preset["name"])
     return f"{source}-{arch}".replace("_", "-")
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -18,11 +19,20 @@ class Param:
 
 @dataclass(frozen=True)
 class OpSpec:
-    """An augmentation op: which data kinds it applies to and its parameters."""
+    """An augmentation op: which data kinds it applies to, its parameters, and a check of how its values fit
+    together (``(op) -> (parameter, what is allowed)`` of the first that does not, or None). Its behaviour is
+    `lepton_nb.data.augment.OPS` under the same name."""
 
     kinds: tuple[str, ...]
     help: str
     params: dict[str, Param]
+    check: Callable[[dict[str, Any]], tuple[str, str] | None] | None = None
+
+
+def _erased_area(op: dict[str, Any]) -> tuple[str, str] | None:
+    if op.get("scale_min", 0) > op.get("scale_max", 1):
+        return "scale_min", f"allowed: at most scale_max ({op.get('scale_max')})"
+    return None
 
 
 AUGMENT_OPS: dict[str, OpSpec] = {
@@ -78,6 +88,7 @@ AUGMENT_OPS: dict[str, OpSpec] = {
             "scale_min": Param(0.02, 0.0, 1.0, "smallest erased area fraction"),
             "scale_max": Param(0.2, 0.0, 1.0, "largest erased area fraction"),
         },
+        _erased_area,
     ),
     "word_dropout": OpSpec(
         ("text",),

@@ -75,7 +75,7 @@ def _check_number(value: Any, typ: type, meta: dict[str, Any], where: str, probl
 
 def _check_value(value: Any, typ: Any, meta: dict[str, Any], where: str, problems: list[Problem]) -> Any:
     origin = typing.get_origin(typ)
-    if dataclasses.is_dataclass(typ):
+    if isinstance(typ, type) and dataclasses.is_dataclass(typ):
         return parse_dataclass(typ, value, where, problems)
     if typ is bool:
         if not isinstance(value, bool):

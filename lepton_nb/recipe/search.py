@@ -82,7 +82,7 @@ def _field_types(cls: type, prefix: str = "") -> dict[str, tuple[Any, dict[str, 
     for f in dataclasses.fields(cls):
         key = f"{prefix}.{f.name}" if prefix else f.name
         typ = hints[f.name]
-        if dataclasses.is_dataclass(typ):
+        if isinstance(typ, type) and dataclasses.is_dataclass(typ):
             out.update(_field_types(typ, key))
         else:
             out[key] = (typ, dict(f.metadata))

@@ -5,12 +5,14 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
-from .fields import setting
+from .archs import ARCHS, archs_using
+from .fields import Names, setting
 from .labels import metric_label
 from .methods import BASELINES, METHODS
 from .ops import AUGMENT_OPS
+from .optimizers import OPTIMIZERS, SCHEDULERS, optimizers_using, schedulers_using
 from .search import SearchSection
-from .vocab import METRICS, MONITORS, SOURCE_KIND
+from .vocab import METRICS, MONITORS, SOURCES, sources_using
 
 
 @dataclass
@@ -38,26 +40,26 @@ class CleanSection:
 class DataSection:
     """Where the data comes from and how it is split."""
 
-    source: str = setting("digits", "Dataset to use.", choices=tuple(SOURCE_KIND))
+    source: str = setting("digits", "Dataset to use.", choices=Names(SOURCES))
     root: str = setting(
         "data",
         "Folder of a torchvision dataset (mnist, fashion_mnist, cifar10) or of an image folder "
         "(one sub-folder per class).",
-        applies_to=("mnist", "fashion_mnist", "cifar10", "image_folder"),
+        applies_to=sources_using("root"),
     )
-    path: str = setting("", "File for csv or text_tsv sources.", applies_to=("csv", "text_tsv"))
+    path: str = setting("", "File for csv or text_tsv sources.", applies_to=sources_using("path"))
     download: bool = setting(
         False, "Download a torchvision dataset into `root` when it is missing (needs internet).",
-        applies_to=("mnist", "fashion_mnist", "cifar10"),
+        applies_to=sources_using("download"),
     )
     official_split: str = setting(
         "standard",
         "Which official split of a torchvision dataset to use: standard (official train for "
         "train/val, official test for test), or only 'train', only 'test', or 'all' pooled and split here.",
         choices=("standard", "train", "test", "all"),
-        applies_to=("mnist", "fashion_mnist", "cifar10"),
+        applies_to=sources_using("official_split"),
     )
-    target: str = setting("", "Target column of a CSV file ('' = the last column).", applies_to=("csv",))
+    target: str = setting("", "Target column of a CSV file ('' = the last column).", applies_to=sources_using("target"))
     val_fraction: float = setting(0.1, "Fraction held out for validation (model selection).", min=0.0, max=0.5)
     test_fraction: float = setting(
         0.2, "Fraction held out for the final test (not used with official_split 'standard').",
@@ -67,7 +69,7 @@ class DataSection:
                       min=0, max=10_000_000)
     seed: int = setting(0, "Seed of the split.", min=0, max=2**31 - 1)
     image_size: int = setting(32, "Side length images of an image folder are resized to.", min=8, max=512,
-                           applies_to=("image_folder",))
+                              applies_to=sources_using("image_size"))
     max_len: int = setting(48, "Words kept per sentence (longer ones are cut).", min=4, max=4096,
                         applies_to=("text",))
     min_freq: int = setting(1, "A word needs this many train occurrences to enter the vocabulary.",
@@ -100,7 +102,7 @@ class AugmentSection:
 
     enabled: bool = setting(True, "Apply the ops below while training.")
     ops: list[dict[str, Any]] = setting([], "Ordered list of ops, each {'op': name, param: value, ...}.",
-                                     item_choices=tuple(AUGMENT_OPS))
+                                     item_choices=Names(AUGMENT_OPS))
 
 
 @dataclass
@@ -124,12 +126,9 @@ class AdapterSection:
 class ModelSection:
     """The architecture; its input and output sizes come from the data."""
 
-    arch: str = setting("cnn", "Architecture (resnet18 is torchvision's ImageNet ResNet-18).",
-                     choices=("cnn", "resnet", "mlp", "tabular_mlp", "text_cnn", "text_bilstm", "text_transformer",
-                              "text_bow", "resnet18"))
+    arch: str = setting("cnn", "Architecture (resnet18 is torchvision's ImageNet ResNet-18).", choices=Names(ARCHS))
     width: int = setting(32, "Channels of the first conv block (doubled per block) or filters per "
-                          "kernel size.", min=1, max=1024,
-                      applies_to=("cnn", "resnet", "text_cnn"))
+                          "kernel size.", min=1, max=1024, applies_to=archs_using("width"))
     depth: int = setting(2, "Conv blocks (cnn), residual stages (resnet), hidden layers (mlp) or encoder blocks "
                             "(text_transformer).", min=1, max=8)
     hidden: int = setting(128, "Units of hidden dense layers, of the LSTM, or of a transformer block's "
@@ -138,17 +137,18 @@ class ModelSection:
                              min=0.0, max=0.9)
     batch_norm: bool = setting(True, "Batch normalization after convolutions/dense layers.")
     embed_dim: int = setting(64, "Word (or piece) embedding size; the transformer's model width.", min=2, max=2048,
-                          applies_to=("text_cnn", "text_bilstm", "text_transformer", "text_bow"))
+                             applies_to=archs_using("embed_dim"))
     heads: int = setting(4, "Attention heads per transformer block (embed_dim must be a multiple).", min=1, max=64,
-                         applies_to=("text_transformer",))
+                         applies_to=archs_using("heads"))
     positions: str = setting("sinusoidal", "Position encoding: fixed sinusoids, or a learned table.",
-                             choices=("sinusoidal", "learned"), applies_to=("text_transformer",))
+                             choices=("sinusoidal", "learned"), applies_to=archs_using("positions"))
     pooling: str = setting("cls", "Sentence vector: a learned [CLS] token's output, or the mean over tokens.",
-                           choices=("cls", "mean"), applies_to=("text_transformer",))
+                           choices=("cls", "mean"), applies_to=archs_using("pooling"))
     buckets: int = setting(20000, "Hashed bigram buckets of text_bow (0 = words only).", min=0, max=10_000_000,
-                           applies_to=("text_bow",))
+                           applies_to=archs_using("buckets"))
     pretrained: bool = setting(False, "Start from torchvision's ImageNet weights (downloaded once into the torch "
-                                   "hub cache; needs internet the first time).", applies_to=("resnet18",))
+                                      "hub cache; needs internet the first time).",
+                               applies_to=Names(ARCHS, lambda arch: bool(arch.weights)))
     init_from: str = setting("", "Fine-tune: start from another run's weights, given as its run folder or a "
                               "checkpoint file ('' = fresh weights). The head is reused only when the classes "
                               "match; otherwise it starts fresh.", label="initialize from")
@@ -196,20 +196,23 @@ class EarlyStoppingSection:
 class TrainSection:
     """The optimisation loop."""
 
-    optimizer: str = setting("adamw", "Optimizer.", choices=("sgd", "momentum", "nesterov", "adam", "adamw"))
+    optimizer: str = setting("adamw", "Optimizer.", choices=Names(OPTIMIZERS))
     lr: float = setting(3e-3, "Learning rate (the peak rate for one_cycle).", min=1e-7, max=10.0, log=True,
                      label="learning rate")
-    momentum: float = setting(0.9, "Momentum for momentum/nesterov SGD (beta1 for Adam).", min=0.0, max=0.999)
+    momentum: float = setting(0.9, "Momentum of SGD with momentum or Nesterov momentum.", min=0.0, max=0.999,
+                              applies_to=optimizers_using("momentum"))
+    beta1: float = setting(0.9, "Adam's first-moment decay (β1): how much of earlier gradients each step keeps.",
+                           min=0.0, max=0.999, applies_to=optimizers_using("beta1"), label="β1")
     weight_decay: float = setting(1e-4, "L2 penalty (decoupled for adamw).", min=0.0, max=1.0)
     batch_size: int = setting(128, "Samples per optimizer step (before accumulation).", min=1, max=65536)
     epochs: int = setting(10, "Passes over the training split.", min=1, max=100_000)
-    scheduler: str = setting("one_cycle", "Learning-rate schedule.",
-                          choices=("none", "step", "cosine", "one_cycle", "warmup_cosine"))
+    scheduler: str = setting("one_cycle", "Learning-rate schedule.", choices=Names(SCHEDULERS))
     step_size: int = setting(5, "Epochs between decays for scheduler 'step'.", min=1, max=100_000,
-                          applies_to=("step",))
-    gamma: float = setting(0.1, "Decay factor for scheduler 'step'.", min=1e-4, max=1.0, applies_to=("step",))
+                             applies_to=schedulers_using("step_size"))
+    gamma: float = setting(0.1, "Decay factor for scheduler 'step'.", min=1e-4, max=1.0,
+                           applies_to=schedulers_using("gamma"))
     warmup_epochs: float = setting(1.0, "Linear warm-up length for 'warmup_cosine'.", min=0.0, max=1000.0,
-                                applies_to=("warmup_cosine",))
+                                   applies_to=schedulers_using("warmup_epochs"))
     label_smoothing: float = setting(0.0, "Label smoothing of the cross-entropy loss.", min=0.0, max=0.5)
     grad_clip: float = setting(0.0, "Clip the gradient norm to this value (0 = off).", min=0.0, max=1e6)
     grad_accumulation: int = setting(1, "Batches whose gradients are summed per optimizer step.", min=1,
@@ -247,10 +250,10 @@ class InterpretSection:
 
     enabled: bool = setting(True, "Explain a fixed probe set at epoch ends (live timeline, report grid).")
     method: str = setting("auto", "Attribution method (captum.attr); auto: Integrated Gradients (on the word "
-                               "embeddings for text).", choices=("auto", *METHODS))
+                               "embeddings for text).", choices=Names(METHODS, first=("auto",)))
     target: str = setting("pred", "Explain the predicted class or the true one.", choices=("pred", "true"))
     baseline: str = setting("zeros", "Reference input: zeros (padding for text), a blurred copy (images) or the "
-                                  "train mean.", choices=BASELINES)
+                                  "train mean.", choices=Names(BASELINES))
     probes: int = setting(8, "Probe samples (stratified: one per class first).", min=1, max=64)
     every_n_epochs: int = setting(0, "Explain the probes every this many epochs (and after the last); 0 = as "
                                   "often as `budget` allows: each of the first epochs, then spaced, always the last.",

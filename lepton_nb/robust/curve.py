@@ -189,7 +189,7 @@ def robustness_curve(run: Attackable, eps: Sequence[float] = (0.0, 0.02, 0.05, 0
         if middle:
             e = middle[len(middle) // 2]
             more_steps = (e, acc["pgd"][eps_list.index(e)], accuracy("pgd", e, 2 * steps))
-        unbounded = accuracy("pgd", 1.0 if space.kind == "image" else 100.0)
+        unbounded = accuracy("pgd", space.widest())
     seconds = time.perf_counter() - t0
     found = run_checks(eps_list, acc, len(idx), len(data.classes), unbounded, more_steps) if checks else []
     return RobustnessCurve(_name(run), split, len(idx), eps_list, acc, steps, space.unit_name, seconds, found)

@@ -10,7 +10,7 @@ possible by construction: `InputSpace` is the only way attacks reach a model.
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 
@@ -20,10 +20,16 @@ from torch import nn
 from ..data.bundle import DataBundle
 from ..data.normalize import NormStats
 from ..errors import FieldError
+from ..recipe import DATA_KINDS
 
 
 class AttackError(FieldError):
     """An attack request that does not fit the run, its data or the allowed values."""
+
+
+# an attack's norm → how its budget grows with the number of values of an input, and how a message says so
+NORM_SCALE: dict[str, Callable[[int], float]] = {"linf": lambda dims: 1.0, "l2": math.sqrt}
+NORM_SCOPE = {"linf": "", "l2": "the L2 norm of the whole valid range over the {dims} values of an input, in "}
 
 
 @dataclass
@@ -46,10 +52,10 @@ class InputSpace:
     @classmethod
     def of(cls, data: DataBundle) -> InputSpace:
         """The input space of a run's data (images or tables; text has no continuous inputs to perturb)."""
-        if data.kind == "text":
+        if DATA_KINDS[data.kind].tokens:
             raise AttackError("run", "text", "attacks are not supported for text (its inputs are word ids, "
                                              "not continuous values); allowed: an image or table run")
-        if data.kind == "image":
+        if DATA_KINDS[data.kind].pixels:
             channels = data.input_shape[0]
             shape = (1, channels, 1, 1)
             one = torch.ones(shape)
@@ -82,8 +88,8 @@ class InputSpace:
     def widest(self, norm: str = "linf") -> float:
         """The largest ε that means something: the width of the valid range per value (L∞: 1 pixel, 100 standard
         deviations), or for L2 the norm of that width over every value of an input (``sqrt(dims)`` pixels)."""
-        per_value = 1.0 if self.kind == "image" else 100.0
-        return per_value * math.sqrt(self.dims) if norm == "l2" else per_value
+        per_value = 1.0 if DATA_KINDS[self.kind].pixels else 100.0
+        return per_value * NORM_SCALE[norm](self.dims)
 
     def check_eps(self, eps: float, field: str = "eps", norm: str = "linf", method: str = "") -> float:
         """ε must be a finite number in [0, `widest`] for the attack's norm (``method`` names it in the message)."""
@@ -94,8 +100,7 @@ class InputSpace:
         widest = self.widest(norm)
         if not (0.0 <= value <= widest):  # also catches NaN
             what = f" for {method}" if method else ""
-            scope = (f"the L2 norm of the whole valid range over the {self.dims} values of an input, in "
-                     if norm == "l2" else "")
+            scope = NORM_SCOPE[norm].format(dims=self.dims)
             raise AttackError(field, eps, f"allowed{what}: a number from 0 to {widest:.4g} ({scope}"
                                           f"{self.unit_name})")
         return value

@@ -9,18 +9,30 @@ FGSM with random start (Wong et al. 2020) one.
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 
 import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
-from ..recipe.sections import AdversarialSection
+from ..data.steps import BatchStep
+from ..recipe.sections import AdversarialSection, TrainSection
 from .attacks import fgsm_rs, pgd, run_attack
 from .space import InputSpace, UserSpaceModel, evaluating
 
+# train.adversarial.method → (model in user units, space, inputs, labels, ε, settings, generator) → adversarial inputs
+AdversarialAttack = Callable[[nn.Module, InputSpace, torch.Tensor, torch.Tensor, float, AdversarialSection,
+                              torch.Generator | None], torch.Tensor]
+ADVERSARIES: dict[str, AdversarialAttack] = {
+    "pgd": lambda net, space, u, y, eps, cfg, g: pgd(net, space, u, y, eps, steps=cfg.steps, alpha=cfg.alpha,
+                                                     generator=g),
+    "fgsm_rs": lambda net, space, u, y, eps, cfg, g: fgsm_rs(net, space, u, y, eps, cfg.alpha, g),
+}
 
-class Adversary:
-    """Adversarial versions of training batches, and the robust accuracy of a fixed validation subset."""
+
+class Adversary(BatchStep):
+    """A `BatchStep`: adversarial versions of training batches; after each epoch, the seconds they cost and the
+    robust accuracy of a fixed validation subset."""
 
     def __init__(self, cfg: AdversarialSection, data: DataBundle, seed: int = 0):
         self.cfg = cfg
@@ -32,17 +44,17 @@ class Adversary:
         self._val: tuple[torch.Tensor, torch.Tensor] | None = None
         self.data = data
 
-    @classmethod
-    def maybe(cls, cfg: AdversarialSection, data: DataBundle, seed: int = 0) -> Adversary | None:
-        return cls(cfg, data, seed) if cfg.method != "none" else None
-
     def start_epoch(self, epoch: int, device: torch.device) -> None:
         """Random starts drawn from (seed, epoch): a resumed run attacks exactly as the uninterrupted one."""
         self.generator = torch.Generator(device=device).manual_seed(self.seed * 1_000_003 + 7919 * epoch + 29)
         self.seconds = 0.0
 
-    def __call__(self, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
+    def __call__(self, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor,
+                 step: int = 0) -> tuple[torch.Tensor, torch.Tensor]:
         """The batch with its first ``ratio`` share replaced by adversarial inputs (model space in and out)."""
+        return self.perturb(model, xb, yb), yb
+
+    def perturb(self, model: nn.Module, xb: torch.Tensor, yb: torch.Tensor) -> torch.Tensor:
         t0 = time.perf_counter()
         if self.generator is None or self.generator.device != xb.device:
             self.start_epoch(0, xb.device)
@@ -52,15 +64,18 @@ class Adversary:
         net = UserSpaceModel(model, self.space)
         u = self.space.from_model(xb[:k].detach().float())
         with evaluating(model):  # no batch-norm statistics from the attack's passes, no dropout in them
-            if self.cfg.method == "pgd":
-                adv = pgd(net, self.space, u, yb[:k], self.eps, steps=self.cfg.steps, alpha=self.cfg.alpha,
-                          generator=self.generator)
-            else:
-                adv = fgsm_rs(net, self.space, u, yb[:k], self.eps, self.cfg.alpha, self.generator)
+            adv = ADVERSARIES[self.cfg.method](net, self.space, u, yb[:k], self.eps, self.cfg, self.generator)
         out = torch.cat([self.space.model_input(adv).to(xb.dtype), xb[k:]]) if k < len(xb) else \
             self.space.model_input(adv).to(xb.dtype)
         self.seconds += time.perf_counter() - t0
         return out.detach()
+
+    def train_metrics(self) -> dict[str, float]:
+        return {"adversarial_seconds": self.seconds}  # what adversarial training costs, beside the epoch time
+
+    def val_metrics(self, model: nn.Module, device: torch.device) -> dict[str, float]:
+        robust = self.robust_accuracy(model, device)
+        return {} if robust is None else {"val_robust_accuracy": robust}
 
     def robust_accuracy(self, model: nn.Module, device: torch.device) -> float | None:
         """PGD accuracy (the recipe's ε, at least 10 steps) on a fixed, seeded validation subset."""
@@ -76,3 +91,8 @@ class Adversary:
         adv = run_attack("pgd", net, self.space, u, y, self.eps, steps=max(10, self.cfg.steps), seed=self.seed)
         with evaluating(model), torch.no_grad():
             return float((net(adv).argmax(1) == y).float().mean())
+
+
+def adversarial_steps(cfg: TrainSection, data: DataBundle) -> list[BatchStep]:
+    """The batch steps of the recipe's adversarial training: its `Adversary`, or none (method ``none``)."""
+    return [Adversary(cfg.adversarial, data, cfg.seed)] if cfg.adversarial.method in ADVERSARIES else []

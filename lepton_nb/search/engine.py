@@ -24,14 +24,14 @@ import optuna
 from optuna.trial import FrozenTrial, TrialState
 
 from ..artifacts import Run, load_run
-from ..data import DataBundle, build_data
+from ..data import DataBundle
 from ..errors import CheckpointError, LeptonError, UsageError
 from ..recipe import Recipe, pruning_note
 from ..training.callbacks import Callback, progress_file
 from ..training.control import Control
 from ..training.events import EpochEnd
 from ..workflows import as_recipe, cross_validate, train
-from ..workflows.finetune import source_tokens
+from ..workflows.plan import open_init, recipe_data
 from .folder import StudyFolder, hide_password, open_storage
 from .identity import check_same_search
 from .liveness import fail_stale, settle
@@ -145,7 +145,7 @@ class _Objective:
 
     def _data_for(self, recipe: Recipe) -> DataBundle:
         if self.data is None:  # as `train` builds it: a fine-tuned text model reads its source's tokens
-            self.data = build_data(self.base, source_tokens(self.base))
+            self.data = recipe_data(self.base, open_init(self.base))
         return self.data.rebind(recipe)
 
     def _train(self, trial: optuna.Trial, recipe: Recipe) -> float:

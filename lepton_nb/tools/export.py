@@ -108,12 +108,8 @@ def export(source: Any, format: str = "onnx", path: str | Path | None = None, *,
         raise ModelError("checkpoint", checkpoint, "holds torchao int8 weights, which neither TorchScript nor "
                          "ONNX can serialize; allowed: export the float run (checkpoint auto, best or last) or its "
                          "float16 variant (lnb.quantize(run, 'float16'))")
-    if format == "onnx":
-        runner = _export_onnx(model, example, path, opset, predictor)
-        runtime = "onnxruntime"
-    else:
-        runner = _export_torchscript(model, example, path)
-        runtime = "torchscript"
+    runtime, exporter = EXPORTERS[format]
+    runner = exporter(model, example, path, opset, predictor)
     with torch.inference_mode():
         reference = model(check).float()
     exported = runner(check)
@@ -189,3 +185,12 @@ def _export_torchscript(model: nn.Module, example: torch.Tensor, path: Path) -> 
             return loaded(x).float()
 
     return run
+
+
+# FORMATS' names → the runtime that runs the exported file, and how to export to it (a runner of the file comes back)
+EXPORTERS: dict[str, tuple[str, Callable[..., Callable[[torch.Tensor], torch.Tensor]]]] = {
+    "onnx": ("onnxruntime", lambda model, example, path, opset, predictor: _export_onnx(model, example, path, opset,
+                                                                                       predictor)),
+    "torchscript": ("torchscript", lambda model, example, path, opset, predictor: _export_torchscript(model, example,
+                                                                                                     path)),
+}

@@ -13,8 +13,8 @@ import sys
 import time
 from typing import TYPE_CHECKING, Any
 
+from ..kernel import in_kernel
 from ..recipe import EarlyStoppingSection
-from ..spawn import in_kernel
 from .events import EVENT_TYPES, BatchEnd, EpochEnd, FitEnd, FitStart, hook_name
 from .optim import monitor_mode
 

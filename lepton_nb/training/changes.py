@@ -10,12 +10,13 @@ one the run started from. Everything else is fixed at Start, and `locked_reason`
 from __future__ import annotations
 
 import dataclasses
+from collections.abc import Callable
 from typing import Any, Protocol
 
 import torch
 
 from ..errors import Problem, RecipeError
-from ..recipe import TrainSection
+from ..recipe import SCHEDULERS, EarlyStoppingSection, TrainSection
 from .history import History
 
 
@@ -32,15 +33,10 @@ class Trainer(Protocol):
     steps_per_epoch: int
     total_steps: int
 
-#: fields a paused run accepts, as dotted recipe keys
-MID_RUN = ("train.lr", "train.weight_decay", "train.grad_clip", "train.epochs", "train.early_stopping.patience")
-#: schedules planned over the epochs set at Start (their length cannot change mid-run)
-PLANNED = ("one_cycle", "cosine", "warmup_cosine")
-
 
 def locked_reason(path: str, cfg: TrainSection) -> str | None:
     """Why ``path`` cannot change while a run is active (None when it can, on Resume)."""
-    if path == "train.epochs" and cfg.scheduler in PLANNED:
+    if path == "train.epochs" and SCHEDULERS[cfg.scheduler].planned:
         return f"the {cfg.scheduler} schedule is planned over the epochs set at Start"
     if path in MID_RUN:
         return None
@@ -91,6 +87,42 @@ def _scale_lr(trainer: Trainer, factor: float) -> None:
         pending.extend(getattr(sched, "_schedulers", []))
 
 
+Applier = Callable[[Trainer, Any, Any, dict[str, Any]], None]  # (trainer, old, new, new settings to fill)
+
+
+def _lr(trainer: Trainer, old: Any, value: Any, top: dict[str, Any]) -> None:
+    _scale_lr(trainer, float(value) / float(old))
+    top["lr"] = value
+
+
+def _weight_decay(trainer: Trainer, old: Any, value: Any, top: dict[str, Any]) -> None:
+    for group in trainer.optimizer.param_groups:
+        if group.get("weight_decay") == old:
+            group["weight_decay"] = float(value)
+    top["weight_decay"] = value
+
+
+def _patience(trainer: Trainer, old: Any, value: Any, top: dict[str, Any]) -> None:
+    es = dataclasses.replace(trainer.cfg.early_stopping, patience=int(value))
+    top["early_stopping"] = es
+    for cb in trainer.callbacks:  # early stopping follows the new patience
+        if isinstance(getattr(cb, "cfg", None), EarlyStoppingSection):
+            cb.cfg = es
+
+
+def _setting(name: str) -> Applier:
+    def apply(trainer: Trainer, old: Any, value: Any, top: dict[str, Any]) -> None:
+        top[name] = value
+    return apply
+
+
+#: the fields a paused run accepts (dotted recipe keys), each with how it applies
+APPLIERS: dict[str, Applier] = {"train.lr": _lr, "train.weight_decay": _weight_decay,
+                                "train.grad_clip": _setting("grad_clip"), "train.epochs": _setting("epochs"),
+                                "train.early_stopping.patience": _patience}
+MID_RUN = tuple(APPLIERS)
+
+
 def apply_changes(trainer: Trainer, changes: dict[str, Any]) -> list[dict[str, Any]]:
     """Apply checked ``changes`` (dotted keys) to a paused trainer; returns what was recorded."""
     cfg = trainer.cfg
@@ -103,21 +135,7 @@ def apply_changes(trainer: Trainer, changes: dict[str, Any]) -> list[dict[str, A
         old = _current(cfg, path)
         if old == value:
             continue
-        name = path.split(".")[-1]
-        if path == "train.lr":
-            _scale_lr(trainer, float(value) / float(old))
-        elif path == "train.weight_decay":
-            for group in trainer.optimizer.param_groups:
-                if group.get("weight_decay") == old:
-                    group["weight_decay"] = float(value)
-        if path == "train.early_stopping.patience":
-            es = dataclasses.replace(cfg.early_stopping, patience=int(value))
-            top["early_stopping"] = es
-            for cb in trainer.callbacks:
-                if type(cb).__name__ == "EarlyStopping":
-                    cb.cfg = es
-        else:
-            top[name] = value
+        APPLIERS[path](trainer, old, value, top)
         done.append({"step": trainer.global_step, "epoch": trainer.epoch, "field": path, "old": old, "new": value})
     if top:
         trainer.cfg = dataclasses.replace(cfg, **top)

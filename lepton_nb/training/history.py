@@ -13,6 +13,10 @@ import numpy as np
 
 from ..files import atomic_write
 
+BATCH_LOSS = "batch_loss"  # the loss of each training batch, logged at its step (the epoch's mean is train_loss)
+# series names older runs used: their history.json reads as if written today, and reads by the old name still work
+RENAMED = {"train/loss": BATCH_LOSS}
+
 
 class History:
     """Named series of (x, y) points in compact arrays, plus per-epoch records and artifacts.
@@ -30,7 +34,7 @@ class History:
         self.meta: dict[str, Any] = {}
 
     def __getstate__(self) -> dict[str, Any]:
-        """A copy for another process (a search trial's run sent from the worker): everything but the lock."""
+        """A copy for another process (a search trial's run sent from the training process): all but the lock."""
         with self._lock:
             state = dict(self.__dict__)
         del state["_lock"]
@@ -97,6 +101,7 @@ class History:
             return len(self.epochs)
 
     def length(self, name: str) -> int:
+        name = RENAMED.get(name, name)
         with self._lock:
             return len(self._x.get(name, ()))
 
@@ -106,6 +111,7 @@ class History:
 
     def since(self, name: str, start: int) -> tuple[np.ndarray, np.ndarray]:
         """Points from index ``start`` on: what a live view has not sent yet."""
+        name = RENAMED.get(name, name)
         with self._lock:
             xs, ys = self._x.get(name), self._y.get(name)
             if xs is None:
@@ -114,6 +120,7 @@ class History:
                     np.frombuffer(ys[start:], dtype=np.float64).copy())
 
     def last(self, name: str, default: float = math.nan) -> float:
+        name = RENAMED.get(name, name)
         with self._lock:
             ys = self._y.get(name)
             return ys[-1] if ys else default
@@ -147,6 +154,7 @@ class History:
     def from_dict(cls, data: dict[str, Any]) -> History:
         h = cls()
         for name, s in data.get("series", {}).items():
+            name = RENAMED.get(name, name)
             h._x[name] = array("d", s["x"])
             h._y[name] = array("d", (math.nan if v is None else v for v in s["y"]))
         h.epochs = [dict(e) for e in data.get("epochs", [])]

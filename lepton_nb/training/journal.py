@@ -1,6 +1,6 @@
 """A History that journals its writes, so a copy in another process can follow it.
 
-A run trained in a worker process writes its metrics into a `JournalHistory`; the worker sends the
+A run trained in the studio's training process writes its metrics into a `JournalHistory`; the process sends the
 journal with the events, and the notebook's own `History` replays it (`replay`) before the events reach
 the views. Views therefore read a local History, exactly as when training runs in a thread.
 """

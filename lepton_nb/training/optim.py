@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import torch
@@ -39,32 +40,44 @@ def resolve_precision(mode: str, device: torch.device) -> tuple[torch.dtype | No
     return torch.bfloat16, False
 
 
+def _sgd(params: list[nn.Parameter], cfg: TrainSection) -> torch.optim.Optimizer:
+    return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
+
+
+def _momentum(nesterov: bool) -> Callable[[list[nn.Parameter], TrainSection], torch.optim.Optimizer]:
+    def build(params: list[nn.Parameter], cfg: TrainSection) -> torch.optim.Optimizer:
+        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
+                               nesterov=nesterov)
+    return build
+
+
+def _adam(cls: Callable[..., torch.optim.Optimizer]) -> Callable[[list[nn.Parameter], TrainSection],
+                                                                 torch.optim.Optimizer]:
+    def build(params: list[nn.Parameter], cfg: TrainSection) -> torch.optim.Optimizer:
+        return cls(params, lr=cfg.lr, betas=(cfg.beta1, 0.999), weight_decay=cfg.weight_decay)
+    return build
+
+
+# keyed by the names `lepton_nb.recipe.OPTIMIZERS` lists (one test checks they agree)
+OPTIMIZERS: dict[str, Callable[[list[nn.Parameter], TrainSection], torch.optim.Optimizer]] = {
+    "sgd": _sgd, "momentum": _momentum(False), "nesterov": _momentum(True),
+    "adam": _adam(torch.optim.Adam), "adamw": _adam(torch.optim.AdamW),
+}
+
+
 def build_optimizer(model: nn.Module, cfg: TrainSection) -> torch.optim.Optimizer:
     params = [p for p in model.parameters() if p.requires_grad]
     if not params:
         raise ModelError("model.freeze: every layer is frozen, nothing would train; allowed: none, or a "
                          "model with trainable layers")
-    if cfg.optimizer == "sgd":
-        return torch.optim.SGD(params, lr=cfg.lr, weight_decay=cfg.weight_decay)
-    if cfg.optimizer in ("momentum", "nesterov"):
-        return torch.optim.SGD(params, lr=cfg.lr, momentum=cfg.momentum, weight_decay=cfg.weight_decay,
-                               nesterov=cfg.optimizer == "nesterov")
-    cls = torch.optim.Adam if cfg.optimizer == "adam" else torch.optim.AdamW
-    return cls(params, lr=cfg.lr, betas=(cfg.momentum, 0.999), weight_decay=cfg.weight_decay)
+    return OPTIMIZERS[cfg.optimizer](params, cfg)
 
 
-def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainSection, steps_per_epoch: int) -> Any:
-    """A scheduler stepped once per optimizer step (epoch-based settings are converted to steps)."""
-    total = max(1, cfg.epochs * steps_per_epoch)
+Scheduler = Callable[[torch.optim.Optimizer, TrainSection, int, int], Any]
+
+
+def _warmup_cosine(optimizer: torch.optim.Optimizer, cfg: TrainSection, steps_per_epoch: int, total: int) -> Any:
     sched = torch.optim.lr_scheduler
-    if cfg.scheduler == "none":
-        return None
-    if cfg.scheduler == "step":
-        return sched.StepLR(optimizer, step_size=max(1, cfg.step_size * steps_per_epoch), gamma=cfg.gamma)
-    if cfg.scheduler == "cosine":
-        return sched.CosineAnnealingLR(optimizer, T_max=total)
-    if cfg.scheduler == "one_cycle":
-        return sched.OneCycleLR(optimizer, max_lr=cfg.lr, total_steps=total)
     warmup = min(total - 1, max(1, round(cfg.warmup_epochs * steps_per_epoch)))
     if warmup <= 0:
         return sched.CosineAnnealingLR(optimizer, T_max=total)
@@ -72,6 +85,23 @@ def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainSection, steps_p
         sched.LinearLR(optimizer, start_factor=0.01, total_iters=warmup),
         sched.CosineAnnealingLR(optimizer, T_max=max(1, total - warmup)),
     ], milestones=[warmup])
+
+
+# keyed by the names `lepton_nb.recipe.SCHEDULERS` lists: (optimizer, settings, steps per epoch, total steps)
+SCHEDULERS: dict[str, Scheduler] = {
+    "none": lambda optimizer, cfg, steps, total: None,
+    "step": lambda optimizer, cfg, steps, total: torch.optim.lr_scheduler.StepLR(
+        optimizer, step_size=max(1, cfg.step_size * steps), gamma=cfg.gamma),
+    "cosine": lambda optimizer, cfg, steps, total: torch.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=total),
+    "one_cycle": lambda optimizer, cfg, steps, total: torch.optim.lr_scheduler.OneCycleLR(
+        optimizer, max_lr=cfg.lr, total_steps=total),
+    "warmup_cosine": _warmup_cosine,
+}
+
+
+def build_scheduler(optimizer: torch.optim.Optimizer, cfg: TrainSection, steps_per_epoch: int) -> Any:
+    """A scheduler stepped once per optimizer step (epoch-based settings are converted to steps)."""
+    return SCHEDULERS[cfg.scheduler](optimizer, cfg, steps_per_epoch, max(1, cfg.epochs * steps_per_epoch))
 
 
 def monitor_mode(monitor: str, mode: str) -> str:

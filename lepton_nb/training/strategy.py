@@ -43,7 +43,7 @@ from ..data.batches import Batches, shard
 from ..data.bundle import DataBundle
 from ..errors import Problem, RecipeError
 from ..evaluation import EvalResult, evaluate_logits, evaluate_model, predict_logits
-from ..recipe import Recipe
+from ..recipe import DATA_KINDS, Recipe
 from .optim import resolve_device
 
 
@@ -276,7 +276,7 @@ def from_environment(device: str = "auto") -> SingleProcess:
 def check_batch_size(recipe: Recipe, world_size: int) -> None:
     """The global batch must split evenly across processes (RecipeError naming both values otherwise)."""
     bs = recipe.train.batch_size
-    if world_size > 1 and bs // world_size < 2 and recipe.model.batch_norm and recipe.kind != "text":
+    if world_size > 1 and bs // world_size < 2 and recipe.model.batch_norm and not DATA_KINDS[recipe.kind].tokens:
         raise RecipeError([Problem("train.batch_size", bs, f"with {world_size} processes each takes "
                                    f"{bs // world_size} sample(s) of a batch and batch normalization needs 2; "
                                    f"allowed: at least {2 * world_size}, or model.batch_norm false")])

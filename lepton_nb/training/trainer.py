@@ -11,18 +11,17 @@ from __future__ import annotations
 import math
 import time
 import traceback
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable, Sequence
 from typing import Any
 
 import torch
 from torch import nn
 
 from ..data.bundle import DataBundle
+from ..data.steps import BatchStep
 from ..models import seed_dropout
 from ..recipe import TrainSection
-from ..robust import Adversary
 from .changes import apply_changes
-from .control import Control
 from .events import (
     BatchEnd,
     BatchStart,
@@ -39,44 +38,40 @@ from .events import (
     Resumed,
     Stopped,
 )
-from .history import History
+from .observers import Observers
 from .optim import build_optimizer, build_scheduler, monitor_mode, resolve_device, resolve_precision
 from .state import TrainerState
 from .store import RunStore
 from .strategy import SingleProcess
 
-# (inputs, labels, global step) -> (inputs, targets): a per-batch change of what the model sees and predicts
-BatchTransform = Callable[[torch.Tensor, torch.Tensor, int], tuple[torch.Tensor, torch.Tensor]]
-
 
 class Trainer(TrainerState):
     """Fits a model on a `DataBundle` following a `TrainSection`.
 
-    Drive it from another thread with ``trainer.control`` (stop/pause/resume); observe it
-    through ``trainer.events`` (typed events) and ``trainer.history`` (every metric).
+    ``observers`` carries the history it fills, its callbacks and the control that stops or pauses it from
+    another thread; watch it through ``trainer.events`` (typed events) and ``trainer.history``.
     ``strategy`` runs the loop on one process (default) or data-parallel (`strategy.DataParallel`);
     ``model`` stays the unwrapped module (what is checkpointed and evaluated). ``store`` (a run
-    folder) keeps checkpoints and the history; without one nothing is written. ``batch_transform``
-    changes each training batch before the forward pass; targets of shape [B, L] (-100 = none) are
-    scored per token, as masked-token pretraining needs.
+    folder) keeps checkpoints and the history; without one nothing is written. ``steps`` change each
+    training batch before the forward pass, in order (`lepton_nb.data.steps.BatchStep`: adversarial
+    examples, masked tokens); targets of shape [B, L] (-100 = none) are scored per token.
     """
 
     def __init__(self, model: nn.Module, data: DataBundle, cfg: TrainSection, *,
-                 metrics: Iterable[str] = ("accuracy",), history: History | None = None,
-                 callbacks: Iterable[Any] = (), store: RunStore | None = None,
-                 control: Control | None = None, device: str | torch.device | None = None,
-                 strategy: SingleProcess | None = None, batch_transform: BatchTransform | None = None):
+                 metrics: Iterable[str] = ("accuracy",), observers: Observers | None = None,
+                 store: RunStore | None = None, strategy: SingleProcess | None = None,
+                 steps: Sequence[BatchStep] = ()):
         data.check_finite()  # a NaN input would reach batch-norm statistics before the loss shows it
+        observers = observers if observers is not None else Observers()
         self.cfg = cfg
         self.data = data
         self.strategy = strategy if strategy is not None else SingleProcess()
-        device = self.strategy.device or device
-        self.device = torch.device(device) if device is not None else resolve_device(cfg.device)
+        self.device = self.strategy.device or resolve_device(cfg.device)
         # what the forward pass of training runs (the DDP wrapper when data-parallel) and what is kept
         self.model, self.train_model = self.strategy.wrap(model.to(self.device))
         self.dropout_rng = seed_dropout(self.model, cfg.seed * 1_000_003 + 11, self.device)
-        self.history = history if history is not None else History()
-        self.control = control if control is not None else Control()
+        self.history = observers.history
+        self.control = observers.control
         self.events = EventBus()
         self.metric_names = list(metrics)
         self.store = store
@@ -100,10 +95,8 @@ class Trainer(TrainerState):
         self.message = ""
         self.error: BaseException | None = None
         self.traceback = ""
-        self.init_report: Any = None  # set by the fit workflow when the recipe fine-tunes
-        self.adversary = Adversary.maybe(cfg.adversarial, data, cfg.seed)  # adversarial training, if asked
-        self.batch_transform = batch_transform  # e.g. masking of tokens for masked-token pretraining
-        self.callbacks = list(callbacks)
+        self.steps = list(steps)
+        self.callbacks = list(observers.callbacks)
         for cb in self.callbacks:
             cb.attach(self)
 
@@ -208,9 +201,9 @@ class Trainer(TrainerState):
         t0 = time.perf_counter()
         paused_for = 0.0
         opt.zero_grad(set_to_none=True)
-        adversary = self.adversary
-        if adversary is not None:
-            adversary.start_epoch(epoch, self.device)
+        steps = self.steps
+        for batch_step in steps:
+            batch_step.start_epoch(epoch, self.device)
         for step, (xb, yb) in enumerate(batches):
             if self.control.pending:
                 p0 = time.perf_counter()
@@ -221,10 +214,8 @@ class Trainer(TrainerState):
                 paused_for += time.perf_counter() - p0
             if want_start:
                 bus.emit(BatchStart(epoch, step, self.global_step))
-            if self.batch_transform is not None:
-                xb, yb = self.batch_transform(xb, yb, self.global_step)
-            if adversary is not None:
-                xb = adversary(self.model, xb, yb)
+            for batch_step in steps:
+                xb, yb = batch_step(self.model, xb, yb, self.global_step)
             boundary = (step + 1) % accum == 0 or step == n_batches - 1
             with strategy.no_sync(model, boundary):
                 if self.amp_dtype is not None:
@@ -249,7 +240,7 @@ class Trainer(TrainerState):
             loss_sum += stats.loss * stats.size
             seen += stats.size
             self.global_step += 1
-            log(self.global_step, {"train/loss": stats.loss, "lr": lr})
+            log(self.global_step, {"batch_loss": stats.loss, "lr": lr})
             if want_end:
                 bus.emit(BatchEnd(epoch, step, self.global_step, stats.loss, lr, stats.size))
             if stats.stop_all:
@@ -260,8 +251,8 @@ class Trainer(TrainerState):
         seconds = time.perf_counter() - t0 - paused_for
         train_metrics = {"train_loss": loss_sum / max(1, seen), "train_accuracy": float(correct) / max(1, seen),
                          "samples_per_s": seen / max(seconds, 1e-9)}
-        if adversary is not None:  # what adversarial training costs, shown beside the epoch time
-            train_metrics["adversarial_seconds"] = adversary.seconds
+        for batch_step in steps:
+            train_metrics.update(batch_step.train_metrics())
         self._end_epoch(epoch, train_metrics, seconds)
 
     def _optimizer_step(self) -> None:
@@ -296,10 +287,9 @@ class Trainer(TrainerState):
     def _end_epoch(self, epoch: int, train_metrics: dict[str, float], seconds: float) -> None:
         self.strategy.end_epoch(self.model)  # one set of batch-norm statistics for every process
         val_metrics = self.validate("val")
-        if self.adversary is not None and val_metrics:
-            robust = self.adversary.robust_accuracy(self.model, self.device)
-            if robust is not None:
-                val_metrics["val_robust_accuracy"] = robust
+        if val_metrics:
+            for batch_step in self.steps:
+                val_metrics.update(batch_step.val_metrics(self.model, self.device))
         if val_metrics:
             self.events.emit(EvalEnd(epoch, "val", val_metrics))
         metrics = {**train_metrics, **val_metrics}

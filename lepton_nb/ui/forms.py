@@ -22,7 +22,7 @@ import ipywidgets as W
 
 from ..recipe import Problem, Recipe, RecipeError, describe_fields
 from ..recipe.defaults import DEPENDENT_DEFAULTS, dependent_keys, following, plain_default
-from ..recipe.fields import applies, applies_context
+from ..recipe.vocab import applies, applies_context
 from .access import INPUT_WIDTH, LABEL_WIDTH, labelled, stepped
 
 # Two-column panels: a form column holds label, field and 200 px of help side by side; when the
@@ -114,32 +114,10 @@ class FieldControl:
         self.box = W.VBox([self.line, self.error])
 
     def get(self) -> Any:
-        value = self.widget.value
-        if self.kind == "multi":
-            return list(value)
-        if self.kind == "floats":
-            return _parse_float_list(value)
-        if self.kind == "names":
-            return [p for p in re.split(r"[,\s]+", value.strip()) if p]
-        if self.kind == "json":
-            try:
-                return json.loads(value or ("{}" if typing.get_origin(self.info["type"]) is dict else "[]"))
-            except json.JSONDecodeError:
-                return value  # left as text: validation reports it with what is allowed
-        return value
+        return CODECS.get(self.kind, PLAIN)[0](self, self.widget.value)
 
     def set(self, value: Any) -> None:
-        if self.kind == "multi":
-            allowed = {v for _, v in self.widget.options}
-            self.widget.value = tuple(v for v in value if v in allowed)
-        elif self.kind == "floats":
-            self.widget.value = ", ".join(f"{v:g}" for v in value)
-        elif self.kind == "names":
-            self.widget.value = ", ".join(value)
-        elif self.kind == "json":
-            self.widget.value = json.dumps(value)
-        else:
-            self.widget.value = value
+        self.widget.value = CODECS.get(self.kind, PLAIN)[1](self, value)
 
     def show_problem(self, text: str | None) -> None:
         if text:
@@ -158,6 +136,24 @@ class FieldControl:
 
     def set_visible(self, visible: bool) -> None:
         self.box.layout.display = "" if visible else "none"
+
+
+def _read_json(control: FieldControl, text: str) -> Any:
+    try:
+        return json.loads(text or ("{}" if typing.get_origin(control.info["type"]) is dict else "[]"))
+    except json.JSONDecodeError:
+        return text  # left as text: validation reports it with what is allowed
+
+
+Codec = tuple[Callable[["FieldControl", Any], Any], Callable[["FieldControl", Any], Any]]
+#: a field's kind → (its widget's value → the recipe's value, and back); other kinds show the value as it is
+CODECS: dict[str, Codec] = {
+    "multi": (lambda c, v: list(v), lambda c, v: tuple(x for x in v if x in {o for _, o in c.widget.options})),
+    "floats": (lambda c, text: _parse_float_list(text), lambda c, v: ", ".join(f"{x:g}" for x in v)),
+    "names": (lambda c, text: [p for p in re.split(r"[,\s]+", text.strip()) if p], lambda c, v: ", ".join(v)),
+    "json": (_read_json, lambda c, v: json.dumps(v)),
+}
+PLAIN: Codec = (lambda c, v: v, lambda c, v: v)
 
 
 class SectionForm:

@@ -11,7 +11,7 @@ import ipywidgets as W
 from ..recipe import TrainSection
 from ..training.changes import MID_RUN, locked_reason
 from ..workflows import Session
-from ..workflows.session import ACTIVE
+from ..workflows.session.core import ACTIVE
 from .forms import RecipeForm
 from .render import MUTED
 

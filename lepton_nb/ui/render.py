@@ -17,6 +17,7 @@ from ..artifacts.report import curves_png
 from ..data import DataBundle
 from ..errors import LeptonError
 from ..plotting import new_figure, plot_image_grid, to_png
+from ..recipe import DATA_KINDS
 from ..recipe.labels import metric_help, metric_label
 from .access import describe_png
 
@@ -88,14 +89,14 @@ def sample_view(data: DataBundle, split: str, indices: Sequence[int], titles: Se
     idx = [int(i) for i in indices]
     if not idx:
         return f"<p style='{MUTED}'>no samples</p>", None
-    if data.kind == "image":
+    if DATA_KINDS[data.kind].pixels:
         return "", image_grid_png(data.raw(split, torch.as_tensor(idx)).numpy(), titles, cols, colors)
     rows = []
     for k, i in enumerate(idx):
         row: dict[str, Any] = {"#": i}
         if k < len(titles):
             row["label"] = titles[k]
-        if data.kind == "text":
+        if DATA_KINDS[data.kind].tokens:
             texts = data.splits[split].texts
             row["sentence"] = texts[i] if texts else " ".join(data.vocab.decode(data.splits[split].x[i]))
         else:
@@ -103,6 +104,13 @@ def sample_view(data: DataBundle, split: str, indices: Sequence[int], titles: Se
             row.update({n: v for n, v in list(zip(data.feature_names, values))[:8]})
         rows.append(row)
     return table_html(rows, left=("label", "sentence")), None
+
+
+def header_html(recipe: Any) -> str:
+    """The studio's title line: the recipe's key choices, or that it has problems (``recipe`` None)."""
+    summary = recipe.summary() if recipe is not None else "recipe has problems (shown in red)"
+    return (f"<div style='font-size:14px'><b>lepton_nb studio</b> · <span style='{MUTED}'>{html.escape(summary)}"
+            "</span></div>")
 
 
 def status_html(state: str, message: str = "") -> str:

@@ -1,8 +1,9 @@
 """Initial weights for fine-tuning: another run's checkpoint or torchvision's ImageNet weights, and freezing.
 
-``initialize(model, recipe.model, spec)`` is called by `make_trainer` after the model is built:
+``initialize(model, recipe.model, spec, source)`` is called by the run's plan after the model is built:
 
-* ``model.init_from`` (a run folder or a checkpoint file): the feature layers are loaded and must fit
+* ``model.init_from`` (a run folder or a checkpoint file, read once by the plan as an `InitSource`): the
+  feature layers are loaded and must fit
   exactly; the head is loaded too when it fits and the classes are the same, otherwise it starts fresh
   (e.g. digits → MNIST keeps the convolutions and retrains the classifier).
 * ``model.pretrained`` (``resnet18``): torchvision's ImageNet weights, from the torch hub cache or
@@ -13,7 +14,6 @@
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -21,17 +21,13 @@ from typing import Any
 import torch
 from torch import nn
 
-from ..artifacts.run_folder import checkpoint_file, folder_of
+from ..artifacts.init_source import InitSource
 from ..data.bundle import DataSpec
-from ..data.subword import SubwordVocab, tokens_from_summary
-from ..data.text import Vocab
-from ..errors import ModelError, user_path
+from ..errors import ModelError
 from ..models.adapters import base_key, is_adapter_key
 from ..models.freezing import apply_freeze
-from ..recipe import ModelSection, Recipe
-from ..training.checkpoint import load_checkpoint
+from ..recipe import ARCHS, ModelSection
 
-PRETRAINED = {"resnet18": "https://download.pytorch.org/models/resnet18-f37072fd.pth"}
 # torchvision ResNet module name → index in our ``features`` Sequential (see models.build_resnet18)
 _RESNET_PARTS = {"conv1": 0, "bn1": 1, "layer1": 4, "layer2": 5, "layer3": 6, "layer4": 7}
 
@@ -56,11 +52,13 @@ class InitReport:
         return "\n".join(lines + ([f"  {self.note}"] if self.note else []))
 
 
-def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitReport | None:
-    """Apply the recipe's initial weights and freezing to a freshly built model (in place)."""
+def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec,
+               source: InitSource | None = None) -> InitReport | None:
+    """Apply the recipe's initial weights and freezing to a freshly built model (in place). ``source`` is
+    ``model.init_from`` as the plan read it (opened here when not given)."""
     report: InitReport | None = None
     if cfg.init_from:
-        report = load_init_from(model, cfg, spec)
+        report = load_init_from(model, cfg, spec, source if source is not None else InitSource.open(cfg.init_from))
     elif cfg.pretrained:
         report = load_pretrained(model, cfg)
     frozen = apply_freeze(model, cfg.freeze)
@@ -76,47 +74,18 @@ def initialize(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitRepor
     return report
 
 
-def source_tokens(recipe: Recipe) -> Vocab | SubwordVocab | None:
-    """The tokenizer of the run ``model.init_from`` names, for a text recipe (None otherwise).
-
-    A fine-tuned text model must read token ids as its source did: the vocabulary (or subword pieces)
-    of a pretrained encoder is reused instead of fitting a new one on this recipe's train split.
-    """
-    if recipe.kind != "text" or not recipe.model.init_from:
-        return None
-    data_file = folder_of(Path(recipe.model.init_from).expanduser()).path / "data.json"
-    if not data_file.is_file():
-        return None
-    return tokens_from_summary(json.loads(data_file.read_text(encoding="utf-8")))
-
-
 def _shape(t: torch.Tensor) -> list[int]:
     return list(t.shape)
 
 
-def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitReport:
+def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec, source: InitSource) -> InitReport:
     """Load another run's weights: features strictly, the head when it fits and the classes agree."""
-    path = user_path(cfg.init_from, "model.init_from", ModelError)
     where = f"model.init_from: {cfg.init_from!r}"
-    ckpt_path = checkpoint_file(path, "auto", field="model.init_from")
-    state = load_checkpoint(ckpt_path)
-    if state.get("quantized"):
-        raise ModelError(f"{where} — {ckpt_path.name} holds a quantized model, which cannot be trained further; "
-                         "allowed: a run folder, or its checkpoints/best.pt or last.pt")
-    weights = state.get("model")
-    if not isinstance(weights, dict):
-        raise ModelError(f"{where} — {ckpt_path} holds no model weights; allowed: a checkpoint written by lepton_nb")
-    source = folder_of(path)
-    recipe_file, data_file = source.path / "recipe.json", source.path / "data.json"
-    source_classes: list[str] | None = None
-    if recipe_file.is_file():
-        source_arch = _json_at(recipe_file, "model", "arch")
-        if source_arch and source_arch != cfg.arch:
-            raise ModelError(f"{where} — that run trained arch {source_arch!r}, this recipe has {cfg.arch!r}; "
-                             f"allowed: a run of the same architecture (set model.arch to {source_arch!r})")
-    if data_file.is_file():
-        found = _json_at(data_file, "spec", "classes")
-        source_classes = found if isinstance(found, list) else None
+    if source.arch and source.arch != cfg.arch:
+        raise ModelError(f"{where} — that run trained arch {source.arch!r}, this recipe has {cfg.arch!r}; "
+                         f"allowed: a run of the same architecture (set model.arch to {source.arch!r})")
+    weights = source.weights
+    source_classes = source.classes
     # a model with adapters loads the source's plain weights into its wrapped layers; adapters start fresh
     own = {k: v for k, v in model.state_dict().items() if not is_adapter_key(k)}
     weights = {k: weights[base_key(k)] for k in own if base_key(k) in weights}
@@ -137,7 +106,7 @@ def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitR
                          "channels/features")
     new_state = dict(model.state_dict())
     new_state.update({k: weights[k] for k in feature_keys})
-    report = InitReport(str(ckpt_path), loaded=["features"])
+    report = InitReport(str(source.checkpoint), loaded=["features"])
     head_fits = all(k in weights and _shape(weights[k]) == _shape(own[k]) for k in head_keys)
     same_classes = source_classes is None or list(source_classes) == list(spec.classes)
     if head_keys and head_fits and same_classes:
@@ -154,10 +123,10 @@ def load_init_from(model: nn.Module, cfg: ModelSection, spec: DataSpec) -> InitR
 
 def load_pretrained(model: nn.Module, cfg: ModelSection) -> InitReport:
     """torchvision ImageNet weights into a ``resnet18`` Classifier's features (the head stays fresh)."""
-    url = PRETRAINED.get(cfg.arch)
-    if url is None:  # the recipe validates this; a hand-built config may not have
+    url = ARCHS[cfg.arch].weights if cfg.arch in ARCHS else ""
+    if not url:  # the recipe validates this; a hand-built config may not have
         raise ModelError(f"model.pretrained: true — no torchvision weights for arch {cfg.arch!r}; allowed: "
-                         f"{', '.join(PRETRAINED)}")
+                         f"{', '.join(name for name, arch in ARCHS.items() if arch.weights)}")
     cache = Path(torch.hub.get_dir()) / "checkpoints" / url.rsplit("/", 1)[-1]
     try:
         weights = torch.hub.load_state_dict_from_url(url, progress=False, check_hash=True, weights_only=True)
@@ -182,15 +151,3 @@ def load_pretrained(model: nn.Module, cfg: ModelSection) -> InitReport:
                          f"the official torchvision file ({url})")
     model.load_state_dict({**own, **mapped})
     return InitReport(f"torchvision {cfg.arch} ImageNet weights", loaded=["features"], fresh=["head"])
-
-
-def _json_at(path: Path, *keys: str) -> Any:
-    """``path``'s JSON at ``keys`` (None when absent); a damaged file is a `ModelError` naming it."""
-    try:
-        value: Any = json.loads(path.read_text(encoding="utf-8"))
-    except (OSError, ValueError, RecursionError) as exc:
-        raise ModelError("model.init_from", str(path), f"cannot be read ({str(exc)[:100]}); allowed: a run folder "
-                         "written by lepton_nb") from None
-    for key in keys:
-        value = value.get(key) if isinstance(value, dict) else None
-    return value

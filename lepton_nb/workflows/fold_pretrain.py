@@ -25,8 +25,9 @@ from ..models import build_masked_lm_model, build_model
 from ..models.adapters import base_key, is_adapter_key
 from ..recipe import Recipe
 from ..training.control import Control
-from ..training.trainer import Trainer
-from .pretrain import pretrain_settings
+from ..training.observers import Observers
+from .plan import RunOptions, RunPlan
+from .pretraining import pretrain_settings
 from .source_text import SourceText
 
 
@@ -43,7 +44,7 @@ def fold_tokenizer(source: SourceText) -> Callable[[list[str]], Vocab | SubwordV
 def pretrained_fold_model(recipe: Recipe, source: SourceText, fold: DataBundle,
                           control: Control | None = None) -> nn.Module:
     """The recipe's classifier for one fold, its features from an encoder pretrained on that fold's training
-    sentences as the source run pretrained (its adapters and freezing are applied by `make_trainer`)."""
+    sentences as the source run pretrained (its freezing is applied by the fold's plan)."""
     if fold.vocab is None:
         raise ModelError("model.init_from", recipe.model.init_from, "pretraining needs text with a tokenizer; "
                          "allowed: a text recipe")
@@ -51,8 +52,10 @@ def pretrained_fold_model(recipe: Recipe, source: SourceText, fold: DataBundle,
     data = corpus_bundle(corpus, fold.vocab, recipe.data.max_len, recipe.data.source, "the fold's training part")
     settings = pretrain_settings(source.recipe)
     encoder = build_masked_lm_model(source.recipe.model, data.spec(), seed=settings.seed)
-    Trainer(encoder, data, settings, control=control,
-            batch_transform=MaskTokens(data.vocab, source.recipe.pretrain.mask_prob, settings.seed)).fit()
+    plan = RunPlan(source.recipe, settings, data, Observers(control=control if control is not None else Control()),
+                   options=RunOptions(out=None, model=encoder), probes=False,
+                   steps=[MaskTokens(data.vocab, source.recipe.pretrain.mask_prob, settings.seed)])
+    plan.trainer(encoder).fit()
     weights = {k: v for k, v in encoder.state_dict().items() if k.startswith("features.")}
     model = build_model(recipe.model, fold.spec(), seed=recipe.train.seed)
     state = model.state_dict()

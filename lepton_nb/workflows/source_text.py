@@ -14,16 +14,15 @@ and a score on text the encoder has read is optimistic. `SourceText` reconstruct
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterable
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from ..artifacts.run_folder import folder_of
+from ..artifacts.init_source import InitSource
 from ..data.pretrain import read_unlabeled, train_sentences
 from ..errors import LeptonError
-from ..recipe import Recipe
+from ..recipe import DATA_KINDS, Recipe
 
 
 @dataclass
@@ -46,35 +45,34 @@ class SourceText:
                 f"the model in model.init_from ({self.folder.name}) was trained, with labels, on")
 
 
-def source_text(recipe: Recipe) -> SourceText | None:
+def source_text(recipe: Recipe, init: InitSource | None = None) -> SourceText | None:
     """The text the ``model.init_from`` run of a text recipe has read (None for other recipes, for a source
-    without a readable recipe, or one of other data: an image run)."""
-    if recipe.kind != "text" or not recipe.model.init_from:
+    without a readable recipe, or one of other data: an image run). ``init`` is that run as the plan read it
+    (opened here when not given)."""
+    if not DATA_KINDS[recipe.kind].tokens or not recipe.model.init_from:
         return None
     try:
-        folder = folder_of(Path(recipe.model.init_from).expanduser())
-        source = Recipe.from_file(folder.path / "recipe.json")
-        info = json.loads((folder.path / "data.json").read_text(encoding="utf-8"))
-    except (LeptonError, OSError, ValueError):
+        init = init if init is not None else InitSource.open(recipe.model.init_from)
+        source = Recipe.from_dict(init.recipe)
+    except LeptonError:
         return None  # loading the weights says what is wrong with the folder
-    if source.kind != "text" or not isinstance(info, dict):
+    if init.folder is None or init.data is None or not DATA_KINDS[source.kind].tokens:
         return None
-    pretrain = isinstance(info.get("pretrain"), dict)
     external: list[str] = []
     try:
         own = train_sentences(source)
-        if pretrain and source.pretrain.path:
+        if init.pretraining and source.pretrain.path:
             external = read_unlabeled(source.pretrain.path)
         sentences: set[str] | None = set(own) | set(external)
     except (LeptonError, OSError):
         sentences = None
-    return SourceText(folder.path, source, pretrain, sentences, external)
+    return SourceText(init.folder, source, init.pretraining, sentences, external)
 
 
-def held_out_seen(recipe: Recipe, test_texts: list[str]) -> dict[str, Any] | None:
+def held_out_seen(recipe: Recipe, test_texts: list[str], init: InitSource | None = None) -> dict[str, Any] | None:
     """How many test sentences the encoder of ``model.init_from`` has read, with a sentence saying what that
     means (None when it has read none, or for recipes without such a source)."""
-    source = source_text(recipe)
+    source = source_text(recipe, init)
     if source is None or not test_texts:
         return None
     if source.sentences is None:
@@ -88,14 +86,3 @@ def held_out_seen(recipe: Recipe, test_texts: list[str]) -> dict[str, Any] | Non
             "note": f"{source.what()} {seen} of the {len(test_texts)} test sentences: the test score is optimistic "
                     "(use the same data.seed, val_fraction and test_fraction as that run, or pretrain on other "
                     "text)"}
-
-
-def note_held_out(trainer: Any, recipe: Recipe, test_texts: list[str]) -> None:
-    """Record on a run's history (``meta["held_out_seen"]``) and initial-weights note how many test sentences its
-    initial weights have read; nothing when none."""
-    seen = held_out_seen(recipe, test_texts)
-    if seen is None:
-        return
-    trainer.history.meta["held_out_seen"] = seen
-    if trainer.init_report is not None:
-        trainer.init_report.note = "; ".join(n for n in (trainer.init_report.note, seen["note"]) if n)

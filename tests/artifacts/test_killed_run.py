@@ -30,7 +30,7 @@ def test_killed_between_last_pt_and_history_json_loads_unfinished_and_resumes(fo
     (folder / "metrics.json").unlink()
     (folder / "history.json").unlink()  # the process ended after checkpoints/last.pt of epoch 3
     run = lnb.load_run(folder)
-    assert run.status == "unfinished" and len(run.history) == 3 and run.history.length("train/loss") > 0
+    assert run.status == "unfinished" and len(run.history) == 3 and run.history.length("batch_loss") > 0
     assert f"lepton-nb run {folder / 'recipe.json'} --resume {folder}" in run.message
     assert "after epoch 3 of 3" in run.message
     resumed = lnb.train(RECIPE, resume=folder, out=tmp_path / "more", progress=False, report=False)

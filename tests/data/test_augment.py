@@ -1,7 +1,7 @@
 import pytest
 import torch
 
-from lepton_nb.data.augment import BatchAugment, affine, flip, random_crop, torchvision_pipeline, word_swap
+from lepton_nb.data.augment import BatchAugment, augment_with, torchvision_pipeline
 from lepton_nb.recipe import AUGMENT_OPS, default_op
 
 IMAGE_OPS = [name for name, spec in AUGMENT_OPS.items() if "image" in spec.kinds]
@@ -25,7 +25,7 @@ def test_image_ops_keep_shape_and_range_and_are_seeded(name):
 
 def test_parameters_differ_per_sample():
     x = images(1).repeat(32, 1, 1, 1)  # the same image 32 times
-    out = affine(x, torch.Generator().manual_seed(0), degrees=30)
+    out = augment_with("rotation", x, torch.Generator().manual_seed(0), degrees=30)
     distinct = {tuple(o.flatten()[:20].tolist()) for o in out}
     assert len(distinct) > 25
 
@@ -33,14 +33,14 @@ def test_parameters_differ_per_sample():
 def test_flip_is_exact_and_respects_p():
     x = images()
     g = torch.Generator().manual_seed(0)
-    assert torch.equal(flip(x, g, 1.0, -1), x.flip(-1))
-    assert torch.equal(flip(x, g, 0.0, -1), x)
+    assert torch.equal(augment_with("horizontal_flip", x, g, p=1.0), x.flip(-1))
+    assert torch.equal(augment_with("horizontal_flip", x, g, p=0.0), x)
 
 
 def test_random_crop_shifts_content_by_at_most_padding():
     x = torch.zeros(64, 1, 9, 9)
     x[:, :, 4, 4] = 1  # a single bright pixel in the centre
-    out = random_crop(x, torch.Generator().manual_seed(0), 2)
+    out = augment_with("random_crop", x, torch.Generator().manual_seed(0), padding=2)
     pos = out.flatten(1).argmax(1)
     rows, cols = pos // 9, pos % 9
     assert rows.min() >= 2 and rows.max() <= 6 and cols.min() >= 2 and cols.max() <= 6
@@ -49,7 +49,7 @@ def test_random_crop_shifts_content_by_at_most_padding():
 
 def test_zero_rotation_is_identity():
     x = images()
-    out = affine(x, torch.Generator().manual_seed(0))
+    out = augment_with("affine", x, torch.Generator().manual_seed(0))
     assert torch.allclose(out, x, atol=1e-5)
 
 
@@ -58,7 +58,7 @@ def test_text_ops():
     drop = BatchAugment([{"op": "word_dropout", "p": 0.9}], "text")(ids, torch.Generator().manual_seed(0))
     assert torch.equal(drop == 0, ids == 0)  # padding untouched
     assert (drop == 1).sum() >= 3
-    swapped = word_swap(ids, torch.Generator().manual_seed(0), 0.9)
+    swapped = augment_with("word_swap", ids, torch.Generator().manual_seed(0), False, p=0.9)
     for row, orig in zip(swapped, ids):
         assert sorted(row.tolist()) == sorted(orig.tolist())  # a permutation of the same words
         assert torch.equal(row == 0, orig == 0)

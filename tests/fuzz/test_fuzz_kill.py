@@ -79,7 +79,7 @@ def test_the_folder_lost_before_now_loads_and_resumes(tmp_path):
     (folder,) = (tmp_path / "ws" / "runs").iterdir()
     assert not (folder / "history.json").exists()
     run = lnb.load_run(folder)
-    assert run.status == "unfinished" and len(run.history) == 1 and run.history.length("train/loss") > 0
+    assert run.status == "unfinished" and len(run.history) == 1 and run.history.length("batch_loss") > 0
     assert f"--resume {folder}" in run.message
 
 

@@ -20,8 +20,9 @@ CLAIMS: dict[str, str] = {
     "01_quickstart": '''
 import os as _os
 claim(studio.session.state == "completed", "press Start: a live training run", studio.session.state)
-claim(studio.session.worker is not None and studio.session.worker.pid not in (None, _os.getpid()),
-      "training runs in a separate worker process", studio.session.worker)
+_process = getattr(studio.session.runner, "process", None)
+claim(_process is not None and _process.pid not in (None, _os.getpid()),
+      "training runs in a separate worker process", _process)
 ''',
     "02_normalization_and_augmentation": '''
 from lepton_nb.plotting.figures import matching_bins as _bins

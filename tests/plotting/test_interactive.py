@@ -23,7 +23,7 @@ REPO = Path(__file__).resolve().parents[2]
 def history() -> History:
     h = History()
     for step in range(1, 41):
-        h.log_many(step, {"train/loss": 2.0 / step, "lr": 0.01 * min(1, step / 10)})
+        h.log_many(step, {"batch_loss": 2.0 / step, "lr": 0.01 * min(1, step / 10)})
     for epoch, step in enumerate((20, 40)):
         h.log_many(step, {"val_loss": 0.5 - 0.1 * epoch, "val_accuracy": 0.8 + 0.1 * epoch,
                           "train_accuracy": 0.7 + 0.2 * epoch})

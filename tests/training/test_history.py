@@ -1,3 +1,4 @@
+import json
 import math
 import threading
 
@@ -60,12 +61,12 @@ def test_save_and_load_round_trip_with_nan(tmp_path):
 def test_truncate_epochs_drops_a_partial_epoch():
     h = History()
     for step in range(1, 13):
-        h.log("train/loss", step, 1.0)
+        h.log("batch_loss", step, 1.0)
         if step % 4 == 0:
             h.log_epoch({"epoch": step // 4 - 1, "step": step})
             h.log("val_loss", step, 0.5)
     h.truncate_epochs(2)
-    assert h.length("train/loss") == 8 and h.length("val_loss") == 2 and len(h.epochs) == 2
+    assert h.length("batch_loss") == 8 and h.length("val_loss") == 2 and len(h.epochs) == 2
 
 
 def test_a_pickled_copy_has_every_point_and_a_lock_of_its_own():
@@ -79,6 +80,17 @@ def test_a_pickled_copy_has_every_point_and_a_lock_of_its_own():
     assert copy.series("loss")[1].tolist() == [0.5] and copy.epochs == h.epochs and copy.meta == h.meta
     copy.log("loss", 2, 0.25)  # its own lock works; the original is untouched
     assert h.length("loss") == 1 and copy.length("loss") == 2
+
+
+def test_a_history_written_before_the_one_key_dialect_reads_as_today(tmp_path):
+    old = {"series": {"train/loss": {"x": [1, 2], "y": [0.9, 0.7]}, "train_loss": {"x": [2], "y": [0.8]}},
+           "epochs": [{"epoch": 0, "step": 2, "train_loss": 0.8}], "meta": {}}
+    path = tmp_path / "history.json"
+    path.write_text(json.dumps(old))
+    loaded = History.load(path)
+    assert loaded.names() == ["batch_loss", "train_loss"]  # one dialect: per-batch batch_loss, per-epoch train_loss
+    assert loaded.series("batch_loss")[1].tolist() == [0.9, 0.7]
+    assert loaded.series("train/loss")[1].tolist() == [0.9, 0.7] and loaded.length("train/loss") == 2  # old name
 
 
 def test_epoch_seconds_leaves_out_the_first_epochs_warm_up():

@@ -41,7 +41,7 @@ def test_events_arrive_in_order_and_history_records_everything():
     assert seen.count("EpochStart") == seen.count("EpochEnd") == 2
     assert seen.count("BatchStart") == seen.count("BatchEnd") == 2 * len(trainer.train_batches)
     h = trainer.history
-    assert h.length("train/loss") == 2 * len(trainer.train_batches) == h.length("lr")
+    assert h.length("batch_loss") == 2 * len(trainer.train_batches) == h.length("lr")
     assert [e["epoch"] for e in h.epochs] == [0, 1]
     assert {"train_loss", "train_accuracy", "val_loss", "val_accuracy", "samples_per_s"} <= set(h.epochs[0])
     assert h.series("val_loss")[0].tolist() == [e["step"] for e in h.epochs]
@@ -59,7 +59,7 @@ def test_stop_from_another_thread_takes_effect_within_a_batch():
     stopped_at = {}
     trainer.events.subscribe(lambda e: stopped_at.setdefault("step", e.global_step), Stopped)
     thread, result = run_in_thread(trainer)
-    assert wait_for(lambda: trainer.history.length("train/loss") > 5, alive=thread.is_alive)
+    assert wait_for(lambda: trainer.history.length("batch_loss") > 5, alive=thread.is_alive)
     trainer.control.stop()
     asked_at = trainer.global_step  # read after asking: at most the batch in flight then may still finish
     thread.join(HANG_S)
@@ -73,22 +73,22 @@ def test_pause_and_resume_keep_the_history():
     events = []
     trainer.events.subscribe(lambda e: events.append(type(e).__name__), Paused, Resumed)
     thread, result = run_in_thread(trainer)
-    assert wait_for(lambda: trainer.history.length("train/loss") > 3, alive=thread.is_alive)
+    assert wait_for(lambda: trainer.history.length("batch_loss") > 3, alive=thread.is_alive)
     trainer.control.pause()
     assert wait_for(lambda: trainer.status == "paused", alive=thread.is_alive)
-    n = trainer.history.length("train/loss")
+    n = trainer.history.length("batch_loss")
     time.sleep(0.3)
-    assert trainer.history.length("train/loss") == n  # nothing moves while paused
+    assert trainer.history.length("batch_loss") == n  # nothing moves while paused
     trainer.control.resume()
     thread.join(HANG_S)
     assert result["status"] == "completed" and events == ["Paused", "Resumed"]
-    assert trainer.history.length("train/loss") == 3 * len(trainer.train_batches)
+    assert trainer.history.length("batch_loss") == 3 * len(trainer.train_batches)
 
 
 def test_stop_while_paused_ends_the_run():
     trainer = make_trainer(tiny_recipe(train__epochs=20))
     thread, result = run_in_thread(trainer)
-    assert wait_for(lambda: trainer.history.length("train/loss") > 2, alive=thread.is_alive)
+    assert wait_for(lambda: trainer.history.length("batch_loss") > 2, alive=thread.is_alive)
     trainer.control.pause()
     assert wait_for(lambda: trainer.status == "paused", alive=thread.is_alive)
     trainer.control.stop()
@@ -167,7 +167,7 @@ def test_resume_continues_exactly_where_the_run_stopped(tmp_path):
     assert resumed.status == "completed" and resumed.epochs_done == 4
     a, b = straight.model.state_dict(), resumed.model.state_dict()
     assert all(torch.allclose(a[k].float(), b[k].float(), atol=1e-6) for k in a)
-    assert resumed.history.length("train/loss") == straight.history.length("train/loss")
+    assert resumed.history.length("batch_loss") == straight.history.length("batch_loss")
 
 
 def test_resume_keeps_early_stopping_state(tmp_path):

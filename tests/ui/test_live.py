@@ -19,7 +19,7 @@ def capture(monitor):
 def filled(n):
     h = History()
     for i in range(n):
-        h.log_many(i + 1, {"train/loss": 1.0 / (i + 1), "lr": 0.01})
+        h.log_many(i + 1, {"batch_loss": 1.0 / (i + 1), "lr": 0.01})
     return h
 
 
@@ -28,14 +28,14 @@ def test_push_sends_only_new_points():
     m = LiveMonitor(h)
     sent = capture(m)
     m.send_reset()
-    assert sent[-1]["type"] == "reset" and sent[-1]["series"]["train/loss"]["n"] == 5
+    assert sent[-1]["type"] == "reset" and sent[-1]["series"]["batch_loss"]["n"] == 5
     assert m.push() == 0  # nothing new
-    h.log_many(6, {"train/loss": 0.1, "lr": 0.01})
+    h.log_many(6, {"batch_loss": 0.1, "lr": 0.01})
     m.push()
     msg = sent[-1]
     assert msg["type"] == "append"
-    assert msg["series"]["train/loss"] == {"start": 5, "x0": 6.0, "dx": 0.0, "y": [0.1], "n": 1}
-    assert set(msg["series"]) == {"train/loss", "lr"}
+    assert msg["series"]["batch_loss"] == {"start": 5, "x0": 6.0, "dx": 0.0, "y": [0.1], "n": 1}
+    assert set(msg["series"]) == {"batch_loss", "lr"}
 
 
 def test_update_size_does_not_grow_with_the_run():
@@ -46,7 +46,7 @@ def test_update_size_does_not_grow_with_the_run():
         capture(m)
         m.send_reset()
         for k in range(10):
-            h.log_many(n + k + 1, {"train/loss": 0.5 + k * 1e-3, "lr": 0.01})
+            h.log_many(n + k + 1, {"batch_loss": 0.5 + k * 1e-3, "lr": 0.01})
         sizes[n] = m.push()
     assert sizes[100_000] <= 1.1 * sizes[1_000]
 
@@ -58,8 +58,8 @@ def test_reset_is_bounded_and_nan_is_sent_as_null():
     sent = capture(m)
     m.send_reset()
     s = sent[-1]["series"]
-    assert len(s["train/loss"]["y"]) <= MAX_POINTS_ON_RESET and s["train/loss"]["n"] == 50_000
-    assert len(s["train/loss"]["x"]) == len(s["train/loss"]["y"])  # decimated: no longer evenly spaced
+    assert len(s["batch_loss"]["y"]) <= MAX_POINTS_ON_RESET and s["batch_loss"]["n"] == 50_000
+    assert len(s["batch_loss"]["x"]) == len(s["batch_loss"]["y"])  # decimated: no longer evenly spaced
     assert s["val_loss"]["y"] == [None]
 
 
@@ -90,7 +90,7 @@ def test_messages_are_sent_in_the_context_of_the_last_front_end_message(monkeypa
         m._handle_custom_msg({"type": "hello"}, [])
 
     contextvars.copy_context().run(on_subshell)
-    t = threading.Thread(target=lambda: (m.history.log_many(9, {"train/loss": 0.1}), m.push(),
+    t = threading.Thread(target=lambda: (m.history.log_many(9, {"batch_loss": 0.1}), m.push(),
                                          setattr(m, "state", "paused")))
     t.start()
     t.join()
@@ -102,15 +102,15 @@ def test_a_pull_answers_with_the_points_the_view_lacks_and_the_status():
     m = LiveMonitor(h)
     sent = capture(m)
     m.state, m.progress = "running", {"epoch": 1, "epochs": 3}
-    m._handle_custom_msg({"type": "pull", "known": {"train/loss": 3, "lr": 5}}, [])
+    m._handle_custom_msg({"type": "pull", "known": {"batch_loss": 3, "lr": 5}}, [])
     msg = sent[-1]
     assert msg["type"] == "pulled"
-    assert msg["series"] == {"train/loss": {"start": 3, "x0": 4.0, "dx": 1.0, "y": [0.25, 0.2], "n": 2}}
+    assert msg["series"] == {"batch_loss": {"start": 3, "x0": 4.0, "dx": 1.0, "y": [0.25, 0.2], "n": 2}}
     assert msg["status"]["state"] == "running" and msg["status"]["progress"] == {"epoch": 1, "epochs": 3}
-    m._handle_custom_msg({"type": "pull", "known": {"train/loss": "x", "lr": -2}}, [])  # garbage: from 0
-    assert sent[-1]["series"]["train/loss"]["n"] == 5 and sent[-1]["series"]["lr"]["start"] == 0
+    m._handle_custom_msg({"type": "pull", "known": {"batch_loss": "x", "lr": -2}}, [])  # garbage: from 0
+    assert sent[-1]["series"]["batch_loss"]["n"] == 5 and sent[-1]["series"]["lr"]["start"] == 0
     sent.clear()
-    m._handle_custom_msg({"type": "pull", "known": {"train/loss": 99}}, [])  # the view shows another run
+    m._handle_custom_msg({"type": "pull", "known": {"batch_loss": 99}}, [])  # the view shows another run
     assert [s["type"] for s in sent] == ["reset", "pulled"]
 
 
@@ -119,13 +119,13 @@ def test_after_a_pull_the_next_push_goes_on_from_what_the_view_has():
     m = LiveMonitor(h)
     sent = capture(m)
     m.send_reset()
-    h.log_many(6, {"train/loss": 0.1, "lr": 0.01})
-    m._handle_custom_msg({"type": "pull", "known": {"train/loss": 5, "lr": 5}}, [])
-    assert sent[-1]["series"]["train/loss"]["start"] == 5
+    h.log_many(6, {"batch_loss": 0.1, "lr": 0.01})
+    m._handle_custom_msg({"type": "pull", "known": {"batch_loss": 5, "lr": 5}}, [])
+    assert sent[-1]["series"]["batch_loss"]["start"] == 5
     assert m.push() == 0  # the pull carried point 6 already
-    h.log_many(7, {"train/loss": 0.05, "lr": 0.01})
+    h.log_many(7, {"batch_loss": 0.05, "lr": 0.01})
     m.push()
-    assert sent[-1]["series"]["train/loss"]["start"] == 6
+    assert sent[-1]["series"]["batch_loss"]["start"] == 6
 
 
 class Clock:

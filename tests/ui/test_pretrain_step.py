@@ -38,7 +38,7 @@ def test_pretrain_then_lora_fine_tune_in_the_studio(tmp_path):
         assert 0 < params["trainable"] < params["total"] / 2
         assert fine.data.vocab.words == words  # ids read with the encoder's tokenizer
 
-        studio.runs_panel.refresh()
+        studio.runs_panel.relist()
         table = studio.runs_panel.transfer.value
         assert "pretraining: masked tokens" in table
         assert "pretrained encoder, LoRA r=8 on q, v, embedding + head" in table

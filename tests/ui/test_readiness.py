@@ -17,7 +17,7 @@ def test_a_bad_data_path_disables_start_and_shows_nothing_of_the_old_data(studio
     controls = studio.form.controls()
     controls["data.source"].widget.value = "csv"  # a new student's first try: a path that is not there
     controls["data.path"].widget.value = "data/my_table.csv"
-    settle(studio.data_task)
+    settle(studio.ctx.loader.task)
     panel = studio.data_panel
     assert studio.data is None and "my_table.csv" in panel.status.value
     assert "ValueError" not in panel.status.value.split("title=")[0]  # the technical name only on hover

@@ -34,7 +34,7 @@ def test_replay_from_a_folder_plays_every_point_frame_and_mark(run):
     assert sent_frames == len(run.history.artifacts["attributions"]) >= 1
     assert r.monitor.marks == [{"step": 5, "text": "lr 0.005→0.001"}]
     appended = sum(len(s["y"]) for m in monitor_msgs if m["type"] == "append" for s in m["series"].values())
-    assert appended >= len(run.history.series("train/loss")[0])  # the curves arrived piece by piece
+    assert appended >= len(run.history.series("batch_loss")[0])  # the curves arrived piece by piece
     assert r.play() and r.wait(HANG_S)  # and again
 
 

@@ -207,7 +207,7 @@ def test_trials_train_in_the_worker_process_not_in_the_kernel(studio, monkeypatc
     assert panel.error is None and panel.study.counts() == {"complete": 2}
     assert [r.recipe.name for r in studio.runs] == ["digits-cnn-t000", "digits-cnn-t001"]
     assert studio.runs[0].history.epochs and studio.runs[0].model is None  # its curves came over, not its model
-    assert studio.session.worker is not None and studio.session.worker.alive()
+    assert studio.session.runner.process is not None and studio.session.runner.process.alive()
 
 
 def test_watch_shows_a_study_that_another_process_runs_without_training_here(tmp_path):

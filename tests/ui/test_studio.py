@@ -47,7 +47,7 @@ def test_start_returns_at_once_and_runs_in_the_background(studio):
     run = studio.run
     assert run.metrics["accuracy"] > 0.3
     assert studio.monitor.state == "completed" and studio.monitor.progress["fraction"] == 1.0
-    assert studio.monitor._sent["train/loss"] == run.history.length("train/loss")  # every point reached the view
+    assert studio.monitor._sent["batch_loss"] == run.history.length("batch_loss")  # every point reached the view
     assert "lnb-snapshot" in studio.snapshots.html and "data:image/png;base64" in studio.snapshots.html
 
 
@@ -55,17 +55,17 @@ def test_buttons_drive_the_session(studio):
     studio.update({"train.epochs": 200, "data.limit": 0})
     studio.wait_data(HANG_S)
     studio.monitor._handle_custom_msg({"type": "command", "name": "start"}, [])
-    assert wait_for(lambda: studio.session.history.length("train/loss") > 3)
+    assert wait_for(lambda: studio.session.history.length("batch_loss") > 3)
     studio.monitor._handle_custom_msg({"type": "command", "name": "pause"}, [])
     assert wait_for(lambda: studio.session.state == "paused")
-    n = studio.session.history.length("train/loss")
+    n = studio.session.history.length("batch_loss")
     time.sleep(0.2)
-    assert studio.session.history.length("train/loss") == n
+    assert studio.session.history.length("batch_loss") == n
     studio.monitor._handle_custom_msg({"type": "command", "name": "resume"}, [])
-    assert wait_for(lambda: studio.session.history.length("train/loss") > n)
+    assert wait_for(lambda: studio.session.history.length("batch_loss") > n)
     studio.monitor._handle_custom_msg({"type": "command", "name": "stop"}, [])
     assert studio.wait(HANG_S) and studio.session.state == "stopped"
-    assert studio.run.history.length("train/loss") >= n  # pause/resume kept the history
+    assert studio.run.history.length("batch_loss") >= n  # pause/resume kept the history
 
 
 def test_invalid_input_disables_start(studio):
@@ -78,7 +78,7 @@ def test_invalid_input_disables_start(studio):
 
 
 def test_training_thread_exception_is_shown_with_traceback(tmp_path, monkeypatch):
-    import lepton_nb.workflows.fit as run_module
+    import lepton_nb.workflows.plan as run_module  # where a run builds its model
 
     def broken(*a, **k):
         raise RuntimeError("CUDA out of memory (simulated)")
@@ -213,7 +213,7 @@ def test_finished_models_are_freed_unless_kept(tmp_path):
     gc.collect()
     alive = [r() is not None for r in refs]
     assert alive[-1] and sum(alive) == 1  # only the latest run keeps its model
-    assert all(r.history.length("train/loss") > 0 for r in studio.runs)  # histories and metrics stay
+    assert all(r.history.length("batch_loss") > 0 for r in studio.runs)  # histories and metrics stay
     assert sum(r.data is not None for r in studio.runs) == 1
     studio.close()
 
@@ -320,5 +320,52 @@ def test_the_end_of_a_run_wakes_the_live_feed_at_once(tmp_path):
         assert studio.wait(15, panels=False)  # listed long before the next tick would have noticed the end
         assert studio.run is not None and studio.run.status == "completed"
         assert studio.wait(HANG_S)
+    finally:
+        studio.close()
+
+
+def test_a_tab_is_one_entry_in_panels_and_hears_what_every_tab_hears(tmp_path, monkeypatch):
+    import lepton_nb.ui.studio as studio_module
+    from lepton_nb.ui.panels.base import Tab
+
+    heard = []
+
+    class NotesPanel(Tab):  # a test-only tab: its class and one entry in PANELS, nothing else
+        title, key = "Notes", "notes"
+
+        def __init__(self, ctx):
+            self.ctx, self.box = ctx, W.HTML("notes")
+
+        def refresh(self, recipe, changed=frozenset()):
+            heard.append(("refresh", frozenset(changed)))
+
+        def show_run(self, run, visible=True):
+            heard.append(("show_run", run.status))
+
+        def close(self, timeout=60.0):
+            heard.append(("close", None))
+
+    monkeypatch.setattr(studio_module, "PANELS", (*studio_module.PANELS, NotesPanel))
+    studio = lnb.Studio(tiny_recipe(**{"train.epochs": 1}), out=None, worker="thread")
+    try:
+        assert studio.wait_data(60) is not None
+        assert studio.tabs.get_title(len(studio.panels) - 1) == "Notes" and studio.notes_panel.box.value == "notes"
+        assert studio.start() and studio.wait(60)
+        studio.update({"train.lr": 0.01})
+    finally:
+        studio.close()
+    assert ("refresh", frozenset({"loaded"})) in heard and ("show_run", "completed") in heard
+    assert ("refresh", frozenset({"train"})) in heard and heard[-1] == ("close", None)
+
+
+def test_start_validates_the_recipe_once(tmp_path, monkeypatch):
+    studio = lnb.Studio(tiny_recipe(**{"train.epochs": 1}), out=None, worker="thread")
+    try:
+        assert studio.wait_data(60) is not None
+        calls = []
+        real = lnb.Recipe.validate
+        monkeypatch.setattr(lnb.Recipe, "validate", lambda self: calls.append(1) or real(self))
+        assert studio.start() and studio.wait(60) and studio.session.state == "completed"
+        assert len(calls) == 1  # on its way from the panels to the run, once
     finally:
         studio.close()

@@ -5,7 +5,9 @@ from __future__ import annotations
 import torch
 
 import lepton_nb as lnb
-from lepton_nb.workflows import fit_bundle
+from lepton_nb.training.observers import Observers
+from lepton_nb.workflows.kfold import fit_fold
+from lepton_nb.workflows.plan import RunOptions
 from tests.conftest import tiny_recipe, write_sentiment
 from tests.workflows.test_transformers import text_recipe
 
@@ -24,7 +26,7 @@ def test_a_trained_run_gives_its_model_in_eval_mode_and_a_forward_pass_changes_n
 
 
 def test_a_cross_validation_fold_and_a_pretraining_run_hand_back_eval_models(tmp_path, digits_bundle):
-    model, status = fit_bundle(tiny_recipe(**{"train.epochs": 1}), digits_bundle)
+    model, status = fit_fold(tiny_recipe(**{"train.epochs": 1}), digits_bundle, None, Observers(), RunOptions())
     assert status == "completed" and model.training is False
     recipe = text_recipe(write_sentiment(tmp_path / "r.tsv", n=80), **{"pretrain.epochs": 1})
     assert lnb.pretrain(recipe, progress=False, out=None).model.training is False

@@ -36,7 +36,7 @@ def test_masking_follows_bert_proportions_and_is_reproducible():
     ids = torch.randint(2, 100, (400, 50), generator=torch.Generator().manual_seed(0))
     ids[:, 40:] = 0
     mask = MaskTokens(vocab, 0.15, seed=1)
-    masked, targets = mask(ids, torch.zeros(400), step=3)
+    masked, targets = mask(None, ids, torch.zeros(400), step=3)
     chosen = targets != IGNORE
     assert abs(chosen.sum().item() / (ids != 0).sum().item() - 0.15) < 0.01
     assert not chosen[:, 40:].any()  # padding is never a target
@@ -45,8 +45,8 @@ def test_masking_follows_bert_proportions_and_is_reproducible():
     share_kept = (masked[chosen] == ids[chosen]).float().mean().item()
     assert abs(share_mask - 0.8) < 0.03 and 0.08 < share_kept < 0.14
     assert torch.equal(masked[~chosen], ids[~chosen])
-    again, _ = mask(ids, torch.zeros(400), step=3)
-    other, _ = mask(ids, torch.zeros(400), step=4)
+    again, _ = mask(None, ids, torch.zeros(400), step=3)
+    other, _ = mask(None, ids, torch.zeros(400), step=4)
     assert torch.equal(again, masked) and not torch.equal(other, masked)
 
 
@@ -81,7 +81,7 @@ def test_unknown_tokens_are_never_masked_targets():
     ids = torch.randint(1, 100, (400, 50), generator=torch.Generator().manual_seed(0))
     ids[ids < 20] = 1  # a small vocabulary: about a fifth of the tokens are <unk>
     ids[:, 40:] = 0
-    masked, targets = MaskTokens(vocab, 0.15, seed=1)(ids, torch.zeros(400), step=0)
+    masked, targets = MaskTokens(vocab, 0.15, seed=1)(None, ids, torch.zeros(400), step=0)  # a batch step
     chosen = targets != IGNORE
     assert not (targets == 1).any()
     words = (ids > 1).sum().item()

@@ -36,18 +36,18 @@ def test_second_start_is_refused_without_a_second_thread(tmp_path):
 def test_pause_resume_stop(tmp_path):
     s = Session(out=None)
     s.start(tiny_recipe(train__epochs=30, data__limit=0))
-    assert wait_for(lambda: s.history.length("train/loss") > 3)
+    assert wait_for(lambda: s.history.length("batch_loss") > 3)
     s.pause()
     assert wait_for(lambda: s.state == "paused")
     assert s.message.startswith("paused")  # the monitor's line says so, not "training"
-    n = s.history.length("train/loss")
+    n = s.history.length("batch_loss")
     time.sleep(0.2)
-    assert s.history.length("train/loss") == n
+    assert s.history.length("batch_loss") == n
     s.resume()
-    assert wait_for(lambda: s.history.length("train/loss") > n)
+    assert wait_for(lambda: s.history.length("batch_loss") > n)
     s.stop()
     assert s.wait(HANG_S) and s.state == "stopped" and s.run.status == "stopped"
-    assert s.run.history.length("train/loss") >= n
+    assert s.run.history.length("batch_loss") >= n
 
 
 def test_stop_during_data_loading():
@@ -76,7 +76,7 @@ def test_exception_in_the_training_thread_is_kept_with_the_history(tmp_path):
     assert s.wait(HANG_S)
     assert s.state == "error" and isinstance(s.error, MemoryError)
     assert "simulated" in s.message and "Traceback" in s.traceback and "forward" in s.traceback
-    assert s.history.length("train/loss") == 12  # nothing lost
+    assert s.history.length("batch_loss") == 12  # nothing lost
     (run_dir,) = tmp_path.iterdir()
     assert (run_dir / "history.json").exists() and (run_dir / "checkpoints" / "last.pt").exists()
     assert s.start(tiny_recipe(train__epochs=1)) and s.wait(HANG_S) and s.state == "completed"  # usable again

@@ -10,9 +10,10 @@ import torch
 
 import lepton_nb as lnb
 from lepton_nb.data.bundle import Split
-from lepton_nb.spawn import send_fds
-from lepton_nb.workflows import WorkerSession, shared_data
-from lepton_nb.workflows.shared_data import SharedSplits, available, receive_fds, release_incoming
+from lepton_nb.workflows import WorkerSession
+from lepton_nb.workflows.session import shared_data
+from lepton_nb.workflows.session.protocol import send_fds
+from lepton_nb.workflows.session.shared_data import SharedSplits, available, receive_fds, release_incoming
 from tests.conftest import HANG_S, tiny_recipe
 
 pytestmark = pytest.mark.skipif(not available(), reason="memfd shared memory is Linux-only (elsewhere: copied)")
@@ -73,15 +74,15 @@ def test_the_worker_trains_on_the_kernels_shared_tensors_with_the_same_result(mo
         maps, total, labels = session.call(worker_view, recipe, data=data)
         assert maps >= 6  # x and y of train, val and test: mapped, not copied
         assert total == float(data.train.x.double().sum()) and labels == int(data.train.y.sum())
-        assert data.train.x.data_ptr() in session.shared.fds  # the kernel's own tensor is the shared one
+        assert data.train.x.data_ptr() in session.runner.shared.fds  # the kernel's own tensor is the shared one
         assert session.start(recipe, data=data) and session.wait(HANG_S) and session.state == "completed"
         here = lnb.train(recipe, data=lnb.build_data(recipe), progress=False, out=None, report=False)
         a, b = here.model.state_dict(), session.run.model.state_dict()
         assert all(torch.equal(a[k], b[k]) for k in a)
-        session.worker.proc.kill()  # a fresh worker gets the same descriptors again
-        session.worker.proc.wait()
+        session.runner.process.proc.kill()  # a fresh worker gets the same descriptors again
+        session.runner.process.proc.wait()
         maps, again, _ = session.call(worker_view, recipe, data=data)
-        assert maps >= 6 and again == total and len(session.shared.fds) == 6
+        assert maps >= 6 and again == total and len(session.runner.shared.fds) == 6
     finally:
         session.close()
-    assert session.shared.fds == {}
+    assert session.runner.shared.fds == {}

@@ -13,7 +13,7 @@ from lepton_nb.workflows.source_text import source_text
 from tests.conftest import write_sentiment
 from tests.workflows.test_transformers import text_recipe
 
-cv_module = importlib.import_module("lepton_nb.workflows.cross_validate")  # the package exports the function
+cv_module = importlib.import_module("lepton_nb.workflows.kfold")
 
 
 @pytest.fixture(scope="module")
@@ -34,13 +34,13 @@ def test_cross_validation_pretrains_the_encoder_again_on_each_folds_training_par
     source = source_text(fine)
     assert source is not None and source.pretrain
     seen = []
-    fit = cv_module.fit_bundle
+    fit = cv_module.fit_fold
 
-    def spy(recipe, data, **kwargs):
+    def spy(recipe, data, *args):
         seen.append(data)
-        return fit(recipe, data, **kwargs)
+        return fit(recipe, data, *args)
 
-    monkeypatch.setattr(cv_module, "fit_bundle", spy)
+    monkeypatch.setattr(cv_module, "fit_fold", spy)
     result = lnb.cross_validate(fine, folds=2)
     assert len(result.folds) == 2 and len(seen) == 2
     for fold in seen:

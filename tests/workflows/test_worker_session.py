@@ -44,7 +44,7 @@ def test_a_worker_run_matches_the_same_run_in_the_kernel(session, tmp_path):
     assert run.metrics == here.metrics and epochs == [0, 1, 2]
     assert run.history is session.history  # the kernel's copy, filled from the worker's journal
     assert [e["epoch"] for e in run.history.epochs] == [0, 1, 2]
-    assert run.history.series("train/loss")[1].tolist() == here.history.series("train/loss")[1].tolist()
+    assert run.history.series("batch_loss")[1].tolist() == here.history.series("batch_loss")[1].tolist()
     assert run.history.meta["recipe"] == here.history.meta["recipe"]
     assert session.trainer.global_step == here.history.epochs[-1]["step"]
     assert (run.dir / "report.html").exists() and json.loads((run.dir / "metrics.json").read_text())["status"]
@@ -55,11 +55,11 @@ def test_data_sent_once_is_kept_by_the_worker(session):
     data = lnb.train(tiny_recipe(train__epochs=1), progress=False, out=None, report=False).data
     assert session.start(tiny_recipe(train__epochs=1), data=data)
     assert session.wait(HANG_S) and session.state == "completed"
-    key = session.worker.data_key
+    key = session.runner.process.data_key
     assert key is not None
     # a rebinding (other normalization) shares the splits: the worker reuses what it holds
     assert session.start(tiny_recipe(train__epochs=1), data=data.rebind(tiny_recipe()))
-    assert session.wait(HANG_S) and session.state == "completed" and session.worker.data_key == key
+    assert session.wait(HANG_S) and session.state == "completed" and session.runner.process.data_key == key
     assert session.run.data.splits is data.splits  # the kernel's data, not a copy back
 
 
@@ -73,7 +73,7 @@ def test_pause_resume_with_changes_and_stop_act_in_the_worker(session):
         assert wait_for(lambda: session.state == "paused")
         step = session.trainer.global_step
         time.sleep(0.3)
-        assert session.history.length("train/loss") == step  # nothing trains while paused
+        assert session.history.length("batch_loss") == step  # nothing trains while paused
         session.resume({"train.lr": 0.0005})
         assert wait_for(lambda: any(isinstance(e, Changed) for e in changed))
         assert session.trainer.cfg.lr == 0.0005  # the mirror shows the changed settings
@@ -108,24 +108,24 @@ def test_an_error_in_the_worker_is_the_sessions_error_and_the_worker_goes_on(ses
 def test_a_killed_worker_is_an_error_and_the_next_start_gets_a_new_one(session):
     assert session.start(long_recipe())
     assert wait_for(lambda: session.state == "running")
-    pid = session.worker.pid
+    pid = session.runner.process.pid
     os.kill(pid, signal.SIGKILL)
     assert session.wait(HANG_S) and session.state == "error"
     assert "killed by SIGKILL" in session.message and "press Start again" in session.message
     assert session.start(tiny_recipe(train__epochs=1)) and session.wait(HANG_S) and session.state == "completed"
-    assert session.worker.pid != pid
+    assert session.runner.process.pid != pid
 
 
 def test_interrupting_the_kernel_does_not_stop_the_worker(session):
     assert session.start(tiny_recipe(train__epochs=6))
     assert wait_for(lambda: session.state == "running")
-    os.kill(session.worker.pid, signal.SIGINT)  # Jupyter interrupts the kernel's whole process group
+    os.kill(session.runner.process.pid, signal.SIGINT)  # Jupyter interrupts the kernel's whole process group
     assert session.wait(HANG_S) and session.state == "completed"
 
 
 def test_the_worker_never_outlives_its_kernel(tmp_path):
     kernel = ("import lepton_nb as lnb, sys; s = lnb.WorkerSession(out=None); s.warm_up(); "
-              "assert s.worker.wait_ready(); print(s.worker.pid, flush=True); sys.stdin.read()")
+              "assert s.runner.process.wait_ready(); print(s.runner.process.pid, flush=True); sys.stdin.read()")
     proc = subprocess.Popen([sys.executable, "-c", kernel], stdout=subprocess.PIPE, stdin=subprocess.PIPE,
                             text=True, cwd=os.getcwd())
     pid = int(proc.stdout.readline())
@@ -160,7 +160,7 @@ def test_a_custom_model_object_is_refused_clearly():
     s = WorkerSession(out=None)
     with pytest.raises(UsageError, match="model.*Linear.*worker='thread'"):
         s.start(tiny_recipe(), model=torch.nn.Linear(64, 10))
-    assert s.state == "idle" and s.worker is None  # nothing started
+    assert s.state == "idle" and s.runner.process is None  # nothing started
 
 
 def test_lr_finder_and_cross_validation_run_in_the_worker(session):
@@ -215,14 +215,15 @@ def test_the_forwarder_adds_no_per_batch_event_the_kernel_does_not_use():
     from lepton_nb.training.events import BatchEnd, BatchStart
     from lepton_nb.training.journal import JournalHistory
     from lepton_nb.workflows import make_trainer
-    from lepton_nb.workflows.worker import Forwarder, receive
+    from lepton_nb.workflows.session.protocol import Attached, receive
+    from lepton_nb.workflows.session.serve import Forwarder
 
     ours, theirs = socket.socketpair()
     kernel, worker = Connection(ours.detach()), Connection(theirs.detach())
     recipe = tiny_recipe()
     trainer = make_trainer(recipe, lnb.build_data(recipe), history=JournalHistory())
     Forwarder(worker, trainer.history, send_data=False).attach(trainer)
-    assert receive(kernel)[0] == "attached"
+    assert isinstance(receive(kernel), Attached)
     assert trainer.events.wants(BatchEnd) and not trainer.events.wants(BatchStart)
     kernel.close()
     worker.close()
@@ -240,7 +241,7 @@ def test_a_module_level_job_runs_in_the_worker_with_its_progress(session):
     result = session.call(report_pid, recipe, data=lnb.build_data(recipe), label="x",
                           on_progress=lambda *args: progress.append(args))
     assert result == f"x:{recipe.name}:{len(lnb.build_data(recipe).train)}"
-    assert progress == [("pid", session.worker.pid)] and session.worker.pid != os.getpid()
+    assert progress == [("pid", session.runner.process.pid)] and session.runner.process.pid != os.getpid()
     assert Session().call(report_pid, recipe, data=lnb.build_data(recipe), label="y",  # a thread session: here
                           on_progress=lambda *args: progress.append(args)).startswith("y:")
     assert progress[-1] == ("pid", os.getpid())

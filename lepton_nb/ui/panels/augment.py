@@ -11,12 +11,13 @@ import torch
 
 from ...data import DataBundle
 from ...interpret.probes import probe_indices
-from ...recipe import AUGMENT_OPS, default_op
+from ...recipe import AUGMENT_OPS, DATA_KINDS, SOURCE_KIND, Recipe, default_op
 from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, error_html, image_grid_png, set_png, table_html
 from ..tasks import Latest
+from .base import EVERYTHING, Tab
 
 
 def _features(data: DataBundle, row: torch.Tensor) -> dict[str, float]:
@@ -55,11 +56,12 @@ class OpEntry:
         return {"op": self.name, **{k: s.value for k, s in self.fields.items()}}
 
 
-class AugmentPanel:
+class AugmentPanel(Tab):
     """The augmentation pipeline as an ordered list of ops (repeats allowed, applied top to bottom), exactly
     as the recipe lists them; a seeded preview of augmented variants refreshes as parameters change."""
 
     VARIANTS = 3
+    title, key = "Augmentation", "augment"
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
@@ -146,13 +148,26 @@ class AugmentPanel:
         if self._quiet:
             return
         self.ctx.form.changed()
-        self.refresh()
+        self.render_preview()
 
     def _resample(self, _button: Any) -> None:
         self.preview_seed += 1
-        self.refresh()
+        self.render_preview()
 
-    def refresh(self) -> None:
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.task,)
+
+    def refresh(self, recipe: Recipe | None = None, changed: frozenset[str] = EVERYTHING) -> None:
+        """A new data source (or new data) offers the ops of its kind; new data is previewed."""
+        if changed & {"data", "loaded"}:
+            data = self.ctx.data if "loaded" in changed else None
+            source = self.ctx.form.values()["data"]["source"]
+            self.show_for_kind(data.kind if data is not None else SOURCE_KIND.get(source, "image"))
+        if changed & {"loaded", "failed"}:  # the new data's preview, or none of other data
+            self.render_preview()
+
+    def render_preview(self) -> None:
+        """Render augmented variants of a few train samples (seeded) in the background."""
         data = self.ctx.data
         if data is not None:
             self.status.value = f"<span style='{MUTED}'>rendering…</span>"
@@ -168,12 +183,12 @@ class AugmentPanel:
         aug = data.augmenter(ops)
         g = torch.Generator().manual_seed(seed)
         raw = data.raw("train", torch.as_tensor(idx))
-        if data.kind == "image":
+        if DATA_KINDS[data.kind].pixels:
             variants = [raw] + [aug(raw.clone(), g) if ops else raw for _ in range(self.VARIANTS)]
             grid = torch.cat(variants).clamp(0, 1).numpy()
             titles = [data.classes[int(data.train.y[i])] for i in idx] + [""] * (len(grid) - len(idx))
             return "", image_grid_png(grid, titles, cols=len(idx))
-        if data.kind == "text":
+        if DATA_KINDS[data.kind].tokens:
             rows = []
             for k in range(min(4, len(idx))):
                 rows.append({"variant": "original", "sentence": " ".join(data.vocab.decode(raw[k]))})

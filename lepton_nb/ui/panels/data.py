@@ -13,13 +13,14 @@ from ...data.normalize import folder_stats
 from ...errors import RecipeError
 from ...interpret.probes import probe_indices
 from ...plotting import new_figure, plot_histograms, to_png
-from ...recipe import NormalizeSection, Recipe
+from ...recipe import DATA_KINDS, NormalizeSection, Recipe
 from ...recipe.names import default_name, made_up_names
 from ..access import Picture
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, RecipeForm, button
 from ..render import MUTED, error_html, sample_view, set_png, table_html
 from ..tasks import Latest
+from .base import EVERYTHING, Tab
 
 
 class FollowingName:
@@ -42,8 +43,10 @@ class FollowingName:
         self.last = new
 
 
-class DataPanel:
+class DataPanel(Tab):
     """Source and splits, cleaning summary, sample grid, normalization statistics and histogram."""
+
+    title, key = "Data", "data"
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
@@ -102,13 +105,29 @@ class DataPanel:
         set_png(self.samples, png, f"{len(idx)} training samples, with their classes: {', '.join(titles)}")
         self.show_normalization()
 
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.norm_task,)
+
+    def refresh(self, recipe: Recipe | None, changed: frozenset[str] = EVERYTHING) -> None:
+        """Loading, loaded (the data and its statistics) or failed (the data section's problems); a new
+        normalization redraws the statistics."""
+        loader = self.ctx.loader
+        if "loading" in changed:
+            self.loading()
+        elif "failed" in changed and loader.error is not None:
+            self.failed(loader.error, loader.traceback)
+        elif "loaded" in changed and self.ctx.data is not None:
+            self.show(self.ctx.data)
+        elif "normalize" in changed:
+            self.show_normalization()
+
     def show_normalization(self) -> None:
         data = self.ctx.data
         if data is not None:
             self.norm_task(data, self.ctx.form.values()["normalize"])
 
     def _norm_work(self, data: DataBundle, normalize: dict[str, Any]) -> tuple[str, bytes | None]:
-        if data.kind == "text":
+        if DATA_KINDS[data.kind].tokens:
             return f"<p style='{MUTED}'>Text is fed to the model as word ids: no normalization.</p>", None
         cfg = Recipe.from_dict({"normalize": normalize}).normalize if normalize else NormalizeSection()
         x = data.train.x
@@ -117,7 +136,7 @@ class DataPanel:
             stats = folder_stats(x, data.input_shape[-1], cfg, int(self.ctx.form.values()["data"]["seed"]))
             before = data.raw("train", pick[:256].numpy())
         else:
-            scale = data.value_scale if data.kind == "image" else 1.0
+            scale = data.value_scale if DATA_KINDS[data.kind].pixels else 1.0
             stats = compute_stats(x, cfg, scale)
             before = x[pick[:2000]].float() / scale
         names = data.feature_names or [f"channel {i}" for i in range(len(stats.mean))]

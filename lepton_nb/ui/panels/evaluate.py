@@ -21,11 +21,14 @@ from ..forms import button
 from ..render import BUSY, MUTED, Hint, error_html, metric_rows, sample_view, set_png, table_html
 from ..tasks import Latest
 from ..views.confusion import ConfusionMatrix
+from .base import Tab
 from .samples import first_cell
 
 
-class EvaluatePanel:
+class EvaluatePanel(Tab):
     """Metrics, clickable confusion matrix, per-class scores, cell samples, top losses, k-fold CV."""
+
+    title, key = "Evaluation", "evaluate"
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
@@ -69,10 +72,30 @@ class EvaluatePanel:
 
     def show_run(self, run: Run, visible: bool = True) -> None:
         """Show a finished run; rendering waits until the panel is visible (``render_pending``)."""
+        if run.evaluation is None:
+            return
         self.run = run
         self._pending = not visible
         if visible:
             self._render()
+
+    def shown(self) -> None:
+        self.render_pending()
+
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.cv_task,)
+
+    def stop(self) -> None:
+        self.cv_control.stop()
+
+    def cross_validate_twin(self, wait: bool = True, timeout: float | None = None) -> CVResult | None:
+        """`start_cv` as the studio's twin: the CVResult when ``wait``."""
+        if not self.start_cv():
+            return None
+        if wait:
+            self.cv_task.wait(timeout)
+            return self.cv_result
+        return None
 
     def render_pending(self) -> None:
         if self._pending and self.run is not None:
@@ -111,6 +134,7 @@ class EvaluatePanel:
                 "(confidence): " + ", ".join(_titles(ev, top)))
 
     def _cell_selected(self, change: Any) -> None:
+        self.ctx.selected = list(change["new"])
         run = self.run
         if run is None or run.evaluation is None or run.data is None or len(change["new"]) != 2:
             return
@@ -165,7 +189,7 @@ class EvaluatePanel:
                                     f"{metrics.get('accuracy', float('nan')):.4f}</span>")
 
         return self.ctx.session.call("cross_validate", recipe, folds=folds, control=self.cv_control,
-                                     on_progress=on_fold)  # in the worker process, like training
+                                     on_progress=on_fold)  # in the training process, like training
 
     def _cv_done(self, result: CVResult) -> None:
         self.ctx.release_job()

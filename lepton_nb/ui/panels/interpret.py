@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import html
 from collections import defaultdict
+from collections.abc import Callable
 from typing import Any
 
 import ipywidgets as W
@@ -23,7 +24,8 @@ from ...plotting.attributions import (
     shared_scale,
     token_html,
 )
-from ...recipe import BASELINES, METHODS
+from ...recipe import BASELINES, DATA_KINDS, METHODS, baselines_for
+from ...workflows import Session
 from ..access import Picture, labelled, number
 from ..context import StudioContext
 from ..forms import button
@@ -31,10 +33,11 @@ from ..render import BUSY, MUTED, error_html, set_png, table_html
 from ..tasks import Latest
 from ..views.attention import AttentionExplorer
 from ..views.timeline import AttributionTimeline
+from .base import Tab
 from .samples import SamplePicker
 
 
-class InterpretPanel:
+class InterpretPanel(Tab):
     """Method, parameters, target, baseline and samples → original | attribution | overlay."""
 
     def __init__(self, ctx: StudioContext):
@@ -99,8 +102,20 @@ class InterpretPanel:
         self.params_box.children = list(self.params.values())
         self.baseline.disabled = not (spec and spec.baseline)
 
-    def show_run(self, run: Run) -> None:
+    title, key = "Interpret", "interpret"
+
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.task, self.trust_task, self.class_task)
+
+    def follow(self, session: Session) -> Callable[[], None]:
+        """The attribution timeline follows a run's probes as it trains."""
+        self.timeline.bind(session.history, lambda: session.trainer and session.trainer.data)
+        return self.timeline.push
+
+    def show_run(self, run: Run, visible: bool = True) -> None:
         """Offer the methods that fit this run's model and data."""
+        if run.evaluation is None:
+            return
         self.run = run
         self.attention.show_run(run)
         if run.model is None or run.data is None:
@@ -112,7 +127,7 @@ class InterpretPanel:
         self.method.value = current if current in fits else fits[0]
         self.target.options = [("predicted class", "pred"), ("true class", "true")] + [
             (f"class {c}", i) for i, c in enumerate(run.data.classes)]
-        self.baseline.options = [b for b in BASELINES if b != "blur" or run.data.kind == "image"]
+        self.baseline.options = baselines_for(run.data.kind)
         self.status.value = f"<span style='{MUTED}'>{html.escape(run.name)}: pick samples and press Explain.</span>"
 
     # ---- explaining chosen samples ---------------------------------------------------------
@@ -165,14 +180,14 @@ class InterpretPanel:
                      f"from the score's change from the baseline; near 0 is good)")
         explained = ", ".join(classes[t] for t in exp.target.tolist()[:8])
         attrs = exp.attributions.numpy()
-        if data.kind == "image":
+        if DATA_KINDS[data.kind].pixels:
             fig = new_figure(1.4 * len(idx) + 1.2, 4.4)
             plot_attribution_grid(fig, data.raw(split, torch.as_tensor(idx)).numpy(), attrs, titles)
             set_png(self.image, to_png(fig), f"{METHODS[exp.method].label} attributions of {len(idx)} test image(s): "
                     f"each image, its attribution map (red for, blue against {explained}) and the overlay; "
                     + "; ".join(titles))
             self.html.value = ""
-        elif data.kind == "text":
+        elif DATA_KINDS[data.kind].tokens:
             set_png(self.image, None, "")
             rows = []
             scale = shared_scale([a for a in attrs])
@@ -254,7 +269,7 @@ class InterpretPanel:
         idx, labels, attrs = result
         data = self.run.data
         classes = data.classes
-        if data.kind == "image":
+        if DATA_KINDS[data.kind].pixels:
             maps = [np.mean([attribution_map(a) for a, yy in zip(attrs, labels) if yy == c], axis=0)
                     for c in range(len(classes)) if (labels == c).any()]
             present = [c for c in range(len(classes)) if (labels == c).any()]
@@ -272,7 +287,7 @@ class InterpretPanel:
                     + ", ".join(classes[c] for c in present))
             self.class_html.value = (f"<span style='{MUTED}'>mean attribution of up to {int(np.bincount(labels).max())}"
                                      " test samples per class, for their true class</span>")
-        elif data.kind == "tabular":
+        elif DATA_KINDS[data.kind].columns:
             fig = new_figure(6, 4)
             plot_global_importance(fig.subplots(), attrs, data.feature_names)
             set_png(self.class_image, to_png(fig), "global importance of each feature (mean absolute attribution) as "

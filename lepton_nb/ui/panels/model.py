@@ -9,15 +9,18 @@ from ...data import DataBundle
 from ...models import build_model, count_parameters, summarize
 from ...models.freezing import apply_freeze
 from ...models.transformer import explain_sizes
-from ...recipe import Recipe
+from ...recipe import ARCHS, DATA_KINDS, Recipe
 from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN
 from ..render import MUTED, error_html, table_html
 from ..tasks import Latest
+from .base import EVERYTHING, Tab
 
 
-class ModelPanel:
+class ModelPanel(Tab):
     """Architecture and its parameters, parameter count and a compact layer summary."""
+
+    title, key = "Model", "model"
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
@@ -28,7 +31,13 @@ class ModelPanel:
         right = W.VBox([W.HTML("<h4>Summary</h4>"), self.info], layout=W.Layout(flex=SIDE_COLUMN))
         self.box = W.HBox([left, right], layout=W.Layout(flex_flow="row wrap"))
 
-    def refresh(self, recipe: Recipe | None) -> None:
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.task,)
+
+    def refresh(self, recipe: Recipe | None, changed: frozenset[str] = EVERYTHING) -> None:
+        """Summarize the model again when it or the data changed."""
+        if not changed & {"model", "data", "loaded", "failed"}:
+            return
         data = self.ctx.data
         if recipe is not None and data is not None and data.source == recipe.data.source:
             self.task(recipe, data)
@@ -40,14 +49,14 @@ class ModelPanel:
     def _summarize(self, recipe: Recipe, data: DataBundle) -> str:
         model = build_model(recipe.model, data.spec(), seed=0)
         frozen = apply_freeze(model, recipe.model.freeze)  # what Start trains: the same parts learn
-        rows = summarize(model, data.input_shape, torch.long if data.kind == "text" else torch.float32)
+        rows = summarize(model, data.input_shape, torch.long if DATA_KINDS[data.kind].tokens else torch.float32)
         table = [{"layer": r.name, "type": r.kind, "output": "×".join(map(str, r.output_shape[1:])),
                   "params": f"{r.params:,}"} for r in rows]
         total, trainable = count_parameters(model), count_parameters(model, trainable_only=True)
         train_note = (f" · <b>{trainable:,}</b> of {total:,} trainable ({100 * trainable / total:.1f} %)"
                       + (f"; frozen: {', '.join(frozen)}" if frozen else ""))
         sizes = ""
-        if recipe.model.arch == "text_transformer":
+        if ARCHS[recipe.model.arch].encoder:
             parts = [{"part": label, "params": f"{n:,}"} for label, n in explain_sizes(recipe.model, data.spec())]
             sizes = ("<p>Each token becomes a vector of embed_dim numbers; every block lets each token look at the "
                      "others (attention, split into heads) and then transforms it (feed-forward of hidden units). "

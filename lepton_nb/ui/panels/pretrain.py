@@ -14,7 +14,7 @@ import ipywidgets as W
 
 from ...artifacts import Run, RunFolder
 from ...errors import LeptonError
-from ...recipe import Recipe
+from ...recipe import ARCHS, DATA_KINDS, Recipe
 from ..access import labelled
 from ..context import StudioContext
 from ..forms import button
@@ -38,10 +38,11 @@ LORA_TARGETS = ["q", "v", "embedding"]
 
 def not_applicable(recipe: Recipe) -> str:
     """Why this recipe cannot be pretrained ('' when it can)."""
-    if recipe.kind != "text":
+    if not DATA_KINDS[recipe.kind].tokens:
         return f"pretraining predicts masked words of text; this data ({recipe.data.source}) is {recipe.kind}"
-    if recipe.model.arch != "text_transformer":
-        return (f"pretraining needs the text_transformer model (the Model tab's arch is {recipe.model.arch}); "
+    if not ARCHS[recipe.model.arch].encoder:
+        encoders = " or ".join(name for name, arch in ARCHS.items() if arch.encoder)
+        return (f"pretraining needs the {encoders} model (the Model tab's arch is {recipe.model.arch}); "
                 "choose it there to pretrain")
     return ""
 

@@ -14,6 +14,7 @@ from ...artifacts import Run
 from ...interpret.attribution import explain
 from ...plotting import new_figure, to_png
 from ...plotting.attributions import plot_attribution_grid
+from ...recipe import DATA_KINDS, Recipe
 from ...robust import AttackResult, RobustnessCurve, attack, plot_attack, plot_robustness
 from ...robust.attacks import default_alpha
 from ...workflows import robustness
@@ -22,6 +23,7 @@ from ..context import StudioContext
 from ..forms import button
 from ..render import BAD, MUTED, OK, error_html, set_png, table_html
 from ..tasks import Latest
+from .base import EVERYTHING, Tab
 from .samples import SamplePicker
 
 METHODS = (("PGD (L∞, 20 steps)", "pgd"), ("FGSM (one step)", "fgsm"), ("PGD (L2)", "pgd_l2"),
@@ -40,7 +42,7 @@ def parse_eps(text: str) -> list[float]:
     return values
 
 
-class RobustnessPanel:
+class RobustnessPanel(Tab):
     """Attack | perturbation | adversarial with predictions and attributions; curves; adversarial training."""
 
     def __init__(self, ctx: StudioContext):
@@ -107,11 +109,22 @@ class RobustnessPanel:
 
     # ---- runs ------------------------------------------------------------------------------------
 
-    def show_run(self, run: Run) -> None:
+    title, key = "Robustness", "robustness"
+
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.task, self.curve_task)
+
+    def refresh(self, recipe: Recipe | None, changed: frozenset[str] = EVERYTHING) -> None:
+        if "runs" in changed:
+            self.refresh_compare()
+
+    def show_run(self, run: Run, visible: bool = True) -> None:
         """Attack this run from now on; list every run with a curve for comparison."""
+        if run.evaluation is None:
+            return
         self.run = run
         kind = run.data.kind if run.data is not None else (run.spec.kind if run.spec is not None else "")
-        if kind == "text":
+        if DATA_KINDS[kind].tokens:
             self.status.value = error_html(ValueError(
                 "attacks are not supported for text (its inputs are word ids, not continuous values); "
                 "allowed: an image or table run"))
@@ -151,7 +164,7 @@ class RobustnessPanel:
                      with_attr: bool) -> tuple[AttackResult, Any]:
         result = attack(run, method, eps, split=split, indices=idx, steps=steps)
         attrs = None
-        if with_attr and run.data.kind == "image":  # the model's own inputs: the run's normalization applied
+        if with_attr and DATA_KINDS[run.data.kind].pixels:  # the model's own inputs: the run's normalization applied
             both = run.data.norm.apply(torch.cat([result.inputs, result.adversarial]))
             attrs = explain(run.model, both, "integrated_gradients", target="pred", data=run.data).attributions
         return result, None if attrs is None else attrs.numpy()
@@ -169,7 +182,7 @@ class RobustnessPanel:
             f"{result.accuracy_after:.0%}; the attack flipped {max(fooled, 0)} of {len(result)} · success rate "
             f"{result.success_rate:.0%} of the correctly classified</span>")
         classes = result.classes
-        if run.data.kind == "image":
+        if DATA_KINDS[run.data.kind].pixels:
             fig = new_figure(6.0, 1.6 * len(result) + 0.4)
             plot_attack(fig, result, k=len(result))
             set_png(self.image, to_png(fig), f"{len(result)} test images before and after the {result.method} attack "
@@ -179,7 +192,7 @@ class RobustnessPanel:
         else:
             set_png(self.image, None, "")
             self.details.value = self._table_details(result)
-        if attrs is not None and run.data.kind == "image":
+        if attrs is not None and DATA_KINDS[run.data.kind].pixels:
             n = len(result)
             order = [k for i in range(n) for k in (i, n + i)]
             images = torch.cat([result.inputs, result.adversarial]).numpy()[order]

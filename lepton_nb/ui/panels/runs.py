@@ -11,12 +11,14 @@ import ipywidgets as W
 from ...artifacts import Run
 from ...artifacts.transfer import is_transfer, transfer_row
 from ...plotting import new_figure, to_png
-from ...recipe import Recipe
+from ...recipe import DATA_KINDS, Recipe
 from ...recipe.diff import NO_EFFECT_ON_TRAINING, differences
 from ..access import Picture, labelled
 from ..context import StudioContext
 from ..forms import button
 from ..render import MUTED, download_link, error_html, set_png, table_html
+from ..tasks import Latest
+from .base import EVERYTHING, Tab
 from .deploy import DeployTools
 
 
@@ -30,8 +32,10 @@ def _last(run: Run) -> str:
     return ", ".join(parts) or "no validation values"
 
 
-class RunsPanel:
+class RunsPanel(Tab):
     """Every run of this kernel: compare, overlay curves, export recipe and report, load a recipe back."""
+
+    title, key = "Runs", "runs"
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
@@ -61,7 +65,24 @@ class RunsPanel:
             self.links, self.command, W.HTML("<h4>Compare</h4>"), self.overlay_png, self.deploy.box,
         ])
 
-    def refresh(self, visible: bool = True) -> None:
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.deploy.task,)
+
+    def stop(self) -> None:
+        self.deploy.control.stop()
+
+    def refresh(self, recipe: Recipe | None, changed: frozenset[str] = EVERYTHING) -> None:
+        if "runs" in changed:  # a panel listed a run (a search trial)
+            self.relist(visible=self.ctx.shown is self)
+
+    def show_run(self, run: Run, visible: bool = True) -> None:
+        self.relist(visible)
+
+    def shown(self) -> None:
+        self.visible = True
+        self.overlay()
+
+    def relist(self, visible: bool = True) -> None:
         """List the runs; the overlay figure is drawn when the panel is visible."""
         runs = self.ctx.runs
         if not runs:
@@ -88,10 +109,10 @@ class RunsPanel:
         axes = fig.subplots(1, 3)
         for k, (run, label) in enumerate(zip(runs, self.legend_labels(runs))):
             color = f"C{k % 10}"
-            for ax, name in zip(axes, ("train/loss", "val_loss", "val_accuracy")):
+            for ax, name in zip(axes, ("batch_loss", "val_loss", "val_accuracy")):
                 x, y = run.history.decimated(name, 1000)
                 if len(x):
-                    ax.plot(x, y, color=color, lw=1.2, marker="o" if name != "train/loss" else None, ms=2,
+                    ax.plot(x, y, color=color, lw=1.2, marker="o" if name != "batch_loss" else None, ms=2,
                             label=label, alpha=0.8)
         for ax, title in zip(axes, ("train loss (per batch)", "validation loss", "validation accuracy")):
             ax.set_title(title, fontsize=9)
@@ -162,7 +183,7 @@ def transfer_html(runs: list[Run]) -> str:
     what trained, how many parameters that is, accuracy, time and checkpoint size."""
     if not any(is_transfer(r) for r in runs):
         return ""
-    rows = [transfer_row(r) for r in runs if r.recipe.kind == "text" or is_transfer(r)]
+    rows = [transfer_row(r) for r in runs if DATA_KINDS[r.recipe.kind].tokens or is_transfer(r)]
     return ("<h4>From scratch, pretrained + fine-tuned, LoRA</h4>"
             f"<p style='{MUTED}'>trainable: parameters that learned in this run (share of all); accuracy: on the "
             "test split (pretraining: of the hidden words it predicted); checkpoint: size on disk.</p>"

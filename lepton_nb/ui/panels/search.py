@@ -31,12 +31,15 @@ from ..render import MUTED, WARN, download_link, error_html
 from ..tasks import Latest
 from ..views.space import SpaceEditor
 from ..views.trials import TrialsView
+from .base import Tab
 
 STALE_EVERY_S = 2.0  # how often the live view fails trials of dead processes (a write to the database)
 
 
-class SearchPanel:
+class SearchPanel(Tab):
     """Start/Stop/Apply best/Watch, the live trials view, the search space editor and the search settings."""
+
+    title, key = "Search", "search"
 
     def __init__(self, ctx: StudioContext, hz: float = 2.0):
         self.ctx = ctx
@@ -169,6 +172,15 @@ class SearchPanel:
         self.task(recipe, Path(out), self.resume.value, self.ctx.data_for(recipe))
         return True
 
+    def search_twin(self, wait: bool = True, timeout: float | None = None) -> Any:
+        """`start` as the studio's twin: the `Study` when ``wait``."""
+        if not self.start():
+            return None
+        if wait:
+            self.task.wait(timeout)
+            return self.study
+        return None
+
     def stop(self) -> None:
         """Stop the running trial within a batch; no new trial starts. The study stays resumable."""
         self.control.stop("stopped by user")
@@ -223,13 +235,15 @@ class SearchPanel:
         return Study.load(folder)
 
     def _progress(self, kind: str, value: Any) -> None:
-        if kind == "study":  # the kernel reads the running trials from the study's database
-            from ...search import Study
+        """What the search job reports: ``study`` (its folder, opened), ``run`` (a trial's run, listed)."""
+        {"study": self._opened, "run": self.ctx.add_run}[kind](value)
 
-            folder, self._before = value
-            self._optuna = Study.load(folder).optuna
-        elif kind == "run":
-            self.ctx.add_run(value)
+    def _opened(self, value: tuple[Path, int]) -> None:
+        """The kernel reads the running trials from the study's database."""
+        from ...search import Study
+
+        folder, self._before = value
+        self._optuna = Study.load(folder).optuna
 
     def _start_polling(self, recipe: Recipe) -> None:
         self._stop_polling()
@@ -246,9 +260,9 @@ class SearchPanel:
     def _poll(self, recipe: Recipe) -> None:
         """Refresh the trials view (and, while searching, the monitor) from the study's database."""
         while not self._poll_stop.wait(self.period):
-            self.refresh(recipe)
+            self.show_trials(recipe)
 
-    def refresh(self, recipe: Recipe | None = None) -> None:
+    def show_trials(self, recipe: Recipe | None = None) -> None:
         """Show the study's trials now (running ones with their epoch and last value); a trial whose process
         died is shown failed once its heartbeat is stale, never as running."""
         study = self._optuna
@@ -301,7 +315,7 @@ class SearchPanel:
         self._end()
         self.study = study
         self._optuna = study.optuna
-        self.refresh(study.recipe)
+        self.show_trials(study.recipe)
         self.view.show_importances(study)
         best = study.best_trial
         new = len(study.optuna.get_trials(deepcopy=False)) - self._before

@@ -7,6 +7,7 @@ from typing import Any
 
 import ipywidgets as W
 
+from ...artifacts import Run
 from ...plotting import new_figure, plot_lr_find, to_png
 from ...recipe import Recipe
 from ...training.control import Control
@@ -16,13 +17,16 @@ from ..context import StudioContext
 from ..forms import FORM_COLUMN, SIDE_COLUMN, button
 from ..render import MUTED, WARN, error_html, plain_message, set_png
 from ..tasks import Latest
+from .base import Tab
 from .pretrain import PretrainStep
 
 ONE_CYCLE_FACTOR = 4  # the finder's advice for one_cycle: a peak 3-10x the steepest-descent lr
 
 
-class TrainPanel:
+class TrainPanel(Tab):
     """Every training hyperparameter (a generated form), the LR finder, and run errors."""
+
+    title, key = "Training", "train"
 
     def __init__(self, ctx: StudioContext):
         self.ctx = ctx
@@ -98,6 +102,23 @@ class TrainPanel:
                else f"the suggestion (schedule {self.ctx.recipe.train.scheduler})")
         self.lr_status.value = f"applied lr <b>{lr:g}</b>: {html.escape(how)}"
         return lr
+
+    def find_lr_twin(self, wait: bool = True, timeout: float = 120) -> LRFindResult | None:
+        """`find_lr` as the studio's twin: the result when ``wait``."""
+        self.find_lr()
+        if wait:
+            self.lr_task.wait(timeout)
+            return self.lr_result
+        return None
+
+    def tasks(self) -> tuple[Latest, ...]:
+        return (self.lr_task,)
+
+    def stop(self) -> None:
+        self.lr_control.stop()
+
+    def show_run(self, run: Run, visible: bool = True) -> None:
+        self.show_end(self.ctx.session, self.ctx.view_error)
 
     def show_end(self, session: Any, view_error: str | None = None) -> None:
         """How the last run ended; also a live-view failure (the run itself went on) and detached observers;

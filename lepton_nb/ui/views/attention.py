@@ -10,6 +10,7 @@ import ipywidgets as W
 from ...interpret.attention import AttentionView, explain_attention
 from ...plotting import new_figure, to_png
 from ...plotting.attention import plot_attention_head, plot_rollout
+from ...recipe import ARCHS
 from ..access import Picture, labelled
 from ..render import MUTED, error_html, set_png
 from ..tasks import Latest
@@ -39,7 +40,7 @@ class AttentionExplorer:
     def show_run(self, run: Any) -> None:
         """Enable the explorer for a text_transformer run (its first test sentence as a start)."""
         self.run = run if getattr(getattr(run, "recipe", None), "model", None) and \
-            run.recipe.model.arch == "text_transformer" else None
+            ARCHS[run.recipe.model.arch].encoder else None
         self.box.layout.display = "" if self.run is not None else "none"
         if self.run is not None:
             texts = run.data.test.texts if run.data is not None and run.data.test.texts else []

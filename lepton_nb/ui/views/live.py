@@ -17,6 +17,7 @@ from collections.abc import Callable
 from typing import Any
 
 import anywidget
+import ipywidgets as W
 import numpy as np
 import traitlets as t
 
@@ -28,12 +29,12 @@ MAX_POINTS_PER_UPDATE = 400  # per series; more new points than this are min/max
 MAX_POINTS_ON_RESET = 4000  # per series, when a view (re)connects
 
 DEFAULT_PANELS = [
-    {"title": "loss", "series": ["train/loss", "val_loss"]},
+    {"title": "loss", "series": ["batch_loss", "val_loss"]},
     {"title": "accuracy", "series": ["train_accuracy", "val_accuracy"], "ymin": 0, "ymax": 1},
     {"title": "learning rate", "series": ["lr"], "ymin": 0},
 ]
 DEFAULT_STYLES = {
-    "train/loss": {"label": "train (batch)", "color": "#4c72b0", "smooth": True},
+    "batch_loss": {"label": "train (batch)", "color": "#4c72b0", "smooth": True},
     "val_loss": {"label": "val", "color": "#dd8452", "points": True},
     "train_accuracy": {"label": "train", "color": "#4c72b0", "points": True},
     "val_accuracy": {"label": "val", "color": "#dd8452", "points": True},
@@ -43,7 +44,7 @@ DEFAULT_STYLES = {
 
 
 PRETRAIN_PANELS = [
-    {"title": "masked-token loss", "series": ["train/loss"]},
+    {"title": "masked-token loss", "series": ["batch_loss"]},
     {"title": "masked-token accuracy", "series": ["train_accuracy"], "ymin": 0, "ymax": 1},
     {"title": "learning rate", "series": ["lr"], "ymin": 0},
 ]
@@ -74,8 +75,9 @@ def _payload(x: np.ndarray, y: np.ndarray, limit: int) -> dict[str, Any]:
     return out
 
 
-class ReplyContext:
-    """Publishes every message of a widget in the context of the last front-end message it got.
+class ReplyContext(W.Widget):
+    """Publishes every message of a widget in the context of the last front-end message it got (a base of the
+    anywidgets that take commands: it refines `Widget._send`).
 
     ipykernel routes the front end's next message for a comm to the kernel subshell that sent the
     comm's latest message. Sent from a plain thread (a feed), that would be the main shell, where a
@@ -89,12 +91,12 @@ class ReplyContext:
         """Call from a handler of a front-end message."""
         self._reply_context = contextvars.copy_context()
 
-    def _send(self, msg: dict, buffers: Any = None) -> None:
+    def _send(self, msg: dict[str, Any], buffers: Any = None) -> None:
         ctx = self._reply_context
         if ctx is None:
-            super()._send(msg, buffers)  # type: ignore[misc]
+            super()._send(msg, buffers)
         else:
-            ctx.copy().run(super()._send, msg, buffers)  # type: ignore[misc]
+            ctx.copy().run(super()._send, msg, buffers)
 
 
 STATUS_KEYS = ("state", "message", "progress", "can_start", "start_hint", "marks")
@@ -164,19 +166,24 @@ class LiveMonitor(ReplyContext, anywidget.AnyWidget):
         if not isinstance(content, dict):
             return
         self.remember_context()
-        if content.get("type") == "hello":
-            page = content.get("page")
-            if isinstance(page, str) and page not in self.pages:
-                self.pages.append(page)
-                for listener in self._page_listeners:
-                    listener(len(self.pages))
-            self.send_reset()
-        elif content.get("type") == "pull":
-            self.reply_to_pull(content.get("known"))
-        elif content.get("type") == "command":
-            handler = self._commands.get(str(content.get("name")))
-            if handler is not None:
-                handler()
+        # what the page says: hello (a page opened: it gets everything), pull (what it lacks), command (a button)
+        said = {"hello": self._hello, "pull": lambda c: self.reply_to_pull(c.get("known")), "command": self._command}
+        handler = said.get(str(content.get("type")))
+        if handler is not None:
+            handler(content)
+
+    def _hello(self, content: dict[str, Any]) -> None:
+        page = content.get("page")
+        if isinstance(page, str) and page not in self.pages:
+            self.pages.append(page)
+            for listener in self._page_listeners:
+                listener(len(self.pages))
+        self.send_reset()
+
+    def _command(self, content: dict[str, Any]) -> None:
+        handler = self._commands.get(str(content.get("name")))
+        if handler is not None:
+            handler()
 
     # ---- sending -------------------------------------------------------------------------
 
@@ -278,7 +285,7 @@ class LiveFeed:
                 if self._stop.is_set() or not self.session.busy:
                     break
                 self._safe_tick()
-                first_point = first_point or self.monitor.history.length("train/loss") > 0
+                first_point = first_point or self.monitor.history.length("batch_loss") > 0
             self._safe_tick()
         finally:  # whatever a view did, the studio learns that the run's views are done
             if unsubscribe is not None:

@@ -17,6 +17,7 @@ from ...plotting.attributions import (
     attribution_map,
     shared_scale,
 )
+from ...recipe import DATA_KINDS
 from ...training.history import History
 from ..assets import asset
 from .live import ReplyContext
@@ -29,13 +30,13 @@ def _b64(array: np.ndarray) -> str:
 def encode_frame(frame: dict[str, Any], kind: str, lengths: list[int]) -> dict[str, Any]:
     """One epoch's attributions as int8 per probe on a shared scale (small, bounded messages)."""
     attrs = np.asarray(frame["attributions"], dtype=np.float32)
-    maps = [attribution_map(a) if kind == "image" else a[: lengths[i]] if kind == "text" else a
+    maps = [attribution_map(a) if DATA_KINDS[kind].pixels else a[: lengths[i]] if DATA_KINDS[kind].tokens else a
             for i, a in enumerate(attrs)]
     scale = shared_scale(maps)
     data = [_b64(np.clip(np.round(127 * m / scale), -127, 127).astype(np.int8)) for m in maps]
     out = {"epoch": int(frame["epoch"]), "predictions": list(frame["predictions"]),
            "confidence": list(frame["confidence"]), "scale": scale, "data": data}
-    if kind == "text" and frame.get("attention") is not None:  # a transformer's attention rollout per word
+    if DATA_KINDS[kind].tokens and frame.get("attention") is not None:  # a transformer's attention rollout per word
         att = np.asarray(frame["attention"], dtype=np.float32)
         out["attention"] = [[round(float(v), 3) for v in a[: lengths[i]]] for i, a in enumerate(att)]
     return out
@@ -84,14 +85,14 @@ class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
         idx = torch.as_tensor(meta["indices"])
         split = meta["split"]
         probes: list[dict[str, Any]] = []
-        if data.kind == "image":
+        if DATA_KINDS[data.kind].pixels:
             raw = (data.raw(split, idx).clamp(0, 1) * 255).round().to(torch.uint8)
             for img, label in zip(raw, meta["labels"]):
                 c, h, w = img.shape
                 probes.append({"label": label, "image": {"w": w, "h": h, "c": c,
                                                          "data": _b64(img.permute(1, 2, 0).numpy())}})
             self._lengths = []
-        elif data.kind == "text":
+        elif DATA_KINDS[data.kind].tokens:
             words = [data.vocab.decode(ids) for ids in data.splits[split].x[idx]]
             probes = [{"label": label, "words": w} for w, label in zip(words, meta["labels"])]
             self._lengths = [len(w) for w in words]
@@ -102,7 +103,7 @@ class AttributionTimeline(ReplyContext, anywidget.AnyWidget):
             self._base_note = (f"{meta['method']} on {len(probes)} probe samples of the {split} split · red: evidence "
                                f"for the predicted class, blue: against · one colour scale per epoch"
                                + (" · green underline (transformers): attention rollout, the share of the sentence "
-                                  "vector that flows from the word" if data.kind == "text" else ""))
+                                  "vector that flows from the word" if DATA_KINDS[data.kind].tokens else ""))
             self._show_note()
         return True
 

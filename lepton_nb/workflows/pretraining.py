@@ -22,12 +22,13 @@ from ..artifacts import Run, RunFolder
 from ..data.pretrain import MaskTokens, pretrain_data
 from ..errors import Problem, RecipeError
 from ..models import build_masked_lm_model, count_parameters
-from ..recipe import AdversarialSection, EarlyStoppingSection, Recipe, TrainSection
-from ..training.callbacks import TqdmProgress
+from ..recipe import ARCHS, AdversarialSection, EarlyStoppingSection, Recipe, TrainSection
 from ..training.control import Control
 from ..training.history import History
+from ..training.observers import Observers
 from ..training.trainer import Trainer
 from .fit import MAX_EPOCHS_ENV, as_recipe, data_summary, say_capped
+from .plan import RunOptions, RunPlan, observed
 
 
 def pretrain_settings(recipe: Recipe) -> TrainSection:
@@ -46,33 +47,45 @@ def pretrain(recipe: Recipe | dict | str | Path | None, *, progress: bool = True
     The run folder is named ``<name>-pretrain-<date>-<time>``; give it to ``model.init_from`` to fine-tune.
     LEPTON_NB_MAX_EPOCHS caps ``pretrain.epochs`` as it caps ``train.epochs``.
     """
-    recipe = as_recipe(recipe)
-    if recipe.kind != "text" or recipe.model.arch != "text_transformer":
+    options = RunOptions(out, report=False, progress=progress, desc="pretrain", on_trainer=on_trainer)
+    return run_pretraining(pretrain_plan(as_recipe(recipe), options, observed(history, callbacks, control)))
+
+
+def pretrain_plan(recipe: Recipe, options: RunOptions, observers: Observers) -> RunPlan:
+    """The plan of a pretraining run: the unlabeled corpus, a masked-token model, `MaskTokens` as its batch step."""
+    if not ARCHS[recipe.model.arch].encoder:
+        encoders = " or ".join(name for name, arch in ARCHS.items() if arch.encoder)
         raise RecipeError([Problem("model.arch", recipe.model.arch, f"pretraining predicts masked tokens of text "
                                                                     f"({recipe.data.source} is {recipe.kind}); "
-                                                                    "allowed: text_transformer on text data")])
+                                                                    f"allowed: {encoders} on text data")])
     cap = os.environ.get(MAX_EPOCHS_ENV, "").strip()  # as_recipe has checked it
     if cap and recipe.pretrain.epochs > int(cap):
         say_capped(cap)
         recipe = recipe.updated({"pretrain.epochs": int(cap)})
     if recipe.model.adapter.kind != "none" or recipe.model.init_from:
         recipe = recipe.updated({"model.adapter.kind": "none", "model.init_from": "", "model.freeze": "none"})
-    started = datetime.now().isoformat(timespec="seconds")
-    t0 = time.perf_counter()
     cfg = pretrain_settings(recipe)
     data = pretrain_data(recipe)
-    folder = RunFolder.create(out, f"{recipe.name}-pretrain") if out is not None else None
+    model = build_masked_lm_model(recipe.model, data.spec(), seed=cfg.seed)
+    folder = RunFolder.create(options.out, f"{recipe.name}-pretrain") if options.out is not None else None
+    return RunPlan(recipe, cfg, data, observers, options=dataclasses.replace(options, model=model), folder=folder,
+                   steps=[MaskTokens(data.vocab, recipe.pretrain.mask_prob, cfg.seed)], probes=False)
+
+
+def run_pretraining(plan: RunPlan) -> Run:
+    """Pretrain to the end and write the run folder (its recipe, corpus description and metrics)."""
+    recipe, data, folder = plan.recipe, plan.data, plan.folder
+    started = datetime.now().isoformat(timespec="seconds")
+    t0 = time.perf_counter()
     if folder is not None:
         folder.write_recipe(recipe)
         folder.write_json("data.json", {**data_summary(data), "pretrain": {"sentences": len(data.train),
                                                                           "source": recipe.pretrain.path or "train"}})
-    model = build_masked_lm_model(recipe.model, data.spec(), seed=cfg.seed)
-    cbs = list(callbacks) + ([TqdmProgress("pretrain")] if progress else [])
-    trainer = Trainer(model, data, cfg, metrics=("accuracy",), history=history, callbacks=cbs, store=folder,
-                      control=control, batch_transform=MaskTokens(data.vocab, recipe.pretrain.mask_prob, cfg.seed))
+    model, _ = plan.build_model()
+    trainer = plan.trainer(model)
     trainer.history.meta.update({"recipe": recipe.to_dict(), "started": started, "task": "masked-token prediction"})
-    if on_trainer is not None:
-        on_trainer(trainer)
+    if plan.options.on_trainer is not None:
+        plan.options.on_trainer(trainer)
     status = trainer.fit()
     last = trainer.history.epochs[-1] if trainer.history.epochs else {}
     final = {"masked_loss": last.get("train_loss"), "masked_accuracy": last.get("train_accuracy")}

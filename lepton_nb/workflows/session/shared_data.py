@@ -1,9 +1,9 @@
-"""Large data tensors reach a studio's worker through shared memory instead of as a copy.
+"""Large data tensors reach a studio's training process through shared memory instead of as a copy.
 
-Sending the splits by pickle gives the worker its own copy: MNIST-60k as float32 is 188 MB twice, in a
+Sending the splits by pickle gives the process its own copy: MNIST-60k as float32 is 188 MB twice, in a
 notebook server that may give 2 GB in all. Instead the kernel moves each large tensor of the splits into
 an anonymous shared-memory file (Linux ``memfd_create``); its own tensor becomes a mapping of that file
-(same values) and the worker maps the same pages, so kernel and worker hold one copy between them. The
+(same values) and the process maps the same pages, so kernel and process hold one copy between them. The
 file descriptors travel over the socket pair (SCM_RIGHTS) with the job that needs them. Nothing is
 named in the file system, so nothing outlives both processes, whatever kills them. Without memfd
 (macOS, Windows) the tensors are copied as before.
@@ -23,8 +23,9 @@ from typing import Any
 
 import torch
 
-from ..data.bundle import Split
-from ..spawn import TrainingWorker
+from ...data.bundle import Split
+from .launch import TrainingProcess
+from .protocol import Request
 
 SHARE_BYTES = 4 * 2**20  # tensors from this size travel through shared memory
 NAME = "lepton_nb-data"  # as /proc/<pid>/maps shows the mappings
@@ -47,7 +48,7 @@ class SharedSplits:
     """The kernel's side: which tensors of the splits live in shared memory, and their descriptors."""
 
     def __init__(self) -> None:
-        self.fds: dict[int, int] = {}  # data_ptr of a shared tensor → its memfd (kept open for fresh workers)
+        self.fds: dict[int, int] = {}  # data_ptr of a shared tensor → its memfd (kept open for fresh processes)
 
     def share(self, splits: dict[str, Split]) -> None:
         """Move every large CPU tensor of ``splits`` into shared memory, in place; forget earlier ones."""
@@ -73,7 +74,7 @@ class SharedSplits:
         self.fds[shared.data_ptr()] = fd
         return shared
 
-    def dumps(self, message: tuple[Any, ...]) -> tuple[bytes, list[int]]:
+    def dumps(self, message: Request) -> tuple[bytes, list[int]]:
         """``message`` pickled, with the shared tensors in it as references to the descriptors listed."""
         sent: list[int] = []
         shared = self.fds
@@ -89,12 +90,12 @@ class SharedSplits:
         Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(message)
         return buffer.getvalue(), sent
 
-    def send(self, worker: TrainingWorker, message: tuple[Any, ...]) -> None:
-        """Send ``message`` to the worker, its shared tensors as descriptors (plainly when there are none)."""
+    def send(self, process: TrainingProcess, message: Request) -> None:
+        """Send ``message`` to the process, its shared tensors as descriptors (plainly when there are none)."""
         if not self.fds:
-            worker.send(message)
+            process.send(message)
             return
-        worker.send_pickled(*self.dumps(message))
+        process.send_pickled(*self.dumps(message))
 
     def close(self) -> None:
         """Close the descriptors (the mappings, and so the tensors, stay valid while they are used)."""
@@ -103,7 +104,7 @@ class SharedSplits:
         self.fds = {}
 
 
-# the worker's side: the descriptors that came with the message being unpickled (one reader thread)
+# the process's side: the descriptors that came with the message being unpickled (one reader thread)
 _incoming: list[int] = []
 
 

@@ -1,7 +1,9 @@
 """Learning-rate range test: raise the rate exponentially over a few hundred batches, watch the loss.
 
-The model and optimizer are fresh copies built from the recipe, so the test leaves nothing behind.
-The suggestion is the rate where the smoothed loss falls fastest, a common and robust choice.
+The model is the one Start would train, built from the run's plan (`plan_run`): the same initial weights
+(``model.init_from``, torchvision weights), frozen parts and adapters, so only the parameters that will train
+are probed. Model and optimizer are fresh copies, so the test leaves nothing behind. The suggestion is the
+rate where the smoothed loss falls fastest, a common and robust choice.
 """
 
 from __future__ import annotations
@@ -12,11 +14,14 @@ from dataclasses import dataclass
 import numpy as np
 from torch import nn
 
-from ..data import DataBundle, build_data
-from ..models import build_model, seed_dropout
+from ..data import DataBundle
+from ..models import seed_dropout
 from ..recipe import Recipe
 from ..training.control import Control
+from ..training.observers import Observers
 from ..training.optim import build_optimizer, resolve_device
+from ..training.strategy import SingleProcess
+from .plan import RunOptions, plan_run
 
 
 @dataclass
@@ -25,6 +30,7 @@ class LRFindResult:
     losses: list[float]  # smoothed, bias-corrected
     suggestion: float | None
     stopped_early: bool  # the loss exploded before the end of the range
+    trainable: int = 0  # parameters the test moved: those Start trains (frozen parts stay out)
 
     def to_dict(self) -> dict:
         return dict(self.__dict__)
@@ -50,15 +56,17 @@ def suggest_lr(lrs: np.ndarray, losses: np.ndarray) -> float | None:
 def lr_find(recipe: Recipe, data: DataBundle | None = None, *, start: float = 1e-6, end: float = 1.0, steps: int = 150,
             control: Control | None = None, model: nn.Module | None = None, beta: float = 0.9,
             diverge: float = 4.0) -> LRFindResult:
-    """Run the range test on a fresh model; ``control`` lets another thread stop it.
+    """Run the range test on the model Start would train (``model``: your own module instead); ``control``
+    lets another thread stop it.
 
-    ``data`` defaults to the recipe's data (loaded here); the recipe's own learning rate is ignored.
+    ``data`` defaults to the recipe's data (loaded here, with the tokenizer of the run it fine-tunes); the
+    recipe's own learning rate is ignored.
     """
-    if data is None:
-        data = build_data(recipe)
-    cfg = recipe.train
+    plan = plan_run(recipe, RunOptions(out=None, data=data, model=model),
+                    Observers(control=control if control is not None else Control()), SingleProcess())
+    cfg, data = plan.settings, plan.data
     device = resolve_device(cfg.device)
-    model = (model if model is not None else build_model(recipe.model, data.spec(), seed=cfg.seed)).to(device)
+    model = plan.build_model()[0].to(device)
     seed_dropout(model, cfg.seed * 1_000_003 + 11, device)  # its own generators: nothing global is touched
     optimizer = build_optimizer(model, cfg)
     for group in optimizer.param_groups:
@@ -98,4 +106,5 @@ def lr_find(recipe: Recipe, data: DataBundle | None = None, *, start: float = 1e
             if len(lrs) >= steps:
                 break
         epoch += 1
-    return LRFindResult(lrs, losses, suggest_lr(np.asarray(lrs), np.asarray(losses)), stopped)
+    trainable = sum(p.numel() for p in model.parameters() if p.requires_grad)
+    return LRFindResult(lrs, losses, suggest_lr(np.asarray(lrs), np.asarray(losses)), stopped, trainable)

@@ -1,4 +1,4 @@
-"""The worker's process handle: prestarted in a kernel before torch loads, adopted once, never left behind."""
+"""The training process's handle: prestarted in a kernel before torch loads, adopted once, never left behind."""
 
 from __future__ import annotations
 
@@ -8,8 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from lepton_nb import spawn
 from lepton_nb.workflows import WorkerSession, open_session
+from lepton_nb.workflows.session import launch as spawn
 from tests.conftest import HANG_S
 
 
@@ -31,7 +31,7 @@ def test_a_prestarted_worker_is_adopted_once_by_the_studios_session(kernel):
     session = WorkerSession(out=None)
     try:
         session.warm_up()
-        assert session.worker is worker and spawn.adopt() is None
+        assert session.runner.process is worker and spawn.adopt() is None
         assert worker.wait_ready() and worker.pid == worker.proc.pid
     finally:
         session.close()
@@ -56,11 +56,11 @@ def test_an_unadopted_worker_expires(kernel):
 
 
 def test_the_worker_is_given_the_folder_of_this_package():
-    assert (Path(spawn.package_root()) / "lepton_nb" / "spawn.py").is_file()
+    assert (Path(spawn.package_root()) / "lepton_nb" / "workflows" / "session" / "launch.py").is_file()
 
 
 def test_outside_a_kernel_nothing_starts_and_looking_up_studio_prestarts_only_in_a_kernel():
-    code = ("import lepton_nb as lnb, lepton_nb.spawn as s, sys\n"
+    code = ("import lepton_nb as lnb, lepton_nb.workflows.session.launch as s, sys\n"
             "lnb.Studio\n"
             "print(s._prestarted is None, 'torch' in sys.modules)\n")
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=HANG_S)
@@ -73,8 +73,8 @@ def test_an_interrupted_worker_still_starting_says_nothing_on_the_console():
     """Jupyter interrupts the kernel's process group before a shutdown: a worker still importing torch must not
     print a KeyboardInterrupt traceback to the server console (its stderr is the kernel's)."""
     code = ("import os, signal, time\n"
-            "from lepton_nb.spawn import TrainingWorker\n"
-            "w = TrainingWorker(); w.spawn()\n"
+            "from lepton_nb.workflows.session.launch import TrainingProcess\n"
+            "w = TrainingProcess(); w.spawn()\n"
             "time.sleep(0.5); os.kill(w.proc.pid, signal.SIGINT)\n"  # mid-import of torch
             "print('ready' if w.wait_ready() else w.error)\n"
             "w.close()\n")

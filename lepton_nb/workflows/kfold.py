@@ -3,19 +3,21 @@
 from __future__ import annotations
 
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
+from torch import nn
 
-from ..data import kfold_bundles
+from ..artifacts.init_source import InitSource
+from ..data import DataBundle, kfold_bundles
 from ..errors import UsageError
 from ..evaluation import evaluate_model
 from ..recipe import Recipe
 from ..training.control import Control
-from .finetune import source_tokens
-from .fit import fit_bundle
+from ..training.observers import Observers
 from .fold_pretrain import fold_tokenizer, pretrained_fold_model, without_init
+from .plan import RunOptions, fold_plan, open_init
 from .source_text import source_text
 
 
@@ -62,22 +64,23 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
                          "the data), or 0/None for evaluate.cv_folds")
     results: list[dict[str, float]] = []
     status = "completed"
-    source = source_text(recipe)
+    init = open_init(recipe)  # read once for every fold
+    control = control if control is not None else Control()
+    source = source_text(recipe, init)
     per_fold = source is not None and source.pretrain
-    tokens = fold_tokenizer(source) if per_fold and source is not None else source_tokens(recipe)
+    tokens = fold_tokenizer(source) if source is not None and per_fold else init.tokens if init else None
     for i, bundle in kfold_bundles(recipe, folds, tokens):
         if source is not None and not per_fold and source.seen(bundle.test.texts or []):
             raise UsageError("model.init_from", recipe.model.init_from, f"{source.what()} "
                              f"{source.seen(bundle.test.texts or [])} of the {len(bundle.test)} held-out sentences of "
                              f"fold {i + 1}: cross-validation would score it on text it learned; allowed: "
                              "cross-validate that run's recipe, or start from a run on other data")
-        if per_fold and source is not None:
-            model = pretrained_fold_model(recipe, source, bundle, control)
-            fold_recipe = without_init(recipe)
+        options = RunOptions(progress=progress, desc=f"fold {i + 1}/{folds}")
+        if source is not None and per_fold:
+            options = replace(options, model=pretrained_fold_model(recipe, source, bundle, control))
+            model, fit_status = fit_fold(without_init(recipe), bundle, None, Observers(control=control), options)
         else:
-            model, fold_recipe = None, recipe
-        model, fit_status = fit_bundle(fold_recipe, bundle, progress=progress, control=control,
-                                       desc=f"fold {i + 1}/{folds}", model=model)
+            model, fit_status = fit_fold(recipe, bundle, init, Observers(control=control), options)
         if fit_status == "stopped":
             status = "stopped"
             break
@@ -87,3 +90,12 @@ def cross_validate(recipe: Recipe, folds: int | None = None, *, progress: bool =
         if on_fold is not None:
             on_fold(i, fold_metrics)
     return CVResult(results, status)
+
+
+def fit_fold(recipe: Recipe, data: DataBundle, init: InitSource | None, observers: Observers,
+             options: RunOptions) -> tuple[nn.Module, str]:
+    """Train one fold's plan (writes nothing): its model (in eval mode), and how the fit ended."""
+    plan = fold_plan(recipe, data, init, observers, options)
+    trainer = plan.trainer(plan.build_model()[0])
+    status = trainer.fit()
+    return trainer.model.eval(), status
