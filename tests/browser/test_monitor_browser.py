@@ -5,11 +5,11 @@ from __future__ import annotations
 
 import pytest
 
-from tests.browser.conftest import REPO
+from lepton_nb.ui.views.live import LiveMonitor
 
 pytestmark = pytest.mark.browser
 
-SOURCE = (REPO / "widgets" / "live_monitor.js").read_text()
+SOURCE = LiveMonitor._esm  # the module exactly as the widget ships it (access.js and live_monitor.js)
 
 # the monitor rendered on a stand-in for its widget model; `feed` sends it what the kernel would
 HARNESS = """async ([src, status, series]) => {
