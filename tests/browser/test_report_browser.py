@@ -38,7 +38,7 @@ def test_report_charts_draw_offline_show_counts_on_hover_and_print(bare_page, tm
     box = cell.bounding_box()
     page.mouse.move(box["x"] + box["width"] * 0.05, box["y"] + box["height"] * 0.05)  # the first class's cell
     page.wait_for_selector(".hoverlayer .hovertext", timeout=HANG_MS)
-    tip = page.locator(".hoverlayer .hovertext").first.inner_text()
+    tip = page.locator(".hoverlayer .hovertext").first.text_content()  # an SVG group: its text, not an HTML layout
     assert "true 0" in tip and "predicted 0" in tip and "samples" in tip and "of true 0" in tip
     page.screenshot(path=str(ARTIFACTS / "report-interactive.png"), full_page=True)
     page.emulate_media(media="print")
