@@ -165,7 +165,7 @@ def test_search_runs_in_the_background_with_a_live_table_and_apply_best(studio, 
 
 def test_stop_ends_the_running_trial_and_start_continues_the_study(studio, tmp_path):
     panel = studio.search_panel
-    studio.update({"search.trials": 2, "train.epochs": 12, "search.pruner": "none"})
+    studio.update({"search.trials": 2, "train.epochs": 40, "search.pruner": "none"})  # a trial outlasts the view's lag
     studio.wait_data(HANG_S)
     assert panel.start()
     assert wait_for(lambda: any(r["state"] == "running" and r["epoch"] for r in panel.view.rows))
@@ -178,7 +178,7 @@ def test_stop_ends_the_running_trial_and_start_continues_the_study(studio, tmp_p
     assert panel.start() and panel.task.wait(HANG_S)
     assert "train.epochs" in panel.status.value and "another recipe name" in panel.status.value
     assert studio.monitor.state == "error" and not panel.searching
-    studio.update({"train.epochs": 12})
+    studio.update({"train.epochs": 40})
     assert panel.start() and panel.task.wait(HANG_S)
     assert panel.study.counts() == {"stopped": 1, "complete": 2}
     params = [repr(t.params) for t in panel.study.optuna.trials]
