@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import time
 
 from tests.conftest import HANG_S
@@ -52,10 +53,21 @@ def active_cell(page) -> int:
 
 
 def save(page, path) -> None:
-    """Ctrl+S, as a person does; returns once JupyterLab has written the file (it is newer than before)."""
+    """Ctrl+S, as a person does; returns once JupyterLab has written the whole file (it is newer than before and
+    parses as JSON: the server may truncate the file before it writes it)."""
     before = path.stat().st_mtime_ns if path.exists() else 0
     page.keyboard.press("Control+s")
-    wait_until(lambda: path.exists() and path.stat().st_mtime_ns > before)
+
+    def written() -> bool:
+        if not path.exists() or path.stat().st_mtime_ns <= before:
+            return False
+        try:
+            json.loads(path.read_text())
+        except ValueError:
+            return False
+        return True
+
+    wait_until(written)
 
 
 def cell_busy(page, index: int) -> bool:
