@@ -93,3 +93,22 @@ def wait_until(predicate, timeout: float | None = None, step: float = 0.02) -> f
             raise TimeoutError("condition not met in time")
         time.sleep(step)
     return time.monotonic() - t0
+
+
+# resolves once nothing under the selector changed for 400 ms: the renders from the kernel have landed (a live
+# monitor changes a few times a second during a run: point the selector past it); false if they kept changing
+# for 30 s
+QUIET_JS = """(selector) => new Promise((resolve) => {
+  const root = document.querySelector(selector);
+  let timer = null;
+  const done = (quiet) => { obs.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(quiet); };
+  const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(() => done(true), 400); });
+  obs.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
+  timer = setTimeout(() => done(true), 400);
+  const cap = setTimeout(() => done(false), 30000);
+})"""
+
+
+def wait_renders(page, selector: str) -> None:
+    """Returns once nothing under ``selector`` changed for 400 ms (a tab's renders from the kernel have landed)."""
+    assert page.evaluate(QUIET_JS, selector), f"{selector} kept changing for 30 s"

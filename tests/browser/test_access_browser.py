@@ -20,7 +20,7 @@ import pytest
 
 from tests.browser.axe import ensure_axe
 from tests.browser.conftest import ARTIFACTS, record_figure
-from tests.browser.helpers import HANG_MS, MONITOR, open_notebook, state, wait_until
+from tests.browser.helpers import HANG_MS, MONITOR, open_notebook, state, wait_renders, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -60,19 +60,6 @@ FOCUS_JS = """() => {
           outline: cs.outlineStyle !== 'none' ? parseFloat(cs.outlineWidth) : 0, color: cs.outlineColor,
           shadow: cs.boxShadow, back};
 }"""
-
-# resolves once nothing in the tabs changed for 400 ms: the tab's renders from the kernel have landed (the monitor
-# above them changes a few times a second during a run); false if they kept changing for 30 s
-QUIET_JS = """(selector) => new Promise((resolve) => {
-  const root = document.querySelector(selector);
-  let timer = null;
-  const done = (quiet) => { obs.disconnect(); clearTimeout(timer); clearTimeout(cap); resolve(quiet); };
-  const obs = new MutationObserver(() => { clearTimeout(timer); timer = setTimeout(() => done(true), 400); });
-  obs.observe(root, {subtree: true, childList: true, attributes: true, characterData: true});
-  timer = setTimeout(() => done(true), 400);
-  const cap = setTimeout(() => done(false), 30000);
-})"""
-
 
 def rgb(css: str) -> tuple[float, ...]:
     parts = css[css.index("(") + 1:css.index(")")].replace("/", ",").split(",")
@@ -130,7 +117,7 @@ def selected_tab(page) -> str:
 
 
 def wait_quiet(page) -> None:
-    assert page.evaluate(QUIET_JS, f"{STUDIO} .widget-tab"), "the studio's tabs kept changing for 30 s"
+    wait_renders(page, f"{STUDIO} .widget-tab")
 
 
 def select_tab(keys: Keys, title: str) -> None:

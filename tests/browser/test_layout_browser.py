@@ -12,7 +12,7 @@ import time
 import pytest
 
 from tests.browser.conftest import ARTIFACTS
-from tests.browser.helpers import HANG_MS, open_notebook, run_cell, wait_until
+from tests.browser.helpers import HANG_MS, open_notebook, run_cell, wait_renders, wait_until
 
 pytestmark = pytest.mark.browser
 
@@ -81,7 +81,8 @@ def visit_tabs(page, label: str) -> dict[str, list[dict]]:
         page.locator(f"{STUDIO} .lm-TabBar-tab", has_text=title).first.click()
         if title == "Evaluation":
             page.wait_for_selector(f"{STUDIO} .lnb-confusion table", timeout=HANG_MS)
-        time.sleep(2.0)  # the tab's renders arrive from the kernel
+        time.sleep(0.5)  # a lazily built tab's first render leaves the kernel
+        wait_renders(page, f"{STUDIO} .widget-tab")  # ... and lands
         clipped = page.evaluate(CLIPPED_JS, STUDIO)
         if clipped:
             found[title] = clipped
