@@ -8,11 +8,12 @@ PIP := $(PY) -m pip
 TORCH ?= torch==2.14.1 torchvision==0.29.1
 OUT ?= runs
 
-.PHONY: demo test fuzz lint lab browser postgres clean help
+.PHONY: demo test test-all fuzz lint lab browser postgres clean help
 
 help:
 	@echo "make demo   - set up .venv, train the default recipe on bundled digits, print the report path"
-	@echo "make test   - set up .venv with dev extras (and Chromium, PostgreSQL), run ruff and the whole test suite"
+	@echo "make test   - set up .venv with dev extras (and Chromium, PostgreSQL), run ruff and the test suite (all but the extended tests)"
+	@echo "make test-all - make test and the extended tests (a second look, e.g. every tutorial in JupyterLab)"
 	@echo "make fuzz   - the fuzz suite's long profile: 2,000 examples per target, outcome counts in fuzz-tally.json"
 	@echo "make lab    - set up .venv with dev extras and open JupyterLab on notebooks/"
 
@@ -58,6 +59,11 @@ postgres:
 	  echo "note: PostgreSQL's server not found and not installable here; its test will be skipped (fails under CI=true)"
 
 test: $(VENV)/.dev browser postgres lint
+	$(PY) -m pytest -q -m "not extended"
+
+# also the extended tests: a second look at what `make test` checks another way (e.g. every tutorial run in
+# JupyterLab, beside the headless runs that check each one's claims)
+test-all: $(VENV)/.dev browser postgres lint
 	$(PY) -m pytest -q
 
 # `make test` runs tests/fuzz with the small profile (a few dozen examples per target); this is the long one

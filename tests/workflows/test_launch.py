@@ -12,6 +12,8 @@ from lepton_nb.workflows import WorkerSession, open_session
 from lepton_nb.workflows.session import launch as spawn
 from tests.conftest import HANG_S
 
+pytestmark = pytest.mark.fresh_worker  # these tests start and adopt processes themselves
+
 
 @pytest.fixture
 def kernel(monkeypatch):
@@ -82,3 +84,20 @@ def test_an_interrupted_worker_still_starting_says_nothing_on_the_console():
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["ready"]  # the interrupt did not end the worker either
     assert "Traceback" not in out.stderr and "KeyboardInterrupt" not in out.stderr, out.stderr
+
+
+def test_a_prestarted_worker_is_not_adopted_after_the_kernel_changed_folder_or_settings(kernel, monkeypatch,
+                                                                                        tmp_path):
+    spawn.prestart()
+    worker = spawn._prestarted
+    monkeypatch.chdir(tmp_path)  # %cd in the notebook: a relative out="runs" now means another folder
+    assert spawn.adopt() is None and not worker.alive()
+    spawn.prestart()
+    worker = spawn._prestarted
+    monkeypatch.setenv("LEPTON_NB_TEST_SETTING", "1")
+    assert spawn.adopt() is None and not worker.alive()
+    spawn.prestart()
+    worker = spawn._prestarted
+    monkeypatch.setenv("SOME_LIBRARY_FLAG", "1")  # what an import in the kernel may set: not ours to match
+    assert spawn.adopt() is worker
+    worker.close()

@@ -29,6 +29,18 @@ PRESTART_TTL = 120.0  # a prestarted process no studio adopted within this time 
 WORKER_ENV = "LEPTON_NB_WORKER"  # where a studio trains: "process" (default) or "thread"
 
 
+# the environment a training process reads: our own settings and what decides imports and thread counts (not the
+# whole environment: importing torch or the widgets in the kernel after a prestart may set variables of their own)
+CONTEXT_ENV = ("PYTHONPATH", "PYTHONHASHSEED", "OMP_NUM_THREADS", "MKL_NUM_THREADS", "CUBLAS_WORKSPACE_CONFIG")
+
+
+def spawn_context() -> tuple[str, tuple[tuple[str, str], ...]]:
+    """The working folder and the settings a process starts with: a prestarted process is adopted only while
+    both are still the kernel's (a relative run folder, ``LEPTON_NB_*`` settings mean the same there)."""
+    env = tuple(sorted((k, v) for k, v in os.environ.items() if k.startswith("LEPTON_NB_") or k in CONTEXT_ENV))
+    return os.getcwd(), env
+
+
 def package_root() -> str:
     """The folder holding this lepton_nb: put on the process's path, however the kernel found the package."""
     return str(Path(__file__).resolve().parents[3])
@@ -44,11 +56,13 @@ class TrainingProcess:
         self.ready = threading.Event()
         self.error = ""
         self.data_key: str | None = None  # the data the process keeps
+        self.context: tuple[str, tuple[tuple[str, str], ...]] | None = None  # folder and environment it began in
         self._send_lock = threading.Lock()
 
     def spawn(self) -> None:
         """Start the process (returns at once); `wait_ready` blocks until it has imported torch."""
         ours, theirs = socket.socketpair()
+        self.context = spawn_context()
         root = package_root()
         env = {**os.environ, "PYTHONUNBUFFERED": "1",
                "PYTHONPATH": os.pathsep.join(p for p in (root, os.environ.get("PYTHONPATH", "")) if p)}
@@ -140,11 +154,17 @@ def prestart() -> None:
 
 
 def adopt() -> TrainingProcess | None:
-    """The prestarted process, handed over once (None when there is none or it died)."""
+    """The prestarted process, handed over once (None when there is none, it died, or the kernel changed its
+    working folder or environment since it started: then it is ended and the caller starts a new one)."""
     global _prestarted
     with _lock:
         process, _prestarted = _prestarted, None
-    return process if process is not None and process.alive() else None
+    if process is None:
+        return None
+    if process.alive() and process.context == spawn_context():
+        return process
+    process.close()
+    return None
 
 
 def _expire(process: TrainingProcess) -> None:
