@@ -20,38 +20,6 @@ IMDB = SHARED_DATA / "sentiment" / "imdb_labelled.txt"
 torch.set_num_threads(min(2, torch.get_num_threads()))
 
 
-@pytest.fixture(scope="session")
-def _spare_processes():
-    spares: list = []
-    yield spares
-    for process in spares:
-        process.close()
-
-
-@pytest.fixture(autouse=True)
-def warm_training_process(request, _spare_processes):
-    """A studio in a kernel finds its training process prestarted (`launch.prestart`); here every test finds one
-    that started during the test before it (torch imported on the second core), so a test that trains does not
-    wait ~8 s for a fresh one. `launch.adopt` hands it over only where the test has not changed the working
-    folder or the settings since it started; ``@pytest.mark.fresh_worker`` opts a test out."""
-    from lepton_nb.workflows.session import launch
-
-    if request.node.get_closest_marker("fresh_worker") or request.node.get_closest_marker("browser"):
-        leftover = launch.adopt()
-        if leftover is not None:
-            leftover.close()
-        yield
-        return
-    with launch._lock:
-        if launch._prestarted is None and _spare_processes:
-            launch._prestarted = _spare_processes.pop(0)
-    if not _spare_processes:
-        spare = launch.TrainingProcess()
-        spare.spawn()
-        _spare_processes.append(spare)
-    yield
-
-
 def need_shared(path: Path) -> None:
     """Skip locally when ../shared is absent; CI always has it, so there it is a failure."""
     if not path.exists():

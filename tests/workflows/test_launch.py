@@ -12,8 +12,6 @@ from lepton_nb.workflows import WorkerSession, open_session
 from lepton_nb.workflows.session import launch as spawn
 from tests.conftest import HANG_S
 
-pytestmark = pytest.mark.fresh_worker  # these tests start and adopt processes themselves
-
 
 @pytest.fixture
 def kernel(monkeypatch):

@@ -85,7 +85,6 @@ def test_pause_resume_with_changes_and_stop_act_in_the_worker(session):
     assert session.run.epochs_done < 200 and session.history.meta["changes"][0]["field"] == "train.lr"
 
 
-@pytest.mark.fresh_worker
 def test_commands_given_before_the_worker_is_ready_are_kept():
     s = WorkerSession(out=None)
     try:
@@ -196,7 +195,6 @@ def test_the_report_is_written_after_the_run_is_handed_over_and_a_new_start_wait
     assert first.dir.name.startswith("first") and session.run.dir.name.startswith("second")
 
 
-@pytest.mark.fresh_worker
 def test_a_server_that_forbids_processes_gets_a_clear_error_not_a_crash(monkeypatch):
     def forbidden(*a, **k):
         raise PermissionError("Operation not permitted")
