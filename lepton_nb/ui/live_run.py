@@ -86,8 +86,8 @@ class LiveRun:
         session, changes = self.ctx.session, self.pending_changes()
         if self.stage == "pretrain" and changes:  # pretraining runs on the pretrain section's settings
             session.resume()
-            self.monitor.message = ("resumed; the edited " + ", ".join(changes) + " apply to the next training "
-                                    "run, not to this pretraining (it uses the pretrain settings)")
+            self._say("the edited " + ", ".join(changes) + " apply to the next training run, not to this "
+                      "pretraining (it uses the pretrain settings)")
             return {}
         try:
             session.resume(changes)
@@ -96,9 +96,15 @@ class LiveRun:
             return {}
         self.started.update(changes)
         if changes:
-            self.monitor.message = "applied on Resume: " + ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in
-                                                                     changes.items())
+            self._say("applied on Resume: " + ", ".join(f"{k.split('.')[-1]} = {v}" for k, v in changes.items()))
         return changes
+
+    def _say(self, note: str) -> None:
+        """A note on the live run, kept beside the session's own message while the run goes on."""
+        if self.feed is not None:
+            self.feed.say(note)
+        else:
+            self.monitor.message = note
 
     def pending_changes(self) -> dict[str, Any]:
         """Mid-run fields edited in the panels since Start (or the last Resume) of the paused run."""

@@ -29,8 +29,12 @@ def test_pause_edit_resume_applies_records_and_marks(studio):
     assert studio.monitor.marks == [{"step": step, "text": "lr 0.004→0.001"}]  # where the run was paused
     wait_for(lambda: lr.widget.disabled)  # running again: pause to change it
     assert "pause the run" in lr.widget.tooltip
+    ticks = studio.live.feed.ticks
+    assert wait_for(lambda: studio.live.feed.ticks >= ticks + 2)  # the live view rewrote the message twice since
+    assert studio.monitor.message == "training · applied on Resume: lr = 0.001"  # the note stays while it runs
     studio.stop()
     assert studio.wait(HANG_S)
+    assert "applied on Resume" not in studio.monitor.message  # ... and goes with the run
     run = studio.run
     assert run.recipe.train.lr == 0.004 and run.history.meta["changes"][0]["new"] == 0.001
     assert run.history.meta["changes"][0]["step"] == step

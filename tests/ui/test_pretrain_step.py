@@ -4,7 +4,7 @@ import time
 
 import lepton_nb as lnb
 from lepton_nb.ui.views.live import PRETRAIN_PANELS
-from tests.conftest import HANG_S, tiny_recipe, write_sentiment
+from tests.conftest import HANG_S, tiny_recipe, wait_for, write_sentiment
 from tests.workflows.test_transformers import text_recipe
 
 
@@ -90,6 +90,9 @@ def test_edits_made_while_a_pretraining_is_paused_wait_for_the_next_training_run
         studio.update({"train.lr": 0.05})
         assert studio.resume() == {}
         assert "not to this pretraining" in studio.monitor.message and "train.lr" in studio.monitor.message
+        ticks = studio.live.feed.ticks
+        assert wait_for(lambda: studio.live.feed.ticks >= ticks + 2)  # the live view rewrote the message since
+        assert "not to this pretraining" in studio.monitor.message  # the note stays while the pretraining runs
         assert studio.session.trainer.cfg.lr == lr and studio.monitor.marks == []  # nothing applied or marked
         assert studio.recipe.train.lr == 0.05  # kept for the fine-tuning
     finally:

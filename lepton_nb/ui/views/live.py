@@ -253,6 +253,14 @@ class LiveFeed:
         self.on_finish: Callable[[], None] | None = None
         self.also: list[Callable[[], Any]] = []  # other views refreshed on the same tick
         self.error: str | None = None  # the first failure of a tick, shown by the studio
+        self._note, self._note_step = "", 0
+
+    def say(self, note: str) -> None:
+        """Show ``note`` after the session's message (e.g. what Resume applied) until the run pauses again at a
+        later step or ends: the tick rewrites the message from the session, which would drop it at once."""
+        step = getattr(getattr(self.session, "trainer", None), "global_step", 0)
+        self._note, self._note_step = note, int(step or 0)
+        self.monitor.message = note  # the next tick puts the session's message before it
 
     def start(self) -> None:
         self._stop.clear()
@@ -332,7 +340,11 @@ class LiveFeed:
         with m._lock, m.hold_sync():
             m.progress = self.progress()
             m.state = s.state
-            m.message = s.message
+            step = m.progress.get("step", 0) if isinstance(m.progress, dict) else 0
+            if self._note and (s.state not in ("starting", "running", "paused")
+                               or (s.state == "paused" and step > self._note_step)):
+                self._note = ""
+            m.message = f"{s.message} · {self._note}" if self._note else s.message
         m.push()
         for push in self.also:
             push()
