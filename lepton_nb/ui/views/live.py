@@ -22,6 +22,7 @@ import numpy as np
 import traitlets as t
 
 from ...training.history import History, decimate
+from ...workflows.session.core import ACTIVE
 from ..assets import asset
 
 log = logging.getLogger("lepton_nb")
@@ -341,9 +342,9 @@ class LiveFeed:
             m.progress = self.progress()
             m.state = s.state
             step = m.progress.get("step", 0) if isinstance(m.progress, dict) else 0
-            if self._note and (s.state not in ("starting", "running", "paused")
-                               or (s.state == "paused" and step > self._note_step)):
-                self._note = ""
+            going = s.state in ("starting", "running")
+            if self._note and (not going and (step > self._note_step or s.state not in ACTIVE)):
+                self._note = ""  # paused again at a later step, or ended
             m.message = f"{s.message} · {self._note}" if self._note else s.message
         m.push()
         for push in self.also:
